@@ -1,4 +1,5 @@
-package ingest
+// Package awstime parses the timestamp forms found in AWS CLI and S3 exports.
+package awstime
 
 import (
 	"fmt"
@@ -23,10 +24,10 @@ var timeLayouts = []string{
 	"2006-01-02",
 }
 
-// ParseTime accepts every timestamp form that AWS CLI exports carry:
+// Parse accepts every timestamp form that AWS CLI exports carry:
 // RFC 3339 (fractional seconds, Z or ±hh:mm), RFC 1123, and epoch seconds
 // as a JSON number or string ("1436317441.0"). Results are in UTC.
-func ParseTime(s string) (time.Time, error) {
+func Parse(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, fmt.Errorf("empty timestamp")
