@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func openTemp(t *testing.T) *Case {
+	t.Helper()
+	c, err := Open(context.Background(), filepath.Join(t.TempDir(), "case.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestOpenPragmas(t *testing.T) {
+	c := openTemp(t)
+	ctx := context.Background()
+	for pragma, want := range map[string]string{
+		"foreign_keys": "1", "journal_mode": "wal", "page_size": "16384", "synchronous": "1",
+	} {
+		var got string
+		require.NoError(t, c.DB.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got))
+		assert.Equal(t, want, got, "PRAGMA %s", pragma)
+	}
+	id, err := c.CaseID(ctx)
+	require.NoError(t, err)
+	assert.Len(t, id, 32)
+	// Re-opening keeps the case id and applies no migration twice.
+	require.NoError(t, c.Close())
+	c2, err := Open(ctx, c.Path)
+	require.NoError(t, err)
+	defer c2.Close()
+	id2, err := c2.CaseID(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, id, id2)
+}
+
+func count(t *testing.T, c *Case, table string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+	return n
+}
+
+func TestWriterItemsAndDuplicates(t *testing.T) {
+	c := openTemp(t)
+	item := func() *Item {
+		ro := true
+		return &Item{
+			Evidence: Evidence{Source: "/s", Path: "/s/a.json.gz", SHA256: "aa", Kind: KindCloudTrailLog, Size: 10},
+			Events: []Event{
+				{RecordIndex: 0, EventID: "e1", EventName: "GetObject", ReadOnly: &ro, Verifiable: true, Raw: []byte(`{"a":1}`)},
+				{RecordIndex: 1, EventID: "e2", EventName: "PutObject", Verifiable: true, Raw: []byte(`{"a":2}`)},
+			},
+		}
+	}
+	w := c.NewWriter(WriterOptions{BatchRows: 1})
+	w.Add(item())
+	w.Add(item()) // same path, member, sha256: nothing added
+	other := item()
+	other.Evidence.SHA256 = "bb" // changed bytes at the same place: a new item
+	w.Add(other)
+	st, err := w.Close()
+	require.NoError(t, err)
+	assert.Equal(t, 2, st.Items)
+	assert.Equal(t, 1, st.Duplicates)
+	assert.Equal(t, 2, count(t, c, "evidence"))
+	assert.Equal(t, 4, count(t, c, "ct_events"))
+	var ro any
+	require.NoError(t, c.DB.QueryRow("SELECT read_only FROM ct_events WHERE event_id = 'e2'").Scan(&ro))
+	assert.Nil(t, ro, "absent readOnly stays NULL")
+}
+
+func TestWriterStreamDuplicateRemoved(t *testing.T) {
+	c := openTemp(t)
+	ev := Evidence{Source: "/s", Path: "/s/log", Kind: KindAccessLog}
+	run := func() WriterStats {
+		w := c.NewWriter(WriterOptions{})
+		s := w.Begin(ev)
+		s.Add(&Item{Access: []AccessRecord{{LineNo: 1, Raw: "x"}, {LineNo: 2, Raw: "y"}}})
+		fin := ev
+		fin.SHA256, fin.Size = "cc", 4
+		s.End(&Item{Evidence: fin, RecordCount: 2})
+		st, err := w.Close()
+		require.NoError(t, err)
+		return st
+	}
+	first := run()
+	assert.Equal(t, 1, first.Items)
+	second := run()
+	assert.Equal(t, 0, second.Items)
+	assert.Equal(t, 1, second.Duplicates)
+	assert.Equal(t, 1, count(t, c, "evidence"))
+	assert.Equal(t, 2, count(t, c, "s3_access"))
+	var sha string
+	var rc int
+	require.NoError(t, c.DB.QueryRow("SELECT sha256, record_count FROM evidence").Scan(&sha, &rc))
+	assert.Equal(t, "cc", sha)
+	assert.Equal(t, 2, rc)
+}
+
+func TestWriterUnfinishedStreamNotCommitted(t *testing.T) {
+	c := openTemp(t)
+	w := c.NewWriter(WriterOptions{BatchRows: 1})
+	w.Add(&Item{Evidence: Evidence{Path: "/ok", SHA256: "1", Kind: KindUnknown}})
+	require.NoError(t, w.Sync())
+	s := w.Begin(Evidence{Path: "/big", Kind: KindAccessLog})
+	s.Add(&Item{Access: []AccessRecord{{LineNo: 1, Raw: "x"}}})
+	_, err := w.Close()
+	require.Error(t, err)
+	assert.Equal(t, 1, count(t, c, "evidence"), "the committed item stays; the open stream is rolled back")
+	assert.Equal(t, 0, count(t, c, "s3_access"))
+}
+
+func TestReadOnlyRefusesWrites(t *testing.T) {
+	c := openTemp(t)
+	require.NoError(t, c.Close())
+	ro, err := OpenReadOnly(context.Background(), c.Path)
+	require.NoError(t, err)
+	defer ro.Close()
+	_, err = ro.DB.Exec("DELETE FROM evidence")
+	require.Error(t, err)
+	_, err = ro.DB.Exec("CREATE TABLE x(a)")
+	require.Error(t, err)
+	for q, want := range map[string]bool{
+		"SELECT 1": false, "  with a as (select 1) select * from a": false, "-- c\nSELECT 1": false,
+		"PRAGMA table_info(evidence)": false, "PRAGMA journal_mode=DELETE": true, "DELETE FROM x": true,
+		"insert into x values(1)": true, "/* x */ DROP TABLE evidence": true, "ATTACH 'x' AS y": true,
+	} {
+		assert.Equal(t, want, IsWriteStatement(q), q)
+	}
+	_, err = OpenReadOnly(context.Background(), filepath.Join(t.TempDir(), "missing.db"))
+	require.Error(t, err)
+}
+
+func TestCustodyChain(t *testing.T) {
+	c := openTemp(t)
+	ctx := context.Background()
+	for _, cmd := range []string{"ingest", "verify", "report"} {
+		_, err := c.AppendCustody(ctx, CustodyEntry{Operator: "ana", Host: "h", Tool: "forensic dev", Command: cmd, Args: []string{cmd, "--case", "x"}})
+		require.NoError(t, err)
+	}
+	entries, err := c.Custody(ctx)
+	require.NoError(t, err)
+	require.Len(t, entries, 3)
+	assert.Empty(t, VerifyCustody(entries))
+
+	altered := append([]CustodyEntry(nil), entries...)
+	altered[1].Operator = "mallory"
+	assert.NotEmpty(t, VerifyCustody(altered), "altered entry")
+
+	removed := []CustodyEntry{entries[0], entries[2]}
+	assert.NotEmpty(t, VerifyCustody(removed), "removed entry")
+
+	reordered := []CustodyEntry{entries[1], entries[0], entries[2]}
+	assert.NotEmpty(t, VerifyCustody(reordered), "reordered entries")
+
+	// Tampering inside the database is caught the same way.
+	_, err = c.DB.Exec("UPDATE custody SET args = '[\"other\"]' WHERE seq = 2")
+	require.NoError(t, err)
+	entries, err = c.Custody(ctx)
+	require.NoError(t, err)
+	assert.NotEmpty(t, VerifyCustody(entries))
+}

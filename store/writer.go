@@ -1,0 +1,544 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Item is one evidence item with every row parsed from it. The writer
+// records an item whole or not at all.
+type Item struct {
+	Evidence Evidence
+	Events   []Event
+	Digest   *Digest
+	Keys     []PublicKey
+	Metas    []ObjectMeta
+	Manifest *InventoryManifest
+	Access   []AccessRecord
+	// RecordCount is what evidence.record_count gets; when zero it is the
+	// number of rows in the item.
+	RecordCount int
+}
+
+func (it *Item) rows() int {
+	n := len(it.Events) + len(it.Keys) + len(it.Metas) + len(it.Access)
+	if it.Digest != nil {
+		n += 1 + len(it.Digest.LogFiles)
+	}
+	if it.Manifest != nil {
+		n++
+	}
+	return n
+}
+
+// WriterStats counts what a writer added to the case.
+type WriterStats struct {
+	Items      int            // new evidence rows
+	Duplicates int            // items already in the case, skipped
+	Rows       int            // child rows written (events, access lines, ...)
+	ByKind     map[string]int // new evidence rows per kind
+}
+
+// Writer is the single goroutine that writes to the case. Ingest workers
+// hand it items; it batches them into large transactions, which only ever
+// end between items.
+type Writer struct {
+	c      *Case
+	ch     chan msg
+	done   chan struct{}
+	err    error
+	stats  WriterStats
+	mu     sync.Mutex
+	opened map[int]int64 // stream handle -> evidence id
+	// BatchRows is how many rows a transaction gathers before it commits
+	// (at the next item boundary).
+	batchRows int
+	maxDelay  time.Duration
+}
+
+type msgKind int
+
+const (
+	msgItem msgKind = iota
+	msgBegin
+	msgRows
+	msgEnd
+	msgSync
+)
+
+type msg struct {
+	kind   msgKind
+	item   *Item
+	stream int
+	reply  chan error
+}
+
+// WriterOptions tune batching.
+type WriterOptions struct {
+	BatchRows int           // default 50,000
+	MaxDelay  time.Duration // commit at least this often while items flow; default 2 s
+	Queue     int           // items buffered between workers and the writer; default 64
+}
+
+// NewWriter starts the writer goroutine.
+func (c *Case) NewWriter(opt WriterOptions) *Writer {
+	if opt.BatchRows <= 0 {
+		opt.BatchRows = 50000
+	}
+	if opt.MaxDelay <= 0 {
+		opt.MaxDelay = 2 * time.Second
+	}
+	if opt.Queue <= 0 {
+		opt.Queue = 64
+	}
+	w := &Writer{
+		c: c, ch: make(chan msg, opt.Queue), done: make(chan struct{}),
+		opened: map[int]int64{}, batchRows: opt.BatchRows, maxDelay: opt.MaxDelay,
+		stats: WriterStats{ByKind: map[string]int{}},
+	}
+	go w.run()
+	return w
+}
+
+// Add queues a whole item. It blocks while the queue is full, which is
+// how the writer's pace limits memory.
+func (w *Writer) Add(it *Item) { w.ch <- msg{kind: msgItem, item: it} }
+
+// Stream is an item whose rows arrive in parts (a large access log). The
+// evidence row is completed by End; if End finds the same item already in
+// the case, every row of the stream is removed again before the
+// transaction commits.
+type Stream struct {
+	w  *Writer
+	id int
+}
+
+var streamSeq struct {
+	sync.Mutex
+	n int
+}
+
+// Begin opens a stream for ev.
+func (w *Writer) Begin(ev Evidence) *Stream {
+	streamSeq.Lock()
+	streamSeq.n++
+	id := streamSeq.n
+	streamSeq.Unlock()
+	w.ch <- msg{kind: msgBegin, stream: id, item: &Item{Evidence: ev}}
+	return &Stream{w: w, id: id}
+}
+
+// Add queues more rows of the stream's item.
+func (s *Stream) Add(part *Item) { s.w.ch <- msg{kind: msgRows, stream: s.id, item: part} }
+
+// End completes the evidence row with final (hashes, size, error, record
+// count) and closes the stream.
+func (s *Stream) End(final *Item) { s.w.ch <- msg{kind: msgEnd, stream: s.id, item: final} }
+
+// Sync waits until everything queued so far is committed.
+func (w *Writer) Sync() error {
+	reply := make(chan error, 1)
+	w.ch <- msg{kind: msgSync, reply: reply}
+	return <-reply
+}
+
+// Close commits what is queued, stops the writer and returns its counts
+// and the first error it met.
+func (w *Writer) Close() (WriterStats, error) {
+	close(w.ch)
+	<-w.done
+	return w.stats, w.err
+}
+
+type txState struct {
+	tx    *sql.Tx
+	rows  int
+	since time.Time
+	stmts map[string]*sql.Stmt
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	ctx := context.Background()
+	var st txState
+	commit := func() error {
+		if st.tx == nil {
+			return nil
+		}
+		for _, s := range st.stmts {
+			s.Close()
+		}
+		err := st.tx.Commit()
+		st = txState{}
+		return err
+	}
+	for m := range w.ch {
+		if w.err != nil {
+			if m.reply != nil {
+				m.reply <- w.err
+			}
+			continue
+		}
+		if m.kind == msgSync {
+			if len(w.opened) == 0 {
+				w.err = commit()
+			}
+			m.reply <- w.err
+			continue
+		}
+		if st.tx == nil {
+			tx, err := w.c.DB.BeginTx(ctx, nil)
+			if err != nil {
+				w.err = fmt.Errorf("begin transaction: %w", err)
+				continue
+			}
+			st = txState{tx: tx, since: time.Now(), stmts: map[string]*sql.Stmt{}}
+		}
+		n, err := w.apply(ctx, &st, m)
+		if err != nil {
+			w.err = err
+			st.tx.Rollback()
+			st = txState{}
+			continue
+		}
+		st.rows += n
+		if len(w.opened) == 0 && (st.rows >= w.batchRows || time.Since(st.since) >= w.maxDelay) {
+			if err := commit(); err != nil {
+				w.err = fmt.Errorf("commit: %w", err)
+			}
+		}
+	}
+	if w.err == nil {
+		if len(w.opened) > 0 {
+			// Streams never ended (the producer failed): their rows must
+			// not be committed as if complete.
+			st.tx.Rollback()
+			w.err = fmt.Errorf("%d evidence streams were not completed; their items were not recorded", len(w.opened))
+			return
+		}
+		if err := commit(); err != nil {
+			w.err = fmt.Errorf("commit: %w", err)
+		}
+	} else if st.tx != nil {
+		st.tx.Rollback()
+	}
+}
+
+func (w *Writer) stmt(ctx context.Context, st *txState, q string) (*sql.Stmt, error) {
+	if s, ok := st.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := st.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	st.stmts[q] = s
+	return s, nil
+}
+
+func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
+	switch m.kind {
+	case msgItem:
+		it := m.item
+		dup, err := w.exists(ctx, st, &it.Evidence)
+		if err != nil || dup {
+			if dup {
+				w.stats.Duplicates++
+			}
+			return 0, err
+		}
+		id, err := w.insertEvidence(ctx, st, it)
+		if err != nil {
+			return 0, err
+		}
+		return w.insertRows(ctx, st, id, it)
+	case msgBegin:
+		id, err := w.insertEvidence(ctx, st, m.item)
+		if err != nil {
+			return 0, err
+		}
+		w.opened[m.stream] = id
+		return 0, nil
+	case msgRows:
+		id, ok := w.opened[m.stream]
+		if !ok {
+			return 0, fmt.Errorf("rows for unknown stream %d", m.stream)
+		}
+		return w.insertRows(ctx, st, id, m.item)
+	case msgEnd:
+		id, ok := w.opened[m.stream]
+		if !ok {
+			return 0, fmt.Errorf("end of unknown stream %d", m.stream)
+		}
+		delete(w.opened, m.stream)
+		ev := &m.item.Evidence
+		var other int64
+		err := st.tx.QueryRowContext(ctx, "SELECT id FROM evidence WHERE path = ? AND member = ? AND sha256 = ? AND id <> ?", ev.Path, ev.Member, ev.SHA256, id).Scan(&other)
+		if err == nil {
+			// Already in the case: take the stream's rows out again.
+			for _, t := range []string{"s3_access", "ct_events"} {
+				if _, err := st.tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE evidence_id = ?", id); err != nil {
+					return 0, err
+				}
+			}
+			if _, err := st.tx.ExecContext(ctx, "DELETE FROM evidence WHERE id = ?", id); err != nil {
+				return 0, err
+			}
+			w.stats.Items--
+			w.stats.ByKind[m.item.Evidence.Kind]--
+			w.stats.Duplicates++
+			return 0, nil
+		} else if err != sql.ErrNoRows {
+			return 0, err
+		}
+		_, err = st.tx.ExecContext(ctx, `UPDATE evidence SET size = ?, sha256 = ?, content_sha256 = ?, content_size = ?,
+			gzip_trailing = ?, compression = ?, kind = ?, format = ?, record_count = ?, error = ? WHERE id = ?`,
+			ev.Size, ev.SHA256, nullStr(ev.ContentSHA256), nullInt(ev.ContentSize, ev.ContentSHA256 != ""),
+			b2i(ev.GzipTrailing), ev.Compression, ev.Kind, ev.Format, m.item.RecordCount, nullStr(ev.Error), id)
+		return 0, err
+	}
+	return 0, fmt.Errorf("unknown writer message %d", m.kind)
+}
+
+func (w *Writer) exists(ctx context.Context, st *txState, ev *Evidence) (bool, error) {
+	s, err := w.stmt(ctx, st, "SELECT count(*) FROM evidence WHERE path = ? AND member = ? AND sha256 = ?")
+	if err != nil {
+		return false, err
+	}
+	var n int
+	if err := s.QueryRowContext(ctx, ev.Path, ev.Member, ev.SHA256).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int64, error) {
+	ev := &it.Evidence
+	s, err := w.stmt(ctx, st, `INSERT INTO evidence(source, path, member, size, sha256, content_sha256, content_size,
+		gzip_trailing, compression, kind, format, s3_bucket, s3_key, account_id, org_id, region, trail, backfill,
+		mode, link_target, mtime, record_count, error, ingested_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return 0, err
+	}
+	var mtime any
+	if !ev.ModTime.IsZero() {
+		mtime = ev.ModTime.UTC().Format(time.RFC3339Nano)
+	}
+	rc := it.RecordCount
+	if rc == 0 {
+		rc = it.rows()
+	}
+	res, err := s.ExecContext(ctx, ev.Source, ev.Path, ev.Member, ev.Size, ev.SHA256, nullStr(ev.ContentSHA256),
+		nullInt(ev.ContentSize, ev.ContentSHA256 != ""), b2i(ev.GzipTrailing), ev.Compression, ev.Kind, ev.Format,
+		nullStr(ev.S3Bucket), nullStr(ev.S3Key), nullStr(ev.Account), nullStr(ev.OrgID), nullStr(ev.Region),
+		nullStr(ev.Trail), b2i(ev.Backfill), nullStr(ev.Mode), nullStr(ev.LinkTarget), mtime, rc,
+		nullStr(ev.Error), w.c.now())
+	if err != nil {
+		return 0, fmt.Errorf("record evidence %s %s: %w", ev.Path, ev.Member, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	w.stats.Items++
+	w.stats.ByKind[ev.Kind]++
+	return id, nil
+}
+
+func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item) (int, error) {
+	n := 0
+	if len(it.Events) > 0 {
+		s, err := w.stmt(ctx, st, `INSERT INTO ct_events(evidence_id, record_index, event_id, event_time, event_version,
+			event_source, event_name, event_type, event_category, aws_region, source_ip, user_agent, principal,
+			identity_type, access_key_id, user_name, account_id, recipient_account_id, error_code, error_message,
+			request_id, shared_event_id, read_only, management_event, verifiable, raw)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return n, err
+		}
+		for i := range it.Events {
+			e := &it.Events[i]
+			if _, err := s.ExecContext(ctx, id, e.RecordIndex, nullStr(e.EventID), nullStr(e.EventTime),
+				nullStr(e.EventVersion), nullStr(e.EventSource), nullStr(e.EventName), nullStr(e.EventType),
+				nullStr(e.EventCategory), nullStr(e.AWSRegion), nullStr(e.SourceIP), nullStr(e.UserAgent),
+				nullStr(e.Principal), nullStr(e.IdentityType), nullStr(e.AccessKeyID), nullStr(e.UserName),
+				nullStr(e.AccountID), nullStr(e.RecipientAccountID), nullStr(e.ErrorCode), nullStr(e.ErrorMessage),
+				nullStr(e.RequestID), nullStr(e.SharedEventID), nullBool(e.ReadOnly), nullBool(e.ManagementEvent),
+				b2i(e.Verifiable), string(e.Raw)); err != nil {
+				return n, fmt.Errorf("record event %d: %w", e.RecordIndex, err)
+			}
+		}
+		n += len(it.Events)
+	}
+	if d := it.Digest; d != nil {
+		res, err := st.tx.ExecContext(ctx, `INSERT INTO ct_digests(evidence_id, aws_account_id, digest_start_time,
+			digest_end_time, digest_s3_bucket, digest_s3_object, digest_public_key_fingerprint,
+			digest_signature_algorithm, newest_event_time, oldest_event_time, previous_digest_s3_bucket,
+			previous_digest_s3_object, previous_digest_hash_value, previous_digest_hash_algorithm,
+			previous_digest_signature, log_file_count, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			id, d.AWSAccountID, d.DigestStartTime, d.DigestEndTime, d.DigestS3Bucket, d.DigestS3Object,
+			d.DigestPublicKeyFingerprint, d.DigestSignatureAlgorithm, d.NewestEventTime, d.OldestEventTime,
+			d.PreviousDigestS3Bucket, d.PreviousDigestS3Object, d.PreviousDigestHashValue,
+			d.PreviousDigestHashAlgorithm, d.PreviousDigestSignature, len(d.LogFiles), d.Raw)
+		if err != nil {
+			return n, fmt.Errorf("record digest: %w", err)
+		}
+		did, _ := res.LastInsertId()
+		s, err := w.stmt(ctx, st, `INSERT INTO ct_digest_logs(digest_id, idx, s3_bucket, s3_object, hash_value,
+			hash_algorithm, newest_event_time, oldest_event_time) VALUES (?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return n, err
+		}
+		for i, l := range d.LogFiles {
+			if _, err := s.ExecContext(ctx, did, i, l.S3Bucket, l.S3Object, l.HashValue, l.HashAlgorithm,
+				l.NewestEventTime, l.OldestEventTime); err != nil {
+				return n, fmt.Errorf("record digest log entry %d: %w", i, err)
+			}
+		}
+		n += 1 + len(d.LogFiles)
+	}
+	for _, k := range it.Keys {
+		if _, err := st.tx.ExecContext(ctx, `INSERT INTO public_keys(evidence_id, fingerprint, listed_fingerprint, der,
+			encoding, bits, validity_start, validity_end, region, error) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			id, k.Fingerprint, nullStr(k.ListedFingerprint), k.DER, k.Encoding, k.Bits, nullTime(k.ValidityStart),
+			nullTime(k.ValidityEnd), nullStr(k.Region), nullStr(k.Error)); err != nil {
+			return n, fmt.Errorf("record public key: %w", err)
+		}
+		n++
+	}
+	for i := range it.Metas {
+		if err := w.insertMeta(ctx, st, id, &it.Metas[i]); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if mf := it.Manifest; mf != nil {
+		files, _ := json.Marshal(mf.Files)
+		if _, err := st.tx.ExecContext(ctx, `INSERT INTO s3_inventory_manifests(evidence_id, source_bucket,
+			destination_bucket, version, creation_timestamp, file_format, file_schema, files) VALUES (?,?,?,?,?,?,?,?)`,
+			id, mf.SourceBucket, mf.DestinationBucket, mf.Version, nullTime(mf.CreationTimestamp), mf.FileFormat,
+			mf.FileSchema, string(files)); err != nil {
+			return n, fmt.Errorf("record inventory manifest: %w", err)
+		}
+		n++
+	}
+	if len(it.Access) > 0 {
+		s, err := w.stmt(ctx, st, `INSERT INTO s3_access(evidence_id, line_no, bucket_owner, bucket, time, remote_ip,
+			requester, request_id, operation, key, request_uri, http_status, error_code, bytes_sent, object_size,
+			total_time, turn_around_time, referer, user_agent, version_id, host_id, signature_version, cipher_suite,
+			auth_type, host_header, tls_version, access_point_arn, acl_required, source_region, extra, field_count,
+			ambiguous, parse_error, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return n, err
+		}
+		for i := range it.Access {
+			a := &it.Access[i]
+			var extra any
+			if len(a.Extra) > 0 {
+				b, _ := json.Marshal(a.Extra)
+				extra = string(b)
+			}
+			if _, err := s.ExecContext(ctx, id, a.LineNo, a.BucketOwner, a.Bucket, nullStr(a.Time), a.RemoteIP,
+				a.Requester, a.RequestID, a.Operation, a.Key, a.RequestURI, a.HTTPStatus, a.ErrorCode, a.BytesSent,
+				a.ObjectSize, a.TotalTime, a.TurnAroundTime, a.Referer, a.UserAgent, a.VersionID, a.HostID,
+				a.SignatureVer, a.CipherSuite, a.AuthType, a.HostHeader, a.TLSVersion, a.AccessPointARN,
+				a.ACLRequired, a.SourceRegion, extra, a.FieldCount, b2i(a.Ambiguous), nullStr(a.ParseError),
+				a.Raw); err != nil {
+				return n, fmt.Errorf("record access-log line %d: %w", a.LineNo, err)
+			}
+		}
+		n += len(it.Access)
+	}
+	w.stats.Rows += n
+	return n, nil
+}
+
+var checksumColumns = []string{"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"}
+
+func (w *Writer) insertMeta(ctx context.Context, st *txState, id int64, m *ObjectMeta) error {
+	cs := make([]any, len(checksumColumns))
+	for i, a := range checksumColumns {
+		cs[i] = nullStr(m.Checksums[a])
+	}
+	var um any
+	if len(m.UserMetadata) > 0 {
+		b, _ := json.Marshal(m.UserMetadata)
+		um = string(b)
+	}
+	var parts any
+	if m.PartsCount != nil {
+		parts = *m.PartsCount
+	}
+	var size any
+	if m.Size != nil {
+		size = *m.Size
+	}
+	args := []any{id, m.Source, m.Bucket, m.Key, nullStr(m.VersionID), nullBool(m.IsLatest), b2i(m.DeleteMarker),
+		size, nullStr(m.ETag), nullTime(m.LastModified)}
+	args = append(args, cs...)
+	args = append(args, nullStr(m.ChecksumType), nullStr(strings.Join(m.Algorithms, ",")), nullStr(m.StorageClass),
+		nullStr(m.SSE), nullStr(m.SSECustomer), nullStr(m.KMSKeyID), parts, nullBool(m.Multipart), um,
+		nullStr(m.ObjectPath))
+	res, err := st.tx.ExecContext(ctx, `INSERT INTO s3_object_meta(evidence_id, source, bucket, key, version_id,
+		is_latest, delete_marker, size, etag, last_modified, checksum_crc32, checksum_crc32c, checksum_crc64nvme,
+		checksum_sha1, checksum_sha256, checksum_sha512, checksum_md5, checksum_xxhash64, checksum_xxhash3,
+		checksum_xxhash128, checksum_type, algorithms, storage_class, sse, sse_customer, kms_key_id, parts_count,
+		multipart, user_metadata, object_path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	if err != nil {
+		return fmt.Errorf("record object metadata %s: %w", m.Key, err)
+	}
+	mid, _ := res.LastInsertId()
+	for _, p := range m.Parts {
+		b, _ := json.Marshal(p.Checksums) // map keys come out sorted
+		var psize any
+		if p.Size != nil {
+			psize = *p.Size
+		}
+		if _, err := st.tx.ExecContext(ctx, "INSERT OR REPLACE INTO s3_object_parts(meta_id, part_number, size, checksums) VALUES (?,?,?,?)",
+			mid, p.PartNumber, psize, string(b)); err != nil {
+			return fmt.Errorf("record object part %d: %w", p.PartNumber, err)
+		}
+	}
+	return nil
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(v int64, ok bool) any {
+	if !ok {
+		return nil
+	}
+	return v
+}
+
+func nullBool(b *bool) any {
+	if b == nil {
+		return nil
+	}
+	return b2i(*b)
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
