@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/store"
+)
+
+const ingestUsage = `Usage: forensic ingest --case CASE.db [--json] PATH...
+
+Reads folders, single files and archives (.tar, .tar.gz/.tgz, .tar.zst,
+.zip, standalone .gz, archives inside archives) as a stream, hashes every
+item, classifies it and indexes it into the case file. Evidence is opened
+read-only; nothing is extracted to disk. Ingesting the same item again adds
+nothing; an interrupted ingest can simply be run again.
+
+Examples:
+  forensic ingest --case case.db evidence.tar.zst more-evidence/ keys/
+  forensic ingest --case case.db --json export/ > ingest-summary.json
+
+Exit status: 0 all items read, 1 some items could not be read or parsed
+(each is listed), 2 usage error.
+`
+
+type ingestOptions struct {
+	casePath string
+	json     bool
+	workers  int
+	operator string
+	paths    []string
+}
+
+func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o ingestOptions
+	fs := newFlagSet("ingest", ingestUsage, stderr)
+	fs.StringVar(&o.casePath, "case", "", "case file to create or add to (required)")
+	fs.BoolVar(&o.json, "json", false, "print a JSON summary on stdout")
+	fs.IntVar(&o.workers, "workers", 0, "parse workers (default: number of CPUs)")
+	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	o.paths = fs.Args()
+	if o.casePath == "" {
+		return usagef("ingest: --case is required")
+	}
+	if len(o.paths) == 0 {
+		return usagef("ingest: name at least one folder, file or archive to read")
+	}
+	for _, p := range o.paths {
+		if _, err := os.Lstat(p); err != nil {
+			return usagef("ingest: cannot read %s: %v", p, unwrap(err))
+		}
+	}
+	_, err := runIngest(ctx, o, stdout, stderr, isTerminal(stderr))
+	return err
+}
+
+func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, progress bool) (*ingest.Summary, error) {
+	c, err := store.Open(ctx, o.casePath)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	start := time.Now().UTC()
+	opt := ingest.Options{Workers: o.workers}
+	if progress {
+		opt.Progress = func(p ingest.Progress) { printProgress(stderr, p) }
+	}
+	sum, runErr := ingest.Run(ctx, c, o.paths, opt)
+	if progress {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if sum == nil {
+		return nil, runErr
+	}
+	for _, e := range sum.Errors {
+		fmt.Fprintf(stderr, "forensic: error: %s: %s\n", e.Path, e.Error)
+	}
+	if runErr == nil {
+		if err := appendIngestCustody(ctx, c, o, sum, start); err != nil {
+			return sum, err
+		}
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return sum, err
+		}
+	} else {
+		printIngestSummary(stdout, sum)
+	}
+	if runErr != nil {
+		return sum, runErr
+	}
+	if len(sum.Errors) > 0 {
+		return sum, failedError{fmt.Sprintf("%d items could not be read or parsed (listed above); everything else was ingested", len(sum.Errors))}
+	}
+	return sum, nil
+}
+
+func appendIngestCustody(ctx context.Context, c *store.Case, o ingestOptions, sum *ingest.Summary, start time.Time) error {
+	in, _ := json.Marshal(map[string]any{"sources": sum.Sources})
+	out, _ := json.Marshal(map[string]any{
+		"case": o.casePath, "items": sum.Items, "added": sum.Added, "already_in_case": sum.AlreadyInCase,
+		"events": sum.Events, "errors": len(sum.Errors), "kinds": sum.Kinds,
+	})
+	_, err := c.AppendCustody(ctx, store.CustodyEntry{
+		Time: start.Format(time.RFC3339Nano), Operator: operator(o.operator), Host: hostname(),
+		Tool: toolString(), Command: "ingest", Args: append([]string{"ingest"}, o.paths...),
+		Inputs: in, Outputs: out,
+	})
+	return err
+}
+
+func printIngestSummary(w io.Writer, s *ingest.Summary) {
+	fmt.Fprintf(w, "ingested %d items (%s) in %.1fs: %d new, %d already in the case\n",
+		s.Items, humanSize(s.Bytes), s.Seconds, s.Added, s.AlreadyInCase)
+	fmt.Fprintf(w, "  cloudtrail: %d log files, %d events (%.0f events/s), %d digests\n", s.LogFiles, s.Events, s.EventsPerSecond, s.Digests)
+	fmt.Fprintf(w, "  public keys: %d   object metadata: %d   objects: %d\n", s.PublicKeys, s.ObjectMetadata, s.Objects)
+	fmt.Fprintf(w, "  access logs: %d files, %d records   unknown: %d   errors: %d\n", s.AccessLogFiles, s.AccessLogRecords, s.Unknown, len(s.Errors))
+	kinds := make([]string, 0, len(s.Kinds))
+	for k := range s.Kinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s=%d", k, s.Kinds[k])
+	}
+	fmt.Fprintf(w, "  by kind: %s\n", strings.Join(parts, " "))
+	for _, src := range s.Sources {
+		fmt.Fprintf(w, "  source %s (%s): sha256 %s (%s)\n", src.Path, src.Format, src.SHA256, src.HashMethod)
+	}
+}
+
+func printProgress(w io.Writer, p ingest.Progress) {
+	secs := p.Elapsed.Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(p.Events) / secs
+	}
+	line := fmt.Sprintf("\r\033[K%d items, %s, %d events, %.0f events/s", p.Items, humanSize(p.Bytes), p.Events, rate)
+	if p.TotalBytes > 0 && p.DiskBytes > 0 && p.DiskBytes <= p.TotalBytes {
+		eta := time.Duration(float64(p.Elapsed) * float64(p.TotalBytes-p.DiskBytes) / float64(p.DiskBytes))
+		line += fmt.Sprintf(", %.0f%%, ETA %s", 100*float64(p.DiskBytes)/float64(p.TotalBytes), eta.Round(time.Second))
+	}
+	fmt.Fprint(w, line)
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,126 @@
+// Command forensic is an offline evidence analyzer for AWS CloudTrail and
+// S3: it ingests exported evidence from folders and archives into one
+// SQLite case file, verifies it, and reports on it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes, mapped in one place (exitCode).
+const (
+	exitOK     = 0
+	exitFailed = 1 // a check failed or could not be completed
+	exitUsage  = 2 // bad flags or arguments, unusable input
+)
+
+// usageError marks errors that exit with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// failedError marks a run that completed but found problems (exit 1),
+// after its results were printed.
+type failedError struct{ msg string }
+
+func (e failedError) Error() string { return e.msg }
+
+const mainUsage = `forensic — offline evidence analyzer for AWS CloudTrail and S3
+
+Usage:
+  forensic ingest --case CASE.db [--json] PATH...     read evidence into a case file
+  forensic query  --case CASE.db [--json|--csv] SQL    run read-only SQL on a case
+  forensic custody verify --case CASE.db               check the case's custody log
+  forensic --version
+
+Run 'forensic COMMAND --help' for a command's flags and examples.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mainUsage)
+		return exitUsage
+	}
+	var err error
+	switch args[0] {
+	case "--version", "-version", "version":
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, mainUsage)
+		return exitOK
+	case "ingest":
+		err = cmdIngest(ctx, args[1:], stdout, stderr)
+	case "query":
+		err = cmdQuery(ctx, args[1:], stdout, stderr)
+	case "custody":
+		err = cmdCustody(ctx, args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "forensic: error: unknown command %q\n", args[0])
+		fmt.Fprint(stderr, mainUsage)
+		return exitUsage
+	}
+	return exitCode(err, stderr)
+}
+
+// exitCode prints err and maps it to the exit status.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "forensic: error: %s\n", ue.msg)
+		return exitUsage
+	}
+	var fe failedError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(stderr, "forensic: %s\n", fe.msg)
+		return exitFailed
+	}
+	fmt.Fprintf(stderr, "forensic: error: %v\n", err)
+	return exitFailed
+}
+
+// newFlagSet makes a subcommand's flag set; usage text is written by hand.
+func newFlagSet(name, usage string, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning flag errors into usage errors.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	return nil
+}

@@ -1,0 +1,606 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/store"
+)
+
+// Limits. Every buffer is bounded by one of these, never by input size.
+const (
+	// DefaultMaxBuffered: items up to this many bytes (as received) are
+	// read into memory and parsed by the worker pool; larger ones are
+	// streamed by the walking goroutine.
+	DefaultMaxBuffered = 64 << 20
+	// DefaultInFlight caps the bytes held by queued and running jobs.
+	DefaultInFlight = 192 << 20
+	// DefaultMaxParse is the largest decompressed content parsed as one
+	// JSON document (CloudTrail files are far smaller; larger content is
+	// hashed, recorded and reported as not parsed).
+	DefaultMaxParse = 256 << 20
+	// DefaultMaxContent caps the bytes one compressed item may inflate to
+	// (decompression-bomb guard); the content is only hashed past
+	// DefaultMaxParse.
+	DefaultMaxContent = 16 << 30
+	// DefaultMaxRatio caps inflated:compressed once the output passes
+	// ratioFloor. Real CloudTrail gzip runs at 5–20:1.
+	DefaultMaxRatio = 1000
+	ratioFloor      = 64 << 20
+)
+
+// Options tune a run.
+type Options struct {
+	Workers     int   // parse workers; default GOMAXPROCS
+	MaxBuffered int64 // see DefaultMaxBuffered
+	InFlight    int64
+	MaxParse    int64
+	MaxContent  int64
+	MaxRatio    int64
+	Source      source.Options
+	Writer      store.WriterOptions
+	// Progress, when set, is called about every Interval with running
+	// totals (the CLI prints it on a terminal).
+	Progress func(Progress)
+	Interval time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxBuffered <= 0 {
+		o.MaxBuffered = DefaultMaxBuffered
+	}
+	if o.InFlight <= 0 {
+		o.InFlight = DefaultInFlight
+	}
+	if o.InFlight < o.MaxBuffered {
+		o.InFlight = o.MaxBuffered
+	}
+	if o.MaxParse <= 0 {
+		o.MaxParse = DefaultMaxParse
+	}
+	if o.MaxContent <= 0 {
+		o.MaxContent = DefaultMaxContent
+	}
+	if o.MaxRatio <= 0 {
+		o.MaxRatio = DefaultMaxRatio
+	}
+	if o.Interval <= 0 {
+		o.Interval = 500 * time.Millisecond
+	}
+}
+
+// Progress is a snapshot of a running ingest.
+type Progress struct {
+	Items      int64
+	Bytes      int64 // bytes as received, read so far
+	Events     int64
+	TotalBytes int64 // bytes on disk of all inputs, when known (0 otherwise)
+	DiskBytes  int64 // bytes of on-disk inputs finished so far
+	Elapsed    time.Duration
+}
+
+// ItemError is an item that could not be read or parsed.
+type ItemError struct {
+	Path  string `json:"path"`
+	Error string `json:"error"`
+}
+
+// Summary is what a run saw. Counts describe the evidence read in this
+// run (also when an item was already in the case); Added and
+// AlreadyInCase say how many items were new.
+type Summary struct {
+	Items            int            `json:"items"`
+	Bytes            int64          `json:"bytes"`
+	Events           int            `json:"events"`
+	Digests          int            `json:"digests"`
+	LogFiles         int            `json:"log_files"`
+	PublicKeys       int            `json:"public_keys"`
+	ObjectMetadata   int            `json:"object_metadata"`
+	Objects          int            `json:"objects"`
+	AccessLogFiles   int            `json:"access_log_files"`
+	AccessLogRecords int            `json:"access_log_records"`
+	Unknown          int            `json:"unknown"`
+	Errors           []ItemError    `json:"errors"`
+	Kinds            map[string]int `json:"kinds"`
+	Added            int            `json:"added"`
+	AlreadyInCase    int            `json:"already_in_case"`
+	Sources          []SourceInfo   `json:"sources"`
+	Seconds          float64        `json:"seconds"`
+	EventsPerSecond  float64        `json:"events_per_second"`
+}
+
+// SourceInfo is one command-line argument and its hash.
+type SourceInfo struct {
+	Arg    string `json:"arg"`
+	Path   string `json:"path"`
+	Format string `json:"format"` // dir, file, tar, tar.gz, tar.zst, zip
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// HashMethod says how SHA256 was computed: "bytes" for files and
+	// archives, "manifest" for folders (see README: the SHA-256 of the
+	// `sha256sum` listing of every regular file, sorted by path).
+	HashMethod string `json:"hash_method"`
+}
+
+type run struct {
+	ctx   context.Context
+	opt   Options
+	c     *store.Case
+	w     *store.Writer
+	check *dupChecker
+
+	mu      sync.Mutex
+	sum     Summary
+	budget  *byteBudget
+	jobs    chan job
+	wg      sync.WaitGroup
+	items   atomic.Int64
+	bytes   atomic.Int64
+	events  atomic.Int64
+	disk    atomic.Int64
+	inv     *inventorySchemas
+	started time.Time
+}
+
+type job struct {
+	e    source.Entry
+	data []byte
+	held int64 // bytes of the in-flight budget this job holds
+	sha  string
+	root string
+}
+
+// Run ingests every argument into the case and returns what it saw. An
+// item that cannot be read is recorded with its error and the run goes
+// on; Run returns an error only when the case itself cannot be written or
+// ctx is cancelled. Unusable arguments (a path that does not exist) are
+// reported in Summary.Errors too.
+func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summary, error) {
+	opt.defaults()
+	r := &run{
+		ctx: ctx, opt: opt, c: c,
+		w:       c.NewWriter(opt.Writer),
+		budget:  newByteBudget(opt.InFlight),
+		jobs:    make(chan job, opt.Workers*2),
+		inv:     newInventorySchemas(),
+		started: time.Now(),
+	}
+	r.sum.Kinds = map[string]int{}
+	r.sum.Errors = []ItemError{}
+	r.sum.Sources = []SourceInfo{}
+	check, err := newDupChecker(ctx, c.Path)
+	if err != nil {
+		r.w.Close()
+		return nil, err
+	}
+	r.check = check
+	defer check.close()
+
+	var total int64
+	for _, a := range args {
+		total += diskSize(a)
+	}
+	stopProgress := r.startProgress(total)
+
+	for i := 0; i < opt.Workers; i++ {
+		r.wg.Add(1)
+		go r.worker()
+	}
+	var walkErr error
+	for _, a := range args {
+		if err := r.walkSource(a); err != nil {
+			walkErr = err
+			break
+		}
+	}
+	close(r.jobs)
+	r.wg.Wait()
+	stopProgress()
+	ws, werr := r.w.Close()
+	r.sum.Added = ws.Items
+	r.sum.AlreadyInCase = r.sum.Items - ws.Items
+	r.sum.Seconds = time.Since(r.started).Seconds()
+	if r.sum.Seconds > 0 {
+		r.sum.EventsPerSecond = float64(r.sum.Events) / r.sum.Seconds
+	}
+	sort.Slice(r.sum.Errors, func(i, j int) bool { return r.sum.Errors[i].Path < r.sum.Errors[j].Path })
+	if werr != nil {
+		return &r.sum, fmt.Errorf("write case %s: %w", c.Path, werr)
+	}
+	if walkErr != nil {
+		return &r.sum, walkErr
+	}
+	return &r.sum, ctx.Err()
+}
+
+func (r *run) startProgress(total int64) func() {
+	if r.opt.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(r.opt.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.opt.Progress(r.progress(total))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		r.opt.Progress(r.progress(total))
+	}
+}
+
+func (r *run) progress(total int64) Progress {
+	return Progress{Items: r.items.Load(), Bytes: r.bytes.Load(), Events: r.events.Load(),
+		TotalBytes: total, DiskBytes: r.disk.Load(), Elapsed: time.Since(r.started)}
+}
+
+// diskSize is the size on disk of a path (folders: every regular file
+// below it, symlinks not followed); 0 when it cannot be told.
+func diskSize(p string) int64 {
+	var n int64
+	filepath.WalkDir(p, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+func (r *run) walkSource(arg string) error {
+	abs, err := filepath.Abs(arg)
+	if err != nil {
+		abs = arg
+	}
+	fi, statErr := os.Lstat(abs)
+	if statErr != nil {
+		r.recordError(abs, fmt.Sprintf("cannot read source: %v", unwrapPathError(statErr)))
+		return nil
+	}
+	var manifest []string // "sha256  ./rel" lines of a folder source
+	isDir := fi.IsDir()
+	sawContainer := false
+	var fileSHA string
+	err = source.Walk(r.ctx, abs, r.opt.Source, func(e *source.Entry, rd io.Reader) error {
+		if e.Container {
+			if e.Member == "" && e.Path == abs {
+				sawContainer = true
+			}
+			r.container(abs, e, isDir, &manifest)
+			return nil
+		}
+		if e.Err != nil {
+			r.submitError(e)
+			return nil
+		}
+		if e.LinkTarget != "" || e.Mode&os.ModeSymlink != 0 {
+			r.add(&store.Item{Evidence: r.base(e, store.KindSymlink)}, 0)
+			return nil
+		}
+		sha, err := r.read(abs, e, rd)
+		if err != nil {
+			return err
+		}
+		if isDir && e.Member == "" && sha != "" {
+			rel, rerr := filepath.Rel(abs, e.Path)
+			if rerr == nil {
+				manifest = append(manifest, sha+"  ./"+filepath.ToSlash(rel)+"\n")
+			}
+		}
+		if e.Member == "" {
+			r.disk.Add(e.Size)
+			if e.Path == abs {
+				fileSHA = sha
+			}
+		}
+		return nil
+	})
+	if !sawContainer && fileSHA != "" {
+		// A single file named on the command line is its own item.
+		r.mu.Lock()
+		r.sum.Sources = append(r.sum.Sources, SourceInfo{Arg: abs, Path: abs, Format: "file", Size: fi.Size(), SHA256: fileSHA, HashMethod: "bytes"})
+		r.mu.Unlock()
+	}
+	if err != nil && r.ctx.Err() == nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			r.recordError(abs, err.Error())
+			return nil
+		}
+	}
+	return err
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// container records a folder or archive once its members were walked.
+func (r *run) container(srcAbs string, e *source.Entry, isDirSource bool, manifest *[]string) {
+	kind := store.KindArchive
+	if e.Member == "" && e.Path == srcAbs {
+		kind = store.KindSource
+	}
+	ev := r.base(e, kind)
+	ev.Format = e.Format
+	ev.SHA256 = e.SHA256
+	method := "bytes"
+	if e.Format == "dir" {
+		// A folder's hash is the SHA-256 of its sha256sum listing, sorted
+		// by path: reproducible with find, sort and sha256sum.
+		sort.Slice(*manifest, func(i, j int) bool {
+			return manifestPath((*manifest)[i]) < manifestPath((*manifest)[j])
+		})
+		h := sha256.New()
+		for _, l := range *manifest {
+			io.WriteString(h, l)
+		}
+		ev.SHA256 = hex.EncodeToString(h.Sum(nil))
+		ev.Size = int64(len(*manifest))
+		method = "manifest"
+	}
+	if e.Err != nil {
+		ev.Error = e.Err.Error()
+	}
+	if kind == store.KindArchive && e.Member == "" {
+		r.disk.Add(e.Size)
+	}
+	if isDirSource && kind == store.KindArchive && e.Member == "" && ev.SHA256 != "" {
+		// An archive file directly in a folder source is one of its files.
+		if rel, err := filepath.Rel(srcAbs, e.Path); err == nil {
+			*manifest = append(*manifest, ev.SHA256+"  ./"+filepath.ToSlash(rel)+"\n")
+		}
+	}
+	if kind == store.KindSource {
+		format := e.Format
+		r.mu.Lock()
+		r.sum.Sources = append(r.sum.Sources, SourceInfo{Arg: srcAbs, Path: e.Path, Format: format, Size: e.Size, SHA256: ev.SHA256, HashMethod: method})
+		r.mu.Unlock()
+		if !isDirSource && e.Member == "" {
+			r.disk.Add(e.Size)
+		}
+	}
+	r.add(&store.Item{Evidence: ev}, 0)
+}
+
+func manifestPath(line string) string {
+	if i := strings.Index(line, "  "); i >= 0 {
+		return line[i+2:]
+	}
+	return line
+}
+
+func (r *run) base(e *source.Entry, kind string) store.Evidence {
+	ev := store.Evidence{
+		Source: e.Source, Path: e.Path, Member: e.Member, Size: e.Size, Kind: kind,
+		LinkTarget: e.LinkTarget, ModTime: e.ModTime,
+	}
+	if e.Mode != 0 {
+		ev.Mode = e.Mode.String()
+	}
+	if ev.Size < 0 {
+		ev.Size = 0
+	}
+	return ev
+}
+
+func (r *run) submitError(e *source.Entry) {
+	ev := r.base(e, store.KindUnknown)
+	ev.Error = e.Err.Error()
+	r.add(&store.Item{Evidence: ev}, 0)
+}
+
+func (r *run) recordError(p, msg string) {
+	r.mu.Lock()
+	r.sum.Errors = append(r.sum.Errors, ItemError{Path: p, Error: msg})
+	r.mu.Unlock()
+}
+
+// read takes one regular item: small ones are buffered and handed to the
+// workers, large ones are streamed here. It returns the item's SHA-256.
+func (r *run) read(root string, e *source.Entry, rd io.Reader) (string, error) {
+	if e.Size >= 0 && e.Size <= r.opt.MaxBuffered || e.Size < 0 {
+		limit := r.opt.MaxBuffered
+		if e.Size >= 0 {
+			limit = e.Size
+		}
+		r.budget.acquire(limit + 1)
+		buf := bytes.NewBuffer(make([]byte, 0, limit+1))
+		h := sha256.New()
+		_, err := io.Copy(io.MultiWriter(buf, h), io.LimitReader(rd, r.opt.MaxBuffered+1))
+		if err != nil {
+			r.budget.release(limit + 1)
+			ev := r.base(e, store.KindUnknown)
+			ev.Error = fmt.Sprintf("read %s: %v", displayName(e), err)
+			r.add(&store.Item{Evidence: ev}, 0)
+			return "", nil
+		}
+		if int64(buf.Len()) <= r.opt.MaxBuffered {
+			sha := hex.EncodeToString(h.Sum(nil))
+			r.bytes.Add(int64(buf.Len()))
+			select {
+			case r.jobs <- job{e: *e, data: buf.Bytes(), held: limit + 1, sha: sha, root: root}:
+			case <-r.ctx.Done():
+				r.budget.release(limit + 1)
+				return "", r.ctx.Err()
+			}
+			return sha, nil
+		}
+		// Larger than announced or of unknown size: go on streaming with
+		// what was read so far in front.
+		r.budget.release(limit + 1)
+		return r.stream(root, e, io.MultiReader(bytes.NewReader(buf.Bytes()), rd))
+	}
+	return r.stream(root, e, rd)
+}
+
+func displayName(e *source.Entry) string {
+	if e.Member != "" {
+		return e.Path + "!/" + e.Member
+	}
+	return e.Path
+}
+
+func (r *run) worker() {
+	defer r.wg.Done()
+	for j := range r.jobs {
+		it := r.process(&j)
+		j.data = nil
+		r.budget.release(j.held)
+		r.add(it, len(it.Events))
+	}
+}
+
+// add hands an item to the writer and counts it.
+func (r *run) add(it *store.Item, events int) {
+	r.count(it)
+	r.items.Add(1)
+	r.events.Add(int64(events))
+	r.w.Add(it)
+}
+
+func (r *run) count(it *store.Item) {
+	ev := &it.Evidence
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sum.Items++
+	r.sum.Bytes += ev.Size
+	r.sum.Kinds[ev.Kind]++
+	n := it.RecordCount
+	switch ev.Kind {
+	case store.KindCloudTrailLog:
+		r.sum.LogFiles++
+		r.sum.Events += n
+	case store.KindCloudTrailDig:
+		r.sum.Digests++
+	case store.KindPublicKeys:
+		r.sum.PublicKeys += n
+	case store.KindObjectMetadata:
+		r.sum.ObjectMetadata += n
+	case store.KindObject:
+		r.sum.Objects++
+	case store.KindAccessLog:
+		r.sum.AccessLogFiles++
+		r.sum.AccessLogRecords += n
+	case store.KindUnknown:
+		r.sum.Unknown++
+	}
+	if ev.Error != "" {
+		p := ev.Path
+		if ev.Member != "" {
+			p += "!/" + ev.Member
+		}
+		r.sum.Errors = append(r.sum.Errors, ItemError{Path: p, Error: ev.Error})
+	}
+}
+
+// byteBudget is a counting semaphore over bytes held in memory.
+type byteBudget struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	avail int64
+	max   int64
+}
+
+func newByteBudget(n int64) *byteBudget {
+	b := &byteBudget{avail: n, max: n}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+func (b *byteBudget) acquire(n int64) {
+	if n > b.max {
+		n = b.max
+	}
+	b.mu.Lock()
+	for b.avail < n {
+		b.cond.Wait()
+	}
+	b.avail -= n
+	b.mu.Unlock()
+}
+
+func (b *byteBudget) release(n int64) {
+	if n > b.max {
+		n = b.max
+	}
+	b.mu.Lock()
+	b.avail += n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
+// hashingReader hashes what passes through it and counts it.
+type hashingReader struct {
+	r io.Reader
+	h hash.Hash
+	n int64
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	return n, err
+}
+
+// entryName is the name classification looks at: the member's innermost
+// name for archive members, else the path.
+func entryName(e *source.Entry) string {
+	if e.Member != "" {
+		m := e.Member
+		if i := strings.LastIndex(m, "!/"); i >= 0 {
+			m = m[i+2:]
+		}
+		return m
+	}
+	return e.Path
+}
+
+// fullName is the name with archive members spelled in full; used to find
+// sidecars and keys.
+func fullName(e *source.Entry) string {
+	if e.Member != "" {
+		return path.Clean("/" + strings.ReplaceAll(e.Member, "!/", "/"))
+	}
+	return filepath.ToSlash(e.Path)
+}
+
+var _ = bufio.NewReader
