@@ -1,0 +1,125 @@
+package cloudtrail
+
+import (
+	"fmt"
+
+	"github.com/forensic-dev/forensic/store"
+)
+
+// record holds the indexed fields of one CloudTrail record (FORMATS.md
+// E.2, E.3). Unknown fields are skipped by the decoder without being
+// stored.
+type record struct {
+	EventVersion       string       `json:"eventVersion"`
+	EventTime          string       `json:"eventTime"`
+	EventSource        string       `json:"eventSource"`
+	EventName          string       `json:"eventName"`
+	EventType          string       `json:"eventType"`
+	EventCategory      string       `json:"eventCategory"`
+	EventID            string       `json:"eventID"`
+	AWSRegion          string       `json:"awsRegion"`
+	SourceIPAddress    string       `json:"sourceIPAddress"`
+	UserAgent          string       `json:"userAgent"`
+	ErrorCode          string       `json:"errorCode"`
+	ErrorMessage       string       `json:"errorMessage"`
+	RequestID          string       `json:"requestID"`
+	RecipientAccountID string       `json:"recipientAccountId"`
+	SharedEventID      string       `json:"sharedEventID"`
+	ReadOnly           flexBool     `json:"readOnly"`
+	ManagementEvent    flexBool     `json:"managementEvent"`
+	UserIdentity       userIdentity `json:"userIdentity"`
+}
+
+type userIdentity struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn"`
+	AccountID   string `json:"accountId"`
+	AccessKeyID string `json:"accessKeyId"`
+	UserName    string `json:"userName"`
+	InvokedBy   string `json:"invokedBy"`
+}
+
+// flexBool is a JSON boolean, or a string "true"/"false" as some exports
+// write readOnly and managementEvent; null leaves it unset.
+type flexBool struct {
+	set, v bool
+}
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true", `"true"`:
+		*f = flexBool{set: true, v: true}
+	case "false", `"false"`:
+		*f = flexBool{set: true, v: false}
+	case "null":
+	default:
+		return fmt.Errorf("want true, false, \"true\" or \"false\", got %.40s", b)
+	}
+	return nil
+}
+
+func (f flexBool) ptr() *bool {
+	if !f.set {
+		return nil
+	}
+	v := f.v
+	return &v
+}
+
+// Extract fills ev's indexed columns from one record and sets ev.Raw =
+// raw (no copy). It overwrites every field taken from the record and
+// leaves EvidenceID, RecordIndex and Verifiable to the caller (see
+// Verifiable).
+//
+// Principal is userIdentity.arn, else userIdentity.principalId, else
+// userIdentity.invokedBy; userIdentity may be absent (Insight records).
+// readOnly and managementEvent may be booleans or the strings "true" and
+// "false". A field of the wrong JSON type (eventName a number, readOnly
+// "yes") is an error naming the field; unknown fields are ignored; null
+// counts as absent. Field names match case-sensitively, and a record that
+// names a field twice is an error, so no record reads differently
+// depending on the JSON library.
+func Extract(raw []byte, ev *store.Event) error {
+	var r record
+	if err := decodeRecord(raw, &r); err != nil {
+		return fmt.Errorf("extract record: %w", err)
+	}
+	u := &r.UserIdentity
+	principal := u.ARN
+	if principal == "" {
+		principal = u.PrincipalID
+	}
+	if principal == "" {
+		principal = u.InvokedBy
+	}
+	*ev = store.Event{
+		EvidenceID:         ev.EvidenceID,
+		RecordIndex:        ev.RecordIndex,
+		Verifiable:         ev.Verifiable,
+		EventID:            r.EventID,
+		EventTime:          r.EventTime,
+		EventVersion:       r.EventVersion,
+		EventSource:        r.EventSource,
+		EventName:          r.EventName,
+		EventType:          r.EventType,
+		EventCategory:      r.EventCategory,
+		AWSRegion:          r.AWSRegion,
+		SourceIP:           r.SourceIPAddress,
+		UserAgent:          r.UserAgent,
+		Principal:          principal,
+		IdentityType:       u.Type,
+		AccessKeyID:        u.AccessKeyID,
+		UserName:           u.UserName,
+		AccountID:          u.AccountID,
+		RecipientAccountID: r.RecipientAccountID,
+		ErrorCode:          r.ErrorCode,
+		ErrorMessage:       r.ErrorMessage,
+		RequestID:          r.RequestID,
+		SharedEventID:      r.SharedEventID,
+		ReadOnly:           r.ReadOnly.ptr(),
+		ManagementEvent:    r.ManagementEvent.ptr(),
+		Raw:                raw,
+	}
+	return nil
+}

@@ -1,0 +1,34 @@
+package cloudtrail
+
+import "testing"
+
+func TestLooksLikeRecords(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"records", `{"Records":[{"eventVersion":"1.08"`, true},
+		{"records with BOM and spaces", "\xEF\xBB\xBF\n{ \"Records\" :\n [", true},
+		{"empty records", `{"Records":[]}`, true},
+		{"Records not an array", `{"Records":{}}`, false},
+		{"array of events", `[{"eventVersion":"1.08","eventTime":"2020-01-01T00:00:00Z"}]`, true},
+		{"ndjson event", "{\"eventName\":\"X\",\"eventVersion\":\"1.05\",\"@version\":\"1\"}\n", true},
+		{"complete object without eventVersion", `{"eventName":"X","eventSource":"s"}`, false},
+		{"eventVersion alone", `{"eventVersion":"1.08"}`, false},
+		{"eventVersion nested only", `[{"x":{"eventVersion":"1","eventName":"n"}}]`, false},
+		{"cut sorted export", "[\n   {\n      \"awsRegion\": \"us-east-1\",\n      \"errorCode\": \"Client.Unauthorized\",\n      \"errorMessage\": \"You are not auth", true},
+		{"cut object with a foreign key", `[{"awsRegion":"us-east-1","errorCode":"x","color":"red","errorMessage":"...`, false},
+		{"cut object with generic keys only", `[{"errorCode":"x","errorMessage":"...`, false},
+		{"digest", `{"awsAccountId":"1","digestStartTime":"x"}`, false},
+		{"public keys", `{"PublicKeyList":[]}`, false},
+		{"array of numbers", `[1,2]`, false},
+		{"empty", ``, false},
+		{"text", `eventVersion eventName`, false},
+	}
+	for _, tt := range tests {
+		if got := LooksLikeRecords([]byte(tt.in)); got != tt.want {
+			t.Errorf("%s: LooksLikeRecords(%q) = %v, want %v", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
