@@ -217,6 +217,20 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	r.wg.Wait()
 	stopProgress()
 	ws, werr := r.w.Close()
+	if werr == nil {
+		// Archive members become objects once their sidecars are known.
+		n, err := pairObjects(ctx, c)
+		if err != nil {
+			werr = err
+		}
+		r.sum.Objects += n
+		r.sum.Unknown -= n
+		r.sum.Kinds[store.KindObject] += n
+		r.sum.Kinds[store.KindUnknown] -= n
+		if r.sum.Kinds[store.KindUnknown] <= 0 {
+			delete(r.sum.Kinds, store.KindUnknown)
+		}
+	}
 	r.sum.Added = ws.Items
 	r.sum.AlreadyInCase = r.sum.Items - ws.Items
 	r.sum.Seconds = time.Since(r.started).Seconds()

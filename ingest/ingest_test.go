@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/forensic-dev/forensic/fixtures"
 	"github.com/forensic-dev/forensic/internal/testcorpus"
 	"github.com/forensic-dev/forensic/store"
 )
@@ -395,4 +396,28 @@ func queryString(t *testing.T, c *store.Case, q string, args ...any) string {
 	var s string
 	require.NoError(t, c.DB.QueryRow(q, args...).Scan(&s), q)
 	return s
+}
+
+// A generated export ingests without errors, from a folder and from its
+// tar.zst alike; objects pair with their sidecars in both.
+func TestIngestFixtureExport(t *testing.T) {
+	dir := t.TempDir()
+	opt := fixtures.DemoOptions()
+	m, err := fixtures.Generate(filepath.Join(dir, "export"), opt)
+	require.NoError(t, err)
+	require.NoError(t, fixtures.WriteTarZst(m.Root, filepath.Join(dir, "export.tar.zst")))
+	for _, src := range []string{m.Root, filepath.Join(dir, "export.tar.zst")} {
+		c := newCase(t)
+		sum := ingestPaths(t, c, src)
+		assert.Empty(t, sum.Errors, src)
+		assert.Equal(t, m.Events, sum.Events, src)
+		assert.Equal(t, len(m.Logs), sum.LogFiles, src)
+		assert.Equal(t, len(m.Digests), sum.Digests, src)
+		assert.Equal(t, len(m.Objects), sum.Objects, src)
+		assert.Equal(t, 0, sum.Unknown, src)
+		assert.Equal(t, len(m.Digests), queryInt(t, c, "SELECT count(*) FROM s3_object_meta WHERE key LIKE 'AWSLogs/%' AND user_metadata LIKE '%signature%'"), src)
+		// Every object's metadata names the object's bucket and key.
+		assert.Equal(t, 0, queryInt(t, c, `SELECT count(*) FROM evidence o WHERE o.kind = 's3_object' AND NOT EXISTS (
+			SELECT 1 FROM s3_object_meta s WHERE s.bucket = o.s3_bucket AND s.key = o.s3_key)`), src)
+	}
 }

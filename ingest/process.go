@@ -173,9 +173,15 @@ func (r *run) classifyAndParse(root string, e *source.Entry, it *store.Item, in 
 	}
 
 	// 1. A metadata export beside an object: K.metadata.json, K.attributes.json.
-	if objPath, _, _, ok := s3meta.Sidecar(name); ok && content != nil {
+	// The object path is in the item's own terms: the file path on disk, or
+	// the member name inside its archive (as evidence.member spells it).
+	sideName := e.Path
+	if e.Member != "" {
+		sideName = e.Member
+	}
+	if objPath, _, _, ok := s3meta.Sidecar(sideName); ok && content != nil {
 		ev.Kind = store.KindObjectMetadata
-		r.parseMetadata(name, objPath, e, it, content)
+		r.parseMetadata(root, name, objPath, e, it, content)
 		return
 	}
 	// 2. The AWSLogs/... key shape.
@@ -225,7 +231,7 @@ func (r *run) classifyAndParse(root string, e *source.Entry, it *store.Item, in 
 		it.RecordCount = len(keys)
 	case s3meta.Detect(content) != "":
 		ev.Kind = store.KindObjectMetadata
-		r.parseMetadata(name, "", e, it, content)
+		r.parseMetadata(root, name, "", e, it, content)
 	case isInventoryCSV(name):
 		ev.Kind = store.KindObjectMetadata
 		r.parseInventoryCSV(name, it, content)
@@ -302,23 +308,38 @@ func (r *run) parseDigest(it *store.Item, content []byte) {
 	it.Evidence.Format = "digest"
 }
 
-func (r *run) parseMetadata(name, objPath string, e *source.Entry, it *store.Item, content []byte) {
+func (r *run) parseMetadata(root, name, objPath string, e *source.Entry, it *store.Item, content []byte) {
 	metas, manifest, format, err := s3meta.Parse(name, content)
 	it.Evidence.Format = format
 	if err != nil {
 		it.Evidence.Error = fmt.Sprintf("%s: %v", format, err)
 	}
 	for i := range metas {
-		if objPath != "" {
-			metas[i].ObjectPath = objPath
-			if e.Member == "" {
-				metas[i].ObjectPath = objPath // on-disk path of the object copy
+		m := &metas[i]
+		if objPath == "" {
+			continue
+		}
+		m.ObjectPath = objPath
+		if ki, ok := cloudtrail.ParseKey(objPath); ok && !ki.FileNameOnly {
+			// The sidecar of a CloudTrail file (a digest's signature).
+			m.Bucket, m.Key = "", ki.Key
+			continue
+		}
+		var bucket, key, version string
+		if e.Member == "" {
+			bucket, key, version = objectKey(root, objPath)
+		} else {
+			inner := objPath
+			if j := strings.LastIndex(inner, "!/"); j >= 0 {
+				inner = inner[j+2:]
 			}
-			if metas[i].Key == "" {
-				if ki, ok := cloudtrail.ParseKey(objPath); ok {
-					metas[i].Key = ki.Key
-				}
-			}
+			bucket, key, version = objectKey("", strings.TrimPrefix(path.Clean("/"+inner), "/"))
+		}
+		if bucket != "" {
+			m.Bucket, m.Key = bucket, key
+		}
+		if m.VersionID == "" {
+			m.VersionID = version
 		}
 	}
 	it.Metas = metas
@@ -375,14 +396,11 @@ func (r *run) parseAccessLog(it *store.Item, rd io.Reader) {
 }
 
 func (r *run) setObjectKey(root string, e *source.Entry, ev *store.Evidence) {
-	p := fullName(e)
 	if e.Member == "" {
-		bucket, key, _ := s3meta.ObjectKey(root, e.Path)
-		ev.S3Bucket, ev.S3Key = bucket, key
+		ev.S3Bucket, ev.S3Key, _ = objectKey(root, e.Path)
 		return
 	}
-	bucket, key, _ := s3meta.ObjectKey("/", p)
-	ev.S3Bucket, ev.S3Key = bucket, key
+	ev.S3Bucket, ev.S3Key, _ = objectKey("", strings.TrimPrefix(fullName(e), "/"))
 }
 
 // hasSidecar reports whether a metadata export sits beside an on-disk file.
@@ -444,11 +462,13 @@ func (s *inventorySchemas) schemaFor(name string) (string, bool) {
 }
 
 // dupChecker looks items up in the case before they are parsed, so a
-// re-ingest costs a read and a hash, not a parse.
+// re-ingest costs a read and a hash, not a parse. It uses its own
+// read-only connection and no long-lived prepared statement: a statement
+// left un-reset would pin a WAL snapshot and stop every checkpoint, and the
+// WAL would grow without bound.
 type dupChecker struct {
-	db   *sql.DB
-	stmt *sql.Stmt
-	mu   sync.Mutex
+	db *sql.DB
+	mu sync.Mutex
 }
 
 type seenItem struct {
@@ -461,25 +481,19 @@ func newDupChecker(ctx context.Context, casePath string) (*dupChecker, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := ro.DB.PrepareContext(ctx, "SELECT kind, coalesce(error, ''), coalesce(record_count, 0) FROM evidence WHERE path = ? AND member = ? AND sha256 = ?")
-	if err != nil {
-		ro.Close()
-		return nil, err
-	}
-	return &dupChecker{db: ro.DB, stmt: st}, nil
+	return &dupChecker{db: ro.DB}, nil
 }
 
 func (d *dupChecker) lookup(p, member, sha string) *seenItem {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var s seenItem
-	if err := d.stmt.QueryRow(p, member, sha).Scan(&s.kind, &s.err, &s.records); err != nil {
+	err := d.db.QueryRow("SELECT kind, coalesce(error, ''), coalesce(record_count, 0) FROM evidence WHERE path = ? AND member = ? AND sha256 = ?",
+		p, member, sha).Scan(&s.kind, &s.err, &s.records)
+	if err != nil {
 		return nil
 	}
 	return &s
 }
 
-func (d *dupChecker) close() {
-	d.stmt.Close()
-	d.db.Close()
-}
+func (d *dupChecker) close() { d.db.Close() }

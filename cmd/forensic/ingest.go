@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -31,11 +32,12 @@ Exit status: 0 all items read, 1 some items could not be read or parsed
 `
 
 type ingestOptions struct {
-	casePath string
-	json     bool
-	workers  int
-	operator string
-	paths    []string
+	casePath   string
+	json       bool
+	workers    int
+	operator   string
+	cpuProfile string
+	paths      []string
 }
 
 func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -45,6 +47,8 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&o.json, "json", false, "print a JSON summary on stdout")
 	fs.IntVar(&o.workers, "workers", 0, "parse workers (default: number of CPUs)")
 	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
+	fs.MarkHidden("cpuprofile")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,6 +63,15 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if _, err := os.Lstat(p); err != nil {
 			return usagef("ingest: cannot read %s: %v", p, unwrap(err))
 		}
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return usagef("ingest: %v", err)
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	_, err := runIngest(ctx, o, stdout, stderr, isTerminal(stderr))
 	return err
