@@ -240,16 +240,24 @@ func TestIngestFormats(t *testing.T) {
 			}
 			return filepath.Join(dir, "e")
 		},
-		"tar":     func(dir string) string { p := filepath.Join(dir, "e.tar"); writeFile(t, p, tarBytes); return p },
-		"tar.gz":  func(dir string) string { p := filepath.Join(dir, "e.tgz"); writeFile(t, p, gz(t, tarBytes)); return p },
-		"tar.zst": func(dir string) string { p := filepath.Join(dir, "e.tar.zst"); writeFile(t, p, zst(t, tarBytes)); return p },
-		"zip":     func(dir string) string { p := filepath.Join(dir, "e.zip"); writeFile(t, p, writeZip(t, set)); return p },
+		"tar":    func(dir string) string { p := filepath.Join(dir, "e.tar"); writeFile(t, p, tarBytes); return p },
+		"tar.gz": func(dir string) string { p := filepath.Join(dir, "e.tgz"); writeFile(t, p, gz(t, tarBytes)); return p },
+		"tar.zst": func(dir string) string {
+			p := filepath.Join(dir, "e.tar.zst")
+			writeFile(t, p, zst(t, tarBytes))
+			return p
+		},
+		"zip": func(dir string) string { p := filepath.Join(dir, "e.zip"); writeFile(t, p, writeZip(t, set)); return p },
 		"nested": func(dir string) string {
 			p := filepath.Join(dir, "outer.zip")
 			writeFile(t, p, writeZip(t, map[string][]byte{"inner/evidence.tar.gz": gz(t, tarBytes), "readme.txt": []byte("x")}))
 			return p
 		},
-		"renamed": func(dir string) string { p := filepath.Join(dir, "evidence.bin"); writeFile(t, p, zst(t, tarBytes)); return p },
+		"renamed": func(dir string) string {
+			p := filepath.Join(dir, "evidence.bin")
+			writeFile(t, p, zst(t, tarBytes))
+			return p
+		},
 	}
 	for name, mk := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -357,13 +365,13 @@ func TestIngestBadInputContinues(t *testing.T) {
 		errs[e.Path] = e.Error
 	}
 	expect := map[string]string{
-		filepath.Join(dir, "b-trunc", logKey):    "truncated",
-		filepath.Join(dir, "c-bad-json", logKey): "offset",
-		filepath.Join(dir, "e-trunc.tar.gz"):     "",
-		filepath.Join(dir, "f-corrupt.zip"):      "",
-		filepath.Join(dir, "g-trunc.tar.zst"):    "",
-		filepath.Join(dir, "h-bomb.json.gz"):     "cap of 1000:1",
-		filepath.Join(dir, "i-fifo"):             "not a regular file",
+		filepath.Join(dir, "b-trunc", logKey):                                  "truncated",
+		filepath.Join(dir, "c-bad-json", logKey):                               "offset",
+		filepath.Join(dir, "e-trunc.tar.gz"):                                   "",
+		filepath.Join(dir, "f-corrupt.zip"):                                    "",
+		filepath.Join(dir, "g-trunc.tar.zst"):                                  "",
+		filepath.Join(dir, "h-bomb.json.gz"):                                   "cap of 1000:1",
+		filepath.Join(dir, "i-fifo"):                                           "not a regular file",
 		filepath.Join(dir, "j-access", "2019-02-06-00-00-38-5C2F7A1B9E0D4C3A"): "1 lines could not be parsed",
 	}
 	for p, frag := range expect {
