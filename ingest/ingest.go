@@ -31,7 +31,7 @@ const (
 	// streamed by the walking goroutine.
 	DefaultMaxBuffered = 64 << 20
 	// DefaultInFlight caps the bytes held by queued and running jobs.
-	DefaultInFlight = 192 << 20
+	DefaultInFlight = 96 << 20
 	// DefaultMaxParse is the largest decompressed content parsed as one
 	// JSON document (CloudTrail files are far smaller; larger content is
 	// hashed, recorded and reported as not parsed).

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -82,7 +81,7 @@ type msg struct {
 type WriterOptions struct {
 	BatchRows int           // default 50,000
 	MaxDelay  time.Duration // commit at least this often while items flow; default 2 s
-	Queue     int           // items buffered between workers and the writer; default 64
+	Queue     int           // items buffered between workers and the writer; default 16
 }
 
 // NewWriter starts the writer goroutine.
@@ -94,7 +93,7 @@ func (c *Case) NewWriter(opt WriterOptions) *Writer {
 		opt.MaxDelay = 2 * time.Second
 	}
 	if opt.Queue <= 0 {
-		opt.Queue = 64
+		opt.Queue = 16
 	}
 	w := &Writer{
 		c: c, ch: make(chan msg, opt.Queue), done: make(chan struct{}),
@@ -156,26 +155,57 @@ func (w *Writer) Close() (WriterStats, error) {
 }
 
 type txState struct {
-	tx    *sql.Tx
+	x     *rawConn
+	open  bool
 	rows  int
 	since time.Time
-	stmts map[string]*sql.Stmt
 }
 
 func (w *Writer) run() {
 	defer close(w.done)
 	ctx := context.Background()
-	var st txState
+	conn, err := w.c.DB.Conn(ctx)
+	if err != nil {
+		w.err = fmt.Errorf("writer connection: %w", err)
+		for m := range w.ch {
+			if m.reply != nil {
+				m.reply <- w.err
+			}
+		}
+		return
+	}
+	defer conn.Close()
+	// The writer works on the driver connection directly: no database/sql
+	// locking or argument conversion per row, and statements prepared once
+	// for the writer's whole life (PERF-BASELINE.md §5: +16 %).
+	err = conn.Raw(func(dc any) error {
+		x, err := newRawConn(dc)
+		if err != nil {
+			return err
+		}
+		defer x.close()
+		w.loop(ctx, &txState{x: x})
+		return nil
+	})
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+func (w *Writer) loop(ctx context.Context, st *txState) {
 	commit := func() error {
-		if st.tx == nil {
+		if !st.open {
 			return nil
 		}
-		for _, s := range st.stmts {
-			s.Close()
-		}
-		err := st.tx.Commit()
-		st = txState{}
+		_, err := st.x.exec(ctx, "COMMIT")
+		st.open, st.rows = false, 0
 		return err
+	}
+	rollback := func() {
+		if st.open {
+			st.x.exec(ctx, "ROLLBACK")
+			st.open, st.rows = false, 0
+		}
 	}
 	for m := range w.ch {
 		if w.err != nil {
@@ -191,19 +221,17 @@ func (w *Writer) run() {
 			m.reply <- w.err
 			continue
 		}
-		if st.tx == nil {
-			tx, err := w.c.DB.BeginTx(ctx, nil)
-			if err != nil {
+		if !st.open {
+			if _, err := st.x.exec(ctx, "BEGIN IMMEDIATE"); err != nil {
 				w.err = fmt.Errorf("begin transaction: %w", err)
 				continue
 			}
-			st = txState{tx: tx, since: time.Now(), stmts: map[string]*sql.Stmt{}}
+			st.open, st.since = true, time.Now()
 		}
-		n, err := w.apply(ctx, &st, m)
+		n, err := w.apply(ctx, st, m)
 		if err != nil {
 			w.err = err
-			st.tx.Rollback()
-			st = txState{}
+			rollback()
 			continue
 		}
 		st.rows += n
@@ -213,32 +241,20 @@ func (w *Writer) run() {
 			}
 		}
 	}
-	if w.err == nil {
-		if len(w.opened) > 0 {
-			// Streams never ended (the producer failed): their rows must
-			// not be committed as if complete.
-			st.tx.Rollback()
-			w.err = fmt.Errorf("%d evidence streams were not completed; their items were not recorded", len(w.opened))
-			return
-		}
-		if err := commit(); err != nil {
-			w.err = fmt.Errorf("commit: %w", err)
-		}
-	} else if st.tx != nil {
-		st.tx.Rollback()
+	if w.err != nil {
+		rollback()
+		return
 	}
-}
-
-func (w *Writer) stmt(ctx context.Context, st *txState, q string) (*sql.Stmt, error) {
-	if s, ok := st.stmts[q]; ok {
-		return s, nil
+	if len(w.opened) > 0 {
+		// Streams never ended (the producer failed): their rows must not
+		// be committed as if complete.
+		rollback()
+		w.err = fmt.Errorf("%d evidence streams were not completed; their items were not recorded", len(w.opened))
+		return
 	}
-	s, err := st.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	if err := commit(); err != nil {
+		w.err = fmt.Errorf("commit: %w", err)
 	}
-	st.stmts[q] = s
-	return s, nil
 }
 
 func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
@@ -277,26 +293,26 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 		}
 		delete(w.opened, m.stream)
 		ev := &m.item.Evidence
-		var other int64
-		err := st.tx.QueryRowContext(ctx, "SELECT id FROM evidence WHERE path = ? AND member = ? AND sha256 = ? AND id <> ?", ev.Path, ev.Member, ev.SHA256, id).Scan(&other)
-		if err == nil {
+		_, found, err := st.x.queryInt(ctx, "SELECT id FROM evidence WHERE path = ? AND member = ? AND sha256 = ? AND id <> ?", ev.Path, ev.Member, ev.SHA256, id)
+		if err != nil {
+			return 0, err
+		}
+		if found {
 			// Already in the case: take the stream's rows out again.
 			for _, t := range []string{"s3_access", "ct_events"} {
-				if _, err := st.tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE evidence_id = ?", id); err != nil {
+				if _, err := st.x.exec(ctx, "DELETE FROM "+t+" WHERE evidence_id = ?", id); err != nil {
 					return 0, err
 				}
 			}
-			if _, err := st.tx.ExecContext(ctx, "DELETE FROM evidence WHERE id = ?", id); err != nil {
+			if _, err := st.x.exec(ctx, "DELETE FROM evidence WHERE id = ?", id); err != nil {
 				return 0, err
 			}
 			w.stats.Items--
 			w.stats.ByKind[m.item.Evidence.Kind]--
 			w.stats.Duplicates++
 			return 0, nil
-		} else if err != sql.ErrNoRows {
-			return 0, err
 		}
-		_, err = st.tx.ExecContext(ctx, `UPDATE evidence SET size = ?, sha256 = ?, content_sha256 = ?, content_size = ?,
+		_, err = st.x.exec(ctx, `UPDATE evidence SET size = ?, sha256 = ?, content_sha256 = ?, content_size = ?,
 			gzip_trailing = ?, compression = ?, kind = ?, format = ?, record_count = ?, error = ? WHERE id = ?`,
 			ev.Size, ev.SHA256, nullStr(ev.ContentSHA256), nullInt(ev.ContentSize, ev.ContentSHA256 != ""),
 			b2i(ev.GzipTrailing), ev.Compression, ev.Kind, ev.Format, m.item.RecordCount, nullStr(ev.Error), id)
@@ -306,26 +322,16 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 }
 
 func (w *Writer) exists(ctx context.Context, st *txState, ev *Evidence) (bool, error) {
-	s, err := w.stmt(ctx, st, "SELECT count(*) FROM evidence WHERE path = ? AND member = ? AND sha256 = ?")
-	if err != nil {
-		return false, err
-	}
-	var n int
-	if err := s.QueryRowContext(ctx, ev.Path, ev.Member, ev.SHA256).Scan(&n); err != nil {
-		return false, err
-	}
-	return n > 0, nil
+	_, found, err := st.x.queryInt(ctx, "SELECT id FROM evidence WHERE path = ? AND member = ? AND sha256 = ?", ev.Path, ev.Member, ev.SHA256)
+	return found, err
 }
 
 func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int64, error) {
 	ev := &it.Evidence
-	s, err := w.stmt(ctx, st, `INSERT INTO evidence(source, path, member, size, sha256, content_sha256, content_size,
+	q := `INSERT INTO evidence(source, path, member, size, sha256, content_sha256, content_size,
 		gzip_trailing, compression, kind, format, s3_bucket, s3_key, account_id, org_id, region, trail, backfill,
 		mode, link_target, mtime, record_count, error, ingested_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return 0, err
-	}
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	var mtime any
 	if !ev.ModTime.IsZero() {
 		mtime = ev.ModTime.UTC().Format(time.RFC3339Nano)
@@ -334,17 +340,13 @@ func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int
 	if rc == 0 {
 		rc = it.rows()
 	}
-	res, err := s.ExecContext(ctx, ev.Source, ev.Path, ev.Member, ev.Size, ev.SHA256, nullStr(ev.ContentSHA256),
+	id, err := st.x.exec(ctx, q, ev.Source, ev.Path, ev.Member, ev.Size, ev.SHA256, nullStr(ev.ContentSHA256),
 		nullInt(ev.ContentSize, ev.ContentSHA256 != ""), b2i(ev.GzipTrailing), ev.Compression, ev.Kind, ev.Format,
 		nullStr(ev.S3Bucket), nullStr(ev.S3Key), nullStr(ev.Account), nullStr(ev.OrgID), nullStr(ev.Region),
 		nullStr(ev.Trail), b2i(ev.Backfill), nullStr(ev.Mode), nullStr(ev.LinkTarget), mtime, rc,
 		nullStr(ev.Error), w.c.now())
 	if err != nil {
 		return 0, fmt.Errorf("record evidence %s %s: %w", ev.Path, ev.Member, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
 	}
 	w.stats.Items++
 	w.stats.ByKind[ev.Kind]++
@@ -354,17 +356,14 @@ func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int
 func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item) (int, error) {
 	n := 0
 	if len(it.Events) > 0 {
-		s, err := w.stmt(ctx, st, `INSERT INTO ct_events(evidence_id, record_index, event_id, event_time, event_version,
+		q := `INSERT INTO ct_events(evidence_id, record_index, event_id, event_time, event_version,
 			event_source, event_name, event_type, event_category, aws_region, source_ip, user_agent, principal,
 			identity_type, access_key_id, user_name, account_id, recipient_account_id, error_code, error_message,
 			request_id, shared_event_id, read_only, management_event, verifiable, raw)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return n, err
-		}
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 		for i := range it.Events {
 			e := &it.Events[i]
-			if _, err := s.ExecContext(ctx, id, e.RecordIndex, nullStr(e.EventID), nullStr(e.EventTime),
+			if _, err := st.x.exec(ctx, q, id, e.RecordIndex, nullStr(e.EventID), nullStr(e.EventTime),
 				nullStr(e.EventVersion), nullStr(e.EventSource), nullStr(e.EventName), nullStr(e.EventType),
 				nullStr(e.EventCategory), nullStr(e.AWSRegion), nullStr(e.SourceIP), nullStr(e.UserAgent),
 				nullStr(e.Principal), nullStr(e.IdentityType), nullStr(e.AccessKeyID), nullStr(e.UserName),
@@ -377,7 +376,7 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		n += len(it.Events)
 	}
 	if d := it.Digest; d != nil {
-		res, err := st.tx.ExecContext(ctx, `INSERT INTO ct_digests(evidence_id, aws_account_id, digest_start_time,
+		did, err := st.x.exec(ctx, `INSERT INTO ct_digests(evidence_id, aws_account_id, digest_start_time,
 			digest_end_time, digest_s3_bucket, digest_s3_object, digest_public_key_fingerprint,
 			digest_signature_algorithm, newest_event_time, oldest_event_time, previous_digest_s3_bucket,
 			previous_digest_s3_object, previous_digest_hash_value, previous_digest_hash_algorithm,
@@ -389,14 +388,10 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		if err != nil {
 			return n, fmt.Errorf("record digest: %w", err)
 		}
-		did, _ := res.LastInsertId()
-		s, err := w.stmt(ctx, st, `INSERT INTO ct_digest_logs(digest_id, idx, s3_bucket, s3_object, hash_value,
-			hash_algorithm, newest_event_time, oldest_event_time) VALUES (?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return n, err
-		}
+		q := `INSERT INTO ct_digest_logs(digest_id, idx, s3_bucket, s3_object, hash_value,
+			hash_algorithm, newest_event_time, oldest_event_time) VALUES (?,?,?,?,?,?,?,?)`
 		for i, l := range d.LogFiles {
-			if _, err := s.ExecContext(ctx, did, i, l.S3Bucket, l.S3Object, l.HashValue, l.HashAlgorithm,
+			if _, err := st.x.exec(ctx, q, did, i, l.S3Bucket, l.S3Object, l.HashValue, l.HashAlgorithm,
 				l.NewestEventTime, l.OldestEventTime); err != nil {
 				return n, fmt.Errorf("record digest log entry %d: %w", i, err)
 			}
@@ -404,7 +399,7 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		n += 1 + len(d.LogFiles)
 	}
 	for _, k := range it.Keys {
-		if _, err := st.tx.ExecContext(ctx, `INSERT INTO public_keys(evidence_id, fingerprint, listed_fingerprint, der,
+		if _, err := st.x.exec(ctx, `INSERT INTO public_keys(evidence_id, fingerprint, listed_fingerprint, der,
 			encoding, bits, validity_start, validity_end, region, error) VALUES (?,?,?,?,?,?,?,?,?,?)`,
 			id, k.Fingerprint, nullStr(k.ListedFingerprint), k.DER, k.Encoding, k.Bits, nullTime(k.ValidityStart),
 			nullTime(k.ValidityEnd), nullStr(k.Region), nullStr(k.Error)); err != nil {
@@ -420,7 +415,7 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 	}
 	if mf := it.Manifest; mf != nil {
 		files, _ := json.Marshal(mf.Files)
-		if _, err := st.tx.ExecContext(ctx, `INSERT INTO s3_inventory_manifests(evidence_id, source_bucket,
+		if _, err := st.x.exec(ctx, `INSERT INTO s3_inventory_manifests(evidence_id, source_bucket,
 			destination_bucket, version, creation_timestamp, file_format, file_schema, files) VALUES (?,?,?,?,?,?,?,?)`,
 			id, mf.SourceBucket, mf.DestinationBucket, mf.Version, nullTime(mf.CreationTimestamp), mf.FileFormat,
 			mf.FileSchema, string(files)); err != nil {
@@ -429,14 +424,11 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		n++
 	}
 	if len(it.Access) > 0 {
-		s, err := w.stmt(ctx, st, `INSERT INTO s3_access(evidence_id, line_no, bucket_owner, bucket, time, remote_ip,
+		q := `INSERT INTO s3_access(evidence_id, line_no, bucket_owner, bucket, time, remote_ip,
 			requester, request_id, operation, key, request_uri, http_status, error_code, bytes_sent, object_size,
 			total_time, turn_around_time, referer, user_agent, version_id, host_id, signature_version, cipher_suite,
 			auth_type, host_header, tls_version, access_point_arn, acl_required, source_region, extra, field_count,
-			ambiguous, parse_error, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return n, err
-		}
+			ambiguous, parse_error, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 		for i := range it.Access {
 			a := &it.Access[i]
 			var extra any
@@ -444,7 +436,7 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 				b, _ := json.Marshal(a.Extra)
 				extra = string(b)
 			}
-			if _, err := s.ExecContext(ctx, id, a.LineNo, a.BucketOwner, a.Bucket, nullStr(a.Time), a.RemoteIP,
+			if _, err := st.x.exec(ctx, q, id, a.LineNo, a.BucketOwner, a.Bucket, nullStr(a.Time), a.RemoteIP,
 				a.Requester, a.RequestID, a.Operation, a.Key, a.RequestURI, a.HTTPStatus, a.ErrorCode, a.BytesSent,
 				a.ObjectSize, a.TotalTime, a.TurnAroundTime, a.Referer, a.UserAgent, a.VersionID, a.HostID,
 				a.SignatureVer, a.CipherSuite, a.AuthType, a.HostHeader, a.TLSVersion, a.AccessPointARN,
@@ -485,7 +477,7 @@ func (w *Writer) insertMeta(ctx context.Context, st *txState, id int64, m *Objec
 	args = append(args, nullStr(m.ChecksumType), nullStr(strings.Join(m.Algorithms, ",")), nullStr(m.StorageClass),
 		nullStr(m.SSE), nullStr(m.SSECustomer), nullStr(m.KMSKeyID), parts, nullBool(m.Multipart), um,
 		nullStr(m.ObjectPath))
-	res, err := st.tx.ExecContext(ctx, `INSERT INTO s3_object_meta(evidence_id, source, bucket, key, version_id,
+	mid, err := st.x.exec(ctx, `INSERT INTO s3_object_meta(evidence_id, source, bucket, key, version_id,
 		is_latest, delete_marker, size, etag, last_modified, checksum_crc32, checksum_crc32c, checksum_crc64nvme,
 		checksum_sha1, checksum_sha256, checksum_sha512, checksum_md5, checksum_xxhash64, checksum_xxhash3,
 		checksum_xxhash128, checksum_type, algorithms, storage_class, sse, sse_customer, kms_key_id, parts_count,
@@ -493,14 +485,13 @@ func (w *Writer) insertMeta(ctx context.Context, st *txState, id int64, m *Objec
 	if err != nil {
 		return fmt.Errorf("record object metadata %s: %w", m.Key, err)
 	}
-	mid, _ := res.LastInsertId()
 	for _, p := range m.Parts {
 		b, _ := json.Marshal(p.Checksums) // map keys come out sorted
 		var psize any
 		if p.Size != nil {
 			psize = *p.Size
 		}
-		if _, err := st.tx.ExecContext(ctx, "INSERT OR REPLACE INTO s3_object_parts(meta_id, part_number, size, checksums) VALUES (?,?,?,?)",
+		if _, err := st.x.exec(ctx, "INSERT OR REPLACE INTO s3_object_parts(meta_id, part_number, size, checksums) VALUES (?,?,?,?)",
 			mid, p.PartNumber, psize, string(b)); err != nil {
 			return fmt.Errorf("record object part %d: %w", p.PartNumber, err)
 		}

@@ -1,0 +1,183 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/klauspost/compress/zip"
+)
+
+// maxLinkTarget bounds a zip symlink's content, which is its target.
+const maxLinkTarget = 4096
+
+// walkZipFile walks a zip on disk through f as an io.ReaderAt, after
+// hashing the whole file in a streaming pass.
+func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
+	c := Entry{Path: e.Path, Member: e.Member, Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: "zip"}
+	raw := &hashCounter{r: io.NewSectionReader(f, 0, math.MaxInt64), h: sha256.New()}
+	err := w.drain(raw)
+	if cerr := w.ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		c.Err = fmt.Errorf("read zip archive %s: %w", c.Name(), err)
+		return w.emit(&c)
+	}
+	c.Size = raw.n
+	c.SHA256 = hex.EncodeToString(raw.h.Sum(nil))
+	archErr, stop := w.zipArchive(e, f, raw.n, depth)
+	if stop != nil {
+		return stop
+	}
+	if archErr != nil {
+		c.Err = fmt.Errorf("read zip archive %s: %w", c.Name(), archErr)
+	}
+	return w.emit(&c)
+}
+
+// walkZipNested walks a zip found inside another archive: it is buffered in
+// memory up to MaxNestedBuffer, because zip needs random access.
+func (w *walker) walkZipNested(e Entry, src io.Reader, depth int) error {
+	c := Entry{Path: e.Path, Member: e.Member, Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: "zip"}
+	raw := &hashCounter{r: src, h: sha256.New()}
+	limit := w.opt.MaxNestedBuffer
+	var buf bytes.Buffer
+	if e.Size >= 0 && e.Size <= limit {
+		buf.Grow(int(e.Size) + bytes.MinRead)
+	}
+	_, err := io.CopyN(&buf, raw, limit+1)
+	var archErr error
+	switch {
+	case err == io.EOF:
+		var stop error
+		archErr, stop = w.zipArchive(e, bytes.NewReader(buf.Bytes()), int64(buf.Len()), depth)
+		if stop != nil {
+			return stop
+		}
+	case err == nil:
+		archErr = fmt.Errorf("zip inside an archive is larger than the in-memory cap of %s; its members were not read", formatBytes(limit))
+	default:
+		archErr = err
+	}
+	buf = bytes.Buffer{} // release before draining
+	err = w.drain(raw)
+	if cerr := w.ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if err == nil {
+		c.Size = raw.n
+		c.SHA256 = hex.EncodeToString(raw.h.Sum(nil))
+	} else if archErr == nil {
+		archErr = err
+	}
+	if archErr != nil {
+		c.Err = fmt.Errorf("read zip archive %s: %w", c.Name(), archErr)
+	}
+	return w.emit(&c)
+}
+
+// zipArchive emits the members of the zip held by ra, by its central
+// directory, or by its local headers when the central directory cannot be
+// read.
+func (w *walker) zipArchive(parent Entry, ra io.ReaderAt, size int64, depth int) (archErr, stop error) {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		n, rerr, stop := w.zipRecover(parent, bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 64<<10), depth)
+		if stop != nil {
+			return nil, stop
+		}
+		msg := fmt.Sprintf("central directory: %v; %d members recovered from local headers", err, n)
+		if rerr != nil {
+			return fmt.Errorf("%s, then: %w", msg, rerr), nil
+		}
+		return errors.New(msg), nil
+	}
+	var total int64 // decompressed output of all members, against MaxArchiveBytes
+	failed, files := 0, 0
+	for _, f := range zr.File {
+		if err := w.ctx.Err(); err != nil {
+			return nil, err
+		}
+		size := int64(-1)
+		if f.UncompressedSize64 <= math.MaxInt64 {
+			size = int64(f.UncompressedSize64)
+		}
+		m := Entry{
+			Path:    parent.Path,
+			Member:  joinMember(parent.Member, f.Name),
+			Size:    size,
+			Mode:    f.Mode(),
+			ModTime: f.Modified,
+		}
+		mode := f.Mode()
+		isDir := mode.IsDir() || strings.HasSuffix(f.Name, "/")
+		if isDir && f.UncompressedSize64 == 0 {
+			continue
+		}
+		files++
+		switch {
+		case isDir:
+			m.Err = fmt.Errorf("%s: zip directory entry holds %d bytes", m.Name(), f.UncompressedSize64)
+			stop = w.emit(&m)
+		case mode&fs.ModeSymlink != 0:
+			m.LinkTarget, m.Err = zipLinkTarget(f)
+			if m.Err != nil {
+				failed++
+				m.Err = fmt.Errorf("%s: %w", m.Name(), m.Err)
+			}
+			stop = w.emit(&m)
+		case !mode.IsRegular():
+			m.Err = fmt.Errorf("%s: unsupported zip entry type (%s)", m.Name(), typeName(mode))
+			stop = w.emit(&m)
+		default:
+			rc, err := f.Open()
+			if err != nil {
+				failed++
+				m.Err = fmt.Errorf("open %s: %w", m.Name(), err)
+				stop = w.emit(&m)
+				break
+			}
+			// Stored members are guarded too: members may overlap, so
+			// the output of all members together is capped.
+			csize := int64(min(f.CompressedSize64, math.MaxInt64/2))
+			track := &errTrack{r: w.newGuard(rc, func() int64 { return csize }, &total)}
+			stop = w.item(m, track, nil, depth+1)
+			rc.Close()
+			if track.err != nil {
+				failed++
+			}
+		}
+		if stop != nil {
+			return nil, stop
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d members could not be read", failed, files), nil
+	}
+	return nil, nil
+}
+
+func zipLinkTarget(f *zip.File) (string, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, maxLinkTarget+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxLinkTarget {
+		return "", fmt.Errorf("symbolic link target longer than %d bytes", maxLinkTarget)
+	}
+	return string(b), nil
+}

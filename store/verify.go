@@ -1,0 +1,350 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Reads and writes for `forensic verify` (package verify): the CloudTrail
+// evidence it checks, and its results, which replace the previous run's.
+
+// ItemStatus is one row of item_status: the verification status of one
+// digest, log file or object (present, or expected and missing).
+type ItemStatus struct {
+	Kind       string // "digest", "log" or "object"
+	S3Bucket   string
+	S3Key      string
+	EvidenceID int64 // 0 when the item is not in the evidence
+	Status     string
+	Detail     json.RawMessage // JSON object: expected and actual values
+}
+
+// Finding is one row of findings: what is not a per-item status (gaps,
+// conflicts, coverage).
+type Finding struct {
+	Type      string
+	Severity  string // "error", "warning" or "info"
+	Summary   string
+	Chain     string
+	StartTime string
+	EndTime   string
+	Detail    json.RawMessage
+}
+
+// AnchorFile is one file of trust anchors (public keys the analyst
+// supplied) and the keys it holds.
+type AnchorFile struct {
+	Path   string
+	SHA256 string
+	Size   int64
+	Keys   []PublicKey
+}
+
+// Verification is what one verify run records.
+type Verification struct {
+	Items    []ItemStatus
+	Findings []Finding
+	Anchors  []AnchorFile
+}
+
+// DigestSidecar is saved head-object output holding user metadata (a
+// digest's signature lives there), with where it was found.
+type DigestSidecar struct {
+	EvidenceID int64
+	Path       string // evidence path of the sidecar (archive for members)
+	Member     string
+	ObjectPath string // the object it sits beside, as ingest recorded it
+	Bucket     string
+	Key        string
+	Metadata   map[string]string
+}
+
+// CaseEvent is a CloudTrail record as verify cites it.
+type CaseEvent struct {
+	EvidenceID         int64
+	EventID            string
+	EventTime          string
+	EventSource        string
+	EventName          string
+	AWSRegion          string
+	Principal          string
+	AccountID          string
+	RecipientAccountID string
+	Raw                string
+}
+
+// CloudTrailEvidence returns every evidence row of kind cloudtrail_log or
+// cloudtrail_digest, in id order.
+func (c *Case) CloudTrailEvidence(ctx context.Context) ([]Evidence, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT id, source, path, member, coalesce(size, 0), sha256,
+		coalesce(content_sha256, ''), coalesce(content_size, 0), gzip_trailing, compression, kind, format,
+		coalesce(s3_bucket, ''), coalesce(s3_key, ''), coalesce(account_id, ''), coalesce(org_id, ''),
+		coalesce(region, ''), coalesce(trail, ''), backfill, coalesce(error, '')
+		FROM evidence WHERE kind IN (?, ?) ORDER BY id`, KindCloudTrailLog, KindCloudTrailDig)
+	if err != nil {
+		return nil, fmt.Errorf("read cloudtrail evidence: %w", err)
+	}
+	defer rows.Close()
+	var out []Evidence
+	for rows.Next() {
+		var e Evidence
+		var trailing, backfill int
+		if err := rows.Scan(&e.ID, &e.Source, &e.Path, &e.Member, &e.Size, &e.SHA256, &e.ContentSHA256,
+			&e.ContentSize, &trailing, &e.Compression, &e.Kind, &e.Format, &e.S3Bucket, &e.S3Key, &e.Account,
+			&e.OrgID, &e.Region, &e.Trail, &backfill, &e.Error); err != nil {
+			return nil, fmt.Errorf("read cloudtrail evidence: %w", err)
+		}
+		e.GzipTrailing, e.Backfill = trailing != 0, backfill != 0
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Digests returns every parsed digest with its log-file entries, in
+// evidence order.
+func (c *Case) Digests(ctx context.Context) ([]Digest, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT id, evidence_id, coalesce(aws_account_id, ''),
+		coalesce(digest_start_time, ''), coalesce(digest_end_time, ''), coalesce(digest_s3_bucket, ''),
+		coalesce(digest_s3_object, ''), coalesce(digest_public_key_fingerprint, ''),
+		coalesce(digest_signature_algorithm, ''), newest_event_time, oldest_event_time,
+		previous_digest_s3_bucket, previous_digest_s3_object, previous_digest_hash_value,
+		previous_digest_hash_algorithm, previous_digest_signature, raw
+		FROM ct_digests ORDER BY evidence_id`)
+	if err != nil {
+		return nil, fmt.Errorf("read digests: %w", err)
+	}
+	var out []Digest
+	byID := map[int64]int{}
+	for rows.Next() {
+		var d Digest
+		var id int64
+		var ns [7]sql.NullString
+		if err := rows.Scan(&id, &d.EvidenceID, &d.AWSAccountID, &d.DigestStartTime, &d.DigestEndTime,
+			&d.DigestS3Bucket, &d.DigestS3Object, &d.DigestPublicKeyFingerprint, &d.DigestSignatureAlgorithm,
+			&ns[0], &ns[1], &ns[2], &ns[3], &ns[4], &ns[5], &ns[6], &d.Raw); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read digests: %w", err)
+		}
+		ptrs := []**string{&d.NewestEventTime, &d.OldestEventTime, &d.PreviousDigestS3Bucket,
+			&d.PreviousDigestS3Object, &d.PreviousDigestHashValue, &d.PreviousDigestHashAlgorithm,
+			&d.PreviousDigestSignature}
+		for i, p := range ptrs {
+			if ns[i].Valid {
+				s := ns[i].String
+				*p = &s
+			}
+		}
+		byID[id] = len(out)
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read digests: %w", err)
+	}
+	lrows, err := c.DB.QueryContext(ctx, `SELECT digest_id, coalesce(s3_bucket, ''), coalesce(s3_object, ''),
+		coalesce(hash_value, ''), coalesce(hash_algorithm, ''), newest_event_time, oldest_event_time
+		FROM ct_digest_logs ORDER BY digest_id, idx`)
+	if err != nil {
+		return nil, fmt.Errorf("read digest log entries: %w", err)
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var id int64
+		var l DigestLog
+		var newest, oldest sql.NullString
+		if err := lrows.Scan(&id, &l.S3Bucket, &l.S3Object, &l.HashValue, &l.HashAlgorithm, &newest, &oldest); err != nil {
+			return nil, fmt.Errorf("read digest log entries: %w", err)
+		}
+		if newest.Valid {
+			l.NewestEventTime = &newest.String
+		}
+		if oldest.Valid {
+			l.OldestEventTime = &oldest.String
+		}
+		if i, ok := byID[id]; ok {
+			out[i].LogFiles = append(out[i].LogFiles, l)
+		}
+	}
+	return out, lrows.Err()
+}
+
+// HeadObjectSidecars returns every saved head-object export that carries
+// user metadata.
+func (c *Case) HeadObjectSidecars(ctx context.Context) ([]DigestSidecar, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT m.evidence_id, e.path, e.member, coalesce(m.object_path, ''),
+		coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata
+		FROM s3_object_meta m JOIN evidence e ON e.id = m.evidence_id
+		WHERE m.source = 'head-object' AND m.user_metadata IS NOT NULL ORDER BY m.id`)
+	if err != nil {
+		return nil, fmt.Errorf("read object metadata: %w", err)
+	}
+	defer rows.Close()
+	var out []DigestSidecar
+	for rows.Next() {
+		var s DigestSidecar
+		var meta string
+		if err := rows.Scan(&s.EvidenceID, &s.Path, &s.Member, &s.ObjectPath, &s.Bucket, &s.Key, &meta); err != nil {
+			return nil, fmt.Errorf("read object metadata: %w", err)
+		}
+		if err := json.Unmarshal([]byte(meta), &s.Metadata); err != nil {
+			return nil, fmt.Errorf("object metadata of evidence %d: user_metadata: %w", s.EvidenceID, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// CountEvidenceKeys returns how many public keys were ingested as evidence.
+func (c *Case) CountEvidenceKeys(ctx context.Context) (int, error) {
+	var n int
+	err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM public_keys").Scan(&n)
+	return n, err
+}
+
+// NewestEventAfter returns the newest event_time later than after among
+// records whose recipient account (else userIdentity account) is account
+// and whose awsRegion is region; "" when there is none.
+func (c *Case) NewestEventAfter(ctx context.Context, account, region, after string) (string, error) {
+	var t sql.NullString
+	err := c.DB.QueryRowContext(ctx, `SELECT max(event_time) FROM ct_events WHERE event_time > ?
+		AND coalesce(recipient_account_id, account_id) = ? AND aws_region = ?`, after, account, region).Scan(&t)
+	return t.String, err
+}
+
+// EventsBetween returns the records named one of names with event_time in
+// [from, to], in time order.
+func (c *Case) EventsBetween(ctx context.Context, from, to string, names []string) ([]CaseEvent, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	q := `SELECT evidence_id, coalesce(event_id, ''), coalesce(event_time, ''), coalesce(event_source, ''),
+		coalesce(event_name, ''), coalesce(aws_region, ''), coalesce(principal, ''), coalesce(account_id, ''),
+		coalesce(recipient_account_id, ''), raw FROM ct_events WHERE event_time >= ? AND event_time <= ?
+		AND event_name IN (?` + repeat(",?", len(names)-1) + `) ORDER BY event_time, event_id`
+	args := []any{from, to}
+	for _, n := range names {
+		args = append(args, n)
+	}
+	rows, err := c.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	var out []CaseEvent
+	for rows.Next() {
+		var e CaseEvent
+		if err := rows.Scan(&e.EvidenceID, &e.EventID, &e.EventTime, &e.EventSource, &e.EventName, &e.AWSRegion,
+			&e.Principal, &e.AccountID, &e.RecipientAccountID, &e.Raw); err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func repeat(s string, n int) string {
+	out := ""
+	for i := 0; i < n; i++ {
+		out += s
+	}
+	return out
+}
+
+// SaveVerification replaces the previous verification's item_status,
+// findings and trust anchors with v, in one transaction, and records the
+// time in case_info (last_verify).
+func (c *Case) SaveVerification(ctx context.Context, v *Verification) error {
+	tx, err := c.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range []string{"item_status", "findings", "trust_anchors", "trust_anchor_files"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return fmt.Errorf("clear %s: %w", t, err)
+		}
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO item_status(kind, s3_bucket, s3_key, evidence_id, status, detail)
+		VALUES (?,?,?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, it := range v.Items {
+		var ev any
+		if it.EvidenceID != 0 {
+			ev = it.EvidenceID
+		}
+		if _, err := st.ExecContext(ctx, it.Kind, nullStr(it.S3Bucket), nullStr(it.S3Key), ev, it.Status, rawOrNull(it.Detail)); err != nil {
+			return fmt.Errorf("record status of %s: %w", it.S3Key, err)
+		}
+	}
+	for _, f := range v.Findings {
+		sev := f.Severity
+		if sev == "" {
+			sev = "error"
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO findings(type, summary, detail, severity, chain, start_time, end_time)
+			VALUES (?,?,?,?,?,?,?)`, f.Type, f.Summary, rawOrNull(f.Detail), sev, nullStr(f.Chain),
+			nullStr(f.StartTime), nullStr(f.EndTime)); err != nil {
+			return fmt.Errorf("record finding: %w", err)
+		}
+	}
+	for _, a := range v.Anchors {
+		res, err := tx.ExecContext(ctx, "INSERT INTO trust_anchor_files(path, sha256, size, keys) VALUES (?,?,?,?)",
+			a.Path, a.SHA256, a.Size, len(a.Keys))
+		if err != nil {
+			return fmt.Errorf("record trust anchor file %s: %w", a.Path, err)
+		}
+		fid, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		for _, k := range a.Keys {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO trust_anchors(file_id, fingerprint, listed_fingerprint, der,
+				encoding, bits, validity_start, validity_end, region) VALUES (?,?,?,?,?,?,?,?,?)`,
+				fid, k.Fingerprint, nullStr(k.ListedFingerprint), k.DER, k.Encoding, k.Bits,
+				nullTime(k.ValidityStart), nullTime(k.ValidityEnd), nullStr(k.Region)); err != nil {
+				return fmt.Errorf("record trust anchor %s: %w", k.Fingerprint, err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO case_info(key, value) VALUES ('last_verify', ?)",
+		c.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// ItemStatuses returns item_status in insertion order.
+func (c *Case) ItemStatuses(ctx context.Context) ([]ItemStatus, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT kind, coalesce(s3_bucket, ''), coalesce(s3_key, ''),
+		coalesce(evidence_id, 0), status, coalesce(detail, '') FROM item_status ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ItemStatus
+	for rows.Next() {
+		var it ItemStatus
+		var d string
+		if err := rows.Scan(&it.Kind, &it.S3Bucket, &it.S3Key, &it.EvidenceID, &it.Status, &d); err != nil {
+			return nil, err
+		}
+		if d != "" {
+			it.Detail = json.RawMessage(d)
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+func rawOrNull(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
