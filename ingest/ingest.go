@@ -160,6 +160,9 @@ type run struct {
 	disk    atomic.Int64
 	inv     *inventorySchemas
 	started time.Time
+	// streamedFailure names the last item stream() recorded after its
+	// container failed mid-read; the walker's repeat of it is skipped.
+	streamedFailure string
 }
 
 type job struct {
@@ -317,6 +320,11 @@ func (r *run) walkSource(arg string) error {
 			return nil
 		}
 		if e.Err != nil {
+			if displayName(e) == r.streamedFailure {
+				// Already recorded, with its error, by stream().
+				r.streamedFailure = ""
+				return nil
+			}
 			r.submitError(e)
 			return nil
 		}
@@ -349,11 +357,10 @@ func (r *run) walkSource(arg string) error {
 		r.mu.Unlock()
 	}
 	if err != nil && r.ctx.Err() == nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			r.recordError(abs, err.Error())
-			return nil
-		}
+		// The argument itself is unusable (e.g. a symbolic link, which is
+		// never followed): say so and go on with the other arguments.
+		r.recordError(abs, err.Error())
+		return nil
 	}
 	return err
 }
@@ -461,6 +468,12 @@ func (r *run) read(root string, e *source.Entry, rd io.Reader) (string, error) {
 		_, err := io.Copy(io.MultiWriter(buf, h), io.LimitReader(rd, r.opt.MaxBuffered+1))
 		if err != nil {
 			r.budget.release(limit + 1)
+			var re *source.ReadError
+			if errors.As(err, &re) {
+				// The walker emits this entry again with the error; it is
+				// recorded then, once.
+				return "", nil
+			}
 			ev := r.base(e, store.KindUnknown)
 			ev.Error = fmt.Sprintf("read %s: %v", displayName(e), err)
 			r.add(&store.Item{Evidence: ev}, 0)

@@ -362,6 +362,8 @@ func TestIngestBadInputContinues(t *testing.T) {
 
 	errs := map[string]string{}
 	for _, e := range sum.Errors {
+		_, dup := errs[e.Path]
+		assert.False(t, dup, "error reported twice for %s", e.Path)
 		errs[e.Path] = e.Error
 	}
 	expect := map[string]string{

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"errors"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -142,6 +143,10 @@ func (r *run) finishStream(e *source.Entry, it *store.Item, raw *hashingReader, 
 	}
 	if _, err := io.Copy(io.Discard, br); err != nil && cerr == nil {
 		cerr = fmt.Errorf("read: %w", err)
+	}
+	var re *source.ReadError
+	if cerr != nil && errors.As(cerr, &re) {
+		r.streamedFailure = displayName(e)
 	}
 	ev.SHA256 = hex.EncodeToString(raw.h.Sum(nil))
 	ev.Size = raw.n

@@ -349,3 +349,47 @@ func TestParseLogTime(t *testing.T) {
 		}
 	}
 }
+
+func TestShapeOK(t *testing.T) {
+	tests := []struct {
+		field int
+		v     string
+		want  bool
+	}{
+		{fHostID, hostID, true},
+		{fHostID, "SigV4", true}, // base64 cannot tell; the next fields do
+		{fHostID, "a-b", false},
+		{fSigVer, "SigV4", true},
+		{fSigVer, "SigV4a", true},
+		{fSigVer, "SigV", false},
+		{fSigVer, "ECDHE-RSA-AES128-GCM-SHA256", false},
+		{fCipher, "ECDHE-RSA-AES128-GCM-SHA256", true},
+		{fCipher, "TLS_AES_128_GCM_SHA256", true},
+		{fCipher, "a.b", false},
+		{fAuthType, "AuthHeader", true},
+		{fAuthType, "QueryString", true},
+		{fAuthType, "host.example", false},
+		{fTLS, "TLSv1.2", true},
+		{fTLS, "TLSV1.2", true},
+		{fTLS, "tlsv1.3", true},
+		{fTLS, `TLSv1.2";`, false},
+		{fTLS, "TLS", false},
+		{fAccessPoint, "arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP", true},
+		{fAccessPoint, `arn:"x`, false},
+		{fAccessPoint, "Yes", false},
+		{fACLRequired, "Yes", true},
+		{fACLRequired, "us-east-1", false},
+		{fSourceRegion, "us-east-1", true},
+		{fSourceRegion, "US-EAST-1", false},
+		{fVersionID, "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd", true},
+		{fVersionID, `a"`, false},
+		{fHostHeader, "amzn-s3-demo-bucket.s3.us-east-1.amazonaws.com", true},
+		{fHostHeader, "", false},
+		{fTLS, "-", true},
+	}
+	for _, tt := range tests {
+		if got := shapeOK(tt.field, tt.v); got != tt.want {
+			t.Errorf("shapeOK(%s, %q) = %v, want %v", fieldNames[tt.field], tt.v, got, tt.want)
+		}
+	}
+}

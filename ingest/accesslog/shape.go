@@ -59,9 +59,10 @@ func shapeOK(i int, v string) bool {
 	if v == "-" {
 		return true
 	}
-	if v == "" || strings.IndexByte(v, '"') >= 0 {
+	if v == "" {
 		return false
 	}
+	// The class sets below exclude '"'; the other fields check for it.
 	switch i {
 	case fHostID:
 		return allOf(v, cBase64)
@@ -73,12 +74,14 @@ func shapeOK(i int, v string) bool {
 		return allOf(v, cAlpha)
 	case fTLS:
 		return len(v) > 4 && strings.EqualFold(v[:4], "TLSv") && allOf(v[4:], cDigit|cDot)
-	case fAccessPoint:
-		return strings.HasPrefix(v, "arn:")
 	case fSourceRegion:
 		return allOf(v, cLower|cDigit|cDash)
+	case fAccessPoint:
+		if !strings.HasPrefix(v, "arn:") {
+			return false
+		}
 	}
-	return true // Version Id, Host Header: any token without quotes
+	return strings.IndexByte(v, '"') < 0 // Version Id, Host Header, Access Point ARN
 }
 
 func isStatus(v string) bool {
