@@ -57,7 +57,7 @@ var fieldNames = [fixedFields]string{
 
 // Hard faults: the line cannot be read as an access-log record.
 const (
-	hardNone = iota
+	_ = iota // no hard fault
 	hardTooFew
 	hardQuote   // quoted field without a closing quote
 	hardBracket // "[" without "]"
