@@ -184,7 +184,19 @@ func (w *Writer) run() {
 			return err
 		}
 		defer x.close()
+		// Bulk writes run with synchronous=OFF: in WAL mode a killed
+		// process still leaves a consistent case (only an OS crash or
+		// power loss could lose the last commits). Close then makes the
+		// case durable: synchronous=FULL and a truncating checkpoint.
+		if _, err := x.exec(ctx, "PRAGMA synchronous = OFF"); err != nil {
+			return err
+		}
 		w.loop(ctx, &txState{x: x})
+		for _, p := range []string{"PRAGMA synchronous = FULL", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA synchronous = NORMAL"} {
+			if _, err := x.exec(ctx, p); err != nil && w.err == nil {
+				w.err = fmt.Errorf("%s: %w", p, err)
+			}
+		}
 		return nil
 	})
 	if err != nil && w.err == nil {
