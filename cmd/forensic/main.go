@@ -40,7 +40,11 @@ const mainUsage = `forensic — offline evidence analyzer for AWS CloudTrail and
 
 Usage:
   forensic ingest --case CASE.db [--json] PATH...     read evidence into a case file
+  forensic verify --case CASE.db --public-keys PATH... [--json] [--rehash]
+                                                       verify digest chains and log files offline
   forensic query  --case CASE.db [--json|--csv] SQL    run read-only SQL on a case
+  forensic timeline --case CASE.db --from T --to T [filters] [--json|--csv]
+                                                       CloudTrail events and S3 access-log records in time order
   forensic custody verify --case CASE.db               check the case's custody log
   forensic --version
 
@@ -80,6 +84,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdQuery(ctx, args[1:], stdout, stderr)
 	case "custody":
 		err = cmdCustody(ctx, args[1:], stdout, stderr)
+	case "verify":
+		err = cmdVerify(ctx, args[1:], stdout, stderr)
+	case "timeline":
+		err = cmdTimeline(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "forensic: error: unknown command %q\n", args[0])
 		fmt.Fprint(stderr, mainUsage)

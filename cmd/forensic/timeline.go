@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/store"
+)
+
+const timelineUsage = `Usage: forensic timeline --case CASE.db --from TIME --to TIME [filters] [--json|--csv]
+
+CloudTrail events and S3 server access-log records merged in time order.
+Every row names the evidence file it came from and whether that file is
+verified (a CloudTrail log whose content hash matches a digest whose
+signature verified; access logs are not signed, so they are never
+verified). Run 'forensic verify' first to have verification statuses.
+
+Filters:
+  --principal ARN     CloudTrail principal (userIdentity.arn, principalId or
+                      invokedBy) or access-log requester
+  --ip IP             source IP address / remote IP
+  --bucket B          requestParameters.bucketName / access-log bucket
+  --key-prefix P      requestParameters.key / access-log key starts with P
+  --verified-only     only events from verified CloudTrail log files
+
+Output: a table; --json prints one JSON object per line; --csv prints CSV
+with the columns Timesketch imports (message, datetime, timestamp_desc)
+followed by the fields.
+
+Examples:
+  forensic timeline --case case.db --from 2024-03-04T00:00Z --to 2024-03-05T00:00Z
+  forensic timeline --case case.db --from 2024-03-04 --to 2024-03-05 --bucket my-bucket --csv > timeline.csv
+`
+
+type timelineOptions struct {
+	casePath                         string
+	from, to                         string
+	principal, ip, bucket, keyPrefix string
+	verifiedOnly, json, csv          bool
+}
+
+// timelineRow is one row of the merged timeline.
+type timelineRow struct {
+	Message       string `json:"message"`
+	Datetime      string `json:"datetime"`
+	TimestampDesc string `json:"timestamp_desc"`
+	Timestamp     int64  `json:"timestamp"` // microseconds since the epoch (Timesketch)
+	Source        string `json:"source"`    // cloudtrail | s3_access
+	Action        string `json:"action"`    // eventName / operation
+	Service       string `json:"service,omitempty"`
+	Principal     string `json:"principal"`
+	SourceIP      string `json:"source_ip"`
+	Region        string `json:"region,omitempty"`
+	Bucket        string `json:"bucket,omitempty"`
+	Key           string `json:"key,omitempty"`
+	Status        string `json:"status,omitempty"` // errorCode / HTTP status
+	RequestID     string `json:"request_id,omitempty"`
+	EventID       string `json:"event_id,omitempty"`
+	EvidencePath  string `json:"evidence_path"`
+	EvidenceItem  string `json:"evidence_member,omitempty"`
+	EvidenceSHA   string `json:"evidence_sha256"`
+	RecordIndex   int64  `json:"record_index"` // record in the file, or access-log line number
+	Verification  string `json:"verification"` // the log file's status, "not verified" or "not signed"
+	Verified      bool   `json:"verified"`
+}
+
+var timelineColumns = []string{"message", "datetime", "timestamp_desc", "timestamp", "source", "action", "service", "principal",
+	"source_ip", "region", "bucket", "key", "status", "request_id", "event_id", "evidence_path", "evidence_member",
+	"evidence_sha256", "record_index", "verification", "verified"}
+
+func (r *timelineRow) fields() []string {
+	return []string{r.Message, r.Datetime, r.TimestampDesc, fmt.Sprint(r.Timestamp), r.Source, r.Action, r.Service, r.Principal, r.SourceIP,
+		r.Region, r.Bucket, r.Key, r.Status, r.RequestID, r.EventID, r.EvidencePath, r.EvidenceItem, r.EvidenceSHA,
+		fmt.Sprint(r.RecordIndex), r.Verification, fmt.Sprint(r.Verified)}
+}
+
+func cmdTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o timelineOptions
+	fs := newFlagSet("timeline", timelineUsage, stderr)
+	fs.StringVar(&o.casePath, "case", "", "case file (required)")
+	fs.StringVar(&o.from, "from", "", "start time, inclusive (RFC 3339, e.g. 2024-03-04T00:00Z; required)")
+	fs.StringVar(&o.to, "to", "", "end time, exclusive (required)")
+	fs.StringVar(&o.principal, "principal", "", "only this principal / requester")
+	fs.StringVar(&o.ip, "ip", "", "only this source IP")
+	fs.StringVar(&o.bucket, "bucket", "", "only this bucket")
+	fs.StringVar(&o.keyPrefix, "key-prefix", "", "only object keys starting with this")
+	fs.BoolVar(&o.verifiedOnly, "verified-only", false, "only events from verified CloudTrail log files")
+	fs.BoolVar(&o.json, "json", false, "JSON lines")
+	fs.BoolVar(&o.csv, "csv", false, "CSV with Timesketch columns")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.casePath == "" || o.from == "" || o.to == "" {
+		return usagef("timeline: --case, --from and --to are required")
+	}
+	if o.json && o.csv {
+		return usagef("timeline: choose one of --json and --csv")
+	}
+	from, err := parseTimeFlag(o.from)
+	if err != nil {
+		return usagef("timeline: --from: %v", err)
+	}
+	to, err := parseTimeFlag(o.to)
+	if err != nil {
+		return usagef("timeline: --to: %v", err)
+	}
+	if !to.After(from) {
+		return usagef("timeline: --to must be after --from")
+	}
+	c, err := store.OpenReadOnly(ctx, o.casePath)
+	if err != nil {
+		return usagef("timeline: %v", err)
+	}
+	defer c.Close()
+	return runTimeline(ctx, c, o, from, to, stdout)
+}
+
+// parseTimeFlag accepts RFC 3339 with or without seconds ("2024-03-04T00:00Z")
+// and plain dates.
+func parseTimeFlag(s string) (time.Time, error) {
+	for _, l := range []string{"2006-01-02T15:04Z07:00", "2006-01-02T15:04"} {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return awstime.Parse(s)
+}
+
+const timelineSQL = `
+SELECT * FROM (
+  SELECT e.event_time AS t, 'cloudtrail' AS src, coalesce(e.event_name, ''), coalesce(e.event_source, ''),
+         coalesce(e.principal, ''), coalesce(e.source_ip, ''), coalesce(e.aws_region, ''),
+         coalesce(json_extract(e.raw, '$.requestParameters.bucketName'), ''),
+         coalesce(json_extract(e.raw, '$.requestParameters.key'), ''),
+         coalesce(e.error_code, ''), coalesce(e.request_id, ''), coalesce(e.event_id, ''),
+         v.path, v.member, v.sha256, e.record_index, coalesce(s.status, ''), e.verifiable
+  FROM ct_events e JOIN evidence v ON v.id = e.evidence_id
+  LEFT JOIN item_status s ON s.evidence_id = e.evidence_id AND s.kind = 'log'
+  WHERE e.event_time >= ?1 AND e.event_time < ?2
+    AND (?3 = '' OR e.principal = ?3)
+    AND (?4 = '' OR e.source_ip = ?4)
+    AND (?5 = '' OR json_extract(e.raw, '$.requestParameters.bucketName') = ?5)
+    AND (?6 = '' OR substr(coalesce(json_extract(e.raw, '$.requestParameters.key'), ''), 1, length(?6)) = ?6)
+    AND (?7 = 0 OR s.status = 'valid')
+  UNION ALL
+  SELECT a.time, 's3_access', a.operation, 's3.amazonaws.com', a.requester, a.remote_ip, '',
+         a.bucket, a.key, a.http_status || CASE WHEN a.error_code NOT IN ('', '-') THEN ' ' || a.error_code ELSE '' END,
+         a.request_id, '', v.path, v.member, v.sha256, a.line_no, '', 0
+  FROM s3_access a JOIN evidence v ON v.id = a.evidence_id
+  WHERE ?7 = 0 AND a.time >= ?1 AND a.time < ?2
+    AND (?3 = '' OR a.requester = ?3)
+    AND (?4 = '' OR a.remote_ip = ?4)
+    AND (?5 = '' OR a.bucket = ?5)
+    AND (?6 = '' OR substr(a.key, 1, length(?6)) = ?6)
+) ORDER BY 1, 2, 13, 16`
+
+func runTimeline(ctx context.Context, c *store.Case, o timelineOptions, from, to time.Time, w io.Writer) error {
+	verified := 0
+	if o.verifiedOnly {
+		verified = 1
+	}
+	rows, err := c.DB.QueryContext(ctx, timelineSQL, from.Format(time.RFC3339), to.Format(time.RFC3339),
+		o.principal, o.ip, o.bucket, o.keyPrefix, verified)
+	if err != nil {
+		return fmt.Errorf("timeline query: %w", err)
+	}
+	defer rows.Close()
+	var emit func(*timelineRow) error
+	var flush func() error
+	switch {
+	case o.json:
+		enc := json.NewEncoder(w)
+		emit = func(r *timelineRow) error { return enc.Encode(r) }
+		flush = func() error { return nil }
+	case o.csv:
+		cw := csv.NewWriter(w)
+		cw.Write(timelineColumns)
+		emit = func(r *timelineRow) error { return cw.Write(r.fields()) }
+		flush = func() error { cw.Flush(); return cw.Error() }
+	default:
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tSOURCE\tACTION\tPRINCIPAL\tSOURCE IP\tBUCKET/KEY\tSTATUS\tVERIFICATION\tEVIDENCE")
+		emit = func(r *timelineRow) error {
+			obj := r.Bucket
+			if r.Key != "" && r.Key != "-" {
+				obj += "/" + r.Key
+			}
+			ev := r.EvidencePath
+			if r.EvidenceItem != "" {
+				ev += "!/" + r.EvidenceItem
+			}
+			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s#%d\n", r.Datetime, r.Source, oneLine(r.Action),
+				oneLine(r.Principal), oneLine(r.SourceIP), oneLine(obj), oneLine(r.Status), r.Verification, oneLine(ev), r.RecordIndex)
+			return err
+		}
+		flush = tw.Flush
+	}
+	for rows.Next() {
+		var r timelineRow
+		var status string
+		var verifiable int
+		if err := rows.Scan(&r.Datetime, &r.Source, &r.Action, &r.Service, &r.Principal, &r.SourceIP, &r.Region,
+			&r.Bucket, &r.Key, &r.Status, &r.RequestID, &r.EventID, &r.EvidencePath, &r.EvidenceItem, &r.EvidenceSHA,
+			&r.RecordIndex, &status, &verifiable); err != nil {
+			return err
+		}
+		fillTimelineRow(&r, status, verifiable == 1)
+		if err := emit(&r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+func fillTimelineRow(r *timelineRow, status string, verifiable bool) {
+	if t, err := time.Parse(time.RFC3339, r.Datetime); err == nil {
+		r.Timestamp = t.UnixMicro()
+	}
+	switch r.Source {
+	case "cloudtrail":
+		r.TimestampDesc = "Event Recorded"
+		r.Message = fmt.Sprintf("%s %s by %s from %s", r.Service, r.Action, orDash(r.Principal), orDash(r.SourceIP))
+		switch {
+		case status != "":
+			r.Verification = status
+		case !verifiable:
+			r.Verification = "not verifiable (export format carries no digest)"
+		default:
+			r.Verification = "not verified"
+		}
+		r.Verified = status == "valid"
+	default:
+		r.TimestampDesc = "Request Received"
+		r.Message = fmt.Sprintf("S3 %s %s/%s by %s from %s (%s)", r.Action, r.Bucket, r.Key, orDash(r.Principal), orDash(r.SourceIP), r.Status)
+		r.Verification = "not signed (S3 server access log)"
+	}
+	if r.Status != "" && r.Source == "cloudtrail" {
+		r.Message += " error " + r.Status
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+}
