@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/forensic-dev/forensic/store"
+	"github.com/forensic-dev/forensic/verify"
+)
+
+const verifyUsage = `Usage: forensic verify --case CASE.db [--public-keys FILE|DIR]... [--json] [--rehash]
+
+Verifies every CloudTrail digest and log file in the case offline: digest
+signatures (RSA SHA-256, from the saved head-object metadata or the next
+digest's previousDigestSignature), the keys that signed them, the links of
+each chain, the hash of every log file, and what is missing: digests a
+successor points to, log files a digest lists, log files no digest lists,
+and digests that should exist after the newest one (tail truncation).
+
+Only keys given with --public-keys are trusted: files or folders of
+'aws cloudtrail list-public-keys' output (one per region; name the region
+in the path, e.g. keys/us-east-1.json), PEM or DER keys. Keys ingested into
+the case as evidence are not trusted.
+
+Every status is recorded in the case; to query verified events only:
+  forensic query --case CASE.db "SELECT event_time, event_name, principal FROM ct_events_status WHERE verified = 1"
+
+Examples:
+  forensic verify --case case.db --public-keys keys/us-east-1.json --public-keys keys/eu-west-1.json
+  forensic verify --case case.db --public-keys keys/ --json > verdicts.json
+  forensic verify --case case.db --public-keys keys/ --rehash
+
+Exit status: 0 every digest and log file is valid and nothing is missing,
+1 otherwise (each problem is listed), 2 usage error or unusable key file.
+`
+
+type verifyOptions struct {
+	casePath string
+	keys     []string
+	json     bool
+	rehash   bool
+	workers  int
+	operator string
+}
+
+func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o verifyOptions
+	fs := newFlagSet("verify", verifyUsage, stderr)
+	fs.StringVar(&o.casePath, "case", "", "case file (required)")
+	fs.StringArrayVar(&o.keys, "public-keys", nil, "trusted public keys: file or folder (repeatable)")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON on stdout")
+	fs.BoolVar(&o.rehash, "rehash", false, "re-read and re-hash every log file from the evidence")
+	fs.IntVar(&o.workers, "workers", 0, "re-hash workers (default: number of CPUs)")
+	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.casePath == "" {
+		return usagef("verify: --case is required")
+	}
+	if fs.NArg() > 0 {
+		return usagef("verify: unexpected argument %q (keys go with --public-keys)", fs.Arg(0))
+	}
+	if _, err := os.Stat(o.casePath); err != nil {
+		return usagef("verify: case %s: %v", o.casePath, unwrap(err))
+	}
+	_, err := runVerify(ctx, o, stdout)
+	return err
+}
+
+func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.Report, error) {
+	var anchors *verify.TrustAnchors
+	if len(o.keys) > 0 {
+		a, err := verify.LoadTrustAnchors(o.keys)
+		if err != nil {
+			var ke *verify.KeyFileError
+			if errors.As(err, &ke) {
+				return nil, usagef("verify: %v", err)
+			}
+			return nil, err
+		}
+		anchors = a
+	}
+	c, err := store.Open(ctx, o.casePath)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	start := time.Now().UTC()
+	rep, err := verify.Run(ctx, c, verify.Options{Anchors: anchors, Rehash: o.rehash, Workers: o.workers})
+	if err != nil {
+		return nil, err
+	}
+	if err := appendVerifyCustody(ctx, c, o, anchors, rep, start); err != nil {
+		return rep, err
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return rep, err
+		}
+	} else {
+		printVerify(stdout, rep)
+	}
+	if rep.Failed() {
+		s := rep.Summary
+		return rep, failedError{fmt.Sprintf("verification failed: %d of %d digests and %d of %d log files are not valid, %d findings (listed above)",
+			s.Digests.Total-s.Digests.Valid, s.Digests.Total, s.Logs.Total-s.Logs.Valid, s.Logs.Total, len(rep.Findings))}
+	}
+	return rep, nil
+}
+
+func appendVerifyCustody(ctx context.Context, c *store.Case, o verifyOptions, anchors *verify.TrustAnchors, rep *verify.Report, start time.Time) error {
+	type keyFile struct {
+		Path   string `json:"path"`
+		SHA256 string `json:"sha256"`
+		Size   int64  `json:"size"`
+		Keys   int    `json:"keys"`
+	}
+	files := []keyFile{}
+	if anchors != nil {
+		for _, f := range anchors.Files {
+			files = append(files, keyFile{f.Path, f.SHA256, f.Size, len(f.Keys)})
+		}
+	}
+	in, _ := json.Marshal(map[string]any{"public_keys": files, "rehash": o.rehash})
+	s := rep.Summary
+	out, _ := json.Marshal(map[string]any{"ok": s.OK, "digests": s.Digests, "logs": s.Logs, "findings": s.Findings,
+		"rehashed": s.Rehashed})
+	args := []string{"verify", "--case", o.casePath}
+	for _, k := range o.keys {
+		args = append(args, "--public-keys", k)
+	}
+	if o.rehash {
+		args = append(args, "--rehash")
+	}
+	_, err := c.AppendCustody(ctx, store.CustodyEntry{
+		Time: start.Format(time.RFC3339Nano), Operator: operator(o.operator), Host: hostname(),
+		Tool: toolString(), Command: "verify", Args: args, Inputs: in, Outputs: out,
+	})
+	return err
+}
+
+// printVerify writes the text report: every problem with its S3 key and
+// local path, the findings, then the summary per account, region and
+// trail.
+func printVerify(w io.Writer, rep *verify.Report) {
+	problems := 0
+	for _, it := range rep.Items {
+		if it.Status == verify.StatusValid {
+			continue
+		}
+		if problems == 0 {
+			fmt.Fprintln(w, "Problems:")
+		}
+		problems++
+		loc := it.S3Key
+		if it.S3Bucket != "" {
+			loc = "s3://" + it.S3Bucket + "/" + it.S3Key
+		}
+		fmt.Fprintf(w, "  %-6s %-22s %s\n", strings.ToUpper(it.Kind), it.Status, loc)
+		path := it.Path
+		if path == "" {
+			path = "(not in the evidence)"
+		}
+		fmt.Fprintf(w, "         path: %s\n", path)
+		if reason, ok := it.Detail["reason"].(string); ok && reason != "" {
+			fmt.Fprintf(w, "         %s\n", reason)
+		}
+	}
+	if len(rep.Findings) > 0 {
+		fmt.Fprintln(w, "Findings:")
+		for _, f := range rep.Findings {
+			fmt.Fprintf(w, "  [%s] %s: %s\n", f.Severity, f.Type, f.Summary)
+		}
+	}
+	s := rep.Summary
+	fmt.Fprintln(w, "Summary:")
+	for _, c := range s.Chains {
+		gaps := "none"
+		if len(c.Gaps) > 0 {
+			gaps = strings.Join(c.Gaps, ", ")
+		}
+		trail := c.Trail
+		if trail == "" {
+			trail = "(unknown trail)"
+		}
+		covered := "-"
+		if c.Start != "" {
+			covered = c.Start + " to " + c.End
+		}
+		fmt.Fprintf(w, "  %s %s %s: digests %d/%d valid, logs %d/%d valid, covered %s, gaps: %s\n",
+			c.Account, c.Region, trail, c.DigestsValid, c.DigestsTotal, c.LogsValid, c.LogsTotal, covered, gaps)
+	}
+	fmt.Fprintf(w, "  total: digests %d/%d valid, logs %d/%d valid, %d findings\n",
+		s.Digests.Valid, s.Digests.Total, s.Logs.Valid, s.Logs.Total, len(rep.Findings))
+	if len(s.TrustAnchors) == 0 {
+		fmt.Fprintln(w, "Trust anchors: none (--public-keys not given)")
+	} else {
+		fmt.Fprintln(w, "Trust anchors:")
+		for _, a := range s.TrustAnchors {
+			fmt.Fprintf(w, "  %s sha256 %s keys %s\n", a.Path, a.SHA256, strings.Join(a.Fingerprints, ","))
+		}
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	if s.Rehashed > 0 {
+		fmt.Fprintf(w, "Re-hashed %d log files from the evidence.\n", s.Rehashed)
+	}
+	if s.OK {
+		fmt.Fprintln(w, "Result: every digest and log file is valid; nothing is missing.")
+	} else {
+		fmt.Fprintf(w, "Result: NOT VERIFIED: %d problems.\n", problems+countErrors(rep.Findings))
+	}
+}
+
+func countErrors(fs []verify.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Severity == verify.SeverityError {
+			n++
+		}
+	}
+	return n
+}

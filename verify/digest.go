@@ -1,0 +1,507 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/forensic-dev/forensic/ingest/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/store"
+)
+
+// run is the state of one verification.
+type run struct {
+	ctx     context.Context
+	c       *store.Case
+	opt     Options
+	in      *input
+	anchors *TrustAnchors
+
+	dig            []*digestItem
+	byLoc          map[string][]*digestItem // by signed bucket "/" object
+	missingDigests []Item
+	missingLoc     map[string]bool
+	logItems       []*logItem
+	missingLogs    []Item
+	findings       []Finding
+	rehashed       int
+	fresh          map[int64]*rehashResult // --rehash results by evidence id
+	byChain        map[chainID][]*digestItem
+}
+
+// chainID identifies a digest chain: (bucket, prefix, org id, account,
+// region, trail, backfill).
+type chainID struct {
+	Bucket, Prefix, OrgID, Account, Region, Trail string
+	Backfill                                      bool
+}
+
+func (c chainID) String() string {
+	s := "s3://" + c.Bucket + "/"
+	if c.Prefix != "" {
+		s += c.Prefix + "/"
+	}
+	s += "AWSLogs/"
+	if c.OrgID != "" {
+		s += c.OrgID + "/"
+	}
+	s += c.Account + "/CloudTrail-Digest/" + c.Region + " trail " + c.Trail
+	if c.Backfill {
+		s += " (backfill)"
+	}
+	return s
+}
+
+// digestItem is one digest file in the evidence.
+type digestItem struct {
+	ev         *store.Evidence
+	d          *store.Digest // nil when it could not be parsed
+	ki         cloudtrail.KeyInfo
+	chain      chainID
+	bucket     string // signed location (or the best guess for an unparsable one)
+	key        string
+	start, end time.Time
+	timesOK    bool
+	contentSHA string
+	sidecar    *store.DigestSidecar
+	metaSig    string
+	successors []*digestItem
+	status     string
+	detail     map[string]any
+	authentic  bool // a signature verified under a trusted key valid at the time
+}
+
+func (d *digestItem) item() Item {
+	return Item{Kind: KindDigest, S3Bucket: d.bucket, S3Key: d.key, Path: displayPath(d.ev), Status: d.status,
+		Detail: d.detail, EvidenceID: d.ev.ID, Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail}
+}
+
+func (d *digestItem) fail(status, reason string) {
+	if d.status == "" {
+		d.status = status
+		d.detail["reason"] = reason
+	}
+}
+
+// digests evaluates every digest in the evidence and the digests its
+// successors say should exist.
+func (r *run) digests() {
+	r.byLoc = map[string][]*digestItem{}
+	r.missingLoc = map[string]bool{}
+	for _, e := range r.in.digestEv {
+		d := &digestItem{ev: e, d: r.in.digests[e.ID], detail: map[string]any{}}
+		r.prepare(d)
+		r.dig = append(r.dig, d)
+		if d.d != nil && d.d.DigestS3Object != "" {
+			loc := d.d.DigestS3Bucket + "/" + d.d.DigestS3Object
+			r.byLoc[loc] = append(r.byLoc[loc], d)
+		}
+	}
+	// Link successors to predecessors; what a successor points at and the
+	// evidence lacks is missing.
+	for _, s := range r.dig {
+		if s.d == nil || s.d.PreviousDigestS3Object == nil {
+			continue
+		}
+		loc := deref(s.d.PreviousDigestS3Bucket) + "/" + *s.d.PreviousDigestS3Object
+		preds := r.byLoc[loc]
+		if len(preds) == 0 {
+			preds = r.unparsableAt(deref(s.d.PreviousDigestS3Bucket), *s.d.PreviousDigestS3Object)
+		}
+		if len(preds) == 0 {
+			r.missing(s)
+			continue
+		}
+		for _, p := range preds {
+			p.successors = append(p.successors, s)
+		}
+	}
+	for _, d := range r.dig {
+		r.evaluate(d)
+	}
+}
+
+// prepare fills what does not depend on other digests.
+func (r *run) prepare(d *digestItem) {
+	e := d.ev
+	d.bucket, d.key = e.S3Bucket, e.S3Key
+	d.chain = chainID{Bucket: e.S3Bucket, OrgID: e.OrgID, Account: e.Account, Region: e.Region, Trail: e.Trail, Backfill: e.Backfill}
+	if d.d != nil {
+		sum := sha256.Sum256(d.d.Raw)
+		d.contentSHA = hex.EncodeToString(sum[:])
+		d.detail["sha256"] = d.contentSHA
+		if d.d.DigestS3Object != "" {
+			d.bucket, d.key = d.d.DigestS3Bucket, d.d.DigestS3Object
+			if ki, ok := cloudtrail.ParseKey(d.d.DigestS3Object); ok && ki.Type == cloudtrail.TypeDigest {
+				d.ki = ki
+				d.chain = chainID{Bucket: d.d.DigestS3Bucket, Prefix: ki.Prefix, OrgID: ki.OrgID, Account: ki.Account,
+					Region: ki.Region, Trail: ki.Trail, Backfill: ki.Backfill}
+			}
+		}
+		st, err1 := awstime.Parse(d.d.DigestStartTime)
+		en, err2 := awstime.Parse(d.d.DigestEndTime)
+		if err1 == nil && err2 == nil {
+			d.start, d.end, d.timesOK = st.UTC(), en.UTC(), true
+		}
+	}
+	d.sidecar = r.in.sidecarFor(e, d.d)
+	if v, ok := meta(d.sidecar, "signature"); ok {
+		d.metaSig = v
+	}
+}
+
+// unparsableAt returns digests that could not be parsed whose location
+// matches bucket/key (by AWSLogs suffix, else file name).
+func (r *run) unparsableAt(bucket, key string) []*digestItem {
+	suffix := awsLogsSuffix(key)
+	var out []*digestItem
+	for _, d := range r.dig {
+		if d.d != nil && d.d.DigestS3Object != "" {
+			continue
+		}
+		if (d.ev.S3Key != "" && d.ev.S3Key == suffix) || (d.ev.S3Key == "" && path.Base(localName(d.ev)) == path.Base(key)) {
+			d.bucket, d.key = bucket, key
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func awsLogsSuffix(key string) string {
+	if strings.HasPrefix(key, "AWSLogs/") {
+		return key
+	}
+	if i := strings.Index(key, "/AWSLogs/"); i >= 0 {
+		return key[i+1:]
+	}
+	return key
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// missing records the digest s points at and the evidence lacks, and —
+// counting by time — every hourly digest between it and the next older
+// digest of the chain that is present.
+func (r *run) missing(s *digestItem) {
+	bucket, key := deref(s.d.PreviousDigestS3Bucket), *s.d.PreviousDigestS3Object
+	loc := bucket + "/" + key
+	if r.missingLoc[loc] {
+		return
+	}
+	r.missingLoc[loc] = true
+	detail := map[string]any{
+		"reason":                   fmt.Sprintf("%s names it as previousDigestS3Object, and it is not in the evidence", s.key),
+		"referenced_by":            s.key,
+		"expected_sha256":          deref(s.d.PreviousDigestHashValue),
+		"expected_signature":       deref(s.d.PreviousDigestSignature),
+		"expected_end_time":        "",
+		"inferred_from_time_order": false,
+	}
+	ki, kok := cloudtrail.ParseKey(key)
+	if s.timesOK {
+		detail["expected_end_time"] = fmtTime(s.start)
+	}
+	item := Item{Kind: KindDigest, S3Bucket: bucket, S3Key: key, Status: StatusMissing, Detail: detail,
+		Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail}
+	r.missingDigests = append(r.missingDigests, item)
+	if !s.timesOK || !kok {
+		return
+	}
+	// The next older digest of the chain in the evidence.
+	var older *digestItem
+	for _, d := range r.sortedChain(s.chain) {
+		if d != s && !d.end.After(s.start.Add(-30*time.Minute)) {
+			older = d // sorted by end: the last one that fits is the newest
+		}
+	}
+	if older == nil {
+		detail["older_digest_in_evidence"] = nil
+		return
+	}
+	detail["older_digest_in_evidence"] = older.key
+	n := int((s.start.Sub(older.end) + 30*time.Minute) / time.Hour)
+	for k := 1; k < n; k++ {
+		end := older.end.Add(time.Duration(k) * time.Hour)
+		ik := inferredKey(ki, end)
+		iloc := bucket + "/" + ik
+		if r.missingLoc[iloc] || len(r.byLoc[iloc]) > 0 {
+			continue
+		}
+		r.missingLoc[iloc] = true
+		r.missingDigests = append(r.missingDigests, Item{Kind: KindDigest, S3Bucket: bucket, S3Key: ik, Status: StatusMissing,
+			Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail,
+			Detail: map[string]any{
+				"reason": fmt.Sprintf("digests are hourly: between %s (ends %s) and %s (starts %s) %d digests are missing; this key is inferred from the time",
+					older.key, fmtTime(older.end), s.key, fmtTime(s.start), n),
+				"expected_start_time": fmtTime(end.Add(-time.Hour)), "expected_end_time": fmtTime(end),
+				"inferred_from_time_order": true, "older_digest_in_evidence": older.key, "referenced_by": nil,
+			}})
+	}
+}
+
+// inferredKey is the key of the digest of ki's chain ending at end.
+func inferredKey(ki cloudtrail.KeyInfo, end time.Time) string {
+	ki.Time = end.UTC()
+	var b strings.Builder
+	if ki.Prefix != "" {
+		b.WriteString(ki.Prefix + "/")
+	}
+	b.WriteString("AWSLogs/")
+	if ki.OrgID != "" {
+		b.WriteString(ki.OrgID + "/")
+	}
+	b.WriteString(ki.Account + "/" + cloudtrail.TypeDigest + "/" + ki.Region + "/" + ki.Time.Format("2006/01/02") + "/")
+	b.WriteString(ki.FileName())
+	return b.String()
+}
+
+// evaluate decides a digest's status. Precedence, first that applies:
+// format_invalid, signature_invalid (algorithm), key_unknown,
+// key_not_valid_at_time, signature_unavailable, signature_invalid,
+// chain_mismatch, moved, valid. authentic is set independently: true when
+// any available signature (saved metadata or a successor's copy) verifies
+// under a supplied key valid at the time.
+func (r *run) evaluate(d *digestItem) {
+	dd := d.d
+	if d.ev.Error != "" || dd == nil {
+		reason := d.ev.Error
+		if reason == "" {
+			reason = "not parsed as a digest"
+		}
+		d.fail(StatusFormatInvalid, reason)
+		d.detail["error"] = reason
+		return
+	}
+	if d.ev.GzipTrailing {
+		d.fail(StatusFormatInvalid, "bytes follow the first gzip member (awscli: unexpected data after end of compressed stream)")
+		d.detail["gzip_trailing"] = true
+		return
+	}
+	if !d.timesOK {
+		d.fail(StatusFormatInvalid, fmt.Sprintf("digestStartTime %q or digestEndTime %q is not a time", dd.DigestStartTime, dd.DigestEndTime))
+		return
+	}
+	if dd.DigestS3Bucket == "" || dd.DigestS3Object == "" || dd.DigestPublicKeyFingerprint == "" {
+		d.fail(StatusFormatInvalid, "digestS3Bucket, digestS3Object or digestPublicKeyFingerprint is empty or null")
+		return
+	}
+	prev := []*string{dd.PreviousDigestS3Bucket, dd.PreviousDigestS3Object, dd.PreviousDigestHashValue,
+		dd.PreviousDigestHashAlgorithm, dd.PreviousDigestSignature}
+	nulls := 0
+	for _, p := range prev {
+		if p == nil {
+			nulls++
+		}
+	}
+	if nulls != 0 && nulls != len(prev) {
+		d.fail(StatusFormatInvalid, "previousDigest* fields are partly null: a starting digest has all five null, any other none")
+		return
+	}
+	d.detail["starting_digest"] = nulls == len(prev)
+	d.detail["digest_start_time"], d.detail["digest_end_time"] = dd.DigestStartTime, dd.DigestEndTime
+	d.detail["fingerprint"] = dd.DigestPublicKeyFingerprint
+
+	// Where it was found.
+	actual, how := locate(d.ev, dd.DigestS3Bucket, dd.DigestS3Object)
+	d.detail["located_by"] = how
+	d.detail["actual_key"] = actual
+	moved := actual != dd.DigestS3Object
+
+	// Signature sources.
+	var sigs []sigSource
+	if d.metaSig != "" {
+		sigs = append(sigs, sigSource{"metadata", d.metaSig, d.key})
+	}
+	for _, s := range d.successors {
+		if s.d.PreviousDigestSignature != nil {
+			sigs = append(sigs, sigSource{"successor", *s.d.PreviousDigestSignature, s.key})
+		}
+	}
+	if d.sidecar != nil {
+		d.detail["metadata_evidence_id"] = d.sidecar.EvidenceID
+	}
+	algo := dd.DigestSignatureAlgorithm
+	metaAlgo, hasMetaAlgo := meta(d.sidecar, "signature-algorithm")
+	if algo != SignatureAlgorithm || (hasMetaAlgo && metaAlgo != SignatureAlgorithm) {
+		d.detail["expected_signature_algorithm"] = SignatureAlgorithm
+		d.detail["digest_signature_algorithm"] = algo
+		if hasMetaAlgo {
+			d.detail["metadata_signature_algorithm"] = metaAlgo
+		}
+		d.fail(StatusSignatureInvalid, fmt.Sprintf("signature algorithm is not %s", SignatureAlgorithm))
+	}
+
+	// The time the key must be valid at.
+	at := d.end
+	d.detail["key_time_source"] = "digestEndTime"
+	if d.chain.Backfill {
+		if ts, ok := meta(d.sidecar, "backfill-generation-timestamp"); ok {
+			t, err := awstime.Parse(ts)
+			if err != nil {
+				d.fail(StatusFormatInvalid, fmt.Sprintf("backfill-generation-timestamp %q is not a time", ts))
+				return
+			}
+			at = t.UTC()
+			d.detail["key_time_source"] = "backfill-generation-timestamp"
+		} else if d.sidecar != nil {
+			d.fail(StatusFormatInvalid, "backfill digest: its saved metadata lacks backfill-generation-timestamp")
+			return
+		}
+	}
+	d.detail["key_time"] = fmtTime(at)
+	kc := r.anchors.pick(dd.DigestPublicKeyFingerprint, d.chain.Region, at)
+	if len(kc.windows) > 0 {
+		d.detail["keys_with_fingerprint"] = kc.windows
+	}
+	if kc.status != "" {
+		d.fail(kc.status, kc.reason)
+	} else {
+		d.detail["key_file"] = kc.anchor.File
+		d.detail["key_region"] = kc.anchor.Region
+		switch kc.regionM {
+		case "other":
+			d.detail["key_note"] = fmt.Sprintf("key taken from a file for region %s, not %s (CloudTrail keys are per region)", kc.anchor.Region, d.chain.Region)
+		case "unnamed":
+			d.detail["key_note"] = "the key's file names no region"
+		}
+	}
+
+	// Signatures.
+	if len(sigs) == 0 {
+		d.detail["signature_source"] = nil
+		d.fail(StatusSignatureUnavailable, "no saved S3 metadata (head-object sidecar) and no successor digest holding its signature")
+	}
+	results := map[string]bool{}
+	if kc.anchor != nil {
+		for _, s := range sigs {
+			k := strings.ToLower(strings.TrimSpace(s.sig))
+			if _, done := results[k]; !done {
+				results[k] = CheckSignature(kc.anchor.Pub, dd, s.sig) == nil
+			}
+		}
+	}
+	if len(sigs) > 0 {
+		d.detail["signature_source"] = sigs[0].source
+		d.detail["signature"] = sigs[0].sig
+		if kc.anchor != nil {
+			ok := results[strings.ToLower(strings.TrimSpace(sigs[0].sig))]
+			d.detail["signature_verified"] = ok
+			for _, s := range sigs {
+				if results[strings.ToLower(strings.TrimSpace(s.sig))] {
+					d.authentic = true
+					d.detail["authenticated_by"] = s.source
+					break
+				}
+			}
+			if !ok {
+				d.detail["string_to_sign"] = string(StringToSign(dd))
+				d.fail(StatusSignatureInvalid, fmt.Sprintf("the signature from %s does not verify with key %s", sigs[0].source, kc.anchor.Fingerprint))
+			}
+		}
+	}
+	d.detail["authentic"] = d.authentic
+
+	// Chain links: each successor's previousDigestHashValue and
+	// previousDigestSignature against this digest.
+	var links []map[string]any
+	for _, s := range d.successors {
+		l := map[string]any{"successor": s.key, "successor_path": displayPath(s.ev),
+			"expected_sha256": deref(s.d.PreviousDigestHashValue), "actual_sha256": d.contentSHA,
+			"hash_algorithm": deref(s.d.PreviousDigestHashAlgorithm)}
+		ok := strings.EqualFold(deref(s.d.PreviousDigestHashValue), d.contentSHA) && deref(s.d.PreviousDigestHashAlgorithm) == "SHA-256"
+		if d.metaSig != "" {
+			l["expected_signature"] = deref(s.d.PreviousDigestSignature)
+			l["actual_signature"] = d.metaSig
+			if !sameSig(deref(s.d.PreviousDigestSignature), d.metaSig) {
+				ok = false
+				r.conflict(d, s, results)
+			}
+		}
+		l["match"] = ok
+		links = append(links, l)
+		if !ok {
+			d.fail(StatusChainMismatch, fmt.Sprintf("successor %s holds a previousDigestHashValue or previousDigestSignature that does not match this digest", s.key))
+		}
+	}
+	if links != nil {
+		d.detail["successor_links"] = links
+	}
+	if moved {
+		d.detail["expected_key"] = dd.DigestS3Object
+		d.fail(StatusMoved, fmt.Sprintf("found at key %s, signed for %s", actual, dd.DigestS3Object))
+	}
+	if d.status == "" {
+		d.status = StatusValid
+	}
+}
+
+type sigSource struct{ source, sig, from string }
+
+// conflict records a saved signature that disagrees with the successor's
+// copy.
+func (r *run) conflict(d, s *digestItem, results map[string]bool) {
+	saved, copy := d.metaSig, deref(s.d.PreviousDigestSignature)
+	det := map[string]any{"digest": d.key, "path": displayPath(d.ev), "successor": s.key,
+		"metadata_signature": saved, "successor_signature": copy}
+	if v, ok := results[strings.ToLower(strings.TrimSpace(saved))]; ok {
+		det["metadata_signature_verifies"] = v
+	}
+	if v, ok := results[strings.ToLower(strings.TrimSpace(copy))]; ok {
+		det["successor_signature_verifies"] = v
+	}
+	r.findings = append(r.findings, Finding{Type: FindingConflict, Severity: SeverityError, Chain: d.chain.String(),
+		Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail,
+		Summary: fmt.Sprintf("the saved signature of %s differs from the copy in its successor %s", d.key, s.key),
+		Start:   fmtTime(d.start), End: fmtTime(d.end), Detail: det})
+}
+
+// locate says where a digest was found relative to its signed location:
+// the key under a folder named after the bucket, else its AWSLogs/...
+// suffix, else (a flattened copy) its file name.
+func locate(e *store.Evidence, bucket, signed string) (actual, how string) {
+	name := localName(e)
+	if strings.HasSuffix(name, "/"+bucket+"/"+signed) {
+		return signed, "bucket_folder"
+	}
+	if i := strings.LastIndex(name, "/"+bucket+"/"); i >= 0 {
+		return name[i+len(bucket)+2:], "bucket_folder"
+	}
+	if e.S3Key != "" {
+		if e.S3Key == awsLogsSuffix(signed) {
+			return signed, "awslogs_suffix"
+		}
+		return e.S3Key, "awslogs_suffix"
+	}
+	if path.Base(name) == path.Base(signed) {
+		return signed, "file_name"
+	}
+	return path.Base(name), "file_name"
+}
+
+// sortedChain returns the parseable digests of chain c by end time
+// (computed once per run).
+func (r *run) sortedChain(c chainID) []*digestItem {
+	if r.byChain == nil {
+		r.byChain = map[chainID][]*digestItem{}
+		for _, d := range r.dig {
+			if d.timesOK && d.d != nil && d.ev.Error == "" {
+				r.byChain[d.chain] = append(r.byChain[d.chain], d)
+			}
+		}
+		for _, ds := range r.byChain {
+			sort.SliceStable(ds, func(i, j int) bool { return ds[i].end.Before(ds[j].end) })
+		}
+	}
+	return r.byChain[c]
+}

@@ -1,0 +1,193 @@
+package verify
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/forensic-dev/forensic/internal/awstime"
+)
+
+// GapEvents are the API calls that explain a chain restart when the
+// evidence holds them.
+var GapEvents = []string{"StopLogging", "StartLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors", "CreateTrail"}
+
+// chains returns the distinct chain identities of parsed digests, sorted.
+func (r *run) chains() []chainID {
+	seen := map[chainID]bool{}
+	var out []chainID
+	for _, d := range r.dig {
+		if d.d != nil && !seen[d.chain] {
+			seen[d.chain] = true
+			out = append(out, d.chain)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// gaps reports every chain restart (a starting digest after an older
+// digest of the same chain) with its time span, and explains it with the
+// trail-control events the case holds in and around that span.
+func (r *run) gaps() error {
+	for _, c := range r.chains() {
+		if c.Backfill {
+			continue // backfill digests are one-off chains
+		}
+		ds := r.sortedChain(c)
+		for i, b := range ds {
+			if start, _ := b.detail["starting_digest"].(bool); !start {
+				continue
+			}
+			var a *digestItem
+			for _, x := range ds[:i] {
+				if !x.end.After(b.start.Add(time.Minute)) && (a == nil || x.end.After(a.end)) {
+					a = x
+				}
+			}
+			if a == nil {
+				continue
+			}
+			if err := r.gap(c, a, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *run) gap(c chainID, a, b *digestItem) error {
+	evs, err := r.c.EventsBetween(r.ctx, fmtTime(a.start), fmtTime(b.end), GapEvents)
+	if err != nil {
+		return err
+	}
+	var cited []map[string]any
+	var names []string
+	for _, e := range evs {
+		if e.EventSource != "" && e.EventSource != "cloudtrail.amazonaws.com" {
+			continue
+		}
+		acct := e.RecipientAccountID
+		if acct == "" {
+			acct = e.AccountID
+		}
+		if c.OrgID == "" && acct != "" && acct != c.Account {
+			continue
+		}
+		if c.Trail != "" && !strings.Contains(e.Raw, c.Trail) {
+			continue // another trail's control call
+		}
+		cited = append(cited, map[string]any{"event_id": e.EventID, "event_name": e.EventName, "event_time": e.EventTime,
+			"principal": e.Principal, "account": acct, "region": e.AWSRegion, "evidence_id": e.EvidenceID})
+		names = append(names, fmt.Sprintf("%s at %s by %s (event %s)", e.EventName, e.EventTime, e.Principal, e.EventID))
+	}
+	span := b.start.Sub(a.end)
+	f := Finding{Type: FindingGap, Chain: c.String(), Account: c.Account, Region: c.Region, Trail: c.Trail,
+		Start: fmtTime(a.end), End: fmtTime(b.start),
+		Detail: map[string]any{"last_digest_before": a.key, "first_digest_after": b.key, "duration": span.String(),
+			"explained": len(cited) > 0, "events": cited}}
+	if cited == nil {
+		f.Detail["events"] = []map[string]any{}
+	}
+	if len(cited) > 0 {
+		f.Severity = SeverityInfo
+		f.Summary = fmt.Sprintf("chain %s restarts: no digest covers %s to %s (%s); explained by %s",
+			c, f.Start, f.End, span, strings.Join(names, "; "))
+	} else {
+		f.Severity = SeverityWarning
+		f.Summary = fmt.Sprintf("chain %s restarts: no digest covers %s to %s (%s); unexplained: no StopLogging, StartLogging, DeleteTrail, UpdateTrail or PutEventSelectors event in the case",
+			c, f.Start, f.End, span)
+	}
+	r.findings = append(r.findings, f)
+	return nil
+}
+
+// coverage reports, for each chain, evidence newer than its newest digest:
+// log files of its account and region delivered later, records of its
+// account and region with later event times, and later digests of other
+// chains of the same trail. The newest digests may have been deleted
+// (tail truncation), or not yet been delivered when the evidence was
+// collected.
+func (r *run) coverage() error {
+	all := r.chains()
+	newestOf := map[chainID]*digestItem{}
+	for _, c := range all {
+		if ds := r.sortedChain(c); len(ds) > 0 {
+			newestOf[c] = ds[len(ds)-1]
+		}
+	}
+	logsOf := map[string][]*logItem{}
+	for _, l := range r.logItems {
+		if l.kiOK {
+			k := l.ki.OrgID + "/" + l.ki.Account + "/" + l.ki.Region
+			logsOf[k] = append(logsOf[k], l)
+		}
+	}
+	for _, c := range all {
+		n := newestOf[c]
+		if c.Backfill || n == nil {
+			continue
+		}
+		latest := n.end
+		var why []string
+		logs := 0
+		for _, l := range logsOf[c.OrgID+"/"+c.Account+"/"+c.Region] {
+			if !l.ki.Time.After(n.end) {
+				continue
+			}
+			other := false
+			for _, x := range l.listings {
+				other = other || x.d.chain != c
+			}
+			if other {
+				continue
+			}
+			logs++
+			if l.ki.Time.After(latest) {
+				latest = l.ki.Time
+			}
+		}
+		if logs > 0 {
+			why = append(why, fmt.Sprintf("%d log files delivered after it", logs))
+		}
+		t, err := r.c.NewestEventAfter(r.ctx, c.Account, c.Region, fmtTime(n.end))
+		if err != nil {
+			return err
+		}
+		if t != "" {
+			if et, err := awstime.Parse(t); err == nil && et.After(n.end) {
+				why = append(why, "records with event times up to "+t)
+				if et.After(latest) {
+					latest = et
+				}
+			}
+		}
+		for _, o := range all {
+			on := newestOf[o]
+			if o == c || o.Backfill || on == nil || o.Bucket != c.Bucket || o.Prefix != c.Prefix || o.OrgID != c.OrgID || o.Trail != c.Trail {
+				continue
+			}
+			if on.end.After(n.end.Add(30 * time.Minute)) {
+				why = append(why, fmt.Sprintf("digests of %s/%s up to %s", o.Account, o.Region, fmtTime(on.end)))
+				if on.end.After(latest) {
+					latest = on.end
+				}
+			}
+		}
+		if len(why) == 0 {
+			continue
+		}
+		expected := int((latest.Sub(n.end) + time.Hour - time.Second) / time.Hour)
+		if expected < 1 {
+			expected = 1
+		}
+		r.findings = append(r.findings, Finding{Type: FindingCoverage, Severity: SeverityError, Chain: c.String(),
+			Account: c.Account, Region: c.Region, Trail: c.Trail, Start: fmtTime(n.end), End: fmtTime(latest),
+			Summary: fmt.Sprintf("chain %s: its newest digest %s ends at %s, but the evidence goes on to %s (%s): about %d newer digests should exist; they may have been deleted (tail truncation) or not yet delivered when the evidence was collected",
+				c, n.key, fmtTime(n.end), fmtTime(latest), strings.Join(why, "; "), expected),
+			Detail: map[string]any{"newest_digest": n.key, "newest_digest_end": fmtTime(n.end), "evidence_until": fmtTime(latest),
+				"expected_missing_digests": expected, "log_files_after": logs, "reasons": why}})
+	}
+	return nil
+}

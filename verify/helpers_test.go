@@ -1,0 +1,100 @@
+package verify
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/store"
+)
+
+// small is the fixture set of the status tests: one region, 6 hours.
+func small() fixtures.Options {
+	return fixtures.Options{Seed: 7, Hours: 6, FilesPerHour: 3, EventsPerFile: 5}
+}
+
+// set generates opt, applies tamperings, ingests it into a new case and
+// returns the case and manifest.
+func set(t testing.TB, opt fixtures.Options, tamper ...fixtures.Tampering) (*store.Case, *fixtures.Manifest) {
+	t.Helper()
+	dir := t.TempDir()
+	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), opt)
+	require.NoError(t, err)
+	for _, tp := range tamper {
+		_, err := fixtures.Tamper(m, tp)
+		require.NoError(t, err)
+	}
+	return ingestCase(t, filepath.Join(dir, "case.db"), m.Root), m
+}
+
+func ingestCase(t testing.TB, casePath string, paths ...string) *store.Case {
+	t.Helper()
+	ctx := context.Background()
+	c, err := store.Open(ctx, casePath)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	_, err = ingest.Run(ctx, c, paths, ingest.Options{Workers: 2})
+	require.NoError(t, err)
+	return c
+}
+
+// anchors loads the fixture's list-public-keys files.
+func anchors(t testing.TB, m *fixtures.Manifest) *TrustAnchors {
+	t.Helper()
+	a, err := LoadTrustAnchors(m.PublicKeyFiles)
+	require.NoError(t, err)
+	return a
+}
+
+func runVerify(t testing.TB, c *store.Case, opt Options) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), c, opt)
+	require.NoError(t, err)
+	return rep
+}
+
+// statuses maps "kind s3_key" to status; an item listed twice gets both,
+// joined by "+".
+func statuses(rep *Report) map[string]string {
+	out := map[string]string{}
+	for _, it := range rep.Items {
+		k := it.Kind + " " + it.S3Key
+		if s, ok := out[k]; ok {
+			out[k] = s + "+" + it.Status
+		} else {
+			out[k] = it.Status
+		}
+	}
+	return out
+}
+
+// notValid returns "kind s3_key" → status for every item not valid.
+func notValid(rep *Report) map[string]string {
+	out := map[string]string{}
+	for k, s := range statuses(rep) {
+		if s != StatusValid {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// setWith is set with a custom change to the generated files.
+func setWith(t testing.TB, opt fixtures.Options, change func(m *fixtures.Manifest)) (*store.Case, *fixtures.Manifest) {
+	t.Helper()
+	dir := t.TempDir()
+	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), opt)
+	require.NoError(t, err)
+	change(m)
+	return ingestCase(t, filepath.Join(dir, "case.db"), m.Root), m
+}
+
+func removeFile(t testing.TB, p string) {
+	t.Helper()
+	require.NoError(t, os.Remove(p))
+}

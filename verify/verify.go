@@ -1,0 +1,352 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/forensic-dev/forensic/store"
+)
+
+// Item kinds.
+const (
+	KindDigest = "digest"
+	KindLog    = "log"
+)
+
+// Digest statuses (a public contract: `forensic verify --json` prints
+// them; add, never rename).
+const (
+	StatusValid                = "valid"
+	StatusSignatureInvalid     = "signature_invalid"
+	StatusSignatureUnavailable = "signature_unavailable"
+	StatusKeyUnknown           = "key_unknown"
+	StatusKeyNotValidAtTime    = "key_not_valid_at_time"
+	StatusFormatInvalid        = "format_invalid"
+	StatusMoved                = "moved"
+	StatusMissing              = "missing"
+	StatusChainMismatch        = "chain_mismatch"
+)
+
+// Log-file statuses (valid, missing and format_invalid are shared).
+const (
+	StatusHashMismatch = "hash_mismatch"
+	StatusTrailingData = "trailing_data"
+	StatusUnreferenced = "unreferenced"
+	StatusUnverified   = "unverified"
+)
+
+// Finding types and severities.
+const (
+	FindingGap      = "gap"      // a chain restarted (null previous fields): a span no digest covers
+	FindingConflict = "conflict" // a saved signature disagrees with the successor's copy
+	FindingCoverage = "coverage" // evidence newer than a chain's newest digest: tail truncation?
+	FindingRehash   = "rehash"   // --rehash found evidence changed or unreadable since ingest
+
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+	SeverityInfo    = "info"
+)
+
+// Options tune a run.
+type Options struct {
+	// Anchors are the trust anchors (from LoadTrustAnchors); nil means
+	// none were supplied, and no digest can be valid.
+	Anchors *TrustAnchors
+	// Rehash re-reads every log file from the evidence (files on disk, or
+	// by walking their archive again) instead of trusting the hashes
+	// recorded at ingest.
+	Rehash  bool
+	Workers int // rehash workers; default GOMAXPROCS
+}
+
+// Report is the outcome of a run: one Item per digest and log file, in
+// the evidence or expected from it, and the Findings that are not
+// per-item statuses.
+type Report struct {
+	Summary  Summary   `json:"summary"`
+	Items    []Item    `json:"items"`
+	Findings []Finding `json:"findings"`
+}
+
+// Item is one digest or log file and its status. Detail holds the
+// expected and actual values the status rests on ("reason" explains a
+// status other than valid in words).
+type Item struct {
+	Kind       string         `json:"kind"`
+	S3Bucket   string         `json:"s3_bucket"`
+	S3Key      string         `json:"s3_key"`
+	Path       string         `json:"path"` // local path; archive!/member for archive members; "" when missing
+	Status     string         `json:"status"`
+	Detail     map[string]any `json:"detail"`
+	EvidenceID int64          `json:"evidence_id,omitempty"`
+	Account    string         `json:"account,omitempty"`
+	Region     string         `json:"region,omitempty"`
+	Trail      string         `json:"trail,omitempty"`
+}
+
+// Finding is a gap, conflict, coverage or rehash observation.
+type Finding struct {
+	Type     string         `json:"type"`
+	Severity string         `json:"severity"`
+	Summary  string         `json:"summary"`
+	Chain    string         `json:"chain,omitempty"`
+	Account  string         `json:"account,omitempty"`
+	Region   string         `json:"region,omitempty"`
+	Trail    string         `json:"trail,omitempty"`
+	Start    string         `json:"start_time,omitempty"`
+	End      string         `json:"end_time,omitempty"`
+	Detail   map[string]any `json:"detail"`
+}
+
+// Summary totals a report.
+type Summary struct {
+	OK           bool            `json:"ok"` // every item valid, no error finding
+	Digests      Counts          `json:"digests"`
+	Logs         Counts          `json:"logs"`
+	Findings     map[string]int  `json:"findings"` // by type
+	Chains       []ChainSummary  `json:"chains"`
+	TrustAnchors []AnchorSummary `json:"trust_anchors"`
+	Notes        []string        `json:"notes"`
+	Rehashed     int             `json:"rehashed"`
+	Seconds      float64         `json:"seconds"`
+}
+
+// Counts counts items of one kind.
+type Counts struct {
+	Total    int            `json:"total"`
+	Valid    int            `json:"valid"`
+	ByStatus map[string]int `json:"by_status"`
+}
+
+// ChainSummary is one account, region and trail.
+type ChainSummary struct {
+	Account      string   `json:"account"`
+	Region       string   `json:"region"`
+	Trail        string   `json:"trail"`
+	DigestsValid int      `json:"digests_valid"`
+	DigestsTotal int      `json:"digests_total"`
+	LogsValid    int      `json:"logs_valid"`
+	LogsTotal    int      `json:"logs_total"`
+	Start        string   `json:"start_time"` // earliest digestStartTime in the evidence
+	End          string   `json:"end_time"`   // latest digestEndTime
+	Gaps         []string `json:"gaps"`       // "start/end" spans no digest covers
+}
+
+// AnchorSummary is one trust-anchor file.
+type AnchorSummary struct {
+	Path         string   `json:"path"`
+	SHA256       string   `json:"sha256"`
+	Fingerprints []string `json:"fingerprints"`
+}
+
+// Failed reports whether anything is not valid: an item whose status is
+// not valid or a finding of severity error.
+func (r *Report) Failed() bool { return !r.Summary.OK }
+
+// Run verifies every CloudTrail digest and log file in the case, records
+// the results (item_status, findings, trust anchors; the previous run's
+// are replaced in one transaction) and returns the report. It returns an
+// error only when the case cannot be read or written, or evidence cannot
+// be re-read with Rehash; problems with the evidence are statuses and
+// findings.
+func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
+	started := time.Now()
+	in, err := load(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{ctx: ctx, c: c, opt: opt, in: in, anchors: opt.Anchors}
+	if opt.Rehash {
+		if err := r.rehash(); err != nil {
+			return nil, err
+		}
+	}
+	r.digests()
+	r.logs()
+	if err := r.gaps(); err != nil {
+		return nil, err
+	}
+	if err := r.coverage(); err != nil {
+		return nil, err
+	}
+	rep := r.report()
+	if n, err := c.CountEvidenceKeys(ctx); err == nil && n > 0 && (opt.Anchors == nil || len(opt.Anchors.Keys) == 0) {
+		rep.Summary.Notes = append(rep.Summary.Notes, fmt.Sprintf(
+			"no --public-keys given: the case holds %d public keys as evidence, but keys are trusted only when supplied with --public-keys, so no digest can be valid", n))
+	}
+	if err := save(ctx, c, rep, opt.Anchors); err != nil {
+		return nil, err
+	}
+	rep.Summary.Seconds = time.Since(started).Seconds()
+	return rep, nil
+}
+
+func save(ctx context.Context, c *store.Case, rep *Report, anchors *TrustAnchors) error {
+	v := &store.Verification{}
+	for _, it := range rep.Items {
+		d, err := json.Marshal(it.Detail)
+		if err != nil {
+			return err
+		}
+		v.Items = append(v.Items, store.ItemStatus{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key,
+			EvidenceID: it.EvidenceID, Status: it.Status, Detail: d})
+	}
+	for _, f := range rep.Findings {
+		d, err := json.Marshal(f.Detail)
+		if err != nil {
+			return err
+		}
+		v.Findings = append(v.Findings, store.Finding{Type: f.Type, Severity: f.Severity, Summary: f.Summary,
+			Chain: f.Chain, StartTime: f.Start, EndTime: f.End, Detail: d})
+	}
+	if anchors != nil {
+		v.Anchors = anchors.Files
+	}
+	if err := c.SaveVerification(ctx, v); err != nil {
+		return fmt.Errorf("record verification in %s: %w", c.Path, err)
+	}
+	return nil
+}
+
+// report assembles items, findings and the summary.
+func (r *run) report() *Report {
+	rep := &Report{Items: []Item{}, Findings: r.findings}
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	for _, d := range r.dig {
+		rep.Items = append(rep.Items, d.item())
+	}
+	rep.Items = append(rep.Items, r.missingDigests...)
+	for _, l := range r.logItems {
+		rep.Items = append(rep.Items, l.item)
+	}
+	rep.Items = append(rep.Items, r.missingLogs...)
+	sort.SliceStable(rep.Items, func(i, j int) bool {
+		a, b := rep.Items[i], rep.Items[j]
+		if a.Kind != b.Kind {
+			return a.Kind == KindDigest
+		}
+		if a.S3Key != b.S3Key {
+			return a.S3Key < b.S3Key
+		}
+		return a.Path < b.Path
+	})
+	s := &rep.Summary
+	s.OK = true
+	s.Digests.ByStatus, s.Logs.ByStatus, s.Findings = map[string]int{}, map[string]int{}, map[string]int{}
+	s.Notes = []string{}
+	type ck struct{ a, r, t string }
+	chains := map[ck]*ChainSummary{}
+	chain := func(it *Item) *ChainSummary {
+		k := ck{it.Account, it.Region, it.Trail}
+		if chains[k] == nil {
+			chains[k] = &ChainSummary{Account: it.Account, Region: it.Region, Trail: it.Trail, Gaps: []string{}}
+		}
+		return chains[k]
+	}
+	for i := range rep.Items {
+		it := &rep.Items[i]
+		cnt := &s.Logs
+		if it.Kind == KindDigest {
+			cnt = &s.Digests
+		}
+		cnt.Total++
+		cnt.ByStatus[it.Status]++
+		ok := it.Status == StatusValid
+		if ok {
+			cnt.Valid++
+		} else {
+			s.OK = false
+		}
+		cs := chain(it)
+		if it.Kind == KindDigest {
+			cs.DigestsTotal++
+			if ok {
+				cs.DigestsValid++
+			}
+		} else {
+			cs.LogsTotal++
+			if ok {
+				cs.LogsValid++
+			}
+		}
+	}
+	for _, d := range r.dig {
+		if !d.timesOK {
+			continue
+		}
+		it := d.item()
+		cs := chain(&it)
+		st, en := fmtTime(d.start), fmtTime(d.end)
+		if cs.Start == "" || st < cs.Start {
+			cs.Start = st
+		}
+		if en > cs.End {
+			cs.End = en
+		}
+	}
+	for _, f := range rep.Findings {
+		s.Findings[f.Type]++
+		if f.Severity == SeverityError {
+			s.OK = false
+		}
+		if f.Type == FindingGap {
+			cs := chain(&Item{Account: f.Account, Region: f.Region, Trail: f.Trail})
+			cs.Gaps = append(cs.Gaps, f.Start+"/"+f.End)
+		}
+	}
+	for _, cs := range chains {
+		s.Chains = append(s.Chains, *cs)
+	}
+	sort.Slice(s.Chains, func(i, j int) bool {
+		a, b := s.Chains[i], s.Chains[j]
+		return a.Account+"\x00"+a.Region+"\x00"+a.Trail < b.Account+"\x00"+b.Region+"\x00"+b.Trail
+	})
+	if s.Chains == nil {
+		s.Chains = []ChainSummary{}
+	}
+	s.TrustAnchors = []AnchorSummary{}
+	if r.anchors != nil {
+		for _, f := range r.anchors.Files {
+			a := AnchorSummary{Path: f.Path, SHA256: f.SHA256}
+			for _, k := range f.Keys {
+				a.Fingerprints = append(a.Fingerprints, k.Fingerprint)
+			}
+			s.TrustAnchors = append(s.TrustAnchors, a)
+		}
+		for _, p := range r.anchors.Skipped {
+			s.Notes = append(s.Notes, "--public-keys: skipped "+p+": not a public key file")
+		}
+	}
+	if s.Digests.Total == 0 && s.Logs.Total == 0 {
+		s.Notes = append(s.Notes, "the case holds no CloudTrail digest or log file")
+	}
+	s.Rehashed = r.rehashed
+	return rep
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// displayPath is the local path of an evidence item: the file, or
+// archive!/member.
+func displayPath(e *store.Evidence) string {
+	if e.Member == "" {
+		return e.Path
+	}
+	return e.Path + "!/" + e.Member
+}
+
+// localName is the slash-separated name an item had in the evidence: the
+// file path, or the member path inside its archive(s) (nesting flattened),
+// as ingest spells a sidecar's object_path.
+func localName(e *store.Evidence) string {
+	if e.Member == "" {
+		return toSlash(e.Path)
+	}
+	return cleanSlash("/" + strings.ReplaceAll(e.Member, "!/", "/"))
+}
