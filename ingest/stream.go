@@ -89,6 +89,7 @@ func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error)
 			if a.ParseError != "" {
 				bad++
 			}
+			a.Fields = store.AccessFields(a) // here, not on the single writer
 			batch = append(batch, *a)
 			if len(batch) == streamBatch {
 				s.Add(&store.Item{Access: batch})

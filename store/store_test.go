@@ -167,3 +167,31 @@ func TestCustodyChain(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, VerifyCustody(entries))
 }
+
+// Access-log fields go through one JSON array; the s3_access view gives
+// every field back by name, including awkward bytes.
+func TestAccessFieldsRoundTrip(t *testing.T) {
+	c := openTemp(t)
+	a := AccessRecord{LineNo: 7, BucketOwner: "owner", Bucket: "b", Time: "2019-02-06T00:00:38Z", RemoteIP: "192.0.2.3",
+		Requester: "-", RequestID: "R", Operation: "REST.GET.OBJECT", Key: "a\"b\\c\x01", RequestURI: "GET /b/a HTTP/1.1",
+		HTTPStatus: "200", ErrorCode: "-", UserAgent: "bad \xff utf8", Referer: "https://example.com/a page",
+		SourceRegion: "us-east-1", FieldCount: 27, Extra: []string{"x", "y\"z"}, Raw: "raw line \xff"}
+	w := c.NewWriter(WriterOptions{})
+	w.Add(&Item{Evidence: Evidence{Path: "/l", SHA256: "s", Kind: KindAccessLog}, Access: []AccessRecord{a, {LineNo: 8, ParseError: "garbage", Raw: "garbage"}}})
+	_, err := w.Close()
+	require.NoError(t, err)
+	var key, ua, ref, region, extra, raw string
+	var n int
+	require.NoError(t, c.DB.QueryRow("SELECT key, user_agent, referer, source_region, extra, raw, line_no FROM s3_access WHERE line_no = 7").Scan(&key, &ua, &ref, &region, &extra, &raw, &n))
+	assert.Equal(t, "a\"b\\c\x01", key)
+	assert.Equal(t, "bad \ufffd utf8", ua)
+	assert.Equal(t, "https://example.com/a page", ref)
+	assert.Equal(t, "us-east-1", region)
+	assert.Equal(t, `["x","y\"z"]`, extra)
+	assert.Equal(t, "raw line \xff", raw, "the raw line keeps its exact bytes")
+	var pe string
+	var bucket any
+	require.NoError(t, c.DB.QueryRow("SELECT parse_error, bucket FROM s3_access WHERE line_no = 8").Scan(&pe, &bucket))
+	assert.Equal(t, "garbage", pe)
+	assert.Nil(t, bucket)
+}

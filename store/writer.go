@@ -311,7 +311,7 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 		}
 		if found {
 			// Already in the case: take the stream's rows out again.
-			for _, t := range []string{"s3_access", "ct_events"} {
+			for _, t := range []string{"s3_access_lines", "ct_events"} {
 				if _, err := st.x.exec(ctx, "DELETE FROM "+t+" WHERE evidence_id = ?", id); err != nil {
 					return 0, err
 				}
@@ -436,24 +436,16 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		n++
 	}
 	if len(it.Access) > 0 {
-		q := `INSERT INTO s3_access(evidence_id, line_no, bucket_owner, bucket, time, remote_ip,
-			requester, request_id, operation, key, request_uri, http_status, error_code, bytes_sent, object_size,
-			total_time, turn_around_time, referer, user_agent, version_id, host_id, signature_version, cipher_suite,
-			auth_type, host_header, tls_version, access_point_arn, acl_required, source_region, extra, field_count,
-			ambiguous, parse_error, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		q := `INSERT INTO s3_access_lines(evidence_id, line_no, time, fields, field_count, ambiguous, parse_error, extra, raw)
+			VALUES (?,?,?,?,?,?,?,?,?)`
 		for i := range it.Access {
 			a := &it.Access[i]
-			var extra any
-			if len(a.Extra) > 0 {
-				b, _ := json.Marshal(a.Extra)
-				extra = string(b)
+			fields := a.Fields
+			if fields == "" {
+				fields = AccessFields(a)
 			}
-			if _, err := st.x.exec(ctx, q, id, a.LineNo, a.BucketOwner, a.Bucket, nullStr(a.Time), a.RemoteIP,
-				a.Requester, a.RequestID, a.Operation, a.Key, a.RequestURI, a.HTTPStatus, a.ErrorCode, a.BytesSent,
-				a.ObjectSize, a.TotalTime, a.TurnAroundTime, a.Referer, a.UserAgent, a.VersionID, a.HostID,
-				a.SignatureVer, a.CipherSuite, a.AuthType, a.HostHeader, a.TLSVersion, a.AccessPointARN,
-				a.ACLRequired, a.SourceRegion, extra, a.FieldCount, b2i(a.Ambiguous), nullStr(a.ParseError),
-				a.Raw); err != nil {
+			if _, err := st.x.exec(ctx, q, id, a.LineNo, nullStr(a.Time), nullStr(fields), a.FieldCount,
+				b2i(a.Ambiguous), nullStr(a.ParseError), nullStr(AccessExtra(a)), a.Raw); err != nil {
 				return n, fmt.Errorf("record access-log line %d: %w", a.LineNo, err)
 			}
 		}

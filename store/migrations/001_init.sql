@@ -181,45 +181,57 @@ CREATE TABLE s3_inventory_manifests (
     files               TEXT         -- JSON array of {key, size, MD5checksum}
 );
 
-CREATE TABLE s3_access (
+-- One row per access-log line. The parsed fields are stored once as a JSON
+-- array (fields[0] is field 1 of the log format; field 3 is stored as RFC
+-- 3339 UTC), so a row costs few bound values to write: access logs run to
+-- millions of lines. The view s3_access below names every field. Unknown
+-- trailing fields are in extra.
+CREATE TABLE s3_access_lines (
     id                INTEGER PRIMARY KEY,
     evidence_id       INTEGER NOT NULL REFERENCES evidence(id),
     line_no           INTEGER NOT NULL,
-    bucket_owner      TEXT,
-    bucket            TEXT,
-    time              TEXT,
-    remote_ip         TEXT,
-    requester         TEXT,
-    request_id        TEXT,
-    operation         TEXT,
-    key               TEXT,
-    request_uri       TEXT,
-    http_status       TEXT,
-    error_code        TEXT,
-    bytes_sent        TEXT,
-    object_size       TEXT,
-    total_time        TEXT,
-    turn_around_time  TEXT,
-    referer           TEXT,
-    user_agent        TEXT,
-    version_id        TEXT,
-    host_id           TEXT,
-    signature_version TEXT,
-    cipher_suite      TEXT,
-    auth_type         TEXT,
-    host_header       TEXT,
-    tls_version       TEXT,
-    access_point_arn  TEXT,
-    acl_required      TEXT,
-    source_region     TEXT,
-    extra             TEXT,          -- JSON array of unknown trailing fields
+    time              TEXT,          -- field 3 as RFC 3339 UTC
+    fields            TEXT,          -- JSON array of every field as logged (quotes and brackets removed)
     field_count       INTEGER,
-    ambiguous         INTEGER NOT NULL DEFAULT 0,
+    ambiguous         INTEGER NOT NULL DEFAULT 0,  -- quotes inside quoted fields made the split uncertain
     parse_error       TEXT,
-    raw               TEXT NOT NULL
+    extra             TEXT,          -- JSON array of unknown trailing fields (past field 27)
+    raw               TEXT NOT NULL  -- the line exactly as logged
 );
-CREATE INDEX s3_access_time ON s3_access(time);
-CREATE INDEX s3_access_key ON s3_access(bucket, key);
+CREATE INDEX s3_access_lines_time ON s3_access_lines(time);
+
+-- Every field of every access-log line, by name.
+CREATE VIEW s3_access AS
+SELECT id, evidence_id, line_no, time,
+       json_extract(fields, '$[0]') AS bucket_owner,
+       json_extract(fields, '$[1]') AS bucket,
+       json_extract(fields, '$[3]') AS remote_ip,
+       json_extract(fields, '$[4]') AS requester,
+       json_extract(fields, '$[5]') AS request_id,
+       json_extract(fields, '$[6]') AS operation,
+       json_extract(fields, '$[7]') AS key,
+       json_extract(fields, '$[8]') AS request_uri,
+       json_extract(fields, '$[9]') AS http_status,
+       json_extract(fields, '$[10]') AS error_code,
+       json_extract(fields, '$[11]') AS bytes_sent,
+       json_extract(fields, '$[12]') AS object_size,
+       json_extract(fields, '$[13]') AS total_time,
+       json_extract(fields, '$[14]') AS turn_around_time,
+       json_extract(fields, '$[15]') AS referer,
+       json_extract(fields, '$[16]') AS user_agent,
+       json_extract(fields, '$[17]') AS version_id,
+       json_extract(fields, '$[18]') AS host_id,
+       json_extract(fields, '$[19]') AS signature_version,
+       json_extract(fields, '$[20]') AS cipher_suite,
+       json_extract(fields, '$[21]') AS auth_type,
+       json_extract(fields, '$[22]') AS host_header,
+       json_extract(fields, '$[23]') AS tls_version,
+       json_extract(fields, '$[24]') AS access_point_arn,
+       json_extract(fields, '$[25]') AS acl_required,
+       json_extract(fields, '$[26]') AS source_region,
+       extra, field_count, ambiguous, parse_error, raw, fields
+FROM s3_access_lines;
+
 
 -- Exactly one verification status per digest, log file and object
 -- (filled by `forensic verify`).

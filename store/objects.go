@@ -1,0 +1,258 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Reads for object verification and access-log correlation (package
+// verify): local object copies, their exported metadata, and S3 server
+// access-log requests.
+
+// MetaRow is one s3_object_meta row with its parts and the metadata file
+// it came from.
+type MetaRow struct {
+	ObjectMeta
+	MetaID int64
+	Path   string // evidence path of the metadata file (the archive for members)
+	Member string // member name of the metadata file inside its archive, "" on disk
+}
+
+// AccessRequest is one parsed access-log line with the file it came from.
+type AccessRequest struct {
+	AccessRecord
+	Path   string // evidence path of the access-log file (the archive for members)
+	Member string
+}
+
+// AccessBucket summarises the access-log lines the case holds for one
+// bucket.
+type AccessBucket struct {
+	Bucket      string
+	Lines       int
+	First, Last string // RFC 3339 UTC, "" when no line had a time
+}
+
+// EvidenceOfKinds returns every evidence row of the given kinds, in id
+// order.
+func (c *Case) EvidenceOfKinds(ctx context.Context, kinds ...string) ([]Evidence, error) {
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	rows, err := c.DB.QueryContext(ctx, `SELECT id, source, path, member, coalesce(size, 0), sha256,
+		coalesce(content_sha256, ''), coalesce(content_size, 0), gzip_trailing, compression, kind, format,
+		coalesce(s3_bucket, ''), coalesce(s3_key, ''), coalesce(account_id, ''), coalesce(org_id, ''),
+		coalesce(region, ''), coalesce(trail, ''), backfill, coalesce(error, '')
+		FROM evidence WHERE kind IN (?`+repeat(",?", len(kinds)-1)+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read evidence of kinds %s: %w", strings.Join(kinds, ", "), err)
+	}
+	defer rows.Close()
+	var out []Evidence
+	for rows.Next() {
+		var e Evidence
+		var trailing, backfill int
+		if err := rows.Scan(&e.ID, &e.Source, &e.Path, &e.Member, &e.Size, &e.SHA256, &e.ContentSHA256,
+			&e.ContentSize, &trailing, &e.Compression, &e.Kind, &e.Format, &e.S3Bucket, &e.S3Key, &e.Account,
+			&e.OrgID, &e.Region, &e.Trail, &backfill, &e.Error); err != nil {
+			return nil, fmt.Errorf("read evidence: %w", err)
+		}
+		e.GzipTrailing, e.Backfill = trailing != 0, backfill != 0
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+const metaColumns = `m.id, m.evidence_id, e.path, e.member, m.source, coalesce(m.bucket, ''), coalesce(m.key, ''),
+	coalesce(m.version_id, ''), m.is_latest, m.delete_marker, m.size, coalesce(m.etag, ''), m.last_modified,
+	m.checksum_crc32, m.checksum_crc32c, m.checksum_crc64nvme, m.checksum_sha1, m.checksum_sha256,
+	m.checksum_sha512, m.checksum_md5, m.checksum_xxhash64, m.checksum_xxhash3, m.checksum_xxhash128,
+	coalesce(m.checksum_type, ''), coalesce(m.algorithms, ''), coalesce(m.storage_class, ''), coalesce(m.sse, ''),
+	coalesce(m.sse_customer, ''), coalesce(m.kms_key_id, ''), m.parts_count, m.multipart, m.user_metadata,
+	coalesce(m.object_path, '')`
+
+// checksumNames are the algorithms of the checksum_* columns, in column
+// order.
+var checksumNames = []string{"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"}
+
+// ObjectMetaBeside returns every metadata row exported beside a local copy
+// (object_path set: K.metadata.json, K.attributes.json), with parts, in
+// row order.
+func (c *Case) ObjectMetaBeside(ctx context.Context) ([]MetaRow, error) {
+	return c.metaRows(ctx, "m.object_path IS NOT NULL AND m.object_path <> ''")
+}
+
+// ObjectMetaByKey returns the rows that describe bucket/key and are not
+// exported beside a copy (listings, inventory, exports saved elsewhere),
+// with parts, in row order.
+func (c *Case) ObjectMetaByKey(ctx context.Context, bucket, key string) ([]MetaRow, error) {
+	return c.metaRows(ctx, "m.bucket = ? AND m.key = ? AND (m.object_path IS NULL OR m.object_path = '')", bucket, key)
+}
+
+func (c *Case) metaRows(ctx context.Context, where string, args ...any) ([]MetaRow, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT `+metaColumns+` FROM s3_object_meta m
+		JOIN evidence e ON e.id = m.evidence_id WHERE `+where+` ORDER BY m.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read object metadata: %w", err)
+	}
+	var out []MetaRow
+	byID := map[int64]int{}
+	for rows.Next() {
+		var m MetaRow
+		var isLatest, size, partsCount, multipart sql.NullInt64
+		var deleteMarker int
+		var lastMod, userMeta sql.NullString
+		var sums [10]sql.NullString
+		var algs string
+		dst := []any{&m.MetaID, &m.EvidenceID, &m.Path, &m.Member, &m.Source, &m.Bucket, &m.Key, &m.VersionID,
+			&isLatest, &deleteMarker, &size, &m.ETag, &lastMod}
+		for i := range sums {
+			dst = append(dst, &sums[i])
+		}
+		dst = append(dst, &m.ChecksumType, &algs, &m.StorageClass, &m.SSE, &m.SSECustomer, &m.KMSKeyID,
+			&partsCount, &multipart, &userMeta, &m.ObjectPath)
+		if err := rows.Scan(dst...); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read object metadata: %w", err)
+		}
+		m.DeleteMarker = deleteMarker != 0
+		if isLatest.Valid {
+			b := isLatest.Int64 != 0
+			m.IsLatest = &b
+		}
+		if size.Valid {
+			s := size.Int64
+			m.Size = &s
+		}
+		if partsCount.Valid {
+			n := int(partsCount.Int64)
+			m.PartsCount = &n
+		}
+		if multipart.Valid {
+			b := multipart.Int64 != 0
+			m.Multipart = &b
+		}
+		if lastMod.Valid {
+			if t, err := time.Parse(time.RFC3339, lastMod.String); err == nil {
+				m.LastModified = &t
+			}
+		}
+		for i, s := range sums {
+			if s.Valid && s.String != "" {
+				if m.Checksums == nil {
+					m.Checksums = map[string]string{}
+				}
+				m.Checksums[checksumNames[i]] = s.String
+			}
+		}
+		if algs != "" {
+			m.Algorithms = strings.Split(algs, ",")
+		}
+		if userMeta.Valid && userMeta.String != "" {
+			if err := json.Unmarshal([]byte(userMeta.String), &m.UserMetadata); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("object metadata %d of evidence %d: user_metadata: %w", m.MetaID, m.EvidenceID, err)
+			}
+		}
+		byID[m.MetaID] = len(out)
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read object metadata: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	prows, err := c.DB.QueryContext(ctx, `SELECT p.meta_id, p.part_number, p.size, coalesce(p.checksums, '')
+		FROM s3_object_parts p JOIN s3_object_meta m ON m.id = p.meta_id JOIN evidence e ON e.id = m.evidence_id
+		WHERE `+where+` ORDER BY p.meta_id, p.part_number`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read object parts: %w", err)
+	}
+	defer prows.Close()
+	for prows.Next() {
+		var id int64
+		var p ObjectPart
+		var size sql.NullInt64
+		var sums string
+		if err := prows.Scan(&id, &p.PartNumber, &size, &sums); err != nil {
+			return nil, fmt.Errorf("read object parts: %w", err)
+		}
+		if size.Valid {
+			s := size.Int64
+			p.Size = &s
+		}
+		if sums != "" && sums != "null" {
+			if err := json.Unmarshal([]byte(sums), &p.Checksums); err != nil {
+				return nil, fmt.Errorf("object metadata %d part %d: checksums: %w", id, p.PartNumber, err)
+			}
+		}
+		if i, ok := byID[id]; ok {
+			out[i].Parts = append(out[i].Parts, p)
+		}
+	}
+	return out, prows.Err()
+}
+
+// AccessRequestsOnKeys returns the access-log lines whose Key field
+// contains sub (ASCII case-insensitively, as SQL LIKE compares; callers
+// filter exactly), in time order then file and line order. Lines that
+// could not be split into fields are left out.
+func (c *Case) AccessRequestsOnKeys(ctx context.Context, sub string) ([]AccessRequest, error) {
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(sub)
+	rows, err := c.DB.QueryContext(ctx, `SELECT a.evidence_id, a.line_no, coalesce(a.time, ''),
+		coalesce(a.bucket_owner, ''), coalesce(a.bucket, ''), coalesce(a.remote_ip, ''), coalesce(a.requester, ''),
+		coalesce(a.request_id, ''), coalesce(a.operation, ''), coalesce(a.key, ''), coalesce(a.request_uri, ''),
+		coalesce(a.http_status, ''), coalesce(a.error_code, ''), coalesce(a.object_size, ''),
+		coalesce(a.user_agent, ''), coalesce(a.version_id, ''), coalesce(a.host_id, ''), coalesce(a.source_region, ''),
+		coalesce(a.field_count, 0), a.ambiguous, coalesce(a.parse_error, ''), a.raw, e.path, e.member
+		FROM s3_access a JOIN evidence e ON e.id = a.evidence_id
+		WHERE a.key LIKE ? ESCAPE '\' ORDER BY a.time, a.evidence_id, a.line_no`, "%"+esc+"%")
+	if err != nil {
+		return nil, fmt.Errorf("read access-log lines: %w", err)
+	}
+	defer rows.Close()
+	var out []AccessRequest
+	for rows.Next() {
+		var a AccessRequest
+		var amb int
+		if err := rows.Scan(&a.EvidenceID, &a.LineNo, &a.Time, &a.BucketOwner, &a.Bucket, &a.RemoteIP, &a.Requester,
+			&a.RequestID, &a.Operation, &a.Key, &a.RequestURI, &a.HTTPStatus, &a.ErrorCode, &a.ObjectSize,
+			&a.UserAgent, &a.VersionID, &a.HostID, &a.SourceRegion, &a.FieldCount, &amb, &a.ParseError, &a.Raw,
+			&a.Path, &a.Member); err != nil {
+			return nil, fmt.Errorf("read access-log lines: %w", err)
+		}
+		a.Ambiguous = amb != 0
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// AccessBuckets returns, per bucket named in the access-log lines of the
+// case, how many lines there are and the time they span.
+func (c *Case) AccessBuckets(ctx context.Context) ([]AccessBucket, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT coalesce(bucket, ''), count(*), coalesce(min(time), ''),
+		coalesce(max(time), '') FROM s3_access GROUP BY 1 ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("read access-log buckets: %w", err)
+	}
+	defer rows.Close()
+	var out []AccessBucket
+	for rows.Next() {
+		var b AccessBucket
+		if err := rows.Scan(&b.Bucket, &b.Lines, &b.First, &b.Last); err != nil {
+			return nil, fmt.Errorf("read access-log buckets: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
