@@ -2,10 +2,10 @@ package ingest
 
 import (
 	"bufio"
-	"errors"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 
