@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"runtime"
@@ -48,27 +49,66 @@ func (r *ioReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// hasher re-hashes stored items; one per worker, its buffers and
+// decompressor reused from item to item (thousands of small log files
+// would otherwise cost a fresh 64 KiB buffer and inflater state each).
+type hasher struct {
+	hb, hc hash.Hash
+	src    ioReader
+	br     *bufio.Reader
+	zr     *gzip.Reader
+	buf    []byte
+}
+
+func newHasher() *hasher {
+	return &hasher{hb: sha256.New(), hc: sha256.New(), buf: make([]byte, 64<<10)}
+}
+
+// teeHash feeds the bytes read to the raw hash.
+type teeHash struct{ h *hasher }
+
+func (t teeHash) Read(p []byte) (int, error) {
+	n, err := t.h.src.Read(p)
+	t.h.hb.Write(p[:n])
+	return n, err
+}
+
 // hashStream reads one stored item once: SHA-256 of its bytes and, for
 // gzip, of the first member's content (Multistream off) and whether bytes
 // follow it; zstd content is hashed whole. Memory is bounded by the
 // buffers, whatever the item's size.
-func hashStream(rd io.Reader) (*rehashResult, error) {
-	hb := sha256.New()
-	src := &ioReader{r: rd}
-	br := bufio.NewReaderSize(io.TeeReader(src, hb), 64<<10)
+func hashStream(rd io.Reader) (*rehashResult, error) { return newHasher().hash(rd) }
+
+func (h *hasher) hash(rd io.Reader) (*rehashResult, error) {
+	h.hb.Reset()
+	h.hc.Reset()
+	h.src = ioReader{r: rd}
+	if h.br == nil {
+		h.br = bufio.NewReaderSize(teeHash{h}, 64<<10)
+	} else {
+		h.br.Reset(teeHash{h})
+	}
+	br := h.br
 	res := &rehashResult{}
 	magic, _ := br.Peek(4)
-	hc := sha256.New()
+	hc := h.hc
 	switch {
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		res.compression = "gzip"
-		zr, err := gzip.NewReader(br)
+		var err error
+		if h.zr == nil {
+			h.zr, err = gzip.NewReader(br)
+		} else {
+			err = h.zr.Reset(br)
+		}
 		if err != nil {
 			res.err = fmt.Sprintf("gzip header: %v", err)
+			h.zr = nil
 			break
 		}
+		zr := h.zr
 		zr.Multistream(false)
-		if _, err := io.Copy(hc, zr); err != nil {
+		if _, err := io.CopyBuffer(hc, zr, h.buf); err != nil {
 			res.err = fmt.Sprintf("gzip: %v", err)
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				res.err = "gzip: truncated: unexpected end of data"
@@ -85,7 +125,7 @@ func hashStream(rd io.Reader) (*rehashResult, error) {
 			res.err = fmt.Sprintf("zstd: %v", err)
 			break
 		}
-		_, err = io.Copy(hc, zr)
+		_, err = io.CopyBuffer(hc, zr, h.buf)
 		zr.Close()
 		if err != nil {
 			res.err = fmt.Sprintf("zstd: %v", err)
@@ -93,13 +133,13 @@ func hashStream(rd io.Reader) (*rehashResult, error) {
 		}
 		res.contentSHA = hex.EncodeToString(hc.Sum(nil))
 	}
-	if _, err := io.Copy(io.Discard, br); err != nil && src.err == nil {
+	if _, err := io.CopyBuffer(io.Discard, br, h.buf); err != nil && h.src.err == nil {
 		return nil, errIO{err}
 	}
-	if src.err != nil {
-		return nil, errIO{src.err}
+	if h.src.err != nil {
+		return nil, errIO{h.src.err}
 	}
-	res.sha = hex.EncodeToString(hb.Sum(nil))
+	res.sha = hex.EncodeToString(h.hb.Sum(nil))
 	if res.compression == "" {
 		res.contentSHA = res.sha
 	}
@@ -146,13 +186,14 @@ func (r *run) rehash() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			h := newHasher()
 			for e := range next {
 				f, err := os.Open(e.Path)
 				if err != nil {
 					record(e, nil, err)
 					continue
 				}
-				res, err := hashStream(f)
+				res, err := h.hash(f)
 				f.Close()
 				record(e, res, err)
 			}
@@ -177,6 +218,7 @@ func (r *run) rehash() error {
 	for _, p := range paths {
 		members := archives[p]
 		seen := map[string]bool{}
+		h := newHasher()
 		err := source.Walk(r.ctx, p, source.Options{}, func(en *source.Entry, rd io.Reader) error {
 			e := members[en.Member]
 			if e == nil || en.Container {
@@ -190,7 +232,7 @@ func (r *run) rehash() error {
 			if rd == nil {
 				return nil
 			}
-			res, err := hashStream(rd)
+			res, err := h.hash(rd)
 			var ioe errIO
 			if errors.As(err, &ioe) {
 				var re *source.ReadError
