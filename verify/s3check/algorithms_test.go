@@ -83,8 +83,8 @@ func TestDigestNegativeVectors(t *testing.T) {
 	in := []byte("123456789")
 	nvme, _ := Digest("CRC64NVME", in)
 	wrong := map[string]uint64{
-		"ECMA":       0x995dc9bbdf1939fa,
-		"ISO":        0xb90956c775a41001,
+		"ECMA":        0x995dc9bbdf1939fa,
+		"ISO":         0xb90956c775a41001,
 		"unreflected": 0xf76e0b6fa8d05e0d,
 	}
 	got := map[string]uint64{

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/forensic-dev/forensic/store"
 )
@@ -41,7 +39,7 @@ type Result struct {
 	// recorded), checksum_mismatch, or unverifiable (nothing could be
 	// checked, or the object could not be read).
 	Status string
-	Size   int64  // bytes read
+	Size   int64 // bytes read
 	// ExpectedSize is Plan.Size: the size the metadata claims, nil if none.
 	ExpectedSize *int64
 	Checks       []Check // one per value checked or skipped, then one per exported part checksum
@@ -72,13 +70,6 @@ type Check struct {
 	Reason  string
 }
 
-// chunkSize is how many bytes every hasher gets per call: large enough
-// that per-call overhead vanishes and CRC64 uses its fast path, small
-// enough to stay in L2 while each hasher reads it in turn.
-const chunkSize = 128 << 10
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, chunkSize); return &b }}
-
 // Verify is NewPlan followed by (*Plan).Check.
 func Verify(metas []store.ObjectMeta, r io.Reader) (Result, error) {
 	p, err := NewPlan(metas)
@@ -93,59 +84,44 @@ func Verify(metas []store.ObjectMeta, r io.Reader) (Result, error) {
 // the exported part boundaries, and per-part digests along each candidate
 // part size. A read error makes the result unverifiable (Result.Err).
 func (p *Plan) Check(r io.Reader) Result {
-	full := make([]hash.Hash, len(p.full))
+	var units []unit
+	fullH := make([]hash.Hash, len(p.full))
 	for i, a := range p.full {
-		full[i] = algorithms[a].newHash()
+		fullH[i] = algorithms[a].newHash()
+		units = append(units, hashUnit{fullH[i], algorithms[a].cost})
 	}
-	var layouts []*layout
-	var known *layout
+	var known map[string]*layout
 	if len(p.known) > 0 {
-		known = newLayout(0, p.PartSizes, p.known, p.keepParts)
-		layouts = append(layouts, known)
+		known = map[string]*layout{}
+		for _, a := range p.known {
+			_, keep := p.keepParts[a]
+			known[a] = newLayout(0, p.PartSizes, a, keep)
+			units = append(units, known[a])
+		}
 	}
 	uniSizes := make([]int64, 0, len(p.uniform))
 	for c := range p.uniform {
 		uniSizes = append(uniSizes, c)
 	}
 	slices.Sort(uniSizes)
-	uni := map[int64]*layout{}
+	uni := map[int64]map[string]*layout{}
 	for _, c := range uniSizes {
-		l := newLayout(c, nil, p.uniform[c], nil)
-		uni[c] = l
-		layouts = append(layouts, l)
+		uni[c] = map[string]*layout{}
+		for _, a := range p.uniform[c] {
+			uni[c][a] = newLayout(c, nil, a, false)
+			units = append(units, uni[c][a])
+		}
 	}
 
-	bufp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bufp)
-	buf := *bufp
-	var size int64
-	var readErr error
-	for {
-		n, err := io.ReadFull(r, buf)
-		if n > 0 {
-			chunk := buf[:n]
-			size += int64(n)
-			for _, h := range full {
-				h.Write(chunk)
-			}
-			for _, l := range layouts {
-				l.write(chunk)
-			}
+	size, readErr := feed(r, units, p.Parallel)
+	for _, u := range units {
+		if l, ok := u.(*layout); ok {
+			l.end()
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-	}
-	for _, l := range layouts {
-		l.end()
 	}
 	fullD := map[string][]byte{}
 	for i, a := range p.full {
-		fullD[a] = full[i].Sum(nil)
+		fullD[a] = fullH[i].Sum(nil)
 	}
 
 	res := Result{Size: size, ExpectedSize: p.Size, Conflicts: p.Conflicts, Notes: p.Notes}
@@ -216,8 +192,8 @@ type evaluation struct {
 	p     *Plan
 	size  int64
 	full  map[string][]byte
-	known *layout
-	uni   map[int64]*layout
+	known map[string]*layout
+	uni   map[int64]map[string]*layout
 }
 
 type attempt struct {
@@ -245,17 +221,17 @@ func (ev *evaluation) check(e *expectation) Check {
 		atts = append(atts, a)
 	}
 	if e.known {
-		atts = append(atts, ev.partAttempt(e, ev.known, fmt.Sprintf("parts from ObjectParts (%d parts)", len(ev.p.PartSizes)), true))
+		atts = append(atts, ev.partAttempt(e, ev.known[e.alg.name], fmt.Sprintf("parts from ObjectParts (%d parts)", len(ev.p.PartSizes)), true))
 	}
 	if e.whole {
-		atts = append(atts, ev.partAttempt(e, ev.uni[wholeObject], "1 part (the whole object)", true))
+		atts = append(atts, ev.partAttempt(e, ev.uni[wholeObject][e.alg.name], "1 part (the whole object)", true))
 	}
 	for _, size := range e.cands {
 		m := "assumed uniform part size " + sizeText(size) + " (consistent, not proven)"
 		if size == wholeObject {
 			m = "assumed 1 part, the whole object (consistent, not proven)"
 		}
-		atts = append(atts, ev.partAttempt(e, ev.uni[size], m, false))
+		atts = append(atts, ev.partAttempt(e, ev.uni[size][e.alg.name], m, false))
 	}
 
 	unverifiedRule := !e.etag && !e.alg.compositeKnown && (e.typ == TypeComposite || e.typ == "")
@@ -370,7 +346,7 @@ func (ev *evaluation) candidateReason(e *expectation, atts []attempt, unverified
 
 // partAttempt compares e with the composite along layout l.
 func (ev *evaluation) partAttempt(e *expectation, l *layout, method string, exact bool) attempt {
-	d, count := l.composite(e.alg.name)
+	d, count := l.composite()
 	a := attempt{typ: TypeComposite, computed: ev.encode(e, d, count), method: method, exact: exact}
 	if e.etag {
 		a.typ = TypeMultipartETag
@@ -403,8 +379,8 @@ func (ev *evaluation) encode(e *expectation, d []byte, count int) string {
 // that part's bytes.
 func (ev *evaluation) partChecks() []Check {
 	var out []Check
-	l := ev.known
-	for _, h := range l.hs {
+	for _, alg := range ev.p.known {
+		h := ev.known[alg].h
 		want := ev.p.keepParts[h.name]
 		if want == nil {
 			continue
@@ -413,8 +389,12 @@ func (ev *evaluation) partChecks() []Check {
 		var off int64
 		for i, v := range want {
 			size := ev.p.PartSizes[i]
+			span := fmt.Sprintf("bytes %d-%d", off, off+size-1)
+			if size == 0 {
+				span = fmt.Sprintf("empty, at byte %d", off)
+			}
 			c := Check{Algorithm: h.name, Type: TypePart, Expected: v,
-				Method: fmt.Sprintf("part %d of %d from ObjectParts (bytes %d-%d)", i+1, len(want), off, off+size-1)}
+				Method: fmt.Sprintf("part %d of %d from ObjectParts (%s)", i+1, len(want), span)}
 			off += size
 			if v == "" {
 				continue
@@ -438,9 +418,10 @@ func (ev *evaluation) partChecks() []Check {
 	return out
 }
 
-// layout hashes the object part by part: along exact sizes, or every
-// uniform bytes. Each part's digest is fed to an outer hasher of the same
-// algorithm, so the composite needs no memory per part.
+// layout hashes the object part by part with one algorithm: along exact
+// sizes, or every uniform bytes. Each part's digest is fed to an outer
+// hasher of the same algorithm, so the composite needs no memory per
+// part.
 type layout struct {
 	uniform int64   // > 0: a part boundary every uniform bytes
 	sizes   []int64 // uniform == 0: exact part sizes; bytes past them form one extra part
@@ -448,23 +429,22 @@ type layout struct {
 	left    int64   // bytes left in the current part
 	inPart  int64   // bytes written to the current part
 	count   int     // parts finished
-	hs      []*partHasher
+	h       *partHasher
 	scratch [64]byte
 }
 
 type partHasher struct {
 	name         string
+	cost         int
 	inner, outer hash.Hash
 	keep         bool     // keep each part's digest for the PART checks
 	parts        [][]byte // kept part digests
 }
 
-func newLayout(uniform int64, sizes []int64, algs []string, keep map[string][]string) *layout {
-	l := &layout{uniform: uniform, sizes: sizes}
-	for _, a := range algs {
-		_, k := keep[a]
-		l.hs = append(l.hs, &partHasher{name: a, inner: algorithms[a].newHash(), outer: algorithms[a].newHash(), keep: k})
-	}
+func newLayout(uniform int64, sizes []int64, alg string, keep bool) *layout {
+	a := algorithms[alg]
+	l := &layout{uniform: uniform, sizes: sizes,
+		h: &partHasher{name: alg, cost: a.cost, inner: a.newHash(), outer: a.newHash(), keep: keep}}
 	l.left = l.sizeOf(0)
 	l.skipEmpty()
 	return l
@@ -480,15 +460,15 @@ func (l *layout) sizeOf(i int) int64 {
 	return wholeObject
 }
 
+func (l *layout) weight() int { return l.h.cost }
+
 func (l *layout) write(p []byte) {
 	for len(p) > 0 {
 		n := int64(len(p))
 		if n > l.left {
 			n = l.left
 		}
-		for _, h := range l.hs {
-			h.inner.Write(p[:n])
-		}
+		l.h.inner.Write(p[:n])
 		p = p[n:]
 		l.left -= n
 		l.inPart += n
@@ -507,14 +487,13 @@ func (l *layout) skipEmpty() {
 }
 
 func (l *layout) finish() {
-	for _, h := range l.hs {
-		d := h.inner.Sum(l.scratch[:0])
-		h.outer.Write(d)
-		if h.keep {
-			h.parts = append(h.parts, bytes.Clone(d))
-		}
-		h.inner.Reset()
+	h := l.h
+	d := h.inner.Sum(l.scratch[:0])
+	h.outer.Write(d)
+	if h.keep {
+		h.parts = append(h.parts, bytes.Clone(d))
 	}
+	h.inner.Reset()
 	l.count++
 	l.idx++
 	l.inPart = 0
@@ -529,13 +508,7 @@ func (l *layout) end() {
 	}
 }
 
-// composite returns the composite digest of algorithm a and the number
-// of parts hashed.
-func (l *layout) composite(a string) ([]byte, int) {
-	for _, h := range l.hs {
-		if h.name == a {
-			return h.outer.Sum(nil), l.count
-		}
-	}
-	panic(errors.New("s3check: composite of an algorithm the layout did not hash: " + a))
+// composite returns the composite digest and the number of parts hashed.
+func (l *layout) composite() ([]byte, int) {
+	return l.h.outer.Sum(nil), l.count
 }

@@ -25,13 +25,13 @@ func withChecksum(alg, v string) opt {
 		m.Checksums[alg] = v
 	}
 }
-func withType(t string) opt      { return func(m *store.ObjectMeta) { m.ChecksumType = t } }
-func withSize(n int64) opt       { return func(m *store.ObjectMeta) { m.Size = &n } }
-func withETag(e string) opt      { return func(m *store.ObjectMeta) { m.ETag = e } }
-func withSSE(s string) opt       { return func(m *store.ObjectMeta) { m.SSE = s } }
-func withVersion(v string) opt   { return func(m *store.ObjectMeta) { m.VersionID = v } }
-func withEvidence(id int64) opt  { return func(m *store.ObjectMeta) { m.EvidenceID = id } }
-func withPartsCount(n int) opt   { return func(m *store.ObjectMeta) { m.PartsCount = &n } }
+func withType(t string) opt        { return func(m *store.ObjectMeta) { m.ChecksumType = t } }
+func withSize(n int64) opt         { return func(m *store.ObjectMeta) { m.Size = &n } }
+func withETag(e string) opt        { return func(m *store.ObjectMeta) { m.ETag = e } }
+func withSSE(s string) opt         { return func(m *store.ObjectMeta) { m.SSE = s } }
+func withVersion(v string) opt     { return func(m *store.ObjectMeta) { m.VersionID = v } }
+func withEvidence(id int64) opt    { return func(m *store.ObjectMeta) { m.EvidenceID = id } }
+func withPartsCount(n int) opt     { return func(m *store.ObjectMeta) { m.PartsCount = &n } }
 func withSSECustomer(a string) opt { return func(m *store.ObjectMeta) { m.SSECustomer = a } }
 
 // withParts adds ObjectParts: sizes[i] is part i+1's size (-1: none) and

@@ -37,6 +37,11 @@ type Plan struct {
 	// Notes explain how the metadata was read where that matters for the
 	// result (rows ignored, parts incomplete, types assumed).
 	Notes []string
+	// Parallel lets Check give part of the hashers to one helper
+	// goroutine when GOMAXPROCS > 1 and the work splits well (SHA-256 and
+	// MD5, say). Off by default: callers usually check several objects
+	// at once, and hashing alone already outruns sha256sum.
+	Parallel bool
 
 	sizes   []int64 // every distinct claimed size
 	expects []*expectation
@@ -572,7 +577,7 @@ func sortedAlgs(cl claimSet) []string {
 		}
 	}
 	for _, f := range cl.order {
-		if a, ok := strings.CutPrefix(f, "Checksum"); ok && algorithms[a] == nil {
+		if a, ok := strings.CutPrefix(f, "Checksum"); ok && f != "ChecksumType" && algorithms[a] == nil {
 			unknown = append(unknown, a)
 		}
 	}
