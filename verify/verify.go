@@ -60,12 +60,12 @@ type Options struct {
 	// by walking their archive again) instead of trusting the hashes
 	// recorded at ingest.
 	Rehash  bool
-	Workers int // rehash workers; default GOMAXPROCS
+	Workers int // rehash and object-reading workers; default GOMAXPROCS
 }
 
-// Report is the outcome of a run: one Item per digest and log file, in
-// the evidence or expected from it, and the Findings that are not
-// per-item statuses.
+// Report is the outcome of a run: one Item per digest, log file and
+// object copy, in the evidence or expected from it, and the Findings that
+// are not per-item statuses.
 type Report struct {
 	Summary  Summary   `json:"summary"`
 	Items    []Item    `json:"items"`
@@ -88,7 +88,7 @@ type Item struct {
 	Trail      string         `json:"trail,omitempty"`
 }
 
-// Finding is a gap, conflict, coverage or rehash observation.
+// Finding is a gap, conflict, coverage, rehash or correlation observation.
 type Finding struct {
 	Type     string         `json:"type"`
 	Severity string         `json:"severity"`
@@ -107,6 +107,7 @@ type Summary struct {
 	OK           bool            `json:"ok"` // every item valid, no error finding
 	Digests      Counts          `json:"digests"`
 	Logs         Counts          `json:"logs"`
+	Objects      Counts          `json:"objects"`
 	Findings     map[string]int  `json:"findings"` // by type
 	Chains       []ChainSummary  `json:"chains"`
 	TrustAnchors []AnchorSummary `json:"trust_anchors"`
@@ -147,7 +148,9 @@ type AnchorSummary struct {
 // not valid or a finding of severity error.
 func (r *Report) Failed() bool { return !r.Summary.OK }
 
-// Run verifies every CloudTrail digest and log file in the case, records
+// Run verifies every CloudTrail digest and log file and every S3 object
+// copy in the case (objects.go), correlates them with the S3 access logs
+// (correlate.go), records
 // the results (item_status, findings, trust anchors; the previous run's
 // are replaced in one transaction) and returns the report. It returns an
 // error only when the case cannot be read or written, or evidence cannot
@@ -173,7 +176,15 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err := r.coverage(); err != nil {
 		return nil, err
 	}
-	rep := r.report()
+	objs, err := r.objects()
+	if err != nil {
+		return nil, err
+	}
+	acc, err := r.loadAccess()
+	if err != nil {
+		return nil, err
+	}
+	rep := r.report(objs, acc)
 	if n, err := c.CountEvidenceKeys(ctx); err == nil && n > 0 && (opt.Anchors == nil || len(opt.Anchors.Keys) == 0) {
 		rep.Summary.Notes = append(rep.Summary.Notes, fmt.Sprintf(
 			"no --public-keys given: the case holds %d public keys as evidence, but keys are trusted only when supplied with --public-keys, so no digest can be valid", n))
@@ -212,12 +223,13 @@ func save(ctx context.Context, c *store.Case, rep *Report, anchors *TrustAnchors
 	return nil
 }
 
-// report assembles items, findings and the summary.
-func (r *run) report() *Report {
-	rep := &Report{Items: []Item{}, Findings: r.findings}
-	if rep.Findings == nil {
-		rep.Findings = []Finding{}
-	}
+// kindOrder orders items in a report: digests, log files, objects.
+var kindOrder = map[string]int{KindDigest: 0, KindLog: 1, KindObject: 2}
+
+// report assembles items (objs are the object items), correlates them
+// with the access logs, and adds findings and the summary.
+func (r *run) report(objs []Item, acc *accessLogs) *Report {
+	rep := &Report{Items: []Item{}}
 	for _, d := range r.dig {
 		rep.Items = append(rep.Items, d.item())
 	}
@@ -226,10 +238,16 @@ func (r *run) report() *Report {
 		rep.Items = append(rep.Items, l.item)
 	}
 	rep.Items = append(rep.Items, r.missingLogs...)
+	rep.Items = append(rep.Items, objs...)
+	notes := r.correlate(rep.Items, acc)
+	rep.Findings = r.findings
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
 	sort.SliceStable(rep.Items, func(i, j int) bool {
 		a, b := rep.Items[i], rep.Items[j]
 		if a.Kind != b.Kind {
-			return a.Kind == KindDigest
+			return kindOrder[a.Kind] < kindOrder[b.Kind]
 		}
 		if a.S3Key != b.S3Key {
 			return a.S3Key < b.S3Key
@@ -238,7 +256,7 @@ func (r *run) report() *Report {
 	})
 	s := &rep.Summary
 	s.OK = true
-	s.Digests.ByStatus, s.Logs.ByStatus, s.Findings = map[string]int{}, map[string]int{}, map[string]int{}
+	s.Digests.ByStatus, s.Logs.ByStatus, s.Objects.ByStatus, s.Findings = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	s.Notes = []string{}
 	type ck struct{ a, r, t string }
 	chains := map[ck]*ChainSummary{}
@@ -252,8 +270,11 @@ func (r *run) report() *Report {
 	for i := range rep.Items {
 		it := &rep.Items[i]
 		cnt := &s.Logs
-		if it.Kind == KindDigest {
+		switch it.Kind {
+		case KindDigest:
 			cnt = &s.Digests
+		case KindObject:
+			cnt = &s.Objects
 		}
 		cnt.Total++
 		cnt.ByStatus[it.Status]++
@@ -262,6 +283,9 @@ func (r *run) report() *Report {
 			cnt.Valid++
 		} else {
 			s.OK = false
+		}
+		if it.Kind == KindObject {
+			continue
 		}
 		cs := chain(it)
 		if it.Kind == KindDigest {
@@ -326,6 +350,7 @@ func (r *run) report() *Report {
 	if s.Digests.Total == 0 && s.Logs.Total == 0 {
 		s.Notes = append(s.Notes, "the case holds no CloudTrail digest or log file")
 	}
+	s.Notes = append(s.Notes, notes...)
 	s.Rehashed = r.rehashed
 	return rep
 }

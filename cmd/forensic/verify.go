@@ -23,6 +23,15 @@ each chain, the hash of every log file, and what is missing: digests a
 successor points to, log files a digest lists, log files no digest lists,
 and digests that should exist after the newest one (tail truncation).
 
+It also checks every local copy of an S3 object against the metadata
+exported for it (head-object --checksum-mode ENABLED, get-object-attributes,
+list-object-versions, S3 Inventory): its size and every checksum and ETag,
+all computed in one read ("kind": "object" in --json; statuses valid,
+checksum_mismatch, size_mismatch, unverifiable, metadata_missing,
+object_missing). S3 server access-log lines that delete, overwrite, copy or
+change the ACL of CloudTrail's objects become findings linked to the
+digests and log files they touched.
+
 Only keys given with --public-keys are trusted: files or folders of
 'aws cloudtrail list-public-keys' output (one per region; name the region
 in the path, e.g. keys/us-east-1.json), PEM or DER keys. Keys ingested into
@@ -36,7 +45,7 @@ Examples:
   forensic verify --case case.db --public-keys keys/ --json > verdicts.json
   forensic verify --case case.db --public-keys keys/ --rehash
 
-Exit status: 0 every digest and log file is valid and nothing is missing,
+Exit status: 0 every digest, log file and object is valid and nothing is missing,
 1 otherwise (each problem is listed), 2 usage error or unusable key file.
 `
 
@@ -112,8 +121,12 @@ func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.
 	}
 	if rep.Failed() {
 		s := rep.Summary
-		return rep, failedError{fmt.Sprintf("verification failed: %d of %d digests and %d of %d log files are not valid, %d findings (listed above)",
-			s.Digests.Total-s.Digests.Valid, s.Digests.Total, s.Logs.Total-s.Logs.Valid, s.Logs.Total, len(rep.Findings))}
+		msg := fmt.Sprintf("verification failed: %d of %d digests and %d of %d log files are not valid",
+			s.Digests.Total-s.Digests.Valid, s.Digests.Total, s.Logs.Total-s.Logs.Valid, s.Logs.Total)
+		if s.Objects.Total > 0 {
+			msg += fmt.Sprintf(", %d of %d objects are not valid", s.Objects.Total-s.Objects.Valid, s.Objects.Total)
+		}
+		return rep, failedError{fmt.Sprintf("%s, %d findings (listed above)", msg, len(rep.Findings))}
 	}
 	return rep, nil
 }
@@ -133,7 +146,7 @@ func appendVerifyCustody(ctx context.Context, c *store.Case, o verifyOptions, an
 	}
 	in, _ := json.Marshal(map[string]any{"public_keys": files, "rehash": o.rehash})
 	s := rep.Summary
-	out, _ := json.Marshal(map[string]any{"ok": s.OK, "digests": s.Digests, "logs": s.Logs, "findings": s.Findings,
+	out, _ := json.Marshal(map[string]any{"ok": s.OK, "digests": s.Digests, "logs": s.Logs, "objects": s.Objects, "findings": s.Findings,
 		"rehashed": s.Rehashed})
 	args := []string{"verify", "--case", o.casePath}
 	for _, k := range o.keys {
@@ -200,6 +213,9 @@ func printVerify(w io.Writer, rep *verify.Report) {
 		fmt.Fprintf(w, "  %s %s %s: digests %d/%d valid, logs %d/%d valid, covered %s, gaps: %s\n",
 			c.Account, c.Region, trail, c.DigestsValid, c.DigestsTotal, c.LogsValid, c.LogsTotal, covered, gaps)
 	}
+	if s.Objects.Total > 0 {
+		fmt.Fprintf(w, "  objects: %d/%d valid\n", s.Objects.Valid, s.Objects.Total)
+	}
 	fmt.Fprintf(w, "  total: digests %d/%d valid, logs %d/%d valid, %d findings\n",
 		s.Digests.Valid, s.Digests.Total, s.Logs.Valid, s.Logs.Total, len(rep.Findings))
 	if len(s.TrustAnchors) == 0 {
@@ -217,7 +233,11 @@ func printVerify(w io.Writer, rep *verify.Report) {
 		fmt.Fprintf(w, "Re-hashed %d log files from the evidence.\n", s.Rehashed)
 	}
 	if s.OK {
-		fmt.Fprintln(w, "Result: every digest and log file is valid; nothing is missing.")
+		if s.Objects.Total > 0 {
+			fmt.Fprintln(w, "Result: every digest, log file and object is valid; nothing is missing.")
+		} else {
+			fmt.Fprintln(w, "Result: every digest and log file is valid; nothing is missing.")
+		}
 	} else {
 		fmt.Fprintf(w, "Result: NOT VERIFIED: %d problems.\n", problems+countErrors(rep.Findings))
 	}

@@ -1,0 +1,358 @@
+package verify
+
+// Correlation of S3 server access logs with CloudTrail evidence (issue #4
+// part 5).
+//
+// The access-log lines considered are those whose Key field (percent-
+// decoded) contains "AWSLogs/": requests on CloudTrail's own objects. A
+// line is CloudTrail's own delivery when its requester is CloudTrail's
+// service principal — "svc:cloudtrail.amazonaws.com" (the form S3 logs
+// for requests made by an AWS service principal) or
+// "cloudtrail.amazonaws.com" (the bare principal, as CloudTrail records
+// its own calls in invokedBy), compared case-insensitively — and its
+// operation REST.PUT.OBJECT. Any other line whose operation changes or
+// copies the object is a correlation finding:
+//
+//	delete       REST.DELETE.OBJECT, BATCH.DELETE.OBJECT, REST.POST.MULTI_OBJECT_DELETE,
+//	             S3.EXPIRE.OBJECT, S3.CREATE.DELETEMARKER (lifecycle)
+//	overwrite    REST.PUT.OBJECT, REST.POST.OBJECT, REST.POST.UPLOAD (CompleteMultipartUpload)
+//	copy         REST.COPY.OBJECT, REST.COPY.PART (the key is the destination)
+//	copy_source  REST.COPY.OBJECT_GET, REST.COPY.PART_GET (the key was copied elsewhere)
+//	acl          REST.PUT.ACL, REST.PUT.OBJECT_ACL
+//
+// Severity: error for a delete, overwrite or copy that succeeded (HTTP
+// 2xx); warning for ACL changes, copies out, and requests that failed. The
+// finding names the digest and log-file items with that key (bucket and
+// AWSLogs/... suffix), and each such item lists the request in
+// detail.s3_requests. A request explains an item's status when it
+// succeeded and is a delete of a missing item, or an overwrite or copy of
+// an item whose content no longer verifies (hash_mismatch,
+// signature_invalid, chain_mismatch, format_invalid, trailing_data): the
+// item's detail.explained_by lists the request ids and its reason says
+// who, when, from which IP, with which request id. When the case holds
+// access logs of the item's bucket but none explains such a status, the
+// item says so in detail.access_logs, with the caveat that S3 delivers
+// server access logs on a best-effort basis, so their silence proves
+// nothing.
+//
+// Tail coverage: CloudTrail deliveries recorded in the access logs after
+// a chain's newest digest in the case (request time after its
+// digestEndTime), of keys the case lacks — digests of the same trail,
+// account, region, organization and prefix, or log files of the same
+// account, region, organization and prefix — are a coverage finding.
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/forensic-dev/forensic/ingest/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/store"
+)
+
+// FindingCorrelation is an S3 request on a CloudTrail object recorded in
+// the access logs (a delete, overwrite, copy or ACL change by anyone but
+// CloudTrail's own delivery).
+const FindingCorrelation = "correlation"
+
+// cloudTrailRequesters are the requester forms of CloudTrail's own
+// deliveries, lower case.
+var cloudTrailRequesters = map[string]bool{"svc:cloudtrail.amazonaws.com": true, "cloudtrail.amazonaws.com": true}
+
+// requestClass maps access-log operations to what they do to the key.
+var requestClass = map[string]string{
+	"REST.DELETE.OBJECT":            "delete",
+	"BATCH.DELETE.OBJECT":           "delete",
+	"REST.POST.MULTI_OBJECT_DELETE": "delete",
+	"S3.EXPIRE.OBJECT":              "delete",
+	"S3.CREATE.DELETEMARKER":        "delete",
+	"REST.PUT.OBJECT":               "overwrite",
+	"REST.POST.OBJECT":              "overwrite",
+	"REST.POST.UPLOAD":              "overwrite",
+	"REST.COPY.OBJECT":              "copy",
+	"REST.COPY.PART":                "copy",
+	"REST.COPY.OBJECT_GET":          "copy_source",
+	"REST.COPY.PART_GET":            "copy_source",
+	"REST.PUT.ACL":                  "acl",
+	"REST.PUT.OBJECT_ACL":           "acl",
+}
+
+// contentStatuses are the statuses an overwrite or copy explains.
+var contentStatuses = map[string]bool{StatusHashMismatch: true, StatusSignatureInvalid: true, StatusChainMismatch: true,
+	StatusFormatInvalid: true, StatusTrailingData: true}
+
+// accessLogs is what correlation reads from the case.
+type accessLogs struct {
+	reqs    []*s3Request
+	buckets map[string]store.AccessBucket
+}
+
+// s3Request is one access-log line on an AWSLogs/ key.
+type s3Request struct {
+	store.AccessRequest
+	key       string // percent-decoded
+	class     string // see requestClass; "" for reads and other operations
+	delivery  bool   // CloudTrail's own REST.PUT.OBJECT
+	succeeded bool   // HTTP 2xx
+	at        time.Time
+	timeOK    bool
+}
+
+func (q *s3Request) logPath() string {
+	if q.Member == "" {
+		return q.Path
+	}
+	return q.Path + "!/" + q.Member
+}
+
+func (q *s3Request) describe() map[string]any {
+	return map[string]any{"requester": q.Requester, "time": q.Time, "remote_ip": q.RemoteIP, "request_id": q.RequestID,
+		"operation": q.Operation, "key": q.key, "bucket": q.Bucket, "http_status": q.HTTPStatus, "error_code": q.ErrorCode,
+		"version_id": q.VersionID, "user_agent": q.UserAgent, "class": q.class, "succeeded": q.succeeded,
+		"access_log": q.logPath(), "line": q.LineNo, "evidence_id": q.EvidenceID}
+}
+
+func (q *s3Request) words() string {
+	return fmt.Sprintf("%s by %s at %s from %s (request id %s, HTTP %s; %s line %d)", q.Operation, q.Requester, q.Time,
+		q.RemoteIP, q.RequestID, q.HTTPStatus, q.logPath(), q.LineNo)
+}
+
+// loadAccess reads the access-log lines on AWSLogs/ keys.
+func (r *run) loadAccess() (*accessLogs, error) {
+	bs, err := r.c.AccessBuckets(r.ctx)
+	if err != nil {
+		return nil, err
+	}
+	acc := &accessLogs{buckets: map[string]store.AccessBucket{}}
+	for _, b := range bs {
+		acc.buckets[b.Bucket] = b
+	}
+	if len(bs) == 0 {
+		return acc, nil
+	}
+	rows, err := r.c.AccessRequestsOnKeys(r.ctx, "AWSLogs/")
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		q := &s3Request{AccessRequest: rows[i]}
+		q.key = q.Key
+		if k, err := url.PathUnescape(q.Key); err == nil {
+			q.key = k
+		}
+		if !strings.Contains(q.key, "AWSLogs/") {
+			continue
+		}
+		q.class = requestClass[q.Operation]
+		q.succeeded = strings.HasPrefix(q.HTTPStatus, "2")
+		q.delivery = cloudTrailRequesters[strings.ToLower(q.Requester)] && q.Operation == "REST.PUT.OBJECT"
+		if q.Time != "" {
+			if t, err := awstime.Parse(q.Time); err == nil {
+				q.at, q.timeOK = t, true
+			}
+		}
+		acc.reqs = append(acc.reqs, q)
+	}
+	return acc, nil
+}
+
+// correlate links requests to the digest and log items they touched,
+// adds correlation and tail-coverage findings, and returns summary notes.
+func (r *run) correlate(items []Item, acc *accessLogs) []string {
+	if acc == nil || len(acc.buckets) == 0 {
+		return nil
+	}
+	bySuffix := map[string][]int{}
+	for i := range items {
+		it := &items[i]
+		if it.Kind != KindDigest && it.Kind != KindLog || it.S3Key == "" {
+			continue
+		}
+		s := awsLogsSuffix(it.S3Key)
+		bySuffix[s] = append(bySuffix[s], i)
+	}
+	touched := func(q *s3Request) []int {
+		var out []int
+		for _, i := range bySuffix[awsLogsSuffix(q.key)] {
+			b := items[i].S3Bucket
+			if b != "" && q.Bucket != "" && q.Bucket != "-" && b != q.Bucket {
+				continue
+			}
+			out = append(out, i)
+		}
+		return out
+	}
+	explained := map[int]bool{}
+	for _, q := range acc.reqs {
+		if q.delivery || q.class == "" {
+			continue
+		}
+		var refs []map[string]any
+		var explains []string
+		var first *Item
+		for _, i := range touched(q) {
+			it := &items[i]
+			if it.Detail == nil {
+				it.Detail = map[string]any{}
+			}
+			reqs, _ := it.Detail["s3_requests"].([]map[string]any)
+			it.Detail["s3_requests"] = append(reqs, q.describe())
+			ex := q.succeeded && (q.class == "delete" && it.Status == StatusMissing ||
+				(q.class == "overwrite" || q.class == "copy") && contentStatuses[it.Status])
+			if ex {
+				explained[i] = true
+				ids, _ := it.Detail["explained_by"].([]string)
+				it.Detail["explained_by"] = append(ids, q.RequestID)
+				reason, _ := it.Detail["reason"].(string)
+				it.Detail["reason"] = strings.TrimPrefix(reason+"; ", "; ") + "explained by " + q.words()
+				explains = append(explains, fmt.Sprintf("the %s %s %s", it.Status, it.Kind, it.S3Key))
+			}
+			if first == nil {
+				first = it
+			}
+			refs = append(refs, map[string]any{"kind": it.Kind, "s3_bucket": it.S3Bucket, "s3_key": it.S3Key,
+				"status": it.Status, "path": it.Path, "evidence_id": it.EvidenceID, "explained": ex})
+		}
+		if refs == nil {
+			refs = []map[string]any{}
+		}
+		sev := SeverityWarning
+		if q.succeeded && (q.class == "delete" || q.class == "overwrite" || q.class == "copy") {
+			sev = SeverityError
+		}
+		what := "no digest or log file of the case has this key"
+		switch {
+		case len(explains) > 0:
+			what = "explains " + strings.Join(explains, ", ")
+		case first != nil:
+			what = fmt.Sprintf("touches %s %s (status %s)", first.Kind, first.S3Key, first.Status)
+		}
+		verb := ""
+		if !q.succeeded {
+			verb = "attempted (failed) "
+		}
+		f := Finding{Type: FindingCorrelation, Severity: sev, Start: q.Time, End: q.Time,
+			Summary: fmt.Sprintf("%s%s of s3://%s/%s by %s at %s from %s (request id %s, HTTP %s): %s",
+				verb, q.Operation, q.Bucket, q.key, q.Requester, q.Time, q.RemoteIP, q.RequestID, q.HTTPStatus, what),
+			Detail: q.describe()}
+		f.Detail["touched"] = refs
+		f.Detail["explains"] = len(explains) > 0
+		if first != nil {
+			f.Account, f.Region, f.Trail = first.Account, first.Region, first.Trail
+		}
+		r.findings = append(r.findings, f)
+	}
+	// Missing or changed items no request explains, in buckets whose
+	// access logs the case holds: their silence is not proof.
+	silent := map[string]int{}
+	for i := range items {
+		it := &items[i]
+		if it.Kind != KindDigest && it.Kind != KindLog || explained[i] || !(it.Status == StatusMissing || contentStatuses[it.Status]) {
+			continue
+		}
+		b, ok := acc.buckets[it.S3Bucket]
+		if !ok {
+			continue
+		}
+		if it.Detail == nil {
+			it.Detail = map[string]any{}
+		}
+		if _, ok := it.Detail["s3_requests"]; !ok {
+			it.Detail["s3_requests"] = []map[string]any{}
+		}
+		it.Detail["access_logs"] = fmt.Sprintf("the case holds %d access-log lines of bucket %s (%s to %s) and none records a request that deleted or overwrote this key; S3 server access logs are delivered on a best-effort basis, so their silence does not show that no such request was made",
+			b.Lines, b.Bucket, b.First, b.Last)
+		silent[b.Bucket]++
+	}
+	var notes []string
+	for _, b := range sortedKeys(silent) {
+		notes = append(notes, fmt.Sprintf("%d missing or changed digests and log files of bucket %s have no request in its access logs that explains them; S3 server access logs are delivered on a best-effort basis, so this does not show that no such request was made",
+			silent[b], b))
+	}
+	r.tailFromAccess(items, acc)
+	return notes
+}
+
+// tailFromAccess reports CloudTrail deliveries after each chain's newest
+// digest of keys the case lacks.
+func (r *run) tailFromAccess(items []Item, acc *accessLogs) {
+	present := map[string]bool{}
+	for _, it := range items {
+		if (it.Kind == KindDigest || it.Kind == KindLog) && it.EvidenceID != 0 {
+			present[awsLogsSuffix(it.S3Key)] = true
+		}
+	}
+	type delivered struct {
+		q  *s3Request
+		ki cloudtrail.KeyInfo
+	}
+	var ds []delivered
+	for _, q := range acc.reqs {
+		if !q.delivery || !q.succeeded || !q.timeOK || present[awsLogsSuffix(q.key)] {
+			continue
+		}
+		if ki, ok := cloudtrail.ParseKey(q.key); ok && !ki.FileNameOnly {
+			ds = append(ds, delivered{q, ki})
+		}
+	}
+	if len(ds) == 0 {
+		return
+	}
+	for _, c := range r.chains() {
+		chain := r.sortedChain(c)
+		if c.Backfill || len(chain) == 0 {
+			continue
+		}
+		n := chain[len(chain)-1]
+		var digests []string
+		var list []map[string]any
+		logs := 0
+		last := n.end
+		for _, d := range ds {
+			ki, q := d.ki, d.q
+			if ki.Account != c.Account || ki.Region != c.Region || ki.OrgID != c.OrgID || ki.Prefix != c.Prefix ||
+				(q.Bucket != "" && q.Bucket != "-" && c.Bucket != "" && q.Bucket != c.Bucket) || !q.at.After(n.end) {
+				continue
+			}
+			switch ki.Type {
+			case cloudtrail.TypeDigest:
+				if ki.Trail != c.Trail || ki.Backfill {
+					continue
+				}
+				digests = append(digests, q.key)
+			case cloudtrail.TypeLog:
+				logs++
+			default:
+				continue
+			}
+			if q.at.After(last) {
+				last = q.at
+			}
+			list = append(list, q.describe())
+		}
+		if len(list) == 0 {
+			continue
+		}
+		if digests == nil {
+			digests = []string{}
+		}
+		r.findings = append(r.findings, Finding{Type: FindingCoverage, Severity: SeverityError, Chain: c.String(),
+			Account: c.Account, Region: c.Region, Trail: c.Trail, Start: fmtTime(n.end), End: fmtTime(last),
+			Summary: fmt.Sprintf("chain %s: the S3 access logs record %d CloudTrail deliveries after its newest digest %s (ends %s) of objects the case lacks (%d digests, %d log files), up to %s: the newest digests and logs may have been deleted (tail truncation) or delivered after the evidence was collected",
+				c, len(list), n.key, fmtTime(n.end), len(digests), logs, fmtTime(last)),
+			Detail: map[string]any{"source": "s3_access_logs", "newest_digest": n.key, "newest_digest_end": fmtTime(n.end),
+				"evidence_until": fmtTime(last), "digests_delivered": digests, "log_files_delivered": logs, "deliveries": list}})
+	}
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

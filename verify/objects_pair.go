@@ -1,0 +1,155 @@
+package verify
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/forensic-dev/forensic/store"
+)
+
+const versionsSuffix = ".versions"
+
+// versionOf returns the version id of a local copy named ".../K.versions/<id>"
+// (atKey false), or "" and true for a copy at the key itself.
+func versionOf(localName string) (version string, atKey bool) {
+	dir, base := path.Split(localName)
+	dir = strings.TrimSuffix(dir, "/")
+	if base == "" || !strings.HasSuffix(dir, versionsSuffix) || strings.HasSuffix(strings.TrimSuffix(dir, versionsSuffix), "/") {
+		return "", true
+	}
+	return base, false
+}
+
+// splitVersionKey splits a key under a bucket folder, "K.versions/<id>",
+// into K and id; other keys come back whole.
+func splitVersionKey(rel string) (key, version string) {
+	i := strings.LastIndex(rel, versionsSuffix+"/")
+	if i <= 0 || strings.Contains(rel[i+len(versionsSuffix)+1:], "/") || i+len(versionsSuffix)+1 == len(rel) {
+		return rel, ""
+	}
+	return rel[:i], rel[i+len(versionsSuffix)+1:]
+}
+
+// folderScope qualifies a local folder by its archive, as sidecarKey does.
+func folderScope(archive, member, folder string) string {
+	if member == "" {
+		return "\x00" + folder
+	}
+	return archive + "\x00" + folder
+}
+
+// addFolder records the bucket folder of a copy or sidecar whose local
+// name (slash form) is ".../<bucket>/<key>[.versions/<id>]".
+func addFolder(folders map[string]bool, archive, member, name, bucket, key string) {
+	if bucket == "" || key == "" {
+		return
+	}
+	i := strings.LastIndex(name, "/"+bucket+"/"+key)
+	if i < 0 {
+		return
+	}
+	folders[folderScope(archive, member, name[:i+1+len(bucket)])] = true
+}
+
+// inBucketFolder reports whether an item lies below a recorded bucket
+// folder, and its bucket and key (with any .versions/<id> still on it).
+// Names of metadata exports are never objects.
+func inBucketFolder(folders map[string]bool, e *store.Evidence) (bucket, rel string, ok bool) {
+	name := localName(e)
+	if strings.HasSuffix(name, ".metadata.json") || strings.HasSuffix(name, ".attributes.json") {
+		return "", "", false
+	}
+	for dir := path.Dir(name); dir != "/" && dir != "." && dir != ""; dir = path.Dir(dir) {
+		if folders[folderScope(e.Path, e.Member, dir)] {
+			return path.Base(dir), name[len(dir)+1:], true
+		}
+	}
+	return "", "", false
+}
+
+// matchVersion returns the rows (which name the copy's bucket and key but
+// no local copy) that describe the copy's version; see the rules at the
+// top of objects.go.
+func matchVersion(c *objectCopy, rows []store.MetaRow) []store.MetaRow {
+	norm := func(v string) string {
+		if v == "null" {
+			return ""
+		}
+		return v
+	}
+	versioned := 0
+	for _, m := range rows {
+		if !m.DeleteMarker && norm(m.VersionID) != "" {
+			versioned++
+		}
+	}
+	var out []store.MetaRow
+	for _, m := range rows {
+		if m.DeleteMarker {
+			continue
+		}
+		v := norm(m.VersionID)
+		switch {
+		case v != "" && c.version != "":
+			if v != c.version {
+				continue
+			}
+		case v != "":
+			latest := m.IsLatest != nil && *m.IsLatest || m.IsLatest == nil && versioned == 1
+			if !c.atKey || !latest {
+				continue
+			}
+		default:
+			if !c.atKey || m.IsLatest != nil && !*m.IsLatest {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// metaRefs names the metadata rows a status rests on.
+func metaRefs(rows []store.MetaRow) []map[string]any {
+	out := make([]map[string]any, 0, len(rows))
+	for _, m := range rows {
+		p := m.Path
+		if m.Member != "" {
+			p += "!/" + m.Member
+		}
+		out = append(out, map[string]any{"source": m.Source, "evidence_id": m.EvidenceID, "path": p})
+	}
+	return out
+}
+
+// sourcesOf lists the distinct metadata sources of rows, sorted.
+func sourcesOf(rows []store.MetaRow) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range rows {
+		if !seen[m.Source] {
+			seen[m.Source] = true
+			out = append(out, m.Source)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// claimedSize is the first size the rows give, or nil.
+func claimedSize(rows []store.MetaRow) any {
+	for _, m := range rows {
+		if m.Size != nil && !(m.Source == "head-object" && m.PartsCount != nil && *m.PartsCount > 1) {
+			return *m.Size
+		}
+	}
+	return nil
+}
+
+func sizeOrNil(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -1,0 +1,383 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/store"
+)
+
+// objectSet is the fixture set of the object tests: small() with objects
+// and access logs.
+func objectSet() fixtures.Options {
+	o := small()
+	o.Objects, o.AccessLogs = true, true
+	return o
+}
+
+// objectStatuses maps "key?version" to the status of every object item.
+func objectStatuses(rep *Report) map[string]string {
+	out := map[string]string{}
+	for _, it := range rep.Items {
+		if it.Kind == KindObject {
+			out[it.S3Key+"?"+it.Detail["version_id"].(string)] = it.Status
+		}
+	}
+	return out
+}
+
+// allObjects returns "key?version" -> valid for every object of m, with
+// the given exceptions.
+func allObjects(m *fixtures.Manifest, except map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, o := range m.Objects {
+		out[o.Key+"?"+o.VersionID] = StatusValid
+	}
+	for k, v := range except {
+		out[k] = v
+	}
+	return out
+}
+
+func objectItem(t *testing.T, rep *Report, key, version string) Item {
+	t.Helper()
+	for _, it := range rep.Items {
+		if it.Kind == KindObject && it.S3Key == key && it.Detail["version_id"] == version {
+			return it
+		}
+	}
+	t.Fatalf("no object item %s?%s", key, version)
+	return Item{}
+}
+
+// cloudTrailNotValid is notValid for digests and log files only.
+func cloudTrailNotValid(rep *Report) map[string]string {
+	out := map[string]string{}
+	for k, s := range notValid(rep) {
+		if !strings.HasPrefix(k, KindObject+" ") {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+func findingsOf(rep *Report, typ string) []Finding {
+	var out []Finding
+	for _, f := range rep.Findings {
+		if f.Type == typ {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestObjectsUntamperedAllValid(t *testing.T) {
+	c, m := set(t, objectSet())
+	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+	assert.Equal(t, allObjects(m, nil), objectStatuses(rep))
+	assert.Empty(t, cloudTrailNotValid(rep))
+	assert.False(t, rep.Failed(), "findings: %v", rep.Findings)
+	assert.Empty(t, findingsOf(rep, FindingCorrelation))
+	assert.Equal(t, Counts{Total: len(m.Objects), Valid: len(m.Objects), ByStatus: map[string]int{StatusValid: len(m.Objects)}}, rep.Summary.Objects)
+	for _, o := range m.Objects {
+		it := objectItem(t, rep, o.Key, o.VersionID)
+		assert.Equal(t, o.Bucket, it.S3Bucket)
+		assert.Equal(t, o.Path, it.Path)
+		assert.Equal(t, o.SHA256, it.Detail["sha256"], o.Key)
+		assert.Equal(t, map[string]any{"expected": o.Size, "actual": o.Size}, it.Detail["size"], o.Key)
+		// The exported checksum is among the checks, matched.
+		found := false
+		for _, ck := range it.Detail["checks"].([]map[string]any) {
+			if ck["algorithm"] == o.ChecksumAlgorithm && ck["type"] == o.ChecksumType {
+				found = true
+				assert.Equal(t, true, ck["match"], o.Key)
+				// A composite may be shown without head-object's "-N".
+				assert.Contains(t, []string{o.Checksum, strings.Split(o.Checksum, "-")[0]}, ck["expected"], o.Key)
+			}
+		}
+		assert.True(t, found, "%s: no %s %s check in %v", o.Key, o.ChecksumAlgorithm, o.ChecksumType, it.Detail["checks"])
+	}
+	// Object statuses are recorded in the case.
+	rows, err := c.ItemStatuses(context.Background())
+	require.NoError(t, err)
+	n := 0
+	for _, r := range rows {
+		if r.Kind == KindObject {
+			n++
+			assert.Equal(t, StatusValid, r.Status)
+			assert.NotZero(t, r.EvidenceID)
+		}
+	}
+	assert.Equal(t, len(m.Objects), n)
+}
+
+// One test per object status the fixtures can produce; the first object
+// is hello/crc32.txt ("hello world", CRC32 DUoRhQ==, 11 bytes).
+func TestObjectStatuses(t *testing.T) {
+	tests := []struct {
+		tamper fixtures.Tampering
+		status string
+		check  func(t *testing.T, it Item, m *fixtures.Manifest)
+	}{
+		{fixtures.ObjectChecksumMismatch, StatusChecksumMismatch, func(t *testing.T, it Item, m *fixtures.Manifest) {
+			// byte 5 (' ') became '!': "hello!world" (values from Python's
+			// zlib.crc32 and hashlib.md5).
+			assert.Equal(t, "CRC32", it.Detail["algorithm"])
+			assert.Equal(t, "DUoRhQ==", it.Detail["expected"])
+			assert.Equal(t, "xhbCIA==", it.Detail["computed"])
+			assert.Equal(t, "full object", it.Detail["method"])
+			assert.Equal(t, map[string]any{"expected": int64(11), "actual": int64(11)}, it.Detail["size"])
+			assert.Equal(t, "CRC32 FULL_OBJECT expected DUoRhQ==, computed xhbCIA==; ETAG SINGLE_ETAG expected 5eb63bbbe01eeed093cb22bb8f5acdc3, computed 4b460dd7310c9f783242f2809cdfc2ee", it.Detail["reason"])
+		}},
+		{fixtures.ObjectSizeMismatch, StatusSizeMismatch, func(t *testing.T, it Item, m *fixtures.Manifest) {
+			assert.Equal(t, map[string]any{"expected": int64(11), "actual": int64(12)}, it.Detail["size"])
+			assert.Equal(t, "read 12 bytes, metadata says 11", it.Detail["reason"])
+			assert.Equal(t, "DUoRhQ==", it.Detail["expected"])
+		}},
+		{fixtures.ObjectMetadataMissing, StatusMetadataMissing, func(t *testing.T, it Item, m *fixtures.Manifest) {
+			assert.Equal(t, m.Objects[0].Path, it.Path)
+			assert.NotZero(t, it.EvidenceID)
+			assert.Equal(t, "no head-object or get-object-attributes export beside it (crc32.txt.metadata.json, crc32.txt.attributes.json) and no listing or inventory row for s3://amzn-s3-demo-evidence-bucket/hello/crc32.txt", it.Detail["reason"])
+			assert.Equal(t, map[string]any{"expected": nil, "actual": int64(11)}, it.Detail["size"])
+			assert.Equal(t, m.Objects[0].SHA256, it.Detail["sha256"])
+		}},
+		{fixtures.ObjectMissing, StatusObjectMissing, func(t *testing.T, it Item, m *fixtures.Manifest) {
+			assert.Equal(t, "", it.Path)
+			assert.Zero(t, it.EvidenceID)
+			assert.Equal(t, m.Objects[0].Path, it.Detail["expected_path"])
+			assert.Equal(t, map[string]any{"expected": int64(11), "actual": nil}, it.Detail["size"])
+			assert.Len(t, it.Detail["metadata"], 2)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.tamper), func(t *testing.T) {
+			c, m := set(t, objectSet(), tt.tamper)
+			ob := m.Objects[0]
+			require.Equal(t, "hello/crc32.txt", ob.Key)
+			rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+			want := allObjects(m, map[string]string{ob.Key + "?" + ob.VersionID: tt.status})
+			if tt.tamper == fixtures.ObjectMetadataMissing {
+				// Without its sidecars nothing names the version.
+				delete(want, ob.Key+"?"+ob.VersionID)
+				want[ob.Key+"?"] = tt.status
+			}
+			assert.Equal(t, want, objectStatuses(rep))
+			assert.True(t, rep.Failed())
+			assert.Equal(t, 1, rep.Summary.Objects.ByStatus[tt.status])
+			version := ob.VersionID
+			if tt.tamper == fixtures.ObjectMetadataMissing {
+				version = ""
+			}
+			it := objectItem(t, rep, ob.Key, version)
+			assert.Equal(t, ob.Bucket, it.S3Bucket)
+			tt.check(t, it, m)
+			assert.Empty(t, cloudTrailNotValid(rep), "digests and log files are untouched")
+		})
+	}
+}
+
+// editJSON rewrites a JSON file through f.
+func editJSON(t *testing.T, p string, f func(map[string]any)) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	var v map[string]any
+	require.NoError(t, json.Unmarshal(b, &v))
+	f(v)
+	b, err = json.MarshalIndent(v, "", "    ")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p, b, 0o644))
+}
+
+// An SSE-KMS object whose exports carry no checksum: its ETag is not an
+// MD5, so nothing can be checked.
+func TestObjectUnverifiable(t *testing.T) {
+	var ob fixtures.ObjectInfo
+	c, m := setWith(t, objectSet(), func(m *fixtures.Manifest) {
+		for _, o := range m.Objects {
+			if o.KMSKeyID != "" {
+				ob = o
+			}
+		}
+		require.Equal(t, "secure/payroll.csv", ob.Key)
+		editJSON(t, ob.MetadataPath, func(v map[string]any) { delete(v, "ChecksumCRC32"); delete(v, "ChecksumType") })
+		editJSON(t, ob.AttributesPath, func(v map[string]any) { delete(v, "Checksum") })
+	})
+	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+	assert.Equal(t, allObjects(m, map[string]string{ob.Key + "?" + ob.VersionID: StatusUnverifiable}), objectStatuses(rep))
+	it := objectItem(t, rep, ob.Key, ob.VersionID)
+	assert.Equal(t, "ETAG SINGLE_ETAG: not verifiable by ETag: the object is encrypted with SSE-KMS (aws:kms), whose ETag is not an MD5", it.Detail["reason"])
+	assert.Equal(t, map[string]any{"expected": ob.Size, "actual": ob.Size}, it.Detail["size"])
+	assert.Nil(t, it.Detail["algorithm"], "no check ran")
+}
+
+// A copy that changed after ingest is judged on the bytes read now and
+// gets a rehash finding.
+func TestObjectChangedSinceIngest(t *testing.T) {
+	c, m := set(t, objectSet())
+	ob := m.Objects[3] // hello/sha1.txt
+	require.NoError(t, os.WriteFile(ob.Path, []byte("hello World"), 0o644))
+	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+	assert.Equal(t, allObjects(m, map[string]string{ob.Key + "?" + ob.VersionID: StatusChecksumMismatch}), objectStatuses(rep))
+	re := findingsOf(rep, FindingRehash)
+	require.Len(t, re, 1)
+	assert.Equal(t, ob.Path, re[0].Detail["path"])
+	assert.Equal(t, ob.SHA256, re[0].Detail["expected_sha256"])
+	assert.Equal(t, "db4067cec62c58bf8b2f8982071e77c082da9e00924bf3631f3b024fa54e7d7e", re[0].Detail["actual_sha256"])
+	// Deleted after ingest: unverifiable, and said why.
+	require.NoError(t, os.Remove(ob.Path))
+	rep = runVerify(t, c, Options{Anchors: anchors(t, m)})
+	it := objectItem(t, rep, ob.Key, ob.VersionID)
+	assert.Equal(t, StatusUnverifiable, it.Status)
+	assert.Contains(t, it.Detail["reason"], "cannot read "+ob.Path+": ")
+}
+
+// Objects inside an archive are read by walking it once; statuses and
+// paths are the same as on disk, with archive!/member paths.
+func TestObjectsInArchive(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), objectSet())
+	require.NoError(t, err)
+	_, err = fixtures.Tamper(m, fixtures.ObjectChecksumMismatch) // hello/crc32.txt
+	require.NoError(t, err)
+	_, err = fixtures.Tamper(m, fixtures.ObjectMetadataMissing) // hello/crc32c.txt
+	require.NoError(t, err)
+	_, err = fixtures.Tamper(m, fixtures.ObjectMissing) // hello/crc64nvme.txt
+	require.NoError(t, err)
+	arc := filepath.Join(dir, "objects.tar.zst")
+	require.NoError(t, fixtures.WriteTarZst(filepath.Join(m.Root, "objects"), arc))
+	c := ingestCase(t, filepath.Join(dir, "case.db"), arc)
+	rep := runVerify(t, c, Options{})
+	o := m.Objects
+	want := allObjects(m, map[string]string{
+		o[0].Key + "?" + o[0].VersionID: StatusChecksumMismatch,
+		o[1].Key + "?":                  StatusMetadataMissing,
+		o[2].Key + "?" + o[2].VersionID: StatusObjectMissing,
+	})
+	delete(want, o[1].Key+"?"+o[1].VersionID)
+	assert.Equal(t, want, objectStatuses(rep))
+	it := objectItem(t, rep, o[0].Key, o[0].VersionID)
+	assert.Equal(t, arc+"!/amzn-s3-demo-evidence-bucket/hello/crc32.txt", it.Path)
+	assert.Equal(t, "xhbCIA==", it.Detail["computed"])
+	it = objectItem(t, rep, o[2].Key, o[2].VersionID)
+	assert.Equal(t, arc+"!/amzn-s3-demo-evidence-bucket/hello/crc64nvme.txt", it.Detail["expected_path"])
+	it = objectItem(t, rep, o[6].Key, o[6].VersionID)
+	require.Equal(t, "uploads/disk-image.bin", o[6].Key)
+	assert.Equal(t, StatusValid, it.Status)
+	assert.Equal(t, o[6].SHA256, it.Detail["sha256"])
+}
+
+// A listing saved apart from the copies pairs by bucket, key and version:
+// the copy without sidecars is checked against the listing's size and
+// ETag instead of being metadata_missing.
+func TestObjectPairedWithListing(t *testing.T) {
+	var ob fixtures.ObjectInfo
+	c, m := setWith(t, objectSet(), func(m *fixtures.Manifest) {
+		ob = m.Objects[0]
+		removeFile(t, ob.MetadataPath)
+		removeFile(t, ob.AttributesPath)
+		var cur, old fixtures.ObjectInfo
+		for _, o := range m.Objects {
+			if o.Key == "config/app.json" && o.IsLatest {
+				cur = o
+			} else if o.Key == "config/app.json" {
+				old = o
+			}
+		}
+		listing := map[string]any{"Name": ob.Bucket, "IsTruncated": false, "Versions": []map[string]any{
+			{"Key": ob.Key, "VersionId": ob.VersionID, "IsLatest": true, "Size": ob.Size, "ETag": `"` + ob.ETag + `"`, "StorageClass": "STANDARD"},
+			// Two versions of one key: each matches its own copy only.
+			{"Key": cur.Key, "VersionId": cur.VersionID, "IsLatest": true, "Size": cur.Size, "ETag": `"` + cur.ETag + `"`},
+			{"Key": old.Key, "VersionId": old.VersionID, "IsLatest": false, "Size": old.Size + 1, "ETag": `"` + old.ETag + `"`},
+		}}
+		b, err := json.Marshal(listing)
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Join(m.Root, "listings"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(m.Root, "listings", "versions.json"), b, 0o644))
+	})
+	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+	var old fixtures.ObjectInfo
+	for _, o := range m.Objects {
+		if o.Key == "config/app.json" && !o.IsLatest {
+			old = o
+		}
+	}
+	want := allObjects(m, map[string]string{old.Key + "?" + old.VersionID: StatusSizeMismatch})
+	delete(want, ob.Key+"?"+ob.VersionID)
+	want[ob.Key+"?"] = StatusValid
+	assert.Equal(t, want, objectStatuses(rep))
+	it := objectItem(t, rep, ob.Key, "")
+	assert.Equal(t, "ETAG", it.Detail["algorithm"])
+	assert.Equal(t, ob.ETag, it.Detail["computed"])
+	refs := it.Detail["metadata"].([]map[string]any)
+	require.Len(t, refs, 1)
+	assert.Equal(t, "list-object-versions", refs[0]["source"])
+	it = objectItem(t, rep, old.Key, old.VersionID)
+	assert.Equal(t, map[string]any{"expected": old.Size, "actual": old.Size}, it.Detail["size"], "the sidecar size comes first")
+	assert.Contains(t, it.Detail["reason"], "metadata says "+itoa(old.Size+1))
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestMatchVersion(t *testing.T) {
+	tr, fa := true, false
+	rows := []store.MetaRow{
+		{ObjectMeta: store.ObjectMeta{Source: "a", VersionID: "v2", IsLatest: &tr}},
+		{ObjectMeta: store.ObjectMeta{Source: "b", VersionID: "v1", IsLatest: &fa}},
+		{ObjectMeta: store.ObjectMeta{Source: "c", VersionID: "v3", DeleteMarker: true}},
+		{ObjectMeta: store.ObjectMeta{Source: "d"}},
+		{ObjectMeta: store.ObjectMeta{Source: "e", VersionID: "null"}},
+	}
+	tests := []struct {
+		version string
+		atKey   bool
+		want    []string
+	}{
+		{"v1", false, []string{"b"}},
+		{"v2", true, []string{"a", "d", "e"}}, // unversioned rows describe the copy at the key
+		{"", true, []string{"a", "d", "e"}},
+		{"", false, nil},
+		{"v9", true, []string{"d", "e"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, m := range matchVersion(&objectCopy{version: tt.version, atKey: tt.atKey}, rows) {
+			got = append(got, m.Source)
+		}
+		assert.Equal(t, tt.want, got, "version %q atKey %v", tt.version, tt.atKey)
+	}
+	// One version row with IsLatest unknown is the latest.
+	one := []store.MetaRow{{ObjectMeta: store.ObjectMeta{Source: "x", VersionID: "v1"}}}
+	assert.Len(t, matchVersion(&objectCopy{atKey: true}, one), 1)
+	assert.Empty(t, matchVersion(&objectCopy{atKey: true}, append(one, store.MetaRow{ObjectMeta: store.ObjectMeta{Source: "y", VersionID: "v2"}})))
+}
+
+func TestVersionNames(t *testing.T) {
+	for _, tt := range []struct{ in, version string }{
+		{"/ev/objects/b/k.txt", ""},
+		{"/ev/objects/b/k.txt.versions/abc", "abc"},
+		{"/ev/objects/b/.versions/abc", ""},
+	} {
+		v, atKey := versionOf(tt.in)
+		assert.Equal(t, tt.version, v, tt.in)
+		assert.Equal(t, tt.version == "", atKey, tt.in)
+	}
+	for _, tt := range []struct{ in, key, version string }{
+		{"k.txt", "k.txt", ""},
+		{"a/k.txt.versions/abc", "a/k.txt", "abc"},
+		{"a/k.txt.versions/", "a/k.txt.versions/", ""},
+		{"a.versions/b/c", "a.versions/b/c", ""},
+	} {
+		k, v := splitVersionKey(tt.in)
+		assert.Equal(t, tt.key, k, tt.in)
+		assert.Equal(t, tt.version, v, tt.in)
+	}
+}
