@@ -30,16 +30,22 @@ fuzz-smoke:
 	  done; \
 	done
 
-# Builds, writes the demo evidence archive, and analyses it.
+# Builds, writes the demo evidence archive (with a few tamperings), and
+# analyses it: ingest, verify, and a signed report.
 demo: build
 	rm -rf $(DEMO)
 	$(BIN)/fixturegen --demo --out $(DEMO)/evidence --tar $(DEMO)/evidence.tar.zst
-	$(BIN)/forensic ingest --case $(DEMO)/case.db $(DEMO)/evidence.tar.zst || test $$? -eq 1
-	$(BIN)/forensic query --case $(DEMO)/case.db "SELECT kind, count(*) AS items, sum(record_count) AS records FROM evidence GROUP BY kind ORDER BY kind"
-	$(BIN)/forensic query --case $(DEMO)/case.db "SELECT event_time, event_name, principal, source_ip FROM ct_events WHERE event_name IN ('StopLogging','StartLogging','DeleteTrail') ORDER BY event_time"
+	$(BIN)/forensic keygen --out $(DEMO)/analyst --identity demo-analyst@example.org
+	$(BIN)/forensic analyze $(DEMO)/evidence.tar.zst --public-keys $(DEMO)/evidence/keys \
+	  --key $(DEMO)/analyst.key --out $(DEMO)/report --case $(DEMO)/case.db --operator demo-analyst || test $$? -eq 1
+	$(BIN)/forensic report verify $(DEMO)/report --signer $(DEMO)/analyst.pub.pem
 	@echo
-	@echo "demo evidence: $(DEMO)/evidence.tar.zst   case file: $(DEMO)/case.db"
-	@echo "try: $(BIN)/forensic query --case $(DEMO)/case.db \"SELECT event_name, count(*) FROM ct_events GROUP BY 1 ORDER BY 2 DESC\""
+	@echo "demo evidence:  $(DEMO)/evidence.tar.zst (tampered on purpose: the report shows what was found)"
+	@echo "case file:      $(DEMO)/case.db"
+	@echo "signed report:  $(DEMO)/report/report.html"
+	@echo "verify it:      $(BIN)/forensic report verify $(DEMO)/report --signer $(DEMO)/analyst.pub.pem --evidence $(DEMO)/evidence.tar.zst"
+	@echo "     or, with standard tools only: see $(DEMO)/report/VERIFY.txt"
+	@echo "query events:   $(BIN)/forensic query --case $(DEMO)/case.db \"SELECT event_name, count(*) FROM ct_events_status WHERE verified = 1 GROUP BY 1 ORDER BY 2 DESC\""
 
 bench: build
 	$(GO) run ./fixtures/cmd/bench

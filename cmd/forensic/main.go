@@ -45,6 +45,12 @@ Usage:
   forensic query  --case CASE.db [--json|--csv] SQL    run read-only SQL on a case
   forensic timeline --case CASE.db --from T --to T [filters] [--json|--csv]
                                                        CloudTrail events and S3 access-log records in time order
+  forensic keygen --out PREFIX                         make an Ed25519 signing key for reports
+  forensic report --case CASE.db --key KEY --out DIR   write a signed chain-of-custody report
+  forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun --public-keys PATH]
+                                                       check a report, its evidence, and re-run it
+  forensic analyze PATH... --public-keys PATH --key KEY --out DIR
+                                                       ingest + verify + report in one go
   forensic custody verify --case CASE.db               check the case's custody log
   forensic --version
 
@@ -88,6 +94,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdVerify(ctx, args[1:], stdout, stderr)
 	case "timeline":
 		err = cmdTimeline(ctx, args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(ctx, args[1:], stdout, stderr)
+	case "keygen":
+		err = cmdKeygen(ctx, args[1:], stdout, stderr)
+	case "analyze":
+		err = cmdAnalyze(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "forensic: error: unknown command %q\n", args[0])
 		fmt.Fprint(stderr, mainUsage)

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/forensic-dev/forensic/report"
+	"github.com/forensic-dev/forensic/store"
+	"github.com/forensic-dev/forensic/verify"
+)
+
+const reportUsage = `Usage:
+  forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--json]
+  forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]...] [--json]
+
+forensic report writes a signed chain-of-custody report of a case into a new
+folder DIR: report.json (the complete record, canonical JSON), report.html
+(for people), the signer's public key (signer.pub.pem, signer.pub,
+signer.allowed_signers), VERIFY.txt (how to check it with sha256sum, openssl
+and ssh-keygen only), SHA256SUMS over all of them, and two signatures of
+SHA256SUMS: SHA256SUMS.sig (raw Ed25519, for openssl) and SHA256SUMS.sshsig
+(SSHSIG, namespace forensic-report, for ssh-keygen). Make a key with
+'forensic keygen'. The report is recorded in the case's custody log with the
+hash of every file. Run 'forensic verify' on the case first: the report
+states what verification recorded.
+
+The signer identity is --identity, else the first field of KEY's
+.allowed_signers file beside it (analyst.key -> analyst.allowed_signers),
+else OPERATOR@HOST. The signing time is the local clock, and the report
+says so.
+
+forensic report verify checks a report folder: every file against
+SHA256SUMS, no file unlisted, both signatures (against --signer when given;
+otherwise against the key inside the folder, with a warning), that
+report.json is canonical and names the signing key, and the custody chain it
+carries. --evidence re-ingests the evidence into a temporary case and lists
+every item as unchanged, changed, missing or added; --rerun also verifies
+that case again with --public-keys and lists every status and finding that
+differs from the report.
+
+Examples:
+  forensic keygen --out analyst
+  forensic report --case case.db --key analyst.key --out report/
+  forensic report verify report/ --signer analyst.pub.pem
+  forensic report verify report/ --signer analyst.pub.pem --evidence evidence.tar.zst
+  forensic report verify report/ --evidence evidence.tar.zst --rerun --public-keys keys/
+
+Exit status: report: 0 the report was written (whatever its verdict), 1 it
+could not be, 2 usage error or unusable key. report verify: 0 everything
+matches, 1 something does not (each is listed), 2 usage error.
+`
+
+type reportOptions struct {
+	casePath string
+	keyPath  string
+	out      string
+	identity string
+	operator string
+	json     bool
+	now      func() time.Time // tests
+}
+
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "verify" {
+		return cmdReportVerify(ctx, args[1:], stdout, stderr)
+	}
+	var o reportOptions
+	fs := newFlagSet("report", reportUsage, stderr)
+	fs.StringVar(&o.casePath, "case", "", "case file (required)")
+	fs.StringVar(&o.keyPath, "key", "", "Ed25519 private key from 'forensic keygen' (required)")
+	fs.StringVar(&o.out, "out", "", "report folder to create (required; must not exist or be empty)")
+	fs.StringVar(&o.identity, "identity", "", "signer identity (default: from KEY's .allowed_signers, else OPERATOR@HOST)")
+	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
+	fs.BoolVar(&o.json, "json", false, "print what was written as JSON on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case o.casePath == "":
+		return usagef("report: --case is required")
+	case o.keyPath == "":
+		return usagef("report: --key is required (make one with 'forensic keygen --out analyst')")
+	case o.out == "":
+		return usagef("report: --out is required")
+	case fs.NArg() > 0:
+		return usagef("report: unexpected argument %q", fs.Arg(0))
+	}
+	if _, err := os.Stat(o.casePath); err != nil {
+		return usagef("report: case %s: %v", o.casePath, unwrap(err))
+	}
+	if err := report.CheckOut(o.out); err != nil {
+		return usagef("report: %v", err)
+	}
+	_, err := runReport(ctx, o, stdout)
+	return err
+}
+
+// signerIdentity is --identity, else the first field of the
+// .allowed_signers file beside the key, else operator@host.
+func signerIdentity(flag, keyPath, op string) string {
+	if flag != "" {
+		return flag
+	}
+	base := strings.TrimSuffix(keyPath, report.SuffixPrivate)
+	if b, err := os.ReadFile(base + report.SuffixAllowedSigners); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			return f[0]
+		}
+	}
+	return op + "@" + hostname()
+}
+
+func runReport(ctx context.Context, o reportOptions, stdout io.Writer) (*report.Result, error) {
+	key, err := report.LoadKey(o.keyPath)
+	if err != nil {
+		return nil, usagef("report: %v", err)
+	}
+	op := operator(o.operator)
+	id := signerIdentity(o.identity, o.keyPath, op)
+	if err := report.CheckIdentity(id); err != nil {
+		return nil, usagef("report: %v (choose one with --identity)", err)
+	}
+	c, err := store.Open(ctx, o.casePath)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	now := time.Now
+	if o.now != nil {
+		now = o.now
+	}
+	signedAt := now().UTC()
+	ver, rev, mod := buildInfo()
+	args := []string{"report", "--case", o.casePath, "--key", o.keyPath, "--out", o.out, "--identity", id}
+	res, err := report.Build(ctx, c, report.BuildOptions{
+		Out: o.out, Key: key, Identity: id, Operator: op, Host: hostname(), SignedAt: signedAt,
+		Tool: report.Tool{Name: "forensic", Version: ver, Revision: rev, Modified: mod, BinarySHA256: executableSHA256(),
+			Platform: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH},
+		Command: args,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := appendReportCustody(ctx, c, res, op, id, args, signedAt); err != nil {
+		return res, fmt.Errorf("report written to %s, but recording it in the custody log failed: %w", res.Dir, err)
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return res, enc.Encode(res)
+	}
+	fmt.Fprintf(stdout, "report written to %s\n", res.Dir)
+	fmt.Fprintf(stdout, "  signed by %s (%s) at %s\n", res.Identity, res.Fingerprint, res.SignedAt)
+	for _, f := range res.Files {
+		fmt.Fprintf(stdout, "  %s  %s\n", f.SHA256, f.Name)
+	}
+	fmt.Fprintf(stdout, "  %s\n", res.Verdict)
+	fmt.Fprintf(stdout, "check it with: forensic report verify %s --signer PUB.pem   (or the commands in %s)\n",
+		res.Dir, filepath.Join(res.Dir, report.FileVerify))
+	return res, nil
+}
+
+func appendReportCustody(ctx context.Context, c *store.Case, res *report.Result, op, id string, args []string, at time.Time) error {
+	in, _ := json.Marshal(map[string]any{"custody_head": res.CustodyHead, "signer_identity": id,
+		"signer_fingerprint": res.Fingerprint})
+	out, _ := json.Marshal(map[string]any{"dir": res.Dir, "files": res.Files, "sha256sums_sha256": res.SumsSHA256,
+		"verified": res.Verified})
+	_, err := c.AppendCustody(ctx, store.CustodyEntry{
+		Time: at.Format(time.RFC3339Nano), Operator: op, Host: hostname(), Tool: toolString(),
+		Command: "report", Args: args, Inputs: in, Outputs: out,
+	})
+	return err
+}
+
+// executableSHA256 is the hex SHA-256 of the running binary, "" when it
+// cannot be read.
+func executableSHA256() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+type reportVerifyOptions struct {
+	dir      string
+	signer   string
+	evidence []string
+	rerun    bool
+	keys     []string
+	json     bool
+}
+
+func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o reportVerifyOptions
+	fs := newFlagSet("report verify", reportUsage, stderr)
+	fs.StringVar(&o.signer, "signer", "", "the signer's public key (PEM, .pub or allowed_signers), obtained independently")
+	fs.StringArrayVar(&o.evidence, "evidence", nil, "evidence to re-hash and compare with the report (repeatable)")
+	fs.BoolVar(&o.rerun, "rerun", false, "re-ingest and re-verify the evidence and compare findings (needs --evidence)")
+	fs.StringArrayVar(&o.keys, "public-keys", nil, "trusted CloudTrail public keys for --rerun: file or folder (repeatable)")
+	fs.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() != 1:
+		return usagef("report verify: name one report folder")
+	case o.rerun && len(o.evidence) == 0:
+		return usagef("report verify: --rerun needs the evidence (--evidence PATH)")
+	case len(o.keys) > 0 && !o.rerun:
+		return usagef("report verify: --public-keys is used only with --rerun")
+	}
+	o.dir = fs.Arg(0)
+	if fi, err := os.Stat(o.dir); err != nil || !fi.IsDir() {
+		return usagef("report verify: %s is not a report folder", o.dir)
+	}
+	for _, p := range append(append([]string{}, o.evidence...), o.keys...) {
+		if _, err := os.Stat(p); err != nil {
+			return usagef("report verify: cannot read %s: %v", p, unwrap(err))
+		}
+	}
+	if o.signer != "" {
+		if _, err := report.LoadPublicKey(o.signer); err != nil {
+			return usagef("report verify: --signer: %v", err)
+		}
+	}
+	_, err := runReportVerify(ctx, o, stdout)
+	return err
+}
+
+// rerunVerify verifies the re-ingested case as 'forensic verify' would.
+func rerunVerify(ctx context.Context, casePath string, keys []string) error {
+	var anchors *verify.TrustAnchors
+	if len(keys) > 0 {
+		a, err := verify.LoadTrustAnchors(keys)
+		if err != nil {
+			return err
+		}
+		anchors = a
+	}
+	c, err := store.Open(ctx, casePath)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = verify.Run(ctx, c, verify.Options{Anchors: anchors})
+	return err
+}
+
+func runReportVerify(ctx context.Context, o reportVerifyOptions, stdout io.Writer) (*report.VerifyResult, error) {
+	opt := report.VerifyOptions{Signer: o.signer, Evidence: o.evidence, PublicKeys: o.keys}
+	if o.rerun {
+		opt.Rerun = rerunVerify
+	}
+	res, err := report.Verify(ctx, o.dir, opt)
+	if err != nil {
+		var ke *verify.KeyFileError
+		if errors.As(err, &ke) {
+			return nil, usagef("report verify: %v", err)
+		}
+		return nil, err
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return res, err
+		}
+	} else {
+		printReportVerify(stdout, res)
+	}
+	if !res.OK {
+		return res, failedError{fmt.Sprintf("report %s does not verify (see above)", o.dir)}
+	}
+	return res, nil
+}
+
+func printReportVerify(w io.Writer, r *report.VerifyResult) {
+	fmt.Fprintf(w, "report %s, signed by %s (%s)\n", r.Dir, r.Signer, r.Fingerprint)
+	for _, c := range r.Checks {
+		line := fmt.Sprintf("  %-4s %s", strings.ToUpper(c.Status), c.Name)
+		if c.Status != report.CheckPass {
+			if c.Want != "" || c.Got != "" {
+				line += fmt.Sprintf(": want %s, got %s", c.Want, c.Got)
+			}
+			if c.Detail != "" {
+				line += " (" + c.Detail + ")"
+			}
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(r.Evidence) > 0 {
+		fmt.Fprintln(w, "Evidence:")
+		for _, e := range r.Evidence {
+			if e.Status == report.EvidenceUnchanged || e.Status == report.EvidenceNotChecked {
+				continue
+			}
+			name := e.Source
+			if e.Path != "" {
+				name += "/" + e.Path
+			}
+			if e.Member != "" {
+				name += "!/" + e.Member
+			}
+			fmt.Fprintf(w, "  %-9s %s", strings.ToUpper(e.Status), name)
+			if e.Status == report.EvidenceChanged {
+				fmt.Fprintf(w, ": sha256 %s, report says %s", e.ActualSHA256, e.SHA256)
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "  unchanged %d, changed %d, missing %d, added %d, not checked %d\n",
+			r.EvidenceCounts[report.EvidenceUnchanged], r.EvidenceCounts[report.EvidenceChanged],
+			r.EvidenceCounts[report.EvidenceMissing], r.EvidenceCounts[report.EvidenceAdded],
+			r.EvidenceCounts[report.EvidenceNotChecked])
+	}
+	if r.Rerun {
+		if len(r.Differences) == 0 {
+			fmt.Fprintln(w, "Re-run: every status and finding matches the report.")
+		} else {
+			fmt.Fprintf(w, "Re-run: %d differences from the report:\n", len(r.Differences))
+			for _, d := range r.Differences {
+				fmt.Fprintf(w, "  %s %s: %s\n", d.Side, d.What, d.Item)
+			}
+		}
+	}
+	for _, s := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", s)
+	}
+	if r.OK {
+		fmt.Fprintln(w, "Result: the report verifies.")
+	} else {
+		fmt.Fprintln(w, "Result: the report does NOT verify.")
+	}
+}

@@ -1,0 +1,536 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/store"
+)
+
+// Check statuses.
+const (
+	CheckPass    = "pass"
+	CheckFail    = "fail"
+	CheckSkipped = "skipped"
+)
+
+// Evidence re-check statuses.
+const (
+	EvidenceUnchanged  = "unchanged"
+	EvidenceChanged    = "changed"
+	EvidenceMissing    = "missing"
+	EvidenceAdded      = "added"       // in the evidence given, not in the report
+	EvidenceNotChecked = "not_checked" // its source was not given with --evidence
+)
+
+// maxSums bounds SHA256SUMS; a report folder has a handful of files.
+const maxSums = 1 << 20
+
+// VerifyFunc verifies a case that holds re-ingested evidence, recording
+// item_status and findings in it, against the given trust-anchor files
+// (forensic wires it to verify.Run).
+type VerifyFunc func(ctx context.Context, casePath string, publicKeys []string) error
+
+// VerifyOptions select what Verify checks besides the folder itself.
+type VerifyOptions struct {
+	// Signer is the signer's public key (PEM, OpenSSH .pub or
+	// allowed_signers). Empty: the key inside the folder, which proves
+	// only that the folder is self-consistent (a warning says so).
+	Signer string
+	// Evidence are the evidence paths to re-ingest and compare, item by
+	// item, with the report's inventory.
+	Evidence []string
+	// Rerun, when set, verifies the re-ingested evidence again (with
+	// PublicKeys) and compares statuses and findings with the report.
+	Rerun      VerifyFunc
+	PublicKeys []string
+	// TempDir holds the temporary case (default os.TempDir()).
+	TempDir string
+	// Ingest tunes the re-ingest.
+	Ingest ingest.Options
+}
+
+// Check is one check of a report folder.
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Want   string `json:"want,omitempty"`
+	Got    string `json:"got,omitempty"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// EvidenceCheck is one evidence item re-hashed.
+type EvidenceCheck struct {
+	Status       string `json:"status"`
+	Source       string `json:"source"` // file name of the source argument
+	Path         string `json:"path"`   // relative to the source ("" for the source itself)
+	Member       string `json:"member"`
+	SHA256       string `json:"sha256"`        // in the report ("" for added)
+	ActualSHA256 string `json:"actual_sha256"` // as re-hashed ("" for missing)
+}
+
+// Difference is a status or finding that the re-run and the report do not
+// agree on.
+type Difference struct {
+	What string `json:"what"` // "status", "finding" or "count"
+	Side string `json:"side"` // "only_in_report", "only_in_rerun" or "differs"
+	Item string `json:"item"`
+}
+
+// VerifyResult is the outcome of Verify. OK is true only when every check
+// passed, every evidence item given is unchanged and the re-run agrees.
+type VerifyResult struct {
+	OK             bool            `json:"ok"`
+	Dir            string          `json:"dir"`
+	Signer         string          `json:"signer"` // identity in the report
+	Fingerprint    string          `json:"fingerprint"`
+	Pinned         bool            `json:"signer_pinned"`
+	Checks         []Check         `json:"checks"`
+	Warnings       []string        `json:"warnings"`
+	Evidence       []EvidenceCheck `json:"evidence,omitempty"`
+	EvidenceCounts map[string]int  `json:"evidence_counts,omitempty"`
+	Rerun          bool            `json:"rerun"`
+	Differences    []Difference    `json:"differences,omitempty"`
+}
+
+func (r *VerifyResult) add(name string, ok bool, want, got, detail string) {
+	st := CheckPass
+	if !ok {
+		st = CheckFail
+	}
+	r.Checks = append(r.Checks, Check{Name: name, Status: st, Want: want, Got: got, Detail: detail})
+}
+
+var sumsLine = regexp.MustCompile(`^([0-9a-f]{64}) [ *]([^/\\]+)$`)
+
+// Verify checks a report folder: SHA256SUMS against every file, that
+// every file is listed, both signatures over SHA256SUMS, that report.json
+// is canonical and names the signing key, and the custody chain it
+// carries. With opt.Evidence it re-ingests the evidence into a temporary
+// case and compares every item; with opt.Rerun it also re-verifies that
+// case and compares statuses and findings. It returns an error only when
+// a check could not be run at all (e.g. the evidence cannot be ingested).
+func Verify(ctx context.Context, dir string, opt VerifyOptions) (*VerifyResult, error) {
+	r := &VerifyResult{Dir: dir, Checks: []Check{}, Warnings: []string{}}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("report folder: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("report folder %s: not a folder", dir)
+	}
+	sums, err := readFileLimited(filepath.Join(dir, FileSums), maxSums)
+	if err != nil {
+		r.add("sha256sums", false, "", "", err.Error())
+	}
+	listed := map[string]bool{FileSums: true, FileSig: true, FileSSHSig: true}
+	if sums != nil {
+		r.checkSums(dir, sums, listed)
+	}
+
+	// The signing key: pinned, or the one in the folder.
+	var pub ed25519.PublicKey
+	if opt.Signer != "" {
+		pub, err = LoadPublicKey(opt.Signer)
+		if err != nil {
+			return nil, err
+		}
+		r.Pinned = true
+	} else {
+		pub, err = LoadPublicKey(filepath.Join(dir, FileSignerPEM))
+		if err != nil {
+			r.add("signer key", false, "", "", err.Error())
+		}
+		r.Warnings = append(r.Warnings, "the signer is not pinned: the signatures were checked against the key inside the report folder, which anyone could have replaced; pass --signer with the signer's public key obtained independently")
+	}
+	if pub != nil {
+		r.Fingerprint = Fingerprint(pub)
+		if sums != nil {
+			sig, err := readFileLimited(filepath.Join(dir, FileSig), 1024)
+			switch {
+			case err != nil:
+				r.add("signature "+FileSig, false, "", "", err.Error())
+			case len(sig) != ed25519.SignatureSize:
+				r.add("signature "+FileSig, false, "64 bytes", fmt.Sprintf("%d bytes", len(sig)), "not a raw Ed25519 signature")
+			default:
+				ok := ed25519.Verify(pub, sums, sig)
+				r.add("signature "+FileSig, ok, r.Fingerprint, "", map[bool]string{true: "Ed25519 signature of SHA256SUMS verifies", false: "Ed25519 signature of SHA256SUMS does not verify with " + r.Fingerprint}[ok])
+			}
+			ssig, err := readFileLimited(filepath.Join(dir, FileSSHSig), maxSSHSIG)
+			if err == nil {
+				err = VerifySSH(pub, Namespace, bytes.NewReader(sums), ssig)
+			}
+			if err == nil {
+				// ssh-keygen ignores white space in the armor; we wrote
+				// the file, so any changed byte is a change.
+				err = checkArmor(ssig)
+			}
+			if err != nil {
+				r.add("signature "+FileSSHSig, false, r.Fingerprint, "", err.Error())
+			} else {
+				r.add("signature "+FileSSHSig, true, "", "", "SSHSIG (namespace "+Namespace+") of SHA256SUMS verifies")
+			}
+		}
+	}
+
+	rep, err := r.checkJSON(dir, pub)
+	if err != nil {
+		return nil, err
+	}
+	if len(opt.Evidence) > 0 || opt.Rerun != nil {
+		if len(opt.Evidence) == 0 {
+			return nil, errors.New("re-run: no evidence given")
+		}
+		if err := r.recheck(ctx, rep, opt); err != nil {
+			return nil, err
+		}
+	}
+	r.OK = true
+	for _, c := range r.Checks {
+		if c.Status == CheckFail {
+			r.OK = false
+		}
+	}
+	for _, e := range r.Evidence {
+		if e.Status != EvidenceUnchanged && e.Status != EvidenceNotChecked {
+			r.OK = false
+		}
+	}
+	if len(r.Differences) > 0 {
+		r.OK = false
+	}
+	return r, nil
+}
+
+func readFileLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	return b, nil
+}
+
+// checkSums checks every line of SHA256SUMS and that every file of the
+// folder is listed.
+func (r *VerifyResult) checkSums(dir string, sums []byte, listed map[string]bool) {
+	text := string(sums)
+	if !strings.HasSuffix(text, "\n") {
+		r.add("sha256sums format", false, "lines ending in newline", "", "SHA256SUMS does not end in a newline")
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		m := sumsLine.FindStringSubmatch(line)
+		if m == nil || m[2] == "." || m[2] == ".." {
+			r.add("sha256sums format", false, "HEX  NAME", line, fmt.Sprintf("line %d is not a sha256sum line naming a file of this folder", i+1))
+			continue
+		}
+		name := m[2]
+		if listed[name] {
+			r.add("sha256 "+name, false, "", "", "listed twice, or names SHA256SUMS or a signature")
+			continue
+		}
+		listed[name] = true
+		got, err := hashFile(filepath.Join(dir, name))
+		if err != nil {
+			r.add("sha256 "+name, false, m[1], "", err.Error())
+			continue
+		}
+		r.add("sha256 "+name, got == m[1], m[1], got, "")
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		r.add("sha256sums complete", false, "", "", err.Error())
+		return
+	}
+	var extra []string
+	for _, e := range ents {
+		if !listed[e.Name()] {
+			extra = append(extra, e.Name())
+		}
+	}
+	r.add("sha256sums complete", len(extra) == 0, "every file listed", strings.Join(extra, ", "),
+		map[bool]string{true: "", false: "files not covered by SHA256SUMS (not part of the signed report)"}[len(extra) == 0])
+	var absent []string
+	for _, n := range []string{FileJSON, FileHTML, FileVerify, FileSignerPEM, FileAllowedSigners} {
+		if !listed[n] {
+			absent = append(absent, n)
+		}
+	}
+	r.add("sha256sums covers the report", len(absent) == 0, FileJSON+", "+FileHTML+", ...", strings.Join(absent, ", "),
+		map[bool]string{true: "", false: "required files not listed"}[len(absent) == 0])
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// reportJSON is the part of report.json Verify reads.
+type reportJSON struct {
+	Format string `json:"format"`
+	Case   struct {
+		ID string `json:"id"`
+	} `json:"case"`
+	Signer struct {
+		Identity     string `json:"identity"`
+		PublicKeyPEM string `json:"public_key_pem"`
+	} `json:"signer"`
+	Custody struct {
+		Entries []struct {
+			Seq      int64    `json:"seq"`
+			Time     string   `json:"time"`
+			Operator string   `json:"operator"`
+			Host     string   `json:"host"`
+			Tool     string   `json:"tool"`
+			Command  string   `json:"command"`
+			Args     []string `json:"args"`
+			Inputs   string   `json:"inputs"`
+			Outputs  string   `json:"outputs"`
+			PrevHash string   `json:"prev_hash"`
+			Hash     string   `json:"hash"`
+		} `json:"entries"`
+		HeadHash *string `json:"head_hash"`
+	} `json:"custody"`
+	Evidence []struct {
+		Source string `json:"source"`
+		Path   string `json:"path"`
+		Member string `json:"member"`
+		SHA256 string `json:"sha256"`
+	} `json:"evidence"`
+	Verification struct {
+		Ran    bool                      `json:"ran"`
+		ByKind map[string]map[string]any `json:"by_kind"`
+	} `json:"verification"`
+	Statuses     []map[string]any `json:"statuses"`
+	Findings     []map[string]any `json:"findings"`
+	TrustAnchors struct {
+		Keys []struct {
+			Fingerprint string `json:"fingerprint"`
+		} `json:"keys"`
+	} `json:"trust_anchors"`
+}
+
+// checkJSON checks report.json: canonical bytes, format, signing key, and
+// the custody chain it carries.
+func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportJSON, error) {
+	data, err := os.ReadFile(filepath.Join(dir, FileJSON))
+	if err != nil {
+		r.add("report.json", false, "", "", err.Error())
+		return nil, nil
+	}
+	canon, err := Canonical(data)
+	if err != nil {
+		r.add("report.json canonical", false, "", "", "not JSON: "+err.Error())
+		return nil, nil
+	}
+	r.add("report.json canonical", bytes.Equal(append(canon, '\n'), data), "canonical JSON", "", "")
+	var rep reportJSON
+	if err := json.Unmarshal(data, &rep); err != nil {
+		r.add("report.json fields", false, "", "", err.Error())
+		return nil, nil
+	}
+	r.Signer = rep.Signer.Identity
+	r.add("report.json format", rep.Format == Format, Format, rep.Format, "")
+	if pub != nil {
+		got, err := ParsePublicKey([]byte(rep.Signer.PublicKeyPEM))
+		ok := err == nil && got.Equal(pub)
+		detail := "the signer key named in report.json is the key that signed"
+		if !ok {
+			detail = "report.json names another signer key than the one checked"
+		}
+		r.add("report.json signer", ok, Fingerprint(pub), fingerprintOf(got), detail)
+	}
+	entries := make([]store.CustodyEntry, len(rep.Custody.Entries))
+	for i, e := range rep.Custody.Entries {
+		entries[i] = store.CustodyEntry{Seq: e.Seq, Time: e.Time, Operator: e.Operator, Host: e.Host, Tool: e.Tool,
+			Command: e.Command, Args: e.Args, Inputs: json.RawMessage(e.Inputs), Outputs: json.RawMessage(e.Outputs),
+			PrevHash: e.PrevHash, Hash: e.Hash}
+		if entries[i].Args == nil {
+			entries[i].Args = []string{}
+		}
+	}
+	problems := store.VerifyCustody(entries)
+	r.add("custody chain", len(problems) == 0, "intact", fmt.Sprintf("%d entries", len(entries)), strings.Join(problems, "; "))
+	head := ""
+	if n := len(entries); n > 0 {
+		head = entries[n-1].Hash
+	}
+	got := ""
+	if rep.Custody.HeadHash != nil {
+		got = *rep.Custody.HeadHash
+	}
+	r.add("custody head", got == head, head, got, "head_hash is the hash of the last entry")
+	return &rep, nil
+}
+
+func fingerprintOf(k ed25519.PublicKey) string {
+	if len(k) != ed25519.PublicKeySize {
+		return ""
+	}
+	return Fingerprint(k)
+}
+
+type evID struct{ source, path, member string }
+
+func identity(source, path, member string) evID {
+	rel := ""
+	if path != source {
+		if p, err := filepath.Rel(source, path); err == nil && !strings.HasPrefix(p, "..") {
+			rel = filepath.ToSlash(p)
+		} else {
+			rel = filepath.ToSlash(path)
+		}
+	}
+	return evID{filepath.Base(source), rel, member}
+}
+
+// recheck re-ingests the evidence into a temporary case, compares every
+// item, and with opt.Rerun re-verifies and compares.
+func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyOptions) error {
+	if rep == nil {
+		return errors.New("re-check evidence: report.json could not be read")
+	}
+	tmp, err := os.MkdirTemp(opt.TempDir, "forensic-report-verify-")
+	if err != nil {
+		return fmt.Errorf("re-check evidence: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	casePath := filepath.Join(tmp, "case.db")
+	c, err := store.Open(ctx, casePath)
+	if err != nil {
+		return err
+	}
+	sum, err := ingest.Run(ctx, c, opt.Evidence, opt.Ingest)
+	if err != nil {
+		c.Close()
+		return fmt.Errorf("re-check evidence: ingest: %w", err)
+	}
+	for _, e := range sum.Errors {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("re-ingest: %s: %s", e.Path, e.Error))
+	}
+	now := map[evID]map[string]bool{}
+	rows, err := c.DB.QueryContext(ctx, "SELECT source, path, member, sha256 FROM evidence ORDER BY path, member, sha256")
+	if err != nil {
+		c.Close()
+		return err
+	}
+	given := map[string]bool{}
+	for rows.Next() {
+		var src, p, m, s string
+		if err := rows.Scan(&src, &p, &m, &s); err != nil {
+			rows.Close()
+			c.Close()
+			return err
+		}
+		id := identity(src, p, m)
+		given[id.source] = true
+		if now[id] == nil {
+			now[id] = map[string]bool{}
+		}
+		now[id][s] = true
+	}
+	rows.Close()
+	c.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	seen := map[evID]bool{}
+	r.EvidenceCounts = map[string]int{}
+	for _, e := range rep.Evidence {
+		id := identity(e.Source, e.Path, e.Member)
+		ec := EvidenceCheck{Source: id.source, Path: id.path, Member: id.member, SHA256: e.SHA256}
+		switch {
+		case !given[id.source]:
+			ec.Status = EvidenceNotChecked
+		case now[id] == nil:
+			ec.Status = EvidenceMissing
+		case now[id][e.SHA256]:
+			ec.Status, ec.ActualSHA256 = EvidenceUnchanged, e.SHA256
+		default:
+			ec.Status = EvidenceChanged
+			for s := range now[id] {
+				ec.ActualSHA256 = s
+			}
+		}
+		seen[id] = true
+		r.Evidence = append(r.Evidence, ec)
+	}
+	var added []EvidenceCheck
+	for id, shas := range now {
+		if seen[id] {
+			continue
+		}
+		for s := range shas {
+			added = append(added, EvidenceCheck{Status: EvidenceAdded, Source: id.source, Path: id.path, Member: id.member, ActualSHA256: s})
+		}
+	}
+	sort.Slice(added, func(i, j int) bool {
+		a, b := added[i], added[j]
+		return a.Source+"\x00"+a.Path+"\x00"+a.Member+"\x00"+a.ActualSHA256 < b.Source+"\x00"+b.Path+"\x00"+b.Member+"\x00"+b.ActualSHA256
+	})
+	r.Evidence = append(r.Evidence, added...)
+	for _, e := range r.Evidence {
+		r.EvidenceCounts[e.Status]++
+	}
+	if n := r.EvidenceCounts[EvidenceNotChecked]; n > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d evidence items were not checked: their source (by file name) was not given with --evidence", n))
+	}
+	if opt.Rerun == nil {
+		return nil
+	}
+	r.Rerun = true
+	if err := opt.Rerun(ctx, casePath, opt.PublicKeys); err != nil {
+		return fmt.Errorf("re-run verification: %w", err)
+	}
+	rc, err := store.OpenReadOnly(ctx, casePath)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	got, err := readRerun(ctx, rc)
+	if err != nil {
+		return fmt.Errorf("re-run verification: %w", err)
+	}
+	r.Differences = Compare(Outcome{Statuses: statusKeys(rep.Statuses), Findings: findingKeys(rep.Findings),
+		Counts: countKeys(rep.Verification.ByKind)}, *got)
+	if len(rep.TrustAnchors.Keys) > 0 {
+		var fps []string
+		for _, k := range rep.TrustAnchors.Keys {
+			fps = append(fps, k.Fingerprint)
+		}
+		sort.Strings(fps)
+		if strings.Join(dedup(fps), ",") != strings.Join(got.Anchors, ",") {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("the re-run used other trust anchors (%s) than the report (%s)",
+				strings.Join(got.Anchors, ","), strings.Join(dedup(fps), ",")))
+		}
+	}
+	return nil
+}
