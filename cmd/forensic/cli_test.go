@@ -211,6 +211,10 @@ func TestIngestKilledAndResumed(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		got := counts(t, db)
 		assert.Equal(t, want, got, "resumed after kill at %s", delay)
+		// Indexes dropped for the bulk load are back.
+		out, err := exec.Command("sqlite3", db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('ct_events_time', 'ct_events_name', 'ct_events_source_ip', 'ct_events_principal', 's3_access_lines_time')").Output()
+		require.NoError(t, err)
+		assert.Equal(t, "5\n", string(out), "indexes after resuming a kill at %s", delay)
 	}
 }
 
