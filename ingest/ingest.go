@@ -32,6 +32,9 @@ const (
 	DefaultMaxBuffered = 64 << 20
 	// DefaultInFlight caps the bytes held by queued and running jobs.
 	DefaultInFlight = 96 << 20
+	// DefaultRowsInFlight caps the parsed rows handed to the writer and
+	// not yet written (a row holds its fields and raw bytes).
+	DefaultRowsInFlight = 30000
 	// DefaultMaxParse is the largest decompressed content parsed as one
 	// JSON document (CloudTrail files are far smaller; larger content is
 	// hashed, recorded and reported as not parsed).
@@ -152,6 +155,7 @@ type run struct {
 	mu      sync.Mutex
 	sum     Summary
 	budget  *byteBudget
+	rows    *byteBudget // rows handed to the writer, not yet written
 	jobs    chan job
 	wg      sync.WaitGroup
 	items   atomic.Int64
@@ -184,6 +188,7 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		ctx: ctx, opt: opt, c: c,
 		w:       c.NewWriter(opt.Writer),
 		budget:  newByteBudget(opt.InFlight),
+		rows:    newByteBudget(DefaultRowsInFlight),
 		jobs:    make(chan job, opt.Workers*2),
 		inv:     newInventorySchemas(),
 		started: time.Now(),
@@ -520,6 +525,16 @@ func (r *run) add(it *store.Item, events int) {
 	r.count(it)
 	r.items.Add(1)
 	r.events.Add(int64(events))
+	r.send(it)
+}
+
+// send hands rows to the writer within the in-flight row budget.
+func (r *run) send(it *store.Item) {
+	n := int64(len(it.Events) + len(it.Access) + len(it.Metas))
+	if n > 0 {
+		r.rows.acquire(n)
+		it.Done = func() { r.rows.release(n) }
+	}
 	r.w.Add(it)
 }
 

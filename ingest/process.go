@@ -383,7 +383,7 @@ func (r *run) parseAccessLog(it *store.Item, rd io.Reader) {
 		if a.ParseError != "" {
 			bad++
 		}
-		a.Fields = store.AccessFields(a) // here, not on the single writer
+		a.Compact() // encode the fields here, not on the single writer
 		recs = append(recs, *a)
 		return nil
 	})

@@ -89,16 +89,16 @@ func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error)
 			if a.ParseError != "" {
 				bad++
 			}
-			a.Fields = store.AccessFields(a) // here, not on the single writer
+			a.Compact() // encode the fields here, not on the single writer
 			batch = append(batch, *a)
 			if len(batch) == streamBatch {
-				s.Add(&store.Item{Access: batch})
+				r.streamAdd(s, batch)
 				batch = make([]store.AccessRecord, 0, streamBatch)
 			}
 			return nil
 		})
 		if len(batch) > 0 {
-			s.Add(&store.Item{Access: batch})
+			r.streamAdd(s, batch)
 		}
 		it.RecordCount = n
 		if err != nil {
@@ -120,6 +120,14 @@ func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error)
 		r.add(it, 0)
 	}
 	return it.Evidence.SHA256, nil
+}
+
+// streamAdd hands a batch of a stream's rows to the writer within the
+// in-flight row budget.
+func (r *run) streamAdd(s *store.Stream, batch []store.AccessRecord) {
+	n := int64(len(batch))
+	r.rows.acquire(n)
+	s.Add(&store.Item{Access: batch, Done: func() { r.rows.release(n) }})
 }
 
 // finishStream drains the content and the raw bytes so both hashes cover

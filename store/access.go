@@ -78,3 +78,15 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	return append(b, '"')
 }
+
+// Compact encodes the record's fields (AccessFields) and keeps only what
+// the writer stores: the line number, time, encoded fields, flags, unknown
+// trailing fields and the raw line. Parsed records are pointer-heavy (one
+// string per field); compacting them before they queue for the writer keeps
+// the garbage collector from rescanning millions of field strings.
+func (a *AccessRecord) Compact() {
+	*a = AccessRecord{
+		EvidenceID: a.EvidenceID, LineNo: a.LineNo, Time: a.Time, Fields: AccessFields(a), Extra: a.Extra,
+		FieldCount: a.FieldCount, Ambiguous: a.Ambiguous, ParseError: a.ParseError, Raw: a.Raw,
+	}
+}

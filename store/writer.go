@@ -22,6 +22,9 @@ type Item struct {
 	// RecordCount is what evidence.record_count gets; when zero it is the
 	// number of rows in the item.
 	RecordCount int
+	// Done, when set, is called once the writer has applied the item (or
+	// given up on it), so producers can bound what is in flight.
+	Done func()
 }
 
 func (it *Item) rows() int {
@@ -274,6 +277,9 @@ func (w *Writer) loop(ctx context.Context, st *txState) {
 			if m.reply != nil {
 				m.reply <- w.err
 			}
+			if m.item != nil && m.item.Done != nil {
+				m.item.Done()
+			}
 			continue
 		}
 		if m.kind == msgSync {
@@ -291,6 +297,9 @@ func (w *Writer) loop(ctx context.Context, st *txState) {
 			st.open, st.since = true, time.Now()
 		}
 		n, err := w.apply(ctx, st, m)
+		if m.item != nil && m.item.Done != nil {
+			m.item.Done()
+		}
 		if err != nil {
 			w.err = err
 			rollback()
