@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
-	"runtime"
 	"sort"
 	"sync"
 
@@ -153,110 +151,27 @@ func (h *hasher) hash(rd io.Reader) (*rehashResult, error) {
 // hashes and gets a rehash finding too.
 func (r *run) rehash() error {
 	r.fresh = map[int64]*rehashResult{}
-	var disk []*store.Evidence
-	archives := map[string]map[string]*store.Evidence{}
-	for _, e := range r.in.logs {
-		if e.Member == "" {
-			disk = append(disk, e)
-			continue
-		}
-		if archives[e.Path] == nil {
-			archives[e.Path] = map[string]*store.Evidence{}
-		}
-		archives[e.Path][e.Member] = e
-	}
 	var mu sync.Mutex
-	failed := map[int64]string{}
-	record := func(e *store.Evidence, res *rehashResult, err error) {
-		mu.Lock()
-		defer mu.Unlock()
+	hashers := sync.Pool{New: func() any { return newHasher() }}
+	failed, err := readEvidence(r.ctx, r.in.logs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
+		h := hashers.Get().(*hasher)
+		defer hashers.Put(h)
+		res, err := h.hash(rd)
 		if err != nil {
-			failed[e.ID] = err.Error()
-			return
-		}
-		r.fresh[e.ID] = res
-	}
-	workers := r.opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	next := make(chan *store.Evidence)
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := newHasher()
-			for e := range next {
-				f, err := os.Open(e.Path)
-				if err != nil {
-					record(e, nil, err)
-					continue
-				}
-				res, err := h.hash(f)
-				f.Close()
-				record(e, res, err)
-			}
-		}()
-	}
-	for _, e := range disk {
-		if r.ctx.Err() != nil {
-			break
-		}
-		next <- e
-	}
-	close(next)
-	wg.Wait()
-	if err := r.ctx.Err(); err != nil {
-		return err
-	}
-	paths := make([]string, 0, len(archives))
-	for p := range archives {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		members := archives[p]
-		seen := map[string]bool{}
-		h := newHasher()
-		err := source.Walk(r.ctx, p, source.Options{}, func(en *source.Entry, rd io.Reader) error {
-			e := members[en.Member]
-			if e == nil || en.Container {
-				return nil
-			}
-			if en.Err != nil {
-				record(e, nil, en.Err)
-				seen[en.Member] = true
-				return nil
-			}
-			if rd == nil {
-				return nil
-			}
-			res, err := h.hash(rd)
 			var ioe errIO
-			if errors.As(err, &ioe) {
-				var re *source.ReadError
-				if errors.As(ioe.err, &re) {
-					return re // Walk re-emits the member with Err set
-				}
+			var re *source.ReadError
+			if errors.As(err, &ioe) && errors.As(ioe.err, &re) {
+				return re // Walk re-emits the member with Err set
 			}
-			record(e, res, err)
-			seen[en.Member] = true
-			return nil
-		})
-		if err != nil && r.ctx.Err() != nil {
-			return r.ctx.Err()
+			return err
 		}
-		for m, e := range members {
-			if seen[m] {
-				continue
-			}
-			if err != nil {
-				failed[e.ID] = fmt.Sprintf("walk archive %s: %v", p, err)
-			} else {
-				failed[e.ID] = fmt.Sprintf("member %s not found in archive %s", m, p)
-			}
-		}
+		mu.Lock()
+		r.fresh[e.ID] = res
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	r.rehashed = len(r.fresh)
 	byID := map[int64]*store.Evidence{}
