@@ -79,28 +79,7 @@ type CaseEvent struct {
 // CloudTrailEvidence returns every evidence row of kind cloudtrail_log or
 // cloudtrail_digest, in id order.
 func (c *Case) CloudTrailEvidence(ctx context.Context) ([]Evidence, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT id, source, path, member, coalesce(size, 0), sha256,
-		coalesce(content_sha256, ''), coalesce(content_size, 0), gzip_trailing, compression, kind, format,
-		coalesce(s3_bucket, ''), coalesce(s3_key, ''), coalesce(account_id, ''), coalesce(org_id, ''),
-		coalesce(region, ''), coalesce(trail, ''), backfill, coalesce(error, '')
-		FROM evidence WHERE kind IN (?, ?) ORDER BY id`, KindCloudTrailLog, KindCloudTrailDig)
-	if err != nil {
-		return nil, fmt.Errorf("read cloudtrail evidence: %w", err)
-	}
-	defer rows.Close()
-	var out []Evidence
-	for rows.Next() {
-		var e Evidence
-		var trailing, backfill int
-		if err := rows.Scan(&e.ID, &e.Source, &e.Path, &e.Member, &e.Size, &e.SHA256, &e.ContentSHA256,
-			&e.ContentSize, &trailing, &e.Compression, &e.Kind, &e.Format, &e.S3Bucket, &e.S3Key, &e.Account,
-			&e.OrgID, &e.Region, &e.Trail, &backfill, &e.Error); err != nil {
-			return nil, fmt.Errorf("read cloudtrail evidence: %w", err)
-		}
-		e.GzipTrailing, e.Backfill = trailing != 0, backfill != 0
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return c.EvidenceOfKinds(ctx, KindCloudTrailLog, KindCloudTrailDig)
 }
 
 // Digests returns every parsed digest with its log-file entries, in
