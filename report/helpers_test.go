@@ -37,20 +37,7 @@ func testBuildOptions(out string) BuildOptions {
 // verifyCase verifies the case at casePath with keys, as forensic verify
 // does; it is the re-run function the tests give Verify.
 func verifyCase(ctx context.Context, casePath string, keys []string) error {
-	var anchors *verify.TrustAnchors
-	if len(keys) > 0 {
-		a, err := verify.LoadTrustAnchors(keys)
-		if err != nil {
-			return err
-		}
-		anchors = a
-	}
-	c, err := store.Open(ctx, casePath)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, err = verify.Run(ctx, c, verify.Options{Anchors: anchors})
+	_, err := verify.RunCase(ctx, casePath, keys)
 	return err
 }
 

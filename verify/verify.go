@@ -375,3 +375,23 @@ func localName(e *store.Evidence) string {
 	}
 	return cleanSlash("/" + strings.ReplaceAll(e.Member, "!/", "/"))
 }
+
+// RunCase opens the case file at casePath, loads the trust anchors from
+// keys (files or folders; none means no digest can be verified) and
+// verifies it, as 'forensic verify' does. It is what report re-runs use.
+func RunCase(ctx context.Context, casePath string, keys []string) (*Report, error) {
+	var anchors *TrustAnchors
+	if len(keys) > 0 {
+		a, err := LoadTrustAnchors(keys)
+		if err != nil {
+			return nil, err
+		}
+		anchors = a
+	}
+	c, err := store.Open(ctx, casePath)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return Run(ctx, c, Options{Anchors: anchors})
+}

@@ -249,20 +249,7 @@ func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Write
 
 // rerunVerify verifies the re-ingested case as 'forensic verify' would.
 func rerunVerify(ctx context.Context, casePath string, keys []string) error {
-	var anchors *verify.TrustAnchors
-	if len(keys) > 0 {
-		a, err := verify.LoadTrustAnchors(keys)
-		if err != nil {
-			return err
-		}
-		anchors = a
-	}
-	c, err := store.Open(ctx, casePath)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	_, err = verify.Run(ctx, c, verify.Options{Anchors: anchors})
+	_, err := verify.RunCase(ctx, casePath, keys)
 	return err
 }
 
