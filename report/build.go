@@ -373,12 +373,12 @@ func (b *builder) load() error {
 	case !b.verified:
 		b.verdict = "NOT VERIFIED: the case has not been verified (run forensic verify with --public-keys first); this report only inventories the evidence."
 	case total == 0:
-		b.verdict = "NOT VERIFIED: verification found no CloudTrail digest or log file in the case."
+		b.verdict = "NOT VERIFIED: verification found no CloudTrail digest, log file or S3 object in the case."
 	case valid == total && errFindings == 0:
 		b.verdictOK = true
-		b.verdict = fmt.Sprintf("VERIFIED: all %d digests and log files are valid, nothing the evidence points to is missing, and no finding is an error.", total)
+		b.verdict = fmt.Sprintf("VERIFIED: all %d digests, log files and objects are valid, nothing the evidence points to is missing, and no finding is an error.", total)
 	default:
-		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d digests and log files are not valid, and %d findings are errors (listed below).", total-valid, total, errFindings)
+		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d digests, log files and objects are not valid, and %d findings are errors (listed below).", total-valid, total, errFindings)
 	}
 	if len(b.problems) > 0 {
 		b.verdictOK = false
