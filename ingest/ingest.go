@@ -32,9 +32,10 @@ const (
 	DefaultMaxBuffered = 64 << 20
 	// DefaultInFlight caps the bytes held by queued and running jobs.
 	DefaultInFlight = 96 << 20
-	// DefaultRowsInFlight caps the parsed rows handed to the writer and
-	// not yet written (a row holds its fields and raw bytes).
-	DefaultRowsInFlight = 30000
+	// DefaultRowsInFlight caps the memory of parsed rows handed to the
+	// writer and not yet written, in KiB (a row holds its raw bytes and, for
+	// access logs, its encoded fields).
+	DefaultRowsInFlight = 32 << 10
 	// DefaultMaxParse is the largest decompressed content parsed as one
 	// JSON document (CloudTrail files are far smaller; larger content is
 	// hashed, recorded and reported as not parsed).
@@ -530,12 +531,25 @@ func (r *run) add(it *store.Item, events int) {
 
 // send hands rows to the writer within the in-flight row budget.
 func (r *run) send(it *store.Item) {
-	n := int64(len(it.Events) + len(it.Access) + len(it.Metas))
-	if n > 0 {
+	if n := rowsKiB(it); n > 0 {
 		r.rows.acquire(n)
 		it.Done = func() { r.rows.release(n) }
 	}
 	r.w.Add(it)
+}
+
+// rowsKiB estimates the memory an item's rows hold, in KiB.
+func rowsKiB(it *store.Item) int64 {
+	const perRow = 256 // struct and bookkeeping
+	var b int64
+	for i := range it.Events {
+		b += int64(len(it.Events[i].Raw)) + perRow
+	}
+	for i := range it.Access {
+		b += int64(len(it.Access[i].Raw)+len(it.Access[i].Fields)) + perRow
+	}
+	b += int64(len(it.Metas)) * 4 * perRow
+	return (b + 1023) / 1024
 }
 
 func (r *run) count(it *store.Item) {

@@ -125,9 +125,11 @@ func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error)
 // streamAdd hands a batch of a stream's rows to the writer within the
 // in-flight row budget.
 func (r *run) streamAdd(s *store.Stream, batch []store.AccessRecord) {
-	n := int64(len(batch))
+	it := &store.Item{Access: batch}
+	n := rowsKiB(it)
 	r.rows.acquire(n)
-	s.Add(&store.Item{Access: batch, Done: func() { r.rows.release(n) }})
+	it.Done = func() { r.rows.release(n) }
+	s.Add(it)
 }
 
 // finishStream drains the content and the raw bytes so both hashes cover

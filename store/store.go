@@ -50,7 +50,7 @@ func Open(ctx context.Context, path string) (*Case, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
 		"&_pragma=synchronous(NORMAL)" +
-		"&_pragma=cache_size(-32768)&_pragma=temp_store(MEMORY)"
+		"&_pragma=cache_size(-32768)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open case %s: %w", path, err)

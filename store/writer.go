@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"os"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -198,6 +199,8 @@ func (w *Writer) run() {
 			return err
 		}
 		w.loop(ctx, &txState{x: x})
+		t0 := time.Now()
+		defer func() { debugf("writer close: %v", time.Since(t0)) }()
 		if w.err == nil {
 			// Build what deferIndexes dropped (and what a killed run left
 			// unbuilt).
@@ -206,6 +209,7 @@ func (w *Writer) run() {
 					w.err = fmt.Errorf("create index %s: %w", ix.name, err)
 					break
 				}
+				debugf("index %s built at %v", ix.name, time.Since(t0))
 			}
 		}
 		for _, p := range []string{"PRAGMA synchronous = FULL", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA synchronous = NORMAL"} {
@@ -227,12 +231,15 @@ func (w *Writer) run() {
 // that starts on an empty table drops its indexes and Close builds them.
 // Close creates every missing one, so a killed run's case gets them back
 // on the next ingest; until then queries work, only slower.
-var bulkIndexes = []struct{ table, name, create string }{
-	{"ct_events", "ct_events_time", "CREATE INDEX IF NOT EXISTS ct_events_time ON ct_events(event_time)"},
-	{"ct_events", "ct_events_name", "CREATE INDEX IF NOT EXISTS ct_events_name ON ct_events(event_name)"},
-	{"ct_events", "ct_events_source_ip", "CREATE INDEX IF NOT EXISTS ct_events_source_ip ON ct_events(source_ip)"},
-	{"ct_events", "ct_events_principal", "CREATE INDEX IF NOT EXISTS ct_events_principal ON ct_events(principal)"},
-	{"s3_access_lines", "s3_access_lines_time", "CREATE INDEX IF NOT EXISTS s3_access_lines_time ON s3_access_lines(time)"},
+var bulkIndexes = []struct {
+	table, name, create string
+	keep                bool // cheap to maintain during the load (keys arrive nearly in order)
+}{
+	{"ct_events", "ct_events_time", "CREATE INDEX IF NOT EXISTS ct_events_time ON ct_events(event_time)", true},
+	{"ct_events", "ct_events_name", "CREATE INDEX IF NOT EXISTS ct_events_name ON ct_events(event_name)", false},
+	{"ct_events", "ct_events_source_ip", "CREATE INDEX IF NOT EXISTS ct_events_source_ip ON ct_events(source_ip)", false},
+	{"ct_events", "ct_events_principal", "CREATE INDEX IF NOT EXISTS ct_events_principal ON ct_events(principal)", false},
+	{"s3_access_lines", "s3_access_lines_time", "CREATE INDEX IF NOT EXISTS s3_access_lines_time ON s3_access_lines(time)", false},
 }
 
 // deferIndexes drops the bulk indexes of tables that are still empty.
@@ -248,7 +255,7 @@ func deferIndexes(ctx context.Context, x *rawConn) error {
 			e = !found
 			empty[ix.table] = e
 		}
-		if e {
+		if e && !ix.keep {
 			if _, err := x.exec(ctx, "DROP INDEX IF EXISTS "+ix.name); err != nil {
 				return fmt.Errorf("defer index %s: %w", ix.name, err)
 			}
@@ -595,4 +602,11 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// debugf prints timing details when FORENSIC_DEBUG is set.
+func debugf(format string, a ...any) {
+	if os.Getenv("FORENSIC_DEBUG") != "" {
+		fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...)
+	}
 }

@@ -59,7 +59,7 @@ Run 'forensic COMMAND --help' for a command's flags and examples.
 
 // memoryLimit is a soft limit for the Go heap: the garbage collector works
 // harder as it nears it, which keeps peak RSS flat on large inputs.
-const memoryLimit = 256 << 20
+const memoryLimit = 160 << 20
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
