@@ -202,6 +202,13 @@ func (w *Writer) run() {
 		t0 := time.Now()
 		defer func() { debugf("writer close: %v", time.Since(t0)) }()
 		if w.err == nil {
+			// Let SQLite's sorter use a helper thread for the index builds
+			// (the parse workers are done by now).
+			if _, err := x.exec(ctx, "PRAGMA threads = 2"); err != nil {
+				w.err = err
+			}
+		}
+		if w.err == nil {
 			// Build what deferIndexes dropped (and what a killed run left
 			// unbuilt).
 			for _, ix := range bulkIndexes {
