@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -658,5 +657,3 @@ func fullName(e *source.Entry) string {
 	}
 	return filepath.ToSlash(e.Path)
 }
-
-var _ = bufio.NewReader

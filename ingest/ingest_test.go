@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -398,7 +397,6 @@ func TestIngestBadInputContinues(t *testing.T) {
 	assert.Equal(t, "cloudtrail_log", queryString(t, c, "SELECT kind FROM evidence WHERE path = ?", filepath.Join(dir, "b-trunc", logKey)))
 	// invalid UTF-8 is kept byte for byte
 	assert.Equal(t, 1, queryInt(t, c, "SELECT count(*) FROM ct_events WHERE instr(raw, 'X') > 0 AND event_id = 'e'"))
-	fmt.Fprintln(os.Stderr, "errors:", len(sum.Errors))
 }
 
 func queryString(t *testing.T, c *store.Case, q string, args ...any) string {
