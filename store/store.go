@@ -4,10 +4,14 @@
 // hash-chained custody log.
 //
 // The case file is one SQLite database (modernc.org/sqlite, pure Go) in WAL
-// mode with synchronous=NORMAL and 16 KiB pages. A transaction never ends in
-// the middle of an evidence item, so a process killed at any moment leaves
-// every item either fully recorded or absent, and running the same ingest
-// again completes the case.
+// mode with 16 KiB pages and synchronous=NORMAL; the writer runs its bulk
+// load with synchronous=OFF (a killed process still leaves a consistent
+// WAL database) and ends with a synchronous=FULL truncating checkpoint. A
+// transaction never ends in the middle of an evidence item, so a process
+// killed at any moment leaves every item either fully recorded or absent,
+// and running the same ingest again completes the case. A writer that
+// starts on an empty table builds that table's random-key indexes after
+// the load; Close (re)creates every missing index.
 package store
 
 import (
