@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -51,6 +52,9 @@ type Case struct {
 // Open opens or creates the case file at path and brings its schema up to
 // date.
 func Open(ctx context.Context, path string) (*Case, error) {
+	if err := checkExisting(path); err != nil {
+		return nil, err
+	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
 		"&_pragma=synchronous(NORMAL)" +
@@ -76,6 +80,38 @@ func Open(ctx context.Context, path string) (*Case, error) {
 		return nil, fmt.Errorf("open case %s: %w", path, err)
 	}
 	return c, nil
+}
+
+// checkExisting refuses to turn a file that is not a case into one: an
+// existing non-empty file must be an SQLite database that already has the
+// case schema.
+func checkExisting(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() == 0 {
+		return nil // a new case
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open case %s: %w", path, err)
+	}
+	defer f.Close()
+	magic := make([]byte, 16)
+	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != "SQLite format 3\x00" {
+		return fmt.Errorf("open case %s: the file exists and is not an SQLite database; refusing to overwrite it", path)
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("open case %s: %w", path, err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'case_info'").Scan(&n); err != nil {
+		return fmt.Errorf("open case %s: %w", path, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("open case %s: an SQLite database that is not a forensic case file; refusing to add tables to it", path)
+	}
+	return nil
 }
 
 // OpenReadOnly opens an existing case file so that no statement can change

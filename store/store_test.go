@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -194,4 +196,36 @@ func TestAccessFieldsRoundTrip(t *testing.T) {
 	require.NoError(t, c.DB.QueryRow("SELECT parse_error, bucket FROM s3_access WHERE line_no = 8").Scan(&pe, &bucket))
 	assert.Equal(t, "garbage", pe)
 	assert.Nil(t, bucket)
+}
+
+// A file that is not a case is never turned into one.
+func TestOpenRefusesForeignFiles(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(text, []byte("important notes, not a database"), 0o644))
+	_, err := Open(context.Background(), text)
+	require.ErrorContains(t, err, "not an SQLite database")
+	b, _ := os.ReadFile(text)
+	assert.Equal(t, "important notes, not a database", string(b))
+
+	other := filepath.Join(dir, "other.db")
+	db, err := sql.Open("sqlite", other)
+	require.NoError(t, err)
+	_, err = db.Exec("CREATE TABLE t(a)")
+	require.NoError(t, err)
+	db.Close()
+	_, err = Open(context.Background(), other)
+	require.ErrorContains(t, err, "not a forensic case file")
+
+	// An existing case and an empty file are fine.
+	c := openTemp(t)
+	require.NoError(t, c.Close())
+	c2, err := Open(context.Background(), c.Path)
+	require.NoError(t, err)
+	c2.Close()
+	empty := filepath.Join(dir, "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	c3, err := Open(context.Background(), empty)
+	require.NoError(t, err)
+	c3.Close()
 }
