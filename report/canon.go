@@ -95,41 +95,13 @@ func (c *canonWriter) value(v any) {
 		}
 		c.object(m)
 	case []any:
-		c.raw("[")
-		for i, e := range t {
-			if i > 0 {
-				c.raw(",")
-			}
-			c.value(e)
-		}
-		c.raw("]")
+		writeArray(c, t, c.value)
 	case []string:
-		c.raw("[")
-		for i, e := range t {
-			if i > 0 {
-				c.raw(",")
-			}
-			c.str(e)
-		}
-		c.raw("]")
+		writeArray(c, t, c.str)
 	case []obj:
-		c.raw("[")
-		for i, e := range t {
-			if i > 0 {
-				c.raw(",")
-			}
-			c.object(e)
-		}
-		c.raw("]")
+		writeArray(c, t, func(e obj) { c.object(e) })
 	case []map[string]any:
-		c.raw("[")
-		for i, e := range t {
-			if i > 0 {
-				c.raw(",")
-			}
-			c.object(e)
-		}
-		c.raw("]")
+		writeArray(c, t, c.object)
 	default:
 		panic(fmt.Sprintf("canonical json: unsupported type %T", v))
 	}
@@ -227,4 +199,16 @@ func Canonical(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// writeArray writes xs as a JSON array, each element with elem.
+func writeArray[T any](c *canonWriter, xs []T, elem func(T)) {
+	c.raw("[")
+	for i, e := range xs {
+		if i > 0 {
+			c.raw(",")
+		}
+		elem(e)
+	}
+	c.raw("]")
 }

@@ -326,6 +326,21 @@ func (p *lineParser) quoted(i, pos int, f faults) {
 		return
 	}
 	found := false
+	// try takes the quote at j as the field's end, if it can close it, and
+	// goes on with the next field; false means the search budget is spent.
+	try := func(j int) bool {
+		if !p.closes(j) {
+			return !p.over()
+		}
+		p.steps++
+		if p.over() {
+			return false
+		}
+		found = true
+		p.cur.f[i] = span{pos + 1, j}
+		p.after(i, j+2, f)
+		return true
+	}
 	if i == fUserAgent {
 		// The last field that may hold a quote: its true end is most
 		// likely the last candidate, so try from the right.
@@ -337,19 +352,9 @@ func (p *lineParser) quoted(i, pos int, f faults) {
 			j += pos + 1
 			p.work += end - j
 			end = j
-			if !p.closes(j) {
-				if p.over() {
-					return
-				}
-				continue
-			}
-			p.steps++
-			if p.over() {
+			if !try(j) {
 				return
 			}
-			found = true
-			p.cur.f[i] = span{pos + 1, j}
-			p.after(i, j+2, f)
 		}
 	} else {
 		for from := pos + 1; from < len(l); {
@@ -360,19 +365,9 @@ func (p *lineParser) quoted(i, pos int, f faults) {
 			j += from
 			p.work += j - from + 1
 			from = j + 1
-			if !p.closes(j) {
-				if p.over() {
-					return
-				}
-				continue
-			}
-			p.steps++
-			if p.over() {
+			if !try(j) {
 				return
 			}
-			found = true
-			p.cur.f[i] = span{pos + 1, j}
-			p.after(i, j+2, f)
 		}
 	}
 	if !found && !p.exhausted {

@@ -33,29 +33,42 @@ func parseLogTime(s string) (string, bool) {
 	return "", false
 }
 
-// fastUTC handles the form every real log uses, "dd/Mon/yyyy:hh:mm:ss
-// +0000", by moving bytes; anything else goes to parseFixed.
-func fastUTC(s string) (string, bool) {
-	if len(s) != 26 || s[20:] != " +0000" || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' {
-		return "", false
+// logClock is the date and clock of "dd/Mon/yyyy:hh:mm:ss ±hhmm".
+type logClock struct{ day, mon, year, hh, mm, ss int }
+
+// splitClock reads the fixed-width fields both parsers share; ok is false
+// unless every field is well formed and in range (the day is checked
+// against the month).
+func splitClock(s string) (c logClock, ok bool) {
+	if len(s) != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' || s[20] != ' ' {
+		return c, false
 	}
-	mon := 0
 	for i, m := range months {
 		if strings.EqualFold(s[3:6], m) {
-			mon = i + 1
+			c.mon = i + 1
 			break
 		}
 	}
-	day, ok1 := num(s[0:2])
-	year, ok2 := num(s[7:11])
-	hh, ok3 := num(s[12:14])
-	mm, ok4 := num(s[15:17])
-	ss, ok5 := num(s[18:20])
-	if mon == 0 || !(ok1 && ok2 && ok3 && ok4 && ok5) || day < 1 || day > daysIn(mon, year) || hh > 23 || mm > 59 || ss > 59 {
+	var ok1, ok2, ok3, ok4, ok5 bool
+	c.day, ok1 = num(s[0:2])
+	c.year, ok2 = num(s[7:11])
+	c.hh, ok3 = num(s[12:14])
+	c.mm, ok4 = num(s[15:17])
+	c.ss, ok5 = num(s[18:20])
+	ok = c.mon != 0 && ok1 && ok2 && ok3 && ok4 && ok5 && c.day >= 1 && c.day <= daysIn(c.mon, c.year) &&
+		c.hh <= 23 && c.mm <= 59 && c.ss <= 59
+	return c, ok
+}
+
+// fastUTC handles the form every real log uses, "dd/Mon/yyyy:hh:mm:ss
+// +0000", by moving bytes; anything else goes to parseFixed.
+func fastUTC(s string) (string, bool) {
+	c, ok := splitClock(s)
+	if !ok || s[20:] != " +0000" {
 		return "", false
 	}
 	b := [20]byte{
-		s[7], s[8], s[9], s[10], '-', byte('0' + mon/10), byte('0' + mon%10), '-', s[0], s[1], 'T',
+		s[7], s[8], s[9], s[10], '-', byte('0' + c.mon/10), byte('0' + c.mon%10), '-', s[0], s[1], 'T',
 		s[12], s[13], ':', s[15], s[16], ':', s[18], s[19], 'Z',
 	}
 	return string(b[:]), true
@@ -77,27 +90,13 @@ func daysIn(mon, year int) int {
 // parseFixed parses exactly "dd/Mon/yyyy:hh:mm:ss ±hhmm" and rejects
 // out-of-range values instead of letting time.Date normalise them.
 func parseFixed(s string) (time.Time, bool) {
-	if len(s) != 26 || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' || s[20] != ' ' {
+	c, ok := splitClock(s)
+	if !ok || (s[21] != '+' && s[21] != '-') {
 		return time.Time{}, false
 	}
-	mon := 0
-	for i, m := range months {
-		if strings.EqualFold(s[3:6], m) {
-			mon = i + 1
-			break
-		}
-	}
-	day, ok1 := num(s[0:2])
-	year, ok2 := num(s[7:11])
-	hh, ok3 := num(s[12:14])
-	mm, ok4 := num(s[15:17])
-	ss, ok5 := num(s[18:20])
-	zh, ok6 := num(s[22:24])
-	zm, ok7 := num(s[24:26])
-	if mon == 0 || !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || (s[21] != '+' && s[21] != '-') {
-		return time.Time{}, false
-	}
-	if day < 1 || hh > 23 || mm > 59 || ss > 59 || zh > 23 || zm > 59 {
+	zh, ok1 := num(s[22:24])
+	zm, ok2 := num(s[24:26])
+	if !ok1 || !ok2 || zh > 23 || zm > 59 {
 		return time.Time{}, false
 	}
 	off := zh*3600 + zm*60
@@ -108,11 +107,7 @@ func parseFixed(s string) (time.Time, bool) {
 	if off != 0 {
 		loc = time.FixedZone("", off)
 	}
-	t := time.Date(year, time.Month(mon), day, hh, mm, ss, 0, loc)
-	if t.Day() != day { // 31 Feb and the like
-		return time.Time{}, false
-	}
-	return t, true
+	return time.Date(c.year, time.Month(c.mon), c.day, c.hh, c.mm, c.ss, 0, loc), true
 }
 
 func num(s string) (int, bool) {
