@@ -22,13 +22,10 @@ test: vet
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory fuzz-smoke
 
+# Each target for $(FUZZTIME); a found input fails the run. .ci/fuzz-smoke
+# explains how it tells a finding from the Go coordinator's deadline race.
 fuzz-smoke:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/fuzz-$$f.log 2>&1 || { cat /tmp/fuzz-$$f.log; exit 1; }; \
-	  done; \
-	done
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz-smoke
 
 # Builds, writes the demo evidence archive (with a few tamperings), and
 # analyses it: ingest, verify, and a signed report.
