@@ -202,7 +202,7 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		return nil, err
 	}
 	r.check = check
-	defer check.close()
+	defer check.close() // on early returns; closed before the writer below
 
 	var total int64
 	for _, a := range args {
@@ -224,6 +224,9 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	close(r.jobs)
 	r.wg.Wait()
 	stopProgress()
+	// The writer's Close switches the case back to WAL, which needs every
+	// other connection closed.
+	check.close()
 	ws, werr := r.w.Close()
 	if werr == nil {
 		// Archive members become objects once their sidecars are known.
@@ -544,8 +547,9 @@ func rowsKiB(it *store.Item) int64 {
 	for i := range it.Events {
 		b += int64(len(it.Events[i].Raw)) + perRow
 	}
-	for i := range it.Access {
-		b += int64(len(it.Access[i].Raw)+len(it.Access[i].Fields)) + perRow
+	for i := range it.AccessRows {
+		a := &it.AccessRows[i]
+		b += int64(len(a.Raw)+len(a.Fields)+len(a.Extra)) + perRow
 	}
 	b += int64(len(it.Metas)) * 4 * perRow
 	return (b + 1023) / 1024

@@ -377,14 +377,13 @@ func (r *run) parseInventoryCSV(name string, it *store.Item, content []byte) {
 }
 
 func (r *run) parseAccessLog(it *store.Item, rd io.Reader) {
-	var recs []store.AccessRecord
+	var rows []store.AccessRow
 	bad := 0
 	_, err := accesslog.Parse(rd, 0, func(a *store.AccessRecord) error {
 		if a.ParseError != "" {
 			bad++
 		}
-		a.Compact() // encode the fields here, not on the single writer
-		recs = append(recs, *a)
+		rows = append(rows, a.Row()) // encoded here, not on the single writer
 		return nil
 	})
 	if err != nil {
@@ -392,8 +391,8 @@ func (r *run) parseAccessLog(it *store.Item, rd io.Reader) {
 	} else if bad > 0 {
 		it.Evidence.Error = fmt.Sprintf("access log: %d lines could not be parsed (kept raw with their reason)", bad)
 	}
-	it.Access = recs
-	it.RecordCount = len(recs)
+	it.AccessRows = rows
+	it.RecordCount = len(rows)
 }
 
 func (r *run) setObjectKey(root string, e *source.Entry, ev *store.Evidence) {
@@ -464,12 +463,16 @@ func (s *inventorySchemas) schemaFor(name string) (string, bool) {
 
 // dupChecker looks items up in the case before they are parsed, so a
 // re-ingest costs a read and a hash, not a parse. It uses its own
-// read-only connection and no long-lived prepared statement: a statement
-// left un-reset would pin a WAL snapshot and stop every checkpoint, and the
-// WAL would grow without bound.
+// read-only connection and no long-lived prepared statement (a statement
+// left un-reset would hold a read lock, or pin a WAL snapshot). It never
+// waits: while the writer holds the case locked (a commit, or a cache
+// spill during a bulk load) the answer is "not known", the item is parsed,
+// and the writer, which checks every item again, drops it if it is a
+// duplicate. So a lookup only ever saves work, never decides.
 type dupChecker struct {
-	db *sql.DB
-	mu sync.Mutex
+	db   *sql.DB
+	mu   sync.Mutex
+	once sync.Once
 }
 
 type seenItem struct {
@@ -480,6 +483,10 @@ type seenItem struct {
 func newDupChecker(ctx context.Context, casePath string) (*dupChecker, error) {
 	ro, err := store.OpenReadOnly(ctx, casePath)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := ro.DB.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		ro.Close()
 		return nil, err
 	}
 	return &dupChecker{db: ro.DB}, nil
@@ -497,4 +504,4 @@ func (d *dupChecker) lookup(p, member, sha string) *seenItem {
 	return &s
 }
 
-func (d *dupChecker) close() { d.db.Close() }
+func (d *dupChecker) close() { d.once.Do(func() { d.db.Close() }) }

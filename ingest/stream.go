@@ -83,17 +83,16 @@ func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error)
 		it.Evidence.Kind = store.KindAccessLog
 		streamed = true
 		s := r.w.Begin(it.Evidence)
-		batch := make([]store.AccessRecord, 0, streamBatch)
+		batch := make([]store.AccessRow, 0, streamBatch)
 		bad := 0
 		n, err := accesslog.Parse(cr, 0, func(a *store.AccessRecord) error {
 			if a.ParseError != "" {
 				bad++
 			}
-			a.Compact() // encode the fields here, not on the single writer
-			batch = append(batch, *a)
+			batch = append(batch, a.Row()) // encoded here, not on the single writer
 			if len(batch) == streamBatch {
 				r.streamAdd(s, batch)
-				batch = make([]store.AccessRecord, 0, streamBatch)
+				batch = make([]store.AccessRow, 0, streamBatch)
 			}
 			return nil
 		})
@@ -124,8 +123,8 @@ func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error)
 
 // streamAdd hands a batch of a stream's rows to the writer within the
 // in-flight row budget.
-func (r *run) streamAdd(s *store.Stream, batch []store.AccessRecord) {
-	it := &store.Item{Access: batch}
+func (r *run) streamAdd(s *store.Stream, batch []store.AccessRow) {
+	it := &store.Item{AccessRows: batch}
 	n := rowsKiB(it)
 	r.rows.acquire(n)
 	it.Done = func() { r.rows.release(n) }

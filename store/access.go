@@ -52,41 +52,68 @@ func AccessExtra(a *AccessRecord) string {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonPlain marks the bytes a JSON string holds as they are: printable
+// ASCII other than '"' and '\\'.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendJSONString appends s as a JSON string. Runs of bytes that need no
+// escaping (jsonPlain, and valid UTF-8) are copied in one append; invalid
+// UTF-8 becomes \ufffd, byte by byte.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				b = append(b, c)
-			}
+	start, i := 0, 0
+	for i < len(s) {
+		if jsonPlain[s[i]] {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
 		}
-		i += size
+		b = append(b, s[start:i]...)
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default: // a byte that is not valid UTF-8
+			b = append(b, `\ufffd`...)
+		}
+		i++
+		start = i
 	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 
-// Compact encodes the record's fields (AccessFields) and keeps only what
-// the writer stores: the line number, time, encoded fields, flags, unknown
-// trailing fields and the raw line. Parsed records are pointer-heavy (one
-// string per field); compacting them before they queue for the writer keeps
-// the garbage collector from rescanning millions of field strings.
-func (a *AccessRecord) Compact() {
-	*a = AccessRecord{
-		EvidenceID: a.EvidenceID, LineNo: a.LineNo, Time: a.Time, Fields: AccessFields(a), Extra: a.Extra,
-		FieldCount: a.FieldCount, Ambiguous: a.Ambiguous, ParseError: a.ParseError, Raw: a.Raw,
-	}
+// AccessRow is an access-log line as the writer stores it: the fields
+// already encoded (AccessFields, AccessExtra). Parsed records are
+// pointer-heavy (a string per field, some 500 bytes a record); the ingest
+// workers turn each into a row before it queues for the writer, so neither
+// the queue's memory nor the garbage collector's scanning grows with the
+// field count, and the single writer encodes nothing.
+type AccessRow struct {
+	LineNo     int
+	FieldCount int
+	Ambiguous  bool
+	Time       string
+	Fields     string // JSON array of fields 1-27, "" for an unparsed line
+	Extra      string // JSON array of unknown trailing fields, or ""
+	ParseError string
+	Raw        string
+}
+
+// Row encodes the record for the writer.
+func (a *AccessRecord) Row() AccessRow {
+	return AccessRow{LineNo: a.LineNo, FieldCount: a.FieldCount, Ambiguous: a.Ambiguous, Time: a.Time,
+		Fields: AccessFields(a), Extra: AccessExtra(a), ParseError: a.ParseError, Raw: a.Raw}
 }

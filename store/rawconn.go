@@ -84,31 +84,54 @@ func (x *rawConn) exec(ctx context.Context, q string, args ...any) (int64, error
 // queryInt returns the first column of the first row as an integer, and
 // whether there was a row.
 func (x *rawConn) queryInt(ctx context.Context, q string, args ...any) (int64, bool, error) {
-	s, err := x.prepare(ctx, q)
-	if err != nil {
-		return 0, false, err
+	v, found, err := x.queryValue(ctx, q, args...)
+	if err != nil || !found {
+		return 0, found, err
 	}
-	nv, err := x.bind(args)
-	if err != nil {
-		return 0, false, err
-	}
-	rows, err := s.(driver.StmtQueryContext).QueryContext(ctx, nv)
-	if err != nil {
-		return 0, false, err
-	}
-	defer rows.Close()
-	dest := make([]driver.Value, len(rows.Columns()))
-	if err := rows.Next(dest); err != nil {
-		if err == io.EOF {
-			return 0, false, nil
-		}
-		return 0, false, err
-	}
-	switch v := dest[0].(type) {
+	switch v := v.(type) {
 	case int64:
 		return v, true, nil
 	case nil:
 		return 0, true, nil
 	}
-	return 0, true, fmt.Errorf("query %q: column is %T, not an integer", q, dest[0])
+	return 0, true, fmt.Errorf("query %q: column is %T, not an integer", q, v)
+}
+
+// queryText returns the first column of the first row as text ("" when
+// there is no row).
+func (x *rawConn) queryText(ctx context.Context, q string, args ...any) (string, error) {
+	v, _, err := x.queryValue(ctx, q, args...)
+	switch v := v.(type) {
+	case string:
+		return v, err
+	case []byte:
+		return string(v), err
+	}
+	return "", err
+}
+
+// queryValue returns the first column of the first row, and whether there
+// was a row.
+func (x *rawConn) queryValue(ctx context.Context, q string, args ...any) (driver.Value, bool, error) {
+	s, err := x.prepare(ctx, q)
+	if err != nil {
+		return nil, false, err
+	}
+	nv, err := x.bind(args)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := s.(driver.StmtQueryContext).QueryContext(ctx, nv)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, len(rows.Columns()))
+	if err := rows.Next(dest); err != nil {
+		if err == io.EOF {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	return dest[0], true, nil
 }

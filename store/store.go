@@ -99,19 +99,39 @@ func checkExisting(path string) error {
 	if _, err := io.ReadFull(f, magic); err != nil || string(magic) != "SQLite format 3\x00" {
 		return fmt.Errorf("open case %s: the file exists and is not an SQLite database; refusing to overwrite it", path)
 	}
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
-	if err != nil {
-		return fmt.Errorf("open case %s: %w", path, err)
+	n, err := countCaseTables(path, "?mode=ro")
+	if err != nil && hotJournal(path) {
+		// An ingest killed mid-transaction: a read-only connection cannot
+		// roll the journal back. The schema is not part of a load's
+		// transactions, so the file as it stands answers the question;
+		// the read-write open that follows rolls the journal back.
+		n, err = countCaseTables(path, "?mode=ro&immutable=1")
 	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'case_info'").Scan(&n); err != nil {
+	if err != nil {
 		return fmt.Errorf("open case %s: %w", path, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("open case %s: an SQLite database that is not a forensic case file; refusing to add tables to it", path)
 	}
 	return nil
+}
+
+func countCaseTables(path, query string) (int, error) {
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+query)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'case_info'").Scan(&n)
+	return n, err
+}
+
+// hotJournal reports whether a rollback journal with content sits beside
+// the case: what an ingest killed in the middle of a transaction leaves.
+func hotJournal(path string) bool {
+	fi, err := os.Stat(path + "-journal")
+	return err == nil && fi.Size() > 0
 }
 
 // OpenReadOnly opens an existing case file so that no statement can change
@@ -130,6 +150,13 @@ func OpenReadOnly(ctx context.Context, path string) (*Case, error) {
 	var v int
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM case_info").Scan(&v); err != nil {
 		db.Close()
+		if hotJournal(path) {
+			// A hot rollback journal: an ingest was killed mid-transaction.
+			// Rolling it back writes to the case, which a read-only open
+			// must not do.
+			return nil, fmt.Errorf("open case %s: an interrupted ingest left an unfinished transaction (%s-journal); "+
+				"run the same `forensic ingest` again to roll it back and resume, then retry (%w)", path, path, err)
+		}
 		return nil, fmt.Errorf("open case %s: not a forensic case file: %w", path, err)
 	}
 	return &Case{DB: db, Path: path, ReadOnly: true, Now: time.Now}, nil

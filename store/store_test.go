@@ -229,3 +229,45 @@ func TestOpenRefusesForeignFiles(t *testing.T) {
 	require.NoError(t, err)
 	c3.Close()
 }
+
+// A bulk load runs with a rollback journal (no WAL file while it runs) and
+// leaves the case in WAL mode, whole.
+func TestWriterLoadJournalMode(t *testing.T) {
+	c := openTemp(t)
+	w := c.NewWriter(WriterOptions{BatchRows: 1})
+	w.Add(&Item{Evidence: Evidence{Path: "/l", SHA256: "s", Kind: KindAccessLog}, Access: []AccessRecord{{LineNo: 1, Raw: "x"}}})
+	require.NoError(t, w.Sync())
+	_, err := os.Stat(c.Path + "-wal")
+	assert.True(t, os.IsNotExist(err), "no WAL file during the load: %v", err)
+	// A reader opened during the load sees what is committed.
+	ro, err := OpenReadOnly(context.Background(), c.Path)
+	require.NoError(t, err)
+	assert.Equal(t, 1, count(t, ro, "s3_access_lines"))
+	require.NoError(t, ro.Close())
+	_, err = w.Close()
+	require.NoError(t, err)
+	var mode, check string
+	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	assert.Equal(t, "wal", mode)
+	require.NoError(t, c.DB.QueryRow("PRAGMA integrity_check").Scan(&check))
+	assert.Equal(t, "ok", check)
+	assert.Equal(t, 1, count(t, c, "s3_access_lines"))
+}
+
+// With another connection already open, the writer cannot switch journal
+// modes; it loads in WAL mode and says nothing is wrong.
+func TestWriterLoadWithReaderOpen(t *testing.T) {
+	c := openTemp(t)
+	ro, err := OpenReadOnly(context.Background(), c.Path)
+	require.NoError(t, err)
+	defer ro.Close()
+	assert.Equal(t, 0, count(t, ro, "evidence")) // holds the file open in WAL mode
+	w := c.NewWriter(WriterOptions{})
+	w.Add(&Item{Evidence: Evidence{Path: "/l", SHA256: "s", Kind: KindAccessLog}, Access: []AccessRecord{{LineNo: 1, Raw: "x"}}})
+	_, err = w.Close()
+	require.NoError(t, err)
+	var mode string
+	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	assert.Equal(t, "wal", mode)
+	assert.Equal(t, 1, count(t, ro, "s3_access_lines"))
+}

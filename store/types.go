@@ -220,7 +220,4 @@ type AccessRecord struct {
 	Ambiguous      bool   // quotes inside a quoted field made the split uncertain
 	ParseError     string // non-empty when the line could not be parsed; Raw keeps it
 	Raw            string
-	// Fields is AccessFields(this record), filled by the parsing goroutine
-	// so the single writer does not have to; empty means not yet encoded.
-	Fields string
 }

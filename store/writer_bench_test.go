@@ -19,6 +19,11 @@ func BenchmarkWriterAccess(b *testing.B) {
 	if os.Getenv("NOIDX") != "" {
 		c.DB.Exec("DROP INDEX s3_access_lines_time")
 	}
+	if m := os.Getenv("JMODE"); m != "" {
+		if _, err := c.DB.Exec("PRAGMA journal_mode=" + m); err != nil {
+			b.Fatal(err)
+		}
+	}
 	w := c.NewWriter(WriterOptions{})
 	const perItem = 10000
 	recs := make([]AccessRecord, perItem)
@@ -33,9 +38,13 @@ func BenchmarkWriterAccess(b *testing.B) {
 			TLSVersion: "TLSv1.2", AccessPointARN: "-", ACLRequired: "-", SourceRegion: "us-west-1", FieldCount: 27,
 			Raw: "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/u1 3E57427F3EXAMPLE REST.GET.OBJECT photos/x.jpg \"GET /awsexamplebucket1/photos/x.jpg HTTP/1.1\" 200 - 1234 1234 12 10 \"-\" \"aws-cli/2.15.0\" - s9lz= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com TLSv1.2 - - us-west-1"}
 	}
+	rows := make([]AccessRow, len(recs))
+	for i := range recs {
+		rows[i] = recs[i].Row() // as the ingest workers do
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i += perItem {
-		w.Add(&Item{Evidence: Evidence{Path: fmt.Sprintf("/log/%d", i), SHA256: "x", Kind: KindAccessLog}, Access: recs})
+		w.Add(&Item{Evidence: Evidence{Path: fmt.Sprintf("/log/%d", i), SHA256: "x", Kind: KindAccessLog}, AccessRows: rows})
 	}
 	if _, err := w.Close(); err != nil {
 		b.Fatal(err)
@@ -53,6 +62,11 @@ func BenchmarkWriterEvents(b *testing.B) {
 	if os.Getenv("NOIDX") != "" {
 		for _, ix := range []string{"ct_events_time", "ct_events_name", "ct_events_source_ip", "ct_events_principal"} {
 			c.DB.Exec("DROP INDEX " + ix)
+		}
+	}
+	if m := os.Getenv("JMODE"); m != "" {
+		if _, err := c.DB.Exec("PRAGMA journal_mode=" + m); err != nil {
+			b.Fatal(err)
 		}
 	}
 	w := c.NewWriter(WriterOptions{})
