@@ -95,25 +95,72 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// AccessRow is an access-log line as the writer stores it: the fields
-// already encoded (AccessFields, AccessExtra). Parsed records are
-// pointer-heavy (a string per field, some 500 bytes a record); the ingest
-// workers turn each into a row before it queues for the writer, so neither
-// the queue's memory nor the garbage collector's scanning grows with the
-// field count, and the single writer encodes nothing.
+// AccessSpans encodes the record's field spans as the JSON array stored
+// in s3_access_lines.spans: [offset, length, offset, length, ...], one pair
+// per field in order, byte offsets into the raw line. "" when the record
+// has none.
+func AccessSpans(a *AccessRecord) string {
+	if a.SpanCount == 0 {
+		return ""
+	}
+	b := make([]byte, 0, 8*a.SpanCount+2)
+	b = append(b, '[')
+	for i, sp := range a.Spans[:a.SpanCount] {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendUint(b, uint32(sp[0]))
+		b = append(b, ',')
+		b = appendUint(b, uint32(sp[1]))
+	}
+	return string(append(b, ']'))
+}
+
+// appendUint appends v in decimal (strconv.AppendInt costs twice as much
+// for the 54 small numbers of every line).
+func appendUint(b []byte, v uint32) []byte {
+	var buf [10]byte
+	i := len(buf)
+	for v >= 10 {
+		i--
+		buf[i] = byte('0' + v%10)
+		v /= 10
+	}
+	i--
+	buf[i] = byte('0' + v)
+	return append(b, buf[i:]...)
+}
+
+// AccessRow is an access-log line as the writer stores it, encoded by the
+// ingest workers. Parsed records are pointer-heavy (a string per field,
+// some 700 bytes a record); turning each into a row before it queues for
+// the writer keeps neither the queue's memory nor the garbage collector's
+// scanning growing with the field count, and the single writer encodes
+// nothing.
 type AccessRow struct {
 	LineNo     int
 	FieldCount int
 	Ambiguous  bool
 	Time       string
-	Fields     string // JSON array of fields 1-27, "" for an unparsed line
+	Spans      string // AccessSpans: where each field is in Raw
+	Fields     string // AccessFields, only for a record without spans
 	Extra      string // JSON array of unknown trailing fields, or ""
 	ParseError string
 	Raw        string
 }
 
-// Row encodes the record for the writer.
+// Row encodes the record for the writer. A parsed record is stored as its
+// raw line and the spans of its fields, which the s3_access view cuts
+// out of the line: nothing is stored twice, and every field reads back
+// byte for byte as logged. A record without spans keeps its fields as a
+// JSON array instead.
 func (a *AccessRecord) Row() AccessRow {
-	return AccessRow{LineNo: a.LineNo, FieldCount: a.FieldCount, Ambiguous: a.Ambiguous, Time: a.Time,
-		Fields: AccessFields(a), Extra: AccessExtra(a), ParseError: a.ParseError, Raw: a.Raw}
+	r := AccessRow{LineNo: a.LineNo, FieldCount: a.FieldCount, Ambiguous: a.Ambiguous, Time: a.Time,
+		Extra: AccessExtra(a), ParseError: a.ParseError, Raw: a.Raw}
+	if a.SpanCount > 0 {
+		r.Spans = AccessSpans(a)
+	} else {
+		r.Fields = AccessFields(a)
+	}
+	return r
 }

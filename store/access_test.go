@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -53,5 +54,13 @@ func BenchmarkAccessFields(b *testing.B) {
 	b.SetBytes(int64(len(AccessFields(&a))))
 	for b.Loop() {
 		AccessFields(&a)
+	}
+}
+
+func TestAppendUint(t *testing.T) {
+	for _, v := range []uint32{0, 1, 9, 10, 99, 100, 65535, 1 << 20, 4294967295} {
+		if got, want := string(appendUint([]byte("x"), v)), "x"+strconv.FormatUint(uint64(v), 10); got != want {
+			t.Errorf("appendUint(%d) = %q, want %q", v, got, want)
+		}
 	}
 }

@@ -220,4 +220,10 @@ type AccessRecord struct {
 	Ambiguous      bool   // quotes inside a quoted field made the split uncertain
 	ParseError     string // non-empty when the line could not be parsed; Raw keeps it
 	Raw            string
+	// Spans locate fields 1 to SpanCount in Raw as [byte offset, length]
+	// (quotes and brackets excluded): every field is a run of the line as
+	// logged. The parser fills them; a record built by hand leaves
+	// SpanCount 0 and is stored with its fields encoded instead.
+	Spans     [27][2]int32
+	SpanCount int
 }

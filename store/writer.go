@@ -65,6 +65,7 @@ type Writer struct {
 	// (at the next item boundary).
 	batchRows int
 	maxDelay  time.Duration
+	loadInWAL bool
 }
 
 type msgKind int
@@ -89,6 +90,9 @@ type WriterOptions struct {
 	BatchRows int           // default 50,000
 	MaxDelay  time.Duration // commit at least this often while items flow; default 2 s
 	Queue     int           // items buffered between workers and the writer; default 16
+	// LoadInWAL keeps the case in WAL mode during the load (for
+	// comparison in benchmarks; see setUp).
+	LoadInWAL bool
 }
 
 // NewWriter starts the writer goroutine.
@@ -104,7 +108,7 @@ func (c *Case) NewWriter(opt WriterOptions) *Writer {
 	}
 	w := &Writer{
 		c: c, ch: make(chan msg, opt.Queue), done: make(chan struct{}), ready: make(chan struct{}),
-		opened: map[int]int64{}, batchRows: opt.BatchRows, maxDelay: opt.MaxDelay,
+		opened: map[int]int64{}, batchRows: opt.BatchRows, maxDelay: opt.MaxDelay, loadInWAL: opt.LoadInWAL,
 		stats: WriterStats{ByKind: map[string]int{}},
 	}
 	go w.run()
@@ -269,9 +273,9 @@ func (w *Writer) drain() {
 // The load runs with a rollback journal (TRUNCATE) instead of WAL. Pages
 // appended past the end of the file are never journalled, so each page of
 // the load is written once; in WAL mode every page is written to the log
-// and again by the checkpoint (BenchmarkWriterEvents: 24 us per row with
-// WAL, 17.5 with the rollback journal; BenchmarkWriterAccess: 7.4 against
-// 5.4). The price is that a reader waits while a transaction commits or
+// and again by the checkpoint (`go test -bench Writer ./store` against
+// WAL=1: BenchmarkWriterEvents 18.6-19.3 us per row against 22.4-23.3 in
+// WAL, BenchmarkWriterAccess 5.2-6.0 against 6.3-6.6). The price is that a reader waits while a transaction commits or
 // spills its cache. The switch needs the case to itself: NewWriter returns
 // only after it, so opening other connections afterwards is safe, and
 // Close switches back to WAL, the case's mode at rest. If another
@@ -283,6 +287,9 @@ func (w *Writer) setUp(ctx context.Context, x *rawConn) (bool, error) {
 	}
 	if err := deferIndexes(ctx, x); err != nil {
 		return false, err
+	}
+	if w.loadInWAL {
+		return false, nil
 	}
 	mode, err := x.queryText(ctx, "PRAGMA journal_mode = TRUNCATE")
 	if err != nil {
@@ -570,10 +577,10 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		}
 		n++
 	}
-	const accessInsert = `INSERT INTO s3_access_lines(evidence_id, line_no, time, fields, field_count, ambiguous, parse_error, extra, raw)
-			VALUES (?,?,?,?,?,?,?,?,?)`
+	const accessInsert = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, fields, field_count, ambiguous, parse_error, extra, raw)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`
 	insertAccess := func(a *AccessRow) error {
-		if _, err := st.x.exec(ctx, accessInsert, id, a.LineNo, nullStr(a.Time), nullStr(a.Fields), a.FieldCount,
+		if _, err := st.x.exec(ctx, accessInsert, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), nullStr(a.Fields), a.FieldCount,
 			b2i(a.Ambiguous), nullStr(a.ParseError), nullStr(a.Extra), a.Raw); err != nil {
 			return fmt.Errorf("record access-log line %d: %w", a.LineNo, err)
 		}

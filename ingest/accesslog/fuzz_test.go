@@ -107,6 +107,10 @@ func FuzzParse(f *testing.F) {
 			if w := want[r.LineNo-1]; r.Raw != w || w == "" || r.EvidenceID != 9 {
 				t.Fatalf("line %d: Raw %q EvidenceID %d, want %q 9", r.LineNo, r.Raw, r.EvidenceID, w)
 			}
+			// Spans locate the fields in Raw (a byte-order mark included).
+			if e := spanErrors(r); e != "" {
+				t.Fatalf("line %d %q:\n%s", r.LineNo, r.Raw, e)
+			}
 			return nil
 		})
 		if err != nil || n != len(want) {

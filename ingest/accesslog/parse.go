@@ -208,6 +208,10 @@ func (p *lineParser) fill(rec *store.AccessRecord) {
 		&rec.ACLRequired, &rec.SourceRegion,
 	}
 	for i := 0; i < b.n; i++ {
+		rec.Spans[i] = [2]int32{int32(b.f[i].s), int32(b.f[i].e - b.f[i].s)}
+	}
+	rec.SpanCount = b.n
+	for i := 0; i < b.n; i++ {
 		if i == fTime {
 			rec.Time = p.formatTime(l[b.f[i].s:b.f[i].e])
 			continue

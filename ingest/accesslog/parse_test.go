@@ -254,14 +254,51 @@ func TestParseLine(t *testing.T) {
 	}
 }
 
-// diff lists the fields where got and want differ.
+// spanErrors checks that r's spans locate each of its fields in Raw and
+// that nothing is left past them from an earlier line.
+func spanErrors(r *store.AccessRecord) string {
+	var b strings.Builder
+	fields := []string{r.BucketOwner, r.Bucket, "", r.RemoteIP, r.Requester, r.RequestID, r.Operation,
+		r.Key, r.RequestURI, r.HTTPStatus, r.ErrorCode, r.BytesSent, r.ObjectSize, r.TotalTime,
+		r.TurnAroundTime, r.Referer, r.UserAgent, r.VersionID, r.HostID, r.SignatureVer, r.CipherSuite,
+		r.AuthType, r.HostHeader, r.TLSVersion, r.AccessPointARN, r.ACLRequired, r.SourceRegion}
+	if n := r.FieldCount - len(r.Extra); r.SpanCount != min(n, 27) && !strings.HasPrefix(r.ParseError, "line longer") {
+		fmt.Fprintf(&b, "  SpanCount %d for %d fields\n", r.SpanCount, n)
+	}
+	for i, sp := range r.Spans {
+		start, end := int(sp[0]), int(sp[0])+int(sp[1])
+		switch {
+		case i >= r.SpanCount && sp != [2]int32{}:
+			fmt.Fprintf(&b, "  span %d %v past SpanCount %d\n", i+1, sp, r.SpanCount)
+		case i >= r.SpanCount || i == 2:
+		case start < 0 || end > len(r.Raw) || end < start:
+			fmt.Fprintf(&b, "  span %d %v outside the line\n", i+1, sp)
+		case r.Raw[start:end] != fields[i]:
+			fmt.Fprintf(&b, "  span %d %v is %q, field is %q\n", i+1, sp, r.Raw[start:end], fields[i])
+		}
+	}
+	return b.String()
+}
+
+// diff lists the fields where got and want differ, after spanErrors(got);
+// spans are compared only when want has them.
 func diff(got, want store.AccessRecord) string {
+	var b0 strings.Builder
+	b0.WriteString(spanErrors(&got))
+	if want.SpanCount > 0 && (got.SpanCount != want.SpanCount || got.Spans != want.Spans) {
+		fmt.Fprintf(&b0, "  spans %v (%d), want %v (%d)\n", got.Spans, got.SpanCount, want.Spans, want.SpanCount)
+	}
+	want.Spans, want.SpanCount = [27][2]int32{}, 0
+	got.Spans, got.SpanCount = [27][2]int32{}, 0
 	g, w := fmt.Sprintf("%#v", got), fmt.Sprintf("%#v", want)
+	if g == w {
+		return b0.String()
+	}
 	if g == w {
 		return ""
 	}
 	gf, wf := strings.Split(g, ", "), strings.Split(w, ", ")
-	var b strings.Builder
+	b := &b0
 	for i := 0; i < len(gf) || i < len(wf); i++ {
 		var a, c string
 		if i < len(gf) {
@@ -271,7 +308,7 @@ func diff(got, want store.AccessRecord) string {
 			c = wf[i]
 		}
 		if a != c {
-			fmt.Fprintf(&b, "  got  %s\n  want %s\n", a, c)
+			fmt.Fprintf(b, "  got  %s\n  want %s\n", a, c)
 		}
 	}
 	return b.String()

@@ -30,8 +30,9 @@ var bom = []byte("\xef\xbb\xbf")
 var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBuf) }}
 
 // Parse reads an access-log file as a stream, line by line ("\n"; "\r\n"
-// and a missing final newline are tolerated), and calls emit with a new
-// record for every non-empty line, LineNo (1-based, counting empty lines
+// and a missing final newline are tolerated), and calls emit with a
+// record for every non-empty line (one record, reused: it is valid only
+// during the call, so emit copies what it keeps), LineNo (1-based, counting empty lines
 // too) and EvidenceID set. A line longer than maxLine (1 MiB, terminator
 // not counted) is not buffered: its record has ParseError "line longer
 // than 1 MiB cap (N bytes; …)", Raw holds its first 4 KiB and no field is
@@ -51,6 +52,7 @@ func Parse(r io.Reader, evidenceID int64, emit func(*store.AccessRecord) error) 
 		readers.Put(br)
 	}()
 	var p lineParser
+	var reuse store.AccessRecord
 	var acc []byte   // a line that spans several reads
 	var long []byte  // prefix of an over-long line
 	var longLen int  // its length so far, terminator included
@@ -93,16 +95,21 @@ func Parse(r io.Reader, evidenceID int64, emit func(*store.AccessRecord) error) 
 			if len(frag) == 1 && frag[0] == '\n' && prevCR {
 				n-- // "\r\n" split across two reads
 			}
-			rec = &store.AccessRecord{Raw: string(long), ParseError: tooLongError(n, len(long))}
+			reuse = store.AccessRecord{Raw: string(long), ParseError: tooLongError(n, len(long))}
+			rec = &reuse
 			tooLong, long = false, long[:0]
 		} else if line = line[:len(line)-trailer(line)]; len(line) > maxLine {
-			rec = &store.AccessRecord{Raw: string(line[:longPrefix]), ParseError: tooLongError(len(line), longPrefix)}
+			reuse = store.AccessRecord{Raw: string(line[:longPrefix]), ParseError: tooLongError(len(line), longPrefix)}
+			rec = &reuse
 		} else if len(line) > 0 {
-			rec = &store.AccessRecord{}
+			rec = &reuse // parse resets every field
 			s := string(line)
 			if lines == 1 && bytes.HasPrefix(line, bom) {
 				p.parse(s[len(bom):], rec)
 				rec.Raw = s
+				for i := 0; i < rec.SpanCount; i++ {
+					rec.Spans[i][0] += int32(len(bom))
+				}
 			} else {
 				p.parse(s, rec)
 			}
