@@ -2,8 +2,8 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	gojson "github.com/goccy/go-json"
 	"sort"
 	"strings"
 	"time"
@@ -199,7 +199,7 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 func save(ctx context.Context, c *store.Case, rep *Report, anchors *TrustAnchors) error {
 	v := &store.Verification{}
 	for _, it := range rep.Items {
-		d, err := json.Marshal(it.Detail)
+		d, err := gojson.Marshal(it.Detail) // encoding/json's bytes, faster
 		if err != nil {
 			return err
 		}
@@ -207,7 +207,7 @@ func save(ctx context.Context, c *store.Case, rep *Report, anchors *TrustAnchors
 			EvidenceID: it.EvidenceID, Status: it.Status, Detail: d})
 	}
 	for _, f := range rep.Findings {
-		d, err := json.Marshal(f.Detail)
+		d, err := gojson.Marshal(f.Detail)
 		if err != nil {
 			return err
 		}
