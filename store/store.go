@@ -101,11 +101,12 @@ func checkExisting(path string) error {
 	}
 	n, err := countCaseTables(path, "?mode=ro")
 	if err != nil && hotJournal(path) {
-		// An ingest killed mid-transaction: a read-only connection cannot
-		// roll the journal back. The schema is not part of a load's
-		// transactions, so the file as it stands answers the question;
-		// the read-write open that follows rolls the journal back.
-		n, err = countCaseTables(path, "?mode=ro&immutable=1")
+		// A process killed mid-transaction (an ingest's bulk load) left a
+		// hot journal, which a read-only connection cannot roll back and
+		// without which the file is not consistent. Reading it read-write
+		// rolls it back, as any SQLite client opening it does: the file
+		// returns to its last committed state, then the check is made.
+		n, err = countCaseTables(path, "?mode=rw")
 	}
 	if err != nil {
 		return fmt.Errorf("open case %s: %w", path, err)

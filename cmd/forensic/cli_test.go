@@ -195,7 +195,9 @@ func TestIngestKilledAndResumed(t *testing.T) {
 	require.Equal(t, "60000", want["ct_events"])
 
 	hot := 0 // kills that left a rollback journal to recover from
-	for i, delay := range []time.Duration{50 * time.Millisecond, 300 * time.Millisecond, 700 * time.Millisecond, 1200 * time.Millisecond} {
+	delays := []time.Duration{50 * time.Millisecond, 300 * time.Millisecond, 500 * time.Millisecond,
+		700 * time.Millisecond, 950 * time.Millisecond, 1200 * time.Millisecond}
+	for i, delay := range delays {
 		db := filepath.Join(dir, fmt.Sprintf("killed-%d.db", i))
 		cmd := exec.Command(forensicBin, "ingest", "--case", db, ev)
 		require.NoError(t, cmd.Start())
@@ -234,7 +236,7 @@ func TestIngestKilledAndResumed(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "5\n", string(out), "indexes after resuming a kill at %s", delay)
 	}
-	t.Logf("%d of 4 kills left a hot rollback journal", hot)
+	t.Logf("%d of %d kills left a hot rollback journal", hot, len(delays))
 }
 
 func counts(t *testing.T, db string) map[string]string {
