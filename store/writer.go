@@ -577,11 +577,21 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		}
 		n++
 	}
+	// Most lines parse cleanly and have no unknown fields: they go through
+	// a statement without the columns that would be NULL or 0 (every bound
+	// value costs the writer a call into SQLite).
 	const accessInsert = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, fields, field_count, ambiguous, parse_error, extra, raw)
 			VALUES (?,?,?,?,?,?,?,?,?,?)`
+	const accessInsertPlain = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, field_count, raw) VALUES (?,?,?,?,?,?)`
 	insertAccess := func(a *AccessRow) error {
-		if _, err := st.x.exec(ctx, accessInsert, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), nullStr(a.Fields), a.FieldCount,
-			b2i(a.Ambiguous), nullStr(a.ParseError), nullStr(a.Extra), a.Raw); err != nil {
+		var err error
+		if a.Fields == "" && !a.Ambiguous && a.ParseError == "" && a.Extra == "" {
+			_, err = st.x.exec(ctx, accessInsertPlain, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), a.FieldCount, a.Raw)
+		} else {
+			_, err = st.x.exec(ctx, accessInsert, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), nullStr(a.Fields), a.FieldCount,
+				b2i(a.Ambiguous), nullStr(a.ParseError), nullStr(a.Extra), a.Raw)
+		}
+		if err != nil {
 			return fmt.Errorf("record access-log line %d: %w", a.LineNo, err)
 		}
 		return nil
