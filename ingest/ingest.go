@@ -549,7 +549,7 @@ func rowsKiB(it *store.Item) int64 {
 	}
 	for i := range it.AccessRows {
 		a := &it.AccessRows[i]
-		b += int64(len(a.Raw)+len(a.Fields)+len(a.Extra)) + perRow
+		b += int64(len(a.Raw)+len(a.Spans)+len(a.Fields)+len(a.Extra)+len(a.Time)) + perRow
 	}
 	b += int64(len(it.Metas)) * 4 * perRow
 	return (b + 1023) / 1024
