@@ -66,6 +66,7 @@ type Writer struct {
 	batchRows int
 	maxDelay  time.Duration
 	loadInWAL bool
+	chunkArgs []any // reused arguments of a multi-row insert
 }
 
 type msgKind int
@@ -596,10 +597,28 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		}
 		return nil
 	}
-	for i := range it.AccessRows {
-		if err := insertAccess(&it.AccessRows[i]); err != nil {
+	// Runs of plain lines go accessChunk at a time through one multi-row
+	// statement: the per-statement work (opening the cursor, finding the
+	// last rowid, ending the statement) is paid once per chunk.
+	rows := it.AccessRows
+	for i := 0; i < len(rows); {
+		if i+accessChunk <= len(rows) && allPlain(rows[i:i+accessChunk]) {
+			args := w.chunkArgs[:0]
+			for j := i; j < i+accessChunk; j++ {
+				a := &rows[j]
+				args = append(args, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), a.FieldCount, a.Raw)
+			}
+			w.chunkArgs = args
+			if _, err := st.x.exec(ctx, accessInsertChunk, args...); err != nil {
+				return n, fmt.Errorf("record access-log lines %d-%d: %w", rows[i].LineNo, rows[i+accessChunk-1].LineNo, err)
+			}
+			i += accessChunk
+			continue
+		}
+		if err := insertAccess(&rows[i]); err != nil {
 			return n, err
 		}
+		i++
 	}
 	for i := range it.Access {
 		row := it.Access[i].Row()
@@ -610,6 +629,22 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 	n += len(it.AccessRows) + len(it.Access)
 	w.stats.Rows += n
 	return n, nil
+}
+
+// accessChunk is how many plain access-log lines one multi-row insert
+// writes (6 values each).
+const accessChunk = 64
+
+var accessInsertChunk = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, field_count, raw) VALUES (?,?,?,?,?,?)` +
+	strings.Repeat(",(?,?,?,?,?,?)", accessChunk-1)
+
+func allPlain(rows []AccessRow) bool {
+	for i := range rows {
+		if a := &rows[i]; a.Fields != "" || a.Ambiguous || a.ParseError != "" || a.Extra != "" {
+			return false
+		}
+	}
+	return true
 }
 
 var checksumColumns = []string{"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"}
