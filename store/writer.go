@@ -511,22 +511,34 @@ func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int
 func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item) (int, error) {
 	n := 0
 	if len(it.Events) > 0 {
-		q := `INSERT INTO ct_events(evidence_id, record_index, event_id, event_time, event_version,
-			event_source, event_name, event_type, event_category, aws_region, source_ip, user_agent, principal,
-			identity_type, access_key_id, user_name, account_id, recipient_account_id, error_code, error_message,
-			request_id, shared_event_id, read_only, management_event, verifiable, raw)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-		for i := range it.Events {
-			e := &it.Events[i]
-			if _, err := st.x.exec(ctx, q, id, e.RecordIndex, nullStr(e.EventID), nullStr(e.EventTime),
-				nullStr(e.EventVersion), nullStr(e.EventSource), nullStr(e.EventName), nullStr(e.EventType),
-				nullStr(e.EventCategory), nullStr(e.AWSRegion), nullStr(e.SourceIP), nullStr(e.UserAgent),
-				nullStr(e.Principal), nullStr(e.IdentityType), nullStr(e.AccessKeyID), nullStr(e.UserName),
-				nullStr(e.AccountID), nullStr(e.RecipientAccountID), nullStr(e.ErrorCode), nullStr(e.ErrorMessage),
-				nullStr(e.RequestID), nullStr(e.SharedEventID), nullBool(e.ReadOnly), nullBool(e.ManagementEvent),
-				b2i(e.Verifiable), string(e.Raw)); err != nil {
-				return n, fmt.Errorf("record event %d: %w", e.RecordIndex, err)
+		// Events go eventChunk to a statement (see accessChunk); the rest
+		// one at a time.
+		evs := it.Events
+		for i := 0; i < len(evs); {
+			k := eventChunk
+			if len(evs)-i < k {
+				k = 1
 			}
+			args := w.chunkArgs[:0]
+			for j := i; j < i+k; j++ {
+				e := &evs[j]
+				args = append(args, id, e.RecordIndex, nullStr(e.EventID), nullStr(e.EventTime),
+					nullStr(e.EventVersion), nullStr(e.EventSource), nullStr(e.EventName), nullStr(e.EventType),
+					nullStr(e.EventCategory), nullStr(e.AWSRegion), nullStr(e.SourceIP), nullStr(e.UserAgent),
+					nullStr(e.Principal), nullStr(e.IdentityType), nullStr(e.AccessKeyID), nullStr(e.UserName),
+					nullStr(e.AccountID), nullStr(e.RecipientAccountID), nullStr(e.ErrorCode), nullStr(e.ErrorMessage),
+					nullStr(e.RequestID), nullStr(e.SharedEventID), nullBool(e.ReadOnly), nullBool(e.ManagementEvent),
+					b2i(e.Verifiable), string(e.Raw))
+			}
+			w.chunkArgs = args
+			q := eventInsert
+			if k > 1 {
+				q = eventInsertChunk
+			}
+			if _, err := st.x.exec(ctx, q, args...); err != nil {
+				return n, fmt.Errorf("record events %d-%d: %w", evs[i].RecordIndex, evs[i+k-1].RecordIndex, err)
+			}
+			i += k
 		}
 		n += len(it.Events)
 	}
@@ -630,6 +642,18 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 	w.stats.Rows += n
 	return n, nil
 }
+
+const eventInsert = `INSERT INTO ct_events(evidence_id, record_index, event_id, event_time, event_version,
+	event_source, event_name, event_type, event_category, aws_region, source_ip, user_agent, principal,
+	identity_type, access_key_id, user_name, account_id, recipient_account_id, error_code, error_message,
+	request_id, shared_event_id, read_only, management_event, verifiable, raw)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+// eventChunk is how many events one multi-row insert writes (26 values
+// each).
+const eventChunk = 8
+
+var eventInsertChunk = eventInsert + strings.Repeat(",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", eventChunk-1)
 
 // accessChunk is how many plain access-log lines one multi-row insert
 // writes (6 values each).
