@@ -370,3 +370,36 @@ func TestOpenAfterKillMidIndexBuild(t *testing.T) {
 	require.NoError(t, k.DB.QueryRow("SELECT count(*) FROM sqlite_master WHERE name IN ('pad', 'a_raw', 'a_line')").Scan(&n))
 	assert.Equal(t, 0, n, "the unfinished schema change is rolled back")
 }
+
+// A reader in the middle of a read transaction holds the writer's commits
+// during a load in a rollback journal: the writer waits for it (a long
+// query pauses an ingest, it does not fail it) and the case still ends in
+// WAL mode, whole.
+func TestWriterWaitsForReader(t *testing.T) {
+	c := openTemp(t)
+	w := c.NewWriter(WriterOptions{})
+	w.Add(&Item{Evidence: Evidence{Path: "/l", SHA256: "s", Kind: KindAccessLog}, AccessRows: []AccessRow{{LineNo: 1, Raw: "x"}}})
+	require.NoError(t, w.Sync())
+	ro, err := sql.Open("sqlite", "file:"+c.Path+"?mode=ro")
+	require.NoError(t, err)
+	defer ro.Close()
+	tx, err := ro.Begin()
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, tx.QueryRow("SELECT count(*) FROM s3_access_lines").Scan(&n))
+	require.Equal(t, 1, n)
+	w.Add(&Item{Evidence: Evidence{Path: "/m", SHA256: "t", Kind: KindAccessLog}, AccessRows: []AccessRow{{LineNo: 1, Raw: "y"}}})
+	released := make(chan time.Time, 1)
+	go func() {
+		time.Sleep(1500 * time.Millisecond) // past the 1 s the switch to WAL waits, well under the commit's wait
+		released <- time.Now()
+		tx.Rollback()
+	}()
+	_, err = w.Close()
+	require.NoError(t, err)
+	assert.False(t, time.Now().Before(<-released), "Close returned before the reader let go")
+	var mode string
+	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	assert.Equal(t, "wal", mode)
+	assert.Equal(t, 2, count(t, c, "s3_access_lines"))
+}

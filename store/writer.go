@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -224,21 +225,32 @@ func (w *Writer) run() {
 				debugf("index %s built at %v", ix.name, time.Since(t0))
 			}
 		}
-		// Durable from here: synchronous=FULL makes the switch back to WAL
-		// (and the checkpoint) sync everything the load wrote.
-		final := []string{"PRAGMA synchronous = FULL", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA synchronous = NORMAL"}
-		if rollbackJournal {
-			final = []string{"PRAGMA synchronous = FULL", "PRAGMA journal_mode = WAL", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA synchronous = NORMAL"}
+		// Durable from here. After a load in a rollback journal, the case
+		// file and the journal (truncated, not synced, by each commit) are
+		// synced from here, which needs no lock; then the case goes back to
+		// WAL, its mode at rest. A reader in the middle of a read
+		// transaction blocks that switch: after a second the case is left
+		// in rollback-journal mode, durable and consistent, and its next
+		// open switches it.
+		if _, err := x.exec(ctx, "PRAGMA synchronous = FULL"); err != nil && w.err == nil {
+			w.err = err
 		}
-		for _, p := range final {
+		if rollbackJournal {
+			if err := syncCaseFiles(w.c.Path); err != nil && w.err == nil {
+				w.err = fmt.Errorf("sync the case to disk: %w", err)
+			}
+			debugf("case files synced at %v", time.Since(t0))
+			x.exec(ctx, "PRAGMA busy_timeout = 1000")
+			mode, err := x.queryText(ctx, "PRAGMA journal_mode = WAL")
+			x.exec(ctx, "PRAGMA busy_timeout = 10000") // as Open sets it
+			debugf("journal_mode = WAL: %q %v at %v", mode, err, time.Since(t0))
+			if err != nil || mode != "wal" {
+				rollbackJournal = false // nothing to checkpoint
+			}
+		}
+		for _, p := range []string{"PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA synchronous = NORMAL"} {
 			if _, err := x.exec(ctx, p); err != nil && w.err == nil {
 				w.err = fmt.Errorf("%s: %w", p, err)
-			}
-			debugf("%s done at %v", p, time.Since(t0))
-		}
-		if rollbackJournal {
-			if mode, err := x.queryText(ctx, "PRAGMA journal_mode"); err == nil && mode != "wal" && w.err == nil {
-				w.err = fmt.Errorf("case left in journal mode %q after the load, not wal (is another process reading it?)", mode)
 			}
 		}
 		return nil
@@ -292,6 +304,13 @@ func (w *Writer) setUp(ctx context.Context, x *rawConn) (bool, error) {
 	if w.loadInWAL {
 		return false, nil
 	}
+	// In a rollback journal a reader in the middle of a read transaction
+	// holds the writer's next commit (or cache spill) until it ends, where
+	// WAL would not; so the writer waits up to writerBusyWait for such a
+	// reader instead of the 10 s every other connection waits.
+	if _, err := x.exec(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writerBusyWait.Milliseconds())); err != nil {
+		return false, err
+	}
 	mode, err := x.queryText(ctx, "PRAGMA journal_mode = TRUNCATE")
 	if err != nil {
 		debugf("journal_mode = TRUNCATE: %v; loading in WAL mode", err)
@@ -299,6 +318,31 @@ func (w *Writer) setUp(ctx context.Context, x *rawConn) (bool, error) {
 	}
 	debugf("journal mode for the load: %s", mode)
 	return mode == "truncate", nil
+}
+
+// writerBusyWait is how long the writer waits for readers of the case
+// to let it commit during a load (see setUp).
+const writerBusyWait = 5 * time.Minute
+
+// syncCaseFiles flushes the case file, its rollback journal (if any) and
+// their folder to disk. fsync works on any descriptor of a file, so this
+// needs no SQLite lock.
+func syncCaseFiles(path string) error {
+	for _, p := range []string{path, path + "-journal", filepath.Dir(path)} {
+		f, err := os.Open(p)
+		if os.IsNotExist(err) && p != path {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // bulkIndexes are the secondary indexes of the two big tables, exactly as
