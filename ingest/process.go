@@ -237,7 +237,7 @@ func (r *run) classifyAndParse(root string, e *source.Entry, it *store.Item, in 
 		r.parseInventoryCSV(name, it, content)
 	case accesslog.Looks(h):
 		ev.Kind = store.KindAccessLog
-		r.parseAccessLog(it, bytes.NewReader(content))
+		r.parseAccessLog(it, bytes.NewReader(content), len(content))
 	case hasSidecar(e):
 		ev.Kind = store.KindObject
 		r.setObjectKey(root, e, ev)
@@ -376,8 +376,10 @@ func (r *run) parseInventoryCSV(name string, it *store.Item, content []byte) {
 	it.RecordCount = len(it.Metas)
 }
 
-func (r *run) parseAccessLog(it *store.Item, rd io.Reader) {
-	var rows []store.AccessRow
+// parseAccessLog parses an access log of size bytes (a hint: rows are
+// allocated for about one line per 256 bytes up front).
+func (r *run) parseAccessLog(it *store.Item, rd io.Reader, size int) {
+	rows := make([]store.AccessRow, 0, size/256+1)
 	bad := 0
 	_, err := accesslog.Parse(rd, 0, func(a *store.AccessRecord) error {
 		if a.ParseError != "" {

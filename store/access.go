@@ -103,8 +103,10 @@ func AccessSpans(a *AccessRecord) string {
 	if a.SpanCount == 0 {
 		return ""
 	}
-	b := make([]byte, 0, 8*a.SpanCount+2)
-	b = append(b, '[')
+	// 27 pairs of numbers below 2^20 (a line is at most 1 MiB) fit: built
+	// on the stack, so the string is the only allocation.
+	var buf [27*2*8 + 2]byte
+	b := append(buf[:0], '[')
 	for i, sp := range a.Spans[:a.SpanCount] {
 		if i > 0 {
 			b = append(b, ',')
