@@ -207,6 +207,17 @@ func (w *Writer) run() {
 		w.loop(ctx, &txState{x: x})
 		t0 := time.Now()
 		defer func() { debugf("writer close: %v", time.Since(t0)) }()
+		// The rows are all written: have the kernel flush them while the
+		// indexes are built (CPU work), so that the durable sync at the end
+		// waits only for the index pages (1M access-log lines: close 0.95-
+		// 1.07 s against 1.35-1.54 s; the flush during the load itself was
+		// measured to slow the inserts down).
+		early := make(chan error, 1)
+		if rollbackJournal {
+			go func() { early <- syncFile(w.c.Path) }()
+		} else {
+			early <- nil
+		}
 		if w.err == nil {
 			// Let SQLite's sorter use a helper thread for the index builds
 			// (the parse workers are done by now).
@@ -235,6 +246,10 @@ func (w *Writer) run() {
 		if _, err := x.exec(ctx, "PRAGMA synchronous = FULL"); err != nil && w.err == nil {
 			w.err = err
 		}
+		if err := <-early; err != nil {
+			debugf("early sync: %v", err) // the sync below is the one that counts
+		}
+		debugf("early sync done at %v", time.Since(t0))
 		if rollbackJournal {
 			if err := syncCaseFiles(w.c.Path); err != nil && w.err == nil {
 				w.err = fmt.Errorf("sync the case to disk: %w", err)
@@ -329,18 +344,21 @@ const writerBusyWait = 5 * time.Minute
 // needs no SQLite lock.
 func syncCaseFiles(path string) error {
 	for _, p := range []string{path, path + "-journal", filepath.Dir(path)} {
-		f, err := os.Open(p)
-		if os.IsNotExist(err) && p != path {
-			continue
-		}
-		if err != nil {
+		if err := syncFile(p); err != nil && !(os.IsNotExist(err) && p != path) {
 			return err
 		}
-		err = f.Sync()
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
+	}
+	return nil
+}
+
+func syncFile(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%s: %w", p, err)
 	}
 	return nil
 }
