@@ -4,14 +4,15 @@
 // hash-chained custody log.
 //
 // The case file is one SQLite database (modernc.org/sqlite, pure Go) in WAL
-// mode with 16 KiB pages and synchronous=NORMAL; the writer runs its bulk
-// load with synchronous=OFF (a killed process still leaves a consistent
-// WAL database) and ends with a synchronous=FULL truncating checkpoint. A
-// transaction never ends in the middle of an evidence item, so a process
-// killed at any moment leaves every item either fully recorded or absent,
-// and running the same ingest again completes the case. A writer that
-// starts on an empty table builds that table's random-key indexes after
-// the load; Close (re)creates every missing index.
+// mode at rest, with 16 KiB pages and synchronous=NORMAL. The writer runs
+// its bulk load in a rollback journal with synchronous=OFF (a killed
+// process leaves a hot journal, which the next read-write open rolls
+// back), then fsyncs the files and switches the case back to WAL (see
+// Writer.setUp). A transaction never ends in the middle of an evidence
+// item, so a process killed at any moment leaves every item either fully
+// recorded or absent, and running the same ingest again completes the
+// case. A writer that starts on an empty table builds that table's
+// random-key indexes after the load; Close (re)creates every missing index.
 package store
 
 import (
