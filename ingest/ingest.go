@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path"
@@ -624,20 +623,6 @@ func (b *byteBudget) release(n int64) {
 	b.avail += n
 	b.mu.Unlock()
 	b.cond.Broadcast()
-}
-
-// hashingReader hashes what passes through it and counts it.
-type hashingReader struct {
-	r io.Reader
-	h hash.Hash
-	n int64
-}
-
-func (h *hashingReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	h.h.Write(p[:n])
-	h.n += int64(n)
-	return n, err
 }
 
 // entryName is the name classification looks at: the member's innermost

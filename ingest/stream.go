@@ -28,11 +28,11 @@ const streamBatch = 10000
 // is parsed line by line as it streams; anything else large is recorded
 // with its hashes and the reason it was not parsed.
 func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error) {
-	raw := &hashingReader{r: rd, h: sha256.New()}
+	raw := &source.HashCounter{R: rd, H: sha256.New()}
 	br := bufio.NewReaderSize(raw, 1<<20)
 	magic, _ := br.Peek(4)
 	ev := r.base(e, store.KindUnknown)
-	var content *hashingReader
+	var content *source.HashCounter
 	var closeZ func()
 	var zerr error
 	switch {
@@ -44,7 +44,7 @@ func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error)
 			break
 		}
 		zr.Multistream(false)
-		content = &hashingReader{r: &cappedReader{r: zr, raw: raw, opt: &r.opt}, h: sha256.New()}
+		content = &source.HashCounter{R: &cappedReader{r: zr, raw: raw, opt: &r.opt}, H: sha256.New()}
 	case bytes.HasPrefix(magic, zstdMagic):
 		ev.Compression = "zstd"
 		zr, err := zstd.NewReader(br, zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderConcurrency(1))
@@ -53,7 +53,7 @@ func (r *run) stream(root string, e *source.Entry, rd io.Reader) (string, error)
 			break
 		}
 		closeZ = zr.Close
-		content = &hashingReader{r: &cappedReader{r: zr, raw: raw, opt: &r.opt}, h: sha256.New()}
+		content = &source.HashCounter{R: &cappedReader{r: zr, raw: raw, opt: &r.opt}, H: sha256.New()}
 	}
 	var cr *bufio.Reader
 	if content != nil {
@@ -133,15 +133,15 @@ func (r *run) streamAdd(s *store.Stream, batch []store.AccessRow) {
 
 // finishStream drains the content and the raw bytes so both hashes cover
 // everything, and fills the evidence row.
-func (r *run) finishStream(e *source.Entry, it *store.Item, raw *hashingReader, br, cr *bufio.Reader, content *hashingReader, zerr, parseErr error, closeZ func()) {
+func (r *run) finishStream(e *source.Entry, it *store.Item, raw *source.HashCounter, br, cr *bufio.Reader, content *source.HashCounter, zerr, parseErr error, closeZ func()) {
 	ev := &it.Evidence
 	var cerr error
 	if content != nil {
 		if _, err := io.Copy(io.Discard, cr); err != nil {
 			cerr = err
 		}
-		ev.ContentSHA256 = hex.EncodeToString(content.h.Sum(nil))
-		ev.ContentSize = content.n
+		ev.ContentSHA256 = hex.EncodeToString(content.H.Sum(nil))
+		ev.ContentSize = content.N
 		if ev.Compression == "gzip" && cerr == nil {
 			if _, err := br.Peek(1); err == nil {
 				ev.GzipTrailing = true
@@ -158,9 +158,9 @@ func (r *run) finishStream(e *source.Entry, it *store.Item, raw *hashingReader, 
 	if cerr != nil && errors.As(cerr, &re) {
 		r.streamedFailure = displayName(e)
 	}
-	ev.SHA256 = hex.EncodeToString(raw.h.Sum(nil))
-	ev.Size = raw.n
-	r.bytes.Add(raw.n)
+	ev.SHA256 = hex.EncodeToString(raw.H.Sum(nil))
+	ev.Size = raw.N
+	r.bytes.Add(raw.N)
 	for _, err := range []error{zerr, cerr, parseErr} {
 		if err != nil && ev.Error == "" {
 			ev.Error = err.Error()
@@ -191,7 +191,7 @@ func isCloudTrailName(name string, ev *store.Evidence) bool {
 // cappedReader enforces the decompression caps on a streamed item.
 type cappedReader struct {
 	r   io.Reader
-	raw *hashingReader
+	raw *source.HashCounter
 	opt *Options
 	n   int64
 }
@@ -202,7 +202,7 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	if c.n > c.opt.MaxContent {
 		return n, fmt.Errorf("decompressed output exceeds cap of %s (decompression bomb guard)", humanBytes(c.opt.MaxContent))
 	}
-	if c.n > ratioFloor && c.raw.n > 0 && c.n/c.raw.n > c.opt.MaxRatio {
+	if c.n > ratioFloor && c.raw.N > 0 && c.n/c.raw.N > c.opt.MaxRatio {
 		return n, fmt.Errorf("compression ratio exceeds cap of %d:1 after %s (decompression bomb guard)", c.opt.MaxRatio, humanBytes(c.n))
 	}
 	return n, err

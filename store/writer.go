@@ -656,11 +656,10 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 	// value costs the writer a call into SQLite).
 	const accessInsert = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, fields, field_count, ambiguous, parse_error, extra, raw)
 			VALUES (?,?,?,?,?,?,?,?,?,?)`
-	const accessInsertPlain = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, field_count, raw) VALUES (?,?,?,?,?,?)`
 	insertAccess := func(a *AccessRow) error {
 		var err error
-		if a.Fields == "" && !a.Ambiguous && a.ParseError == "" && a.Extra == "" {
-			_, err = st.x.exec(ctx, accessInsertPlain, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), a.FieldCount, a.Raw)
+		if a.plain() {
+			_, err = st.x.exec(ctx, accessInsertPlain, plainAccessArgs(w.chunkArgs[:0], id, a)...)
 		} else {
 			_, err = st.x.exec(ctx, accessInsert, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), nullStr(a.Fields), a.FieldCount,
 				b2i(a.Ambiguous), nullStr(a.ParseError), nullStr(a.Extra), a.Raw)
@@ -678,8 +677,7 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 		if i+accessChunk <= len(rows) && allPlain(rows[i:i+accessChunk]) {
 			args := w.chunkArgs[:0]
 			for j := i; j < i+accessChunk; j++ {
-				a := &rows[j]
-				args = append(args, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), a.FieldCount, a.Raw)
+				args = plainAccessArgs(args, id, &rows[j])
 			}
 			w.chunkArgs = args
 			if _, err := st.x.exec(ctx, accessInsertChunk, args...); err != nil {
@@ -720,12 +718,24 @@ var eventInsertChunk = eventInsert + strings.Repeat(",(?,?,?,?,?,?,?,?,?,?,?,?,?
 // writes (6 values each).
 const accessChunk = 64
 
-var accessInsertChunk = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, field_count, raw) VALUES (?,?,?,?,?,?)` +
-	strings.Repeat(",(?,?,?,?,?,?)", accessChunk-1)
+const accessInsertPlain = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, field_count, raw) VALUES (?,?,?,?,?,?)`
+
+var accessInsertChunk = accessInsertPlain + strings.Repeat(",(?,?,?,?,?,?)", accessChunk-1)
+
+// plain reports whether the line can go through accessInsertPlain: none
+// of the columns it leaves out would be set.
+func (a *AccessRow) plain() bool {
+	return a.Fields == "" && !a.Ambiguous && a.ParseError == "" && a.Extra == ""
+}
+
+// plainAccessArgs appends the values of accessInsertPlain for a.
+func plainAccessArgs(args []any, id int64, a *AccessRow) []any {
+	return append(args, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), a.FieldCount, a.Raw)
+}
 
 func allPlain(rows []AccessRow) bool {
 	for i := range rows {
-		if a := &rows[i]; a.Fields != "" || a.Ambiguous || a.ParseError != "" || a.Extra != "" {
+		if !rows[i].plain() {
 			return false
 		}
 	}

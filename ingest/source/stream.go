@@ -6,20 +6,20 @@ import (
 	"io"
 )
 
-// hashCounter passes reads through, counting the bytes and hashing them
-// into h unless h is nil.
-type hashCounter struct {
-	r io.Reader
-	h hash.Hash
-	n int64
+// HashCounter passes reads through R, counting the bytes in N and hashing
+// them into H unless H is nil.
+type HashCounter struct {
+	R io.Reader
+	H hash.Hash
+	N int64
 }
 
-func (c *hashCounter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if c.h != nil {
-		c.h.Write(p[:n])
+func (c *HashCounter) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	if c.H != nil {
+		c.H.Write(p[:n])
 	}
-	c.n += int64(n)
+	c.N += int64(n)
 	return n, err
 }
 

@@ -15,15 +15,15 @@ import (
 // walkTar walks a tar, tar.gz or tar.zst whose raw bytes are src, then
 // emits its container entry.
 func (w *walker) walkTar(e Entry, src io.Reader, format string, depth int) error {
-	raw := &hashCounter{r: src, h: sha256.New()}
-	rawIn := func() int64 { return raw.n }
+	raw := &HashCounter{R: src, H: sha256.New()}
+	rawIn := func() int64 { return raw.N }
 	var stream io.Reader = raw
 	var archErr error
 	switch format {
 	case "tar.gz":
 		zr, err := gzip.NewReader(raw)
 		if err != nil {
-			archErr = &streamError{layer: "gzip", off: raw.n, err: err}
+			archErr = &streamError{layer: "gzip", off: raw.N, err: err}
 			break
 		}
 		defer zr.Close()
@@ -31,7 +31,7 @@ func (w *walker) walkTar(e Entry, src io.Reader, format string, depth int) error
 	case "tar.zst":
 		zr, err := newZstd(raw)
 		if err != nil {
-			archErr = &streamError{layer: "zstd", off: raw.n, err: err}
+			archErr = &streamError{layer: "zstd", off: raw.N, err: err}
 			break
 		}
 		defer zr.Close()
@@ -51,8 +51,8 @@ func (w *walker) walkTar(e Entry, src io.Reader, format string, depth int) error
 	}
 	c := Entry{Path: e.Path, Member: e.Member, Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: format}
 	if rawErr == nil {
-		c.Size = raw.n
-		c.SHA256 = hex.EncodeToString(raw.h.Sum(nil))
+		c.Size = raw.N
+		c.SHA256 = hex.EncodeToString(raw.H.Sum(nil))
 	} else if archErr == nil {
 		archErr = rawErr
 	}
@@ -67,7 +67,7 @@ func (w *walker) walkTar(e Entry, src io.Reader, format string, depth int) error
 // say) is noticed. archErr is what is wrong with the archive; stop ends the
 // walk.
 func (w *walker) tarMembers(parent Entry, stream io.Reader, depth int) (archErr, stop error) {
-	counted := &hashCounter{r: stream}
+	counted := &HashCounter{R: stream}
 	tr := tar.NewReader(counted)
 	annotate := func(err error) error {
 		var se *streamError
@@ -75,7 +75,7 @@ func (w *walker) tarMembers(parent Entry, stream io.Reader, depth int) (archErr,
 		if errors.As(err, &se) || errors.As(err, &ce) {
 			return err
 		}
-		return &streamError{layer: "tar", off: counted.n, err: err}
+		return &streamError{layer: "tar", off: counted.N, err: err}
 	}
 	var capped error // the first member stopped by the ratio cap
 	for {
@@ -106,8 +106,8 @@ func (w *walker) tarMembers(parent Entry, stream io.Reader, depth int) (archErr,
 			// ordinary members are never above 1:1. The output cap is
 			// left to the decompressor's guard: a plain tar is not a
 			// compressed stream.
-			start := counted.n - blockSize
-			g := w.newGuard(tr, func() int64 { return counted.n - start }, nil)
+			start := counted.N - blockSize
+			g := w.newGuard(tr, func() int64 { return counted.N - start }, nil)
 			g.max = math.MaxInt64
 			stop = w.item(m, g, nil, depth+1)
 			if g.err != nil && capped == nil {

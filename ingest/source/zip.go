@@ -23,7 +23,7 @@ const maxLinkTarget = 4096
 // hashing the whole file in a streaming pass.
 func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
 	c := Entry{Path: e.Path, Member: e.Member, Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: "zip"}
-	raw := &hashCounter{r: io.NewSectionReader(f, 0, math.MaxInt64), h: sha256.New()}
+	raw := &HashCounter{R: io.NewSectionReader(f, 0, math.MaxInt64), H: sha256.New()}
 	err := w.drain(raw)
 	if cerr := w.ctx.Err(); cerr != nil {
 		return cerr
@@ -32,9 +32,9 @@ func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
 		c.Err = fmt.Errorf("read zip archive %s: %w", c.Name(), err)
 		return w.emit(&c)
 	}
-	c.Size = raw.n
-	c.SHA256 = hex.EncodeToString(raw.h.Sum(nil))
-	archErr, stop := w.zipArchive(e, f, raw.n, depth)
+	c.Size = raw.N
+	c.SHA256 = hex.EncodeToString(raw.H.Sum(nil))
+	archErr, stop := w.zipArchive(e, f, raw.N, depth)
 	if stop != nil {
 		return stop
 	}
@@ -48,7 +48,7 @@ func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
 // memory up to MaxNestedBuffer, because zip needs random access.
 func (w *walker) walkZipNested(e Entry, src io.Reader, depth int) error {
 	c := Entry{Path: e.Path, Member: e.Member, Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: "zip"}
-	raw := &hashCounter{r: src, h: sha256.New()}
+	raw := &HashCounter{R: src, H: sha256.New()}
 	limit := w.opt.MaxNestedBuffer
 	var buf bytes.Buffer
 	if e.Size >= 0 && e.Size <= limit {
@@ -74,8 +74,8 @@ func (w *walker) walkZipNested(e Entry, src io.Reader, depth int) error {
 		return cerr
 	}
 	if err == nil {
-		c.Size = raw.n
-		c.SHA256 = hex.EncodeToString(raw.h.Sum(nil))
+		c.Size = raw.N
+		c.SHA256 = hex.EncodeToString(raw.H.Sum(nil))
 	} else if archErr == nil {
 		archErr = err
 	}
