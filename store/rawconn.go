@@ -2,83 +2,266 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
-	"io"
+	"math"
+	"strings"
+	"unsafe"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// rawConn runs statements on a driver connection with a cache of
-// prepared statements kept for the connection's life.
+// rawConn is the writer's own connection to the case, opened and driven
+// through the SQLite library itself (modernc.org/sqlite/lib, the library
+// behind the database/sql driver the rest of the package uses), with a
+// cache of prepared statements kept for the connection's life.
+//
+// The driver copies every text argument into a fresh C allocation, binds
+// it, and after the statement unbinds and frees it again, each step
+// taking the connection's mutex; for a row of 26 values that was a fifth
+// of the writer's time. rawConn copies all the text and blob arguments of
+// a statement into one reused buffer and binds them in place
+// (SQLITE_STATIC), and the connection is opened without its mutex (only
+// the writer goroutine uses it). `go test -bench Writer ./store`, three
+// runs each: 19.9-23.5 us per event through the driver, 13.5-14.8
+// through rawConn, 9.5-11.7 once the raw record was bound from its bytes
+// (textBytes) instead of a string copy; access-log lines 4.6-5.0 us
+// through the driver, 2.0-2.9 through rawConn.
+//
+// A rawConn is not safe for concurrent use.
 type rawConn struct {
-	conn  driver.ConnPrepareContext
-	stmts map[string]driver.Stmt
-	args  []driver.NamedValue
+	tls   *libc.TLS
+	db    uintptr
+	stmts map[string]uintptr
+	buf   uintptr // argument bytes of the statement being run
+	cap   int
+	pp    uintptr // out-parameters of open and prepare (2 x 8 bytes)
 }
 
-func newRawConn(dc any) (*rawConn, error) {
-	c, ok := dc.(driver.ConnPrepareContext)
-	if !ok {
-		return nil, fmt.Errorf("sqlite driver connection %T cannot prepare statements", dc)
+// openRawConn opens the case file at path read-write. It must already
+// exist: the Case that owns it created it and its schema.
+func openRawConn(path string) (*rawConn, error) {
+	x := &rawConn{tls: libc.NewTLS(), stmts: map[string]uintptr{}}
+	x.pp = libc.Xmalloc(x.tls, 16)
+	if x.pp == 0 {
+		x.tls.Close()
+		return nil, fmt.Errorf("open %s: out of memory", path)
 	}
-	return &rawConn{conn: c, stmts: map[string]driver.Stmt{}}, nil
+	name, err := libc.CString(path)
+	if err != nil {
+		x.close()
+		return nil, err
+	}
+	defer libc.Xfree(x.tls, name)
+	rc := sqlite3.Xsqlite3_open_v2(x.tls, name, x.pp, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	x.db = readPtr(x.pp)
+	if rc != sqlite3.SQLITE_OK {
+		err := x.errorf(rc)
+		x.close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	sqlite3.Xsqlite3_extended_result_codes(x.tls, x.db, 1)
+	return x, nil
 }
 
 func (x *rawConn) close() {
 	for _, s := range x.stmts {
-		s.Close()
+		sqlite3.Xsqlite3_finalize(x.tls, s)
 	}
+	x.stmts = nil
+	if x.db != 0 {
+		sqlite3.Xsqlite3_close_v2(x.tls, x.db)
+		x.db = 0
+	}
+	for _, p := range []*uintptr{&x.buf, &x.pp} {
+		if *p != 0 {
+			libc.Xfree(x.tls, *p)
+			*p = 0
+		}
+	}
+	x.tls.Close()
 }
 
-func (x *rawConn) prepare(ctx context.Context, q string) (driver.Stmt, error) {
+// errorf describes a failed call the way the driver does: the message of
+// the result code, SQLite's message when it says more, and the code.
+func (x *rawConn) errorf(rc int32) error {
+	if x.db != 0 {
+		rc = sqlite3.Xsqlite3_extended_errcode(x.tls, x.db)
+	}
+	s := libc.GoString(sqlite3.Xsqlite3_errstr(x.tls, rc))
+	if x.db != 0 {
+		if m := libc.GoString(sqlite3.Xsqlite3_errmsg(x.tls, x.db)); m != "" && m != s {
+			s += ": " + m
+		}
+	}
+	return fmt.Errorf("%s (%d)", s, rc)
+}
+
+func (x *rawConn) prepare(q string) (uintptr, error) {
 	if s, ok := x.stmts[q]; ok {
 		return s, nil
 	}
-	s, err := x.conn.PrepareContext(ctx, q)
+	if x.db == 0 {
+		return 0, fmt.Errorf("prepare %q: connection closed", q)
+	}
+	cq, err := libc.CString(q)
 	if err != nil {
-		return nil, fmt.Errorf("prepare %q: %w", q, err)
+		return 0, err
+	}
+	defer libc.Xfree(x.tls, cq)
+	rc := sqlite3.Xsqlite3_prepare_v3(x.tls, x.db, cq, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, x.pp, x.pp+8)
+	s := readPtr(x.pp)
+	if rc != sqlite3.SQLITE_OK {
+		return 0, fmt.Errorf("prepare %q: %w", q, x.errorf(rc))
+	}
+	if s == 0 {
+		return 0, fmt.Errorf("prepare %q: no statement", q)
+	}
+	if rest := q[readPtr(x.pp+8)-cq:]; strings.Trim(rest, " \t\r\n;") != "" {
+		sqlite3.Xsqlite3_finalize(x.tls, s)
+		return 0, fmt.Errorf("prepare %q: one statement at a time (%q follows)", q, shortSQL(rest))
 	}
 	x.stmts[q] = s
 	return s, nil
 }
 
-// bind converts arguments to driver values: nil, int64, float64, bool,
-// []byte, string.
-func (x *rawConn) bind(args []any) ([]driver.NamedValue, error) {
-	x.args = x.args[:0]
-	for i, a := range args {
-		var v driver.Value
+// textBytes is bound as text, not as a blob (the raw records: no
+// conversion to a string, which copied every record once more).
+type textBytes []byte
+
+// bind binds args to the parameters of s in order: nil, int64, int,
+// float64, bool, []byte (nil binds NULL), string, textBytes, *string (nil
+// binds NULL). Text and blobs are copied into x.buf and bound in place, valid
+// until the next bind.
+func (x *rawConn) bind(s uintptr, args []any) error {
+	if n := int(sqlite3.Xsqlite3_bind_parameter_count(x.tls, s)); n != len(args) {
+		return fmt.Errorf("statement takes %d arguments, got %d", n, len(args))
+	}
+	need := 1 // never a zero pointer, so "" and []byte{} are not NULL
+	for _, a := range args {
 		switch t := a.(type) {
-		case nil, int64, float64, bool, []byte, string:
-			v = t
-		case int:
-			v = int64(t)
+		case string:
+			need += len(t)
+		case []byte:
+			need += len(t)
+		case textBytes:
+			need += len(t)
 		case *string:
 			if t != nil {
-				v = *t
+				need += len(*t)
 			}
-		default:
-			return nil, fmt.Errorf("argument %d: unsupported type %T", i+1, a)
 		}
-		x.args = append(x.args, driver.NamedValue{Ordinal: i + 1, Value: v})
 	}
-	return x.args, nil
+	if need > math.MaxInt32 {
+		return fmt.Errorf("arguments of %d bytes: too large", need)
+	}
+	if need > x.cap {
+		c := max(need, 2*x.cap, 64<<10)
+		p := libc.Xmalloc(x.tls, uint64(c))
+		if p == 0 {
+			return fmt.Errorf("arguments of %d bytes: out of memory", need)
+		}
+		if x.buf != 0 {
+			libc.Xfree(x.tls, x.buf)
+		}
+		x.buf, x.cap = p, c
+	}
+	mem := cmem(x.buf, x.cap)
+	off := 0
+	text := func(i int32, v string) int32 {
+		copy(mem[off:], v)
+		p := x.buf + uintptr(off)
+		off += len(v)
+		return sqlite3.Xsqlite3_bind_text(x.tls, s, i, p, int32(len(v)), 0)
+	}
+	for k, a := range args {
+		i := int32(k + 1)
+		var rc int32
+		switch t := a.(type) {
+		case nil:
+			rc = sqlite3.Xsqlite3_bind_null(x.tls, s, i)
+		case int64:
+			rc = sqlite3.Xsqlite3_bind_int64(x.tls, s, i, t)
+		case int:
+			rc = sqlite3.Xsqlite3_bind_int64(x.tls, s, i, int64(t))
+		case float64:
+			rc = sqlite3.Xsqlite3_bind_double(x.tls, s, i, t)
+		case bool:
+			var v int64
+			if t {
+				v = 1
+			}
+			rc = sqlite3.Xsqlite3_bind_int64(x.tls, s, i, v)
+		case string:
+			rc = text(i, t)
+		case *string:
+			if t == nil {
+				rc = sqlite3.Xsqlite3_bind_null(x.tls, s, i)
+			} else {
+				rc = text(i, *t)
+			}
+		case textBytes:
+			copy(mem[off:], t)
+			rc = sqlite3.Xsqlite3_bind_text(x.tls, s, i, x.buf+uintptr(off), int32(len(t)), 0)
+			off += len(t)
+		case []byte:
+			if t == nil {
+				rc = sqlite3.Xsqlite3_bind_null(x.tls, s, i)
+				break
+			}
+			copy(mem[off:], t)
+			rc = sqlite3.Xsqlite3_bind_blob(x.tls, s, i, x.buf+uintptr(off), int32(len(t)), 0)
+			off += len(t)
+		default:
+			return fmt.Errorf("argument %d: unsupported type %T", k+1, a)
+		}
+		if rc != sqlite3.SQLITE_OK {
+			return fmt.Errorf("argument %d: %w", k+1, x.errorf(rc))
+		}
+	}
+	return nil
+}
+
+// run prepares (or finds) q, binds args and steps it once. The caller
+// reads the row, if any, then calls done.
+func (x *rawConn) run(ctx context.Context, q string, args []any) (s uintptr, row bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	s, err = x.prepare(q)
+	if err != nil {
+		return 0, false, err
+	}
+	if err := x.bind(s, args); err != nil {
+		sqlite3.Xsqlite3_clear_bindings(x.tls, s)
+		return 0, false, fmt.Errorf("%s: %w", shortSQL(q), err)
+	}
+	switch rc := sqlite3.Xsqlite3_step(x.tls, s); rc {
+	case sqlite3.SQLITE_DONE:
+		return s, false, nil
+	case sqlite3.SQLITE_ROW:
+		return s, true, nil
+	default:
+		err := x.errorf(rc)
+		x.done(s)
+		return 0, false, err
+	}
+}
+
+// done resets s and lets go of its arguments (they point into x.buf).
+func (x *rawConn) done(s uintptr) {
+	sqlite3.Xsqlite3_reset(x.tls, s)
+	sqlite3.Xsqlite3_clear_bindings(x.tls, s)
 }
 
 // exec runs a statement and returns the last inserted row id.
 func (x *rawConn) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	s, err := x.prepare(ctx, q)
+	s, _, err := x.run(ctx, q, args)
 	if err != nil {
 		return 0, err
 	}
-	nv, err := x.bind(args)
-	if err != nil {
-		return 0, err
-	}
-	res, err := s.(driver.StmtExecContext).ExecContext(ctx, nv)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	x.done(s)
+	return sqlite3.Xsqlite3_last_insert_rowid(x.tls, x.db), nil
 }
 
 // queryInt returns the first column of the first row as an integer, and
@@ -110,28 +293,58 @@ func (x *rawConn) queryText(ctx context.Context, q string, args ...any) (string,
 	return "", err
 }
 
-// queryValue returns the first column of the first row, and whether there
-// was a row.
-func (x *rawConn) queryValue(ctx context.Context, q string, args ...any) (driver.Value, bool, error) {
-	s, err := x.prepare(ctx, q)
-	if err != nil {
-		return nil, false, err
-	}
-	nv, err := x.bind(args)
-	if err != nil {
-		return nil, false, err
-	}
-	rows, err := s.(driver.StmtQueryContext).QueryContext(ctx, nv)
-	if err != nil {
-		return nil, false, err
-	}
-	defer rows.Close()
-	dest := make([]driver.Value, len(rows.Columns()))
-	if err := rows.Next(dest); err != nil {
-		if err == io.EOF {
-			return nil, false, nil
+// queryValue returns the first column of the first row (nil, int64,
+// float64, string or []byte), and whether there was a row.
+func (x *rawConn) queryValue(ctx context.Context, q string, args ...any) (any, bool, error) {
+	s, row, err := x.run(ctx, q, args)
+	if err != nil || !row {
+		if s != 0 {
+			x.done(s)
 		}
 		return nil, false, err
 	}
-	return dest[0], true, nil
+	defer x.done(s)
+	if sqlite3.Xsqlite3_column_count(x.tls, s) == 0 {
+		return nil, true, nil
+	}
+	switch sqlite3.Xsqlite3_column_type(x.tls, s, 0) {
+	case sqlite3.SQLITE_INTEGER:
+		return sqlite3.Xsqlite3_column_int64(x.tls, s, 0), true, nil
+	case sqlite3.SQLITE_FLOAT:
+		return sqlite3.Xsqlite3_column_double(x.tls, s, 0), true, nil
+	case sqlite3.SQLITE_TEXT:
+		p := sqlite3.Xsqlite3_column_text(x.tls, s, 0)
+		n := sqlite3.Xsqlite3_column_bytes(x.tls, s, 0)
+		return string(cmem(p, int(n))), true, nil
+	case sqlite3.SQLITE_BLOB:
+		p := sqlite3.Xsqlite3_column_blob(x.tls, s, 0)
+		n := sqlite3.Xsqlite3_column_bytes(x.tls, s, 0)
+		b := make([]byte, n)
+		if n > 0 {
+			copy(b, cmem(p, int(n)))
+		}
+		return b, true, nil
+	}
+	return nil, true, nil
 }
+
+// shortSQL is q cut for an error message.
+func shortSQL(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > 60 {
+		q = q[:60] + "..."
+	}
+	return q
+}
+
+// cmem is the n bytes of C memory (allocated by the SQLite library, never
+// by Go) at p.
+func cmem(p uintptr, n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(nil, p)), n)
+}
+
+// readPtr reads the pointer stored in C memory at p.
+func readPtr(p uintptr) uintptr { return *(*uintptr)(unsafe.Add(nil, p)) }

@@ -42,6 +42,9 @@ var migrations embed.FS
 // against 4 KiB pages (PERF-BASELINE.md §5).
 const PageSize = 16384
 
+// caseCacheKiB is the page cache of a connection to the case.
+const caseCacheKiB = 32 << 10
+
 // Case is an open case file.
 type Case struct {
 	DB       *sql.DB
@@ -59,7 +62,7 @@ func Open(ctx context.Context, path string) (*Case, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)" +
 		"&_pragma=synchronous(NORMAL)" +
-		"&_pragma=cache_size(-32768)"
+		fmt.Sprintf("&_pragma=cache_size(%d)", -caseCacheKiB)
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open case %s: %w", path, err)

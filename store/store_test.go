@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -402,4 +403,83 @@ func TestWriterWaitsForReader(t *testing.T) {
 	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
 	assert.Equal(t, "wal", mode)
 	assert.Equal(t, 2, count(t, c, "s3_access_lines"))
+}
+
+// The writer's connection does not enforce foreign keys during a load
+// (see setUp): every child row it writes must still point at its
+// evidence row, and the case's own connections still enforce them.
+func TestWriterForeignKeys(t *testing.T) {
+	c := openTemp(t)
+	events := make([]Event, 21) // two chunks of eventChunk and single rows
+	for i := range events {
+		events[i] = Event{RecordIndex: i, EventID: fmt.Sprint("e", i), Verifiable: true, Raw: []byte(`{}`)}
+	}
+	lines := make([]AccessRecord, 2*accessChunk+3)
+	for i := range lines {
+		lines[i] = AccessRecord{LineNo: i + 1, Raw: fmt.Sprint("line ", i)}
+	}
+	w := c.NewWriter(WriterOptions{BatchRows: 10})
+	w.Add(&Item{Evidence: Evidence{Path: "/ct", SHA256: "1", Kind: KindCloudTrailLog}, Events: events})
+	w.Add(&Item{Evidence: Evidence{Path: "/al", SHA256: "2", Kind: KindAccessLog}, Access: lines})
+	w.Add(&Item{Evidence: Evidence{Path: "/dg", SHA256: "3", Kind: KindCloudTrailDig}, Digest: &Digest{
+		DigestS3Object: "d", Raw: []byte("{}"), LogFiles: []DigestLog{{S3Object: "a"}, {S3Object: "b"}}}})
+	w.Add(&Item{Evidence: Evidence{Path: "/k", SHA256: "4", Kind: KindPublicKeys}, Keys: []PublicKey{{Fingerprint: "f", DER: []byte{1}, Encoding: "spki"}}})
+	s := w.Begin(Evidence{Path: "/al", Kind: KindAccessLog}) // the same log again, streamed: removed at End
+	s.Add(&Item{Access: lines[:5]})
+	s.End(&Item{Evidence: Evidence{Path: "/al", SHA256: "2", Kind: KindAccessLog}})
+	_, err := w.Close()
+	require.NoError(t, err)
+	assert.Equal(t, 21, count(t, c, "ct_events"))
+	assert.Equal(t, len(lines), count(t, c, "s3_access_lines"))
+	assert.Equal(t, 2, count(t, c, "ct_digest_logs"))
+
+	rows, err := c.DB.Query("PRAGMA foreign_key_check")
+	require.NoError(t, err)
+	var bad []string
+	for rows.Next() {
+		var table, parent string
+		var rowid, fk any
+		require.NoError(t, rows.Scan(&table, &rowid, &parent, &fk))
+		bad = append(bad, fmt.Sprintf("%s row %v -> %s", table, rowid, parent))
+	}
+	require.NoError(t, rows.Err())
+	assert.Empty(t, bad)
+
+	var on int
+	require.NoError(t, c.DB.QueryRow("PRAGMA foreign_keys").Scan(&on))
+	assert.Equal(t, 1, on)
+	_, err = c.DB.Exec("INSERT INTO ct_events(evidence_id, record_index, verifiable, raw) VALUES (999, 0, 1, '{}')")
+	assert.ErrorContains(t, err, "FOREIGN KEY constraint failed")
+}
+
+// An insert that fails in the middle of a multi-row statement (OR FAIL
+// keeps the rows before it) takes its whole transaction with it: the item
+// is absent, not half there, and what was committed before stays.
+func TestWriterFailedInsertRollsBack(t *testing.T) {
+	c := openTemp(t)
+	_, err := c.DB.Exec(`CREATE TRIGGER boom AFTER INSERT ON ct_events WHEN NEW.event_id = 'boom'
+		BEGIN SELECT RAISE(FAIL, 'boom'); END`)
+	require.NoError(t, err)
+	item := func(path string, bad int) *Item {
+		evs := make([]Event, 2*eventChunk)
+		for i := range evs {
+			evs[i] = Event{RecordIndex: i, EventID: fmt.Sprint(path, i), Verifiable: true, Raw: []byte(`{}`)}
+		}
+		if bad >= 0 {
+			evs[bad].EventID = "boom"
+		}
+		return &Item{Evidence: Evidence{Path: path, SHA256: path, Kind: KindCloudTrailLog}, Events: evs}
+	}
+	w := c.NewWriter(WriterOptions{})
+	w.Add(item("/good", -1))
+	require.NoError(t, w.Sync())
+	w.Add(item("/other", -1)) // same transaction as the failing item
+	w.Add(item("/bad", eventChunk+3))
+	_, err = w.Close()
+	assert.ErrorContains(t, err, "boom")
+	assert.Equal(t, 1, count(t, c, "evidence"))
+	assert.Equal(t, 2*eventChunk, count(t, c, "ct_events"))
+	var n int
+	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM ct_events WHERE event_id LIKE '/good%'").Scan(&n))
+	assert.Equal(t, 2*eventChunk, n)
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -182,96 +183,101 @@ func (w *Writer) run() {
 	ctx := context.Background()
 	ready := sync.OnceFunc(func() { close(w.ready) })
 	defer ready()
-	conn, err := w.c.DB.Conn(ctx)
-	if err != nil {
-		w.err = fmt.Errorf("writer connection: %w", err)
+	fail := func(err error) {
+		w.err = err
 		ready()
 		w.drain()
+	}
+	// The case's own connection is held for the writer's whole life, so
+	// every other user of c.DB waits for the writer to finish, and it
+	// switches the journal mode (which needs the case to itself) before
+	// and after the load. The rows go through the writer's rawConn.
+	conn, err := w.c.DB.Conn(ctx)
+	if err != nil {
+		fail(fmt.Errorf("writer connection: %w", err))
 		return
 	}
 	defer conn.Close()
-	// The writer works on the driver connection directly: no database/sql
-	// locking or argument conversion per row, and statements prepared once
-	// for the writer's whole life (PERF-BASELINE.md §5: +16 %).
-	err = conn.Raw(func(dc any) error {
-		x, err := newRawConn(dc)
-		if err != nil {
-			return err
-		}
-		defer x.close()
-		rollbackJournal, err := w.setUp(ctx, x)
-		ready()
-		if err != nil {
-			return err
-		}
-		w.loop(ctx, &txState{x: x})
-		t0 := time.Now()
-		defer func() { debugf("writer close: %v", time.Since(t0)) }()
-		// The rows are all written: have the kernel flush them while the
-		// indexes are built (CPU work), so that the durable sync at the end
-		// waits only for the index pages (1M access-log lines: close 0.95-
-		// 1.07 s against 1.35-1.54 s; the flush during the load itself was
-		// measured to slow the inserts down).
-		early := make(chan error, 1)
-		if rollbackJournal {
-			go func() { early <- syncFile(w.c.Path) }()
-		} else {
-			early <- nil
-		}
-		if w.err == nil {
-			// Let SQLite's sorter use a helper thread for the index builds
-			// (the parse workers are done by now).
-			if _, err := x.exec(ctx, "PRAGMA threads = 2"); err != nil {
-				w.err = err
-			}
-		}
-		if w.err == nil {
-			// Build what deferIndexes dropped (and what a killed run left
-			// unbuilt).
-			for _, ix := range bulkIndexes {
-				if _, err := x.exec(ctx, ix.create); err != nil {
-					w.err = fmt.Errorf("create index %s: %w", ix.name, err)
-					break
-				}
-				debugf("index %s built at %v", ix.name, time.Since(t0))
-			}
-		}
-		// Durable from here. After a load in a rollback journal, the case
-		// file and the journal (truncated, not synced, by each commit) are
-		// synced from here, which needs no lock; then the case goes back to
-		// WAL, its mode at rest. A reader in the middle of a read
-		// transaction blocks that switch: after a second the case is left
-		// in rollback-journal mode, durable and consistent, and its next
-		// open switches it.
-		if _, err := x.exec(ctx, "PRAGMA synchronous = FULL"); err != nil && w.err == nil {
+	rollbackJournal := w.switchToRollbackJournal(ctx, conn)
+	x, err := openRawConn(w.c.Path)
+	if err != nil {
+		fail(fmt.Errorf("writer connection: %w", err))
+		return
+	}
+	if err := w.setUp(ctx, x, rollbackJournal); err != nil {
+		x.close()
+		fail(err)
+		return
+	}
+	ready()
+	w.loop(ctx, &txState{x: x})
+	t0 := time.Now()
+	defer func() { debugf("writer close: %v", time.Since(t0)) }()
+	// The rows are all written: have the kernel flush them while the
+	// indexes are built (CPU work), so that the durable sync at the end
+	// waits only for the index pages (1M access-log lines: close 0.95-
+	// 1.07 s against 1.35-1.54 s; the flush during the load itself was
+	// measured to slow the inserts down).
+	early := make(chan error, 1)
+	if rollbackJournal {
+		go func() { early <- syncFile(w.c.Path) }()
+	} else {
+		early <- nil
+	}
+	if w.err == nil {
+		// Let SQLite's sorter use a helper thread for the index builds
+		// (the parse workers are done by now).
+		if _, err := x.exec(ctx, "PRAGMA threads = 2"); err != nil {
 			w.err = err
 		}
-		if err := <-early; err != nil {
-			debugf("early sync: %v", err) // the sync below is the one that counts
-		}
-		debugf("early sync done at %v", time.Since(t0))
-		if rollbackJournal {
-			if err := syncCaseFiles(w.c.Path); err != nil && w.err == nil {
-				w.err = fmt.Errorf("sync the case to disk: %w", err)
+	}
+	if w.err == nil {
+		// Build what deferIndexes dropped (and what a killed run left
+		// unbuilt).
+		for _, ix := range bulkIndexes {
+			if _, err := x.exec(ctx, ix.create); err != nil {
+				w.err = fmt.Errorf("create index %s: %w", ix.name, err)
+				break
 			}
-			debugf("case files synced at %v", time.Since(t0))
-			x.exec(ctx, "PRAGMA busy_timeout = 1000")
-			mode, err := x.queryText(ctx, "PRAGMA journal_mode = WAL")
-			x.exec(ctx, "PRAGMA busy_timeout = 10000") // as Open sets it
-			// Not "wal" here is the blocked switch described above.
-			debugf("journal_mode = WAL: %q %v at %v", mode, err, time.Since(t0))
+			debugf("index %s built at %v", ix.name, time.Since(t0))
 		}
-		for _, p := range []string{"PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA synchronous = NORMAL"} {
+	}
+	// Durable from here. After a load in a rollback journal, the case
+	// file and the journal (truncated, not synced, by each commit) are
+	// synced from here, which needs no lock; then the case goes back to
+	// WAL, its mode at rest. A reader in the middle of a read
+	// transaction blocks that switch: after a second the case is left
+	// in rollback-journal mode, durable and consistent, and its next
+	// open switches it.
+	if !rollbackJournal {
+		for _, p := range []string{"PRAGMA synchronous = NORMAL", "PRAGMA wal_checkpoint(TRUNCATE)"} {
 			if _, err := x.exec(ctx, p); err != nil && w.err == nil {
 				w.err = fmt.Errorf("%s: %w", p, err)
 			}
 		}
-		return nil
-	})
-	if err != nil && w.err == nil {
-		w.err = err
-		ready()
-		w.drain()
+	}
+	x.close()
+	if err := <-early; err != nil {
+		debugf("early sync: %v", err) // the sync below is the one that counts
+	}
+	debugf("early sync done at %v", time.Since(t0))
+	if !rollbackJournal {
+		return
+	}
+	if err := syncCaseFiles(w.c.Path); err != nil && w.err == nil {
+		w.err = fmt.Errorf("sync the case to disk: %w", err)
+	}
+	debugf("case files synced at %v", time.Since(t0))
+	conn.ExecContext(ctx, "PRAGMA busy_timeout = 1000")
+	var mode string
+	err = conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+	conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000") // as Open sets it
+	// Not "wal" here is the blocked switch described above.
+	debugf("journal_mode = WAL: %q %v at %v", mode, err, time.Since(t0))
+	if mode == "wal" {
+		if _, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil && w.err == nil {
+			w.err = fmt.Errorf("PRAGMA wal_checkpoint(TRUNCATE): %w", err)
+		}
 	}
 }
 
@@ -288,50 +294,71 @@ func (w *Writer) drain() {
 	}
 }
 
-// setUp prepares the writer's connection for a bulk load and reports
-// whether it switched the case to a rollback journal.
-//
-// Writes run with synchronous=OFF: a killed process still leaves a
-// consistent case (the journal, in the OS's cache, rolls an unfinished
-// transaction back on the next open); only an OS crash or power loss
-// could lose the load, which Close then makes durable.
+// switchToRollbackJournal switches the case, through its own connection
+// conn, to a rollback journal for the load, and reports whether it did.
 //
 // The load runs with a rollback journal (TRUNCATE) instead of WAL. Pages
 // appended past the end of the file are never journalled, so each page of
 // the load is written once; in WAL mode every page is written to the log
 // and again by the checkpoint (`go test -bench Writer ./store` against
-// WAL=1: BenchmarkWriterEvents 18.6-19.3 us per row against 22.4-23.3 in
-// WAL, BenchmarkWriterAccess 5.2-6.0 against 6.3-6.6). The price: a
+// WAL=1: BenchmarkWriterEvents 9.5-11.7 us per row against 11.0-13.4 in
+// WAL, BenchmarkWriterAccess 2.0-2.5 against 2.9-3.7). The price: a
 // reader waits while a transaction commits or spills its cache, and the
 // writer waits for a reader in the middle of a read transaction. The
 // switch needs the case to itself: NewWriter returns only after it, so
-// opening other connections afterwards is safe, and Close switches back to
+// opening other connections afterwards is safe, and run switches back to
 // WAL, the case's mode at rest. If another connection already has the
 // case open the switch is skipped and the load runs in WAL.
-func (w *Writer) setUp(ctx context.Context, x *rawConn) (bool, error) {
-	if _, err := x.exec(ctx, "PRAGMA synchronous = OFF"); err != nil {
-		return false, err
-	}
-	if err := deferIndexes(ctx, x); err != nil {
-		return false, err
-	}
+func (w *Writer) switchToRollbackJournal(ctx context.Context, conn *sql.Conn) bool {
 	if w.loadInWAL {
-		return false, nil
+		return false
 	}
-	// In a rollback journal a reader in the middle of a read transaction
-	// holds the writer's next commit (or cache spill) until it ends, where
-	// WAL would not; so the writer waits up to writerBusyWait for such a
-	// reader instead of the 10 s every other connection waits.
-	if _, err := x.exec(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writerBusyWait.Milliseconds())); err != nil {
-		return false, err
-	}
-	mode, err := x.queryText(ctx, "PRAGMA journal_mode = TRUNCATE")
-	if err != nil {
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = TRUNCATE").Scan(&mode); err != nil {
 		debugf("journal_mode = TRUNCATE: %v; loading in WAL mode", err)
-		return false, nil
+		return false
 	}
 	debugf("journal mode for the load: %s", mode)
-	return mode == "truncate", nil
+	return mode == "truncate"
+}
+
+// setUp prepares the writer's own connection for a bulk load.
+//
+// Writes run with synchronous=OFF: a killed process still leaves a
+// consistent case (the journal, in the OS's cache, rolls an unfinished
+// transaction back on the next open); only an OS crash or power loss
+// could lose the load, which run then makes durable.
+//
+// Foreign keys are not enforced on this connection: every child row the
+// writer inserts takes the id of the evidence row it has just inserted in
+// the same transaction. Enforced, they make every multi-row insert keep a
+// statement journal (a copy of each page it touches, to undo that one
+// statement), and the inserts use OR FAIL for the same reason: any failed
+// insert rolls the whole transaction back anyway (see loop).
+// TestWriterForeignKeys checks the finished case.
+func (w *Writer) setUp(ctx context.Context, x *rawConn, rollbackJournal bool) error {
+	busy := int64(10000) // as Open sets it
+	if rollbackJournal {
+		// In a rollback journal a reader in the middle of a read
+		// transaction holds the writer's next commit (or cache spill)
+		// until it ends, where WAL would not; so the writer waits up to
+		// writerBusyWait for such a reader.
+		busy = writerBusyWait.Milliseconds()
+	}
+	pragmas := []string{fmt.Sprintf("PRAGMA busy_timeout = %d", busy)}
+	if rollbackJournal {
+		// A rollback journal's mode is the connection's own, not the
+		// file's.
+		pragmas = append(pragmas, "PRAGMA journal_mode = TRUNCATE")
+	}
+	pragmas = append(pragmas, "PRAGMA synchronous = OFF", "PRAGMA foreign_keys = OFF",
+		fmt.Sprintf("PRAGMA cache_size = %d", -caseCacheKiB))
+	for _, p := range pragmas {
+		if _, err := x.exec(ctx, p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return deferIndexes(ctx, x)
 }
 
 // writerBusyWait is how long the writer waits for readers of the case
@@ -589,7 +616,7 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 					nullStr(e.Principal), nullStr(e.IdentityType), nullStr(e.AccessKeyID), nullStr(e.UserName),
 					nullStr(e.AccountID), nullStr(e.RecipientAccountID), nullStr(e.ErrorCode), nullStr(e.ErrorMessage),
 					nullStr(e.RequestID), nullStr(e.SharedEventID), nullBool(e.ReadOnly), nullBool(e.ManagementEvent),
-					b2i(e.Verifiable), string(e.Raw))
+					b2i(e.Verifiable), textBytes(e.Raw))
 			}
 			w.chunkArgs = args
 			q := eventInsert
@@ -702,7 +729,11 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 	return n, nil
 }
 
-const eventInsert = `INSERT INTO ct_events(evidence_id, record_index, event_id, event_time, event_version,
+// The multi-row inserts are OR FAIL, not the default ABORT: an ABORT
+// statement that writes several rows keeps a statement journal to undo
+// itself, where a failed insert ends the whole transaction here anyway
+// (see setUp).
+const eventInsert = `INSERT OR FAIL INTO ct_events(evidence_id, record_index, event_id, event_time, event_version,
 	event_source, event_name, event_type, event_category, aws_region, source_ip, user_agent, principal,
 	identity_type, access_key_id, user_name, account_id, recipient_account_id, error_code, error_message,
 	request_id, shared_event_id, read_only, management_event, verifiable, raw)
@@ -718,7 +749,7 @@ var eventInsertChunk = eventInsert + strings.Repeat(",(?,?,?,?,?,?,?,?,?,?,?,?,?
 // writes (6 values each).
 const accessChunk = 64
 
-const accessInsertPlain = `INSERT INTO s3_access_lines(evidence_id, line_no, time, spans, field_count, raw) VALUES (?,?,?,?,?,?)`
+const accessInsertPlain = `INSERT OR FAIL INTO s3_access_lines(evidence_id, line_no, time, spans, field_count, raw) VALUES (?,?,?,?,?,?)`
 
 var accessInsertChunk = accessInsertPlain + strings.Repeat(",(?,?,?,?,?,?)", accessChunk-1)
 

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func newRawConn(t *testing.T) *rawConn {
+	t.Helper()
+	c, err := Open(context.Background(), filepath.Join(t.TempDir(), "case.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	x, err := openRawConn(c.Path)
+	require.NoError(t, err)
+	t.Cleanup(x.close)
+	return x
+}
+
+// TestRawConnValues round-trips every argument type through a table and
+// reads each back with its SQLite type: "" is empty text and an empty
+// non-nil slice an empty blob, not NULL.
+func TestRawConnValues(t *testing.T) {
+	ctx := context.Background()
+	x := newRawConn(t)
+	_, err := x.exec(ctx, "CREATE TABLE v (id INTEGER PRIMARY KEY, a ANY) STRICT")
+	require.NoError(t, err)
+	s := "pointed"
+	big := strings.Repeat("x", 3<<20) // larger than the initial buffer
+	cases := []struct {
+		in       any
+		typ      string
+		want     any
+		wantText string
+	}{
+		{nil, "null", nil, ""},
+		{int64(-7), "integer", int64(-7), "-7"},
+		{42, "integer", int64(42), "42"},
+		{true, "integer", int64(1), "1"},
+		{false, "integer", int64(0), "0"},
+		{2.5, "real", 2.5, "2.5"},
+		{"", "text", "", ""},
+		{"héllo\x00wörld", "text", "héllo\x00wörld", "héllo\x00wörld"},
+		{"\xff\xfe not UTF-8", "text", "\xff\xfe not UTF-8", "\xff\xfe not UTF-8"},
+		{&s, "text", s, s},
+		{(*string)(nil), "null", nil, ""},
+		{[]byte{}, "blob", []byte{}, ""},
+		{[]byte{0, 1, 2}, "blob", []byte{0, 1, 2}, "\x00\x01\x02"},
+		{[]byte(nil), "null", nil, ""},
+		{textBytes(`{"a":1}`), "text", `{"a":1}`, `{"a":1}`},
+		{textBytes{}, "text", "", ""},
+		{big, "text", big, big},
+		{"small after big", "text", "small after big", "small after big"},
+	}
+	for i, c := range cases {
+		id, err := x.exec(ctx, "INSERT INTO v(a) VALUES (?)", c.in)
+		require.NoError(t, err, "case %d", i)
+		assert.Equal(t, int64(i+1), id, "case %d: last insert id", i)
+		typ, err := x.queryText(ctx, "SELECT typeof(a) FROM v WHERE id = ?", id)
+		require.NoError(t, err)
+		assert.Equal(t, c.typ, typ, "case %d", i)
+		got, found, err := x.queryValue(ctx, "SELECT a FROM v WHERE id = ?", id)
+		require.NoError(t, err)
+		assert.True(t, found)
+		assert.Equal(t, c.want, got, "case %d", i)
+		text, err := x.queryText(ctx, "SELECT CAST(a AS TEXT) FROM v WHERE id = ?", id)
+		require.NoError(t, err)
+		assert.Equal(t, c.wantText, text, "case %d", i)
+	}
+	// Many values in one statement, each bound from the shared buffer.
+	_, err = x.exec(ctx, "INSERT INTO v(a) VALUES (?), (?), (?), (?)", "one", textBytes("two"), []byte("three"), "four")
+	require.NoError(t, err)
+	got, err := x.queryText(ctx, "SELECT group_concat(CAST(a AS TEXT), ',') FROM (SELECT a FROM v ORDER BY id DESC LIMIT 4)")
+	require.NoError(t, err)
+	assert.Equal(t, "four,three,two,one", got)
+
+	n, found, err := x.queryInt(ctx, "SELECT count(*) FROM v")
+	require.NoError(t, err)
+	assert.True(t, found)
+	assert.Equal(t, int64(len(cases)+4), n)
+	_, found, err = x.queryInt(ctx, "SELECT id FROM v WHERE id < 0")
+	require.NoError(t, err)
+	assert.False(t, found)
+}
+
+// TestRawConnErrors checks that misuse and SQLite's own errors are
+// reported with what went wrong, and that the connection goes on working.
+func TestRawConnErrors(t *testing.T) {
+	ctx := context.Background()
+	x := newRawConn(t)
+	_, err := x.exec(ctx, "CREATE TABLE u (a TEXT NOT NULL UNIQUE)")
+	require.NoError(t, err)
+
+	_, err = x.exec(ctx, "INSERT INTO u(a) VALUES (?)")
+	assert.ErrorContains(t, err, "statement takes 1 arguments, got 0")
+	_, err = x.exec(ctx, "INSERT INTO u(a) VALUES (?)", struct{}{})
+	assert.ErrorContains(t, err, "argument 1: unsupported type struct {}")
+	_, err = x.exec(ctx, "SELECT * FROM nowhere")
+	assert.ErrorContains(t, err, "no such table: nowhere")
+	_, err = x.exec(ctx, "SELECT 1; SELECT 2")
+	assert.ErrorContains(t, err, "one statement at a time")
+	_, err = x.exec(ctx, "SELECT 1;  ")
+	assert.NoError(t, err, "a trailing semicolon is one statement")
+
+	_, err = x.exec(ctx, "INSERT INTO u(a) VALUES (?)", "k")
+	require.NoError(t, err)
+	_, err = x.exec(ctx, "INSERT INTO u(a) VALUES (?)", "k")
+	assert.ErrorContains(t, err, "UNIQUE constraint failed: u.a")
+	_, err = x.exec(ctx, "INSERT INTO u(a) VALUES (?)", nil)
+	assert.ErrorContains(t, err, "NOT NULL constraint failed: u.a")
+	// The failed statements were reset: the next ones run.
+	_, err = x.exec(ctx, "INSERT INTO u(a) VALUES (?)", "l")
+	require.NoError(t, err)
+	n, _, err := x.queryInt(ctx, "SELECT count(*) FROM u")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = x.exec(cctx, "SELECT 1")
+	assert.ErrorIs(t, err, context.Canceled)
+}
