@@ -152,19 +152,8 @@ func (x *rawConn) bind(s uintptr, args []any) error {
 			}
 		}
 	}
-	if need > math.MaxInt32 {
-		return fmt.Errorf("arguments of %d bytes: too large", need)
-	}
-	if need > x.cap {
-		c := max(need, 2*x.cap, 64<<10)
-		p := libc.Xmalloc(x.tls, uint64(c))
-		if p == 0 {
-			return fmt.Errorf("arguments of %d bytes: out of memory", need)
-		}
-		if x.buf != 0 {
-			libc.Xfree(x.tls, x.buf)
-		}
-		x.buf, x.cap = p, c
+	if err := x.reserve(need); err != nil {
+		return err
 	}
 	mem := cmem(x.buf, x.cap)
 	off := 0
@@ -220,6 +209,121 @@ func (x *rawConn) bind(s uintptr, args []any) error {
 		}
 	}
 	return nil
+}
+
+// reserve makes x.buf hold at least need bytes. Its content is not kept:
+// call it before binding anything from it.
+func (x *rawConn) reserve(need int) error {
+	if need > math.MaxInt32 {
+		return fmt.Errorf("arguments of %d bytes: too large", need)
+	}
+	if need > x.cap {
+		c := max(need, 2*x.cap, 64<<10)
+		p := libc.Xmalloc(x.tls, uint64(c))
+		if p == 0 {
+			return fmt.Errorf("arguments of %d bytes: out of memory", need)
+		}
+		if x.buf != 0 {
+			libc.Xfree(x.tls, x.buf)
+		}
+		x.buf, x.cap = p, c
+	}
+	return nil
+}
+
+// binder binds the values of one statement in parameter order from typed
+// Go values, without boxing each into an interface (execBound). Text is
+// copied into the connection's buffer, which the caller sized.
+type binder struct {
+	x   *rawConn
+	s   uintptr
+	mem []byte
+	off int
+	n   int32 // parameters bound so far
+	err error
+}
+
+func (b *binder) check(rc int32) {
+	if rc != sqlite3.SQLITE_OK && b.err == nil {
+		b.err = fmt.Errorf("argument %d: %w", b.n, b.x.errorf(rc))
+	}
+}
+
+func (b *binder) int(v int64) {
+	b.n++
+	b.check(sqlite3.Xsqlite3_bind_int64(b.x.tls, b.s, b.n, v))
+}
+
+func (b *binder) null() {
+	b.n++
+	b.check(sqlite3.Xsqlite3_bind_null(b.x.tls, b.s, b.n))
+}
+
+// text binds v as text; "" is empty text, not NULL.
+func (b *binder) text(v string) {
+	b.n++
+	if len(v) > len(b.mem)-b.off {
+		if b.err == nil {
+			b.err = fmt.Errorf("argument %d: %d bytes of text past the %d announced", b.n, len(v), len(b.mem))
+		}
+		return
+	}
+	copy(b.mem[b.off:], v)
+	b.check(sqlite3.Xsqlite3_bind_text(b.x.tls, b.s, b.n, b.x.buf+uintptr(b.off), int32(len(v)), 0))
+	b.off += len(v)
+}
+
+// textOrNull binds "" as NULL, anything else as text.
+func (b *binder) textOrNull(v string) {
+	if v == "" {
+		b.null()
+		return
+	}
+	b.text(v)
+}
+
+// bytesText binds v as text (not as a blob).
+func (b *binder) bytesText(v []byte) {
+	b.text(unsafe.String(unsafe.SliceData(v), len(v)))
+}
+
+// boolOrNull binds nil as NULL, true as 1, false as 0.
+func (b *binder) boolOrNull(v *bool) {
+	if v == nil {
+		b.null()
+		return
+	}
+	b.int(int64(b2i(*v)))
+}
+
+// execBound runs q with the values fill binds, whose text takes at most
+// size bytes in all.
+func (x *rawConn) execBound(ctx context.Context, q string, size int, fill func(*binder)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s, err := x.prepare(q)
+	if err != nil {
+		return err
+	}
+	if err := x.reserve(size + 1); err != nil {
+		return fmt.Errorf("%s: %w", shortSQL(q), err)
+	}
+	b := binder{x: x, s: s, mem: cmem(x.buf, size)}
+	fill(&b)
+	if want := sqlite3.Xsqlite3_bind_parameter_count(x.tls, s); b.err == nil && b.n != want {
+		b.err = fmt.Errorf("statement takes %d arguments, got %d", want, b.n)
+	}
+	if b.err != nil {
+		sqlite3.Xsqlite3_clear_bindings(x.tls, s)
+		return fmt.Errorf("%s: %w", shortSQL(q), b.err)
+	}
+	rc := sqlite3.Xsqlite3_step(x.tls, s)
+	if rc != sqlite3.SQLITE_DONE && rc != sqlite3.SQLITE_ROW {
+		err = x.errorf(rc)
+	}
+	x.done(s)
+	return err
 }
 
 // run prepares (or finds) q, binds args and steps it once. The caller

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -123,4 +124,60 @@ func TestRawConnErrors(t *testing.T) {
 	cancel()
 	_, err = x.exec(cctx, "SELECT 1")
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestRawConnExecBound(t *testing.T) {
+	ctx := context.Background()
+	x := newRawConn(t)
+	_, err := x.exec(ctx, "CREATE TABLE b (i INTEGER, t TEXT, n TEXT, r TEXT, f INTEGER)")
+	require.NoError(t, err)
+	yes := true
+	fill := func(b *binder) {
+		b.int(7)
+		b.text("")
+		b.textOrNull("")
+		b.bytesText([]byte(`{"raw":1}`))
+		b.boolOrNull(&yes)
+	}
+	require.NoError(t, x.execBound(ctx, "INSERT INTO b VALUES (?,?,?,?,?)", 9, fill))
+	got, err := x.queryText(ctx, "SELECT quote(i)||','||quote(t)||','||quote(n)||','||quote(r)||','||quote(f) FROM b")
+	require.NoError(t, err)
+	assert.Equal(t, `7,'',NULL,'{"raw":1}',1`, got)
+
+	// Text past the announced size, or a wrong count, is an error, and
+	// nothing is written.
+	err = x.execBound(ctx, "INSERT INTO b VALUES (?,?,?,?,?)", 8, fill)
+	assert.ErrorContains(t, err, "argument 4: 9 bytes of text past the 8 announced")
+	err = x.execBound(ctx, "INSERT INTO b VALUES (?,?,?,?,?)", 9, func(b *binder) { b.int(1) })
+	assert.ErrorContains(t, err, "statement takes 5 arguments, got 1")
+	n, _, err := x.queryInt(ctx, "SELECT count(*) FROM b")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+}
+
+// textSize must count every text field bindEvent binds: a field added to
+// Event and bound, but not counted, would fail every insert.
+func TestEventTextSizeCountsEveryField(t *testing.T) {
+	var e Event
+	v := reflect.ValueOf(&e).Elem()
+	want := 0
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(strings.Repeat("s", i+1))
+			want += i + 1
+		case reflect.Slice:
+			if f.Type().Elem().Kind() == reflect.Uint8 {
+				f.SetBytes([]byte(strings.Repeat("r", 100)))
+				want += 100
+			}
+		}
+	}
+	assert.Equal(t, want, e.textSize())
+	x := newRawConn(t)
+	ctx := context.Background()
+	id, err := x.exec(ctx, "INSERT INTO evidence(source, path, kind, ingested_at) VALUES ('s', 'p', 'k', 't')")
+	require.NoError(t, err)
+	require.NoError(t, x.execBound(ctx, eventInsert, e.textSize(), func(b *binder) { bindEvent(b, id, &e) }))
 }

@@ -68,7 +68,6 @@ type Writer struct {
 	batchRows int
 	maxDelay  time.Duration
 	loadInWAL bool
-	chunkArgs []any // reused arguments of a multi-row insert
 }
 
 type msgKind int
@@ -607,23 +606,20 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 			if len(evs)-i < k {
 				k = 1
 			}
-			args := w.chunkArgs[:0]
-			for j := i; j < i+k; j++ {
-				e := &evs[j]
-				args = append(args, id, e.RecordIndex, nullStr(e.EventID), nullStr(e.EventTime),
-					nullStr(e.EventVersion), nullStr(e.EventSource), nullStr(e.EventName), nullStr(e.EventType),
-					nullStr(e.EventCategory), nullStr(e.AWSRegion), nullStr(e.SourceIP), nullStr(e.UserAgent),
-					nullStr(e.Principal), nullStr(e.IdentityType), nullStr(e.AccessKeyID), nullStr(e.UserName),
-					nullStr(e.AccountID), nullStr(e.RecipientAccountID), nullStr(e.ErrorCode), nullStr(e.ErrorMessage),
-					nullStr(e.RequestID), nullStr(e.SharedEventID), nullBool(e.ReadOnly), nullBool(e.ManagementEvent),
-					b2i(e.Verifiable), textBytes(e.Raw))
-			}
-			w.chunkArgs = args
 			q := eventInsert
 			if k > 1 {
 				q = eventInsertChunk
 			}
-			if _, err := st.x.exec(ctx, q, args...); err != nil {
+			size := 0
+			for j := i; j < i+k; j++ {
+				size += evs[j].textSize()
+			}
+			err := st.x.execBound(ctx, q, size, func(b *binder) {
+				for j := i; j < i+k; j++ {
+					bindEvent(b, id, &evs[j])
+				}
+			})
+			if err != nil {
 				return n, fmt.Errorf("record events %d-%d: %w", evs[i].RecordIndex, evs[i+k-1].RecordIndex, err)
 			}
 			i += k
@@ -686,7 +682,7 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 	insertAccess := func(a *AccessRow) error {
 		var err error
 		if a.plain() {
-			_, err = st.x.exec(ctx, accessInsertPlain, plainAccessArgs(w.chunkArgs[:0], id, a)...)
+			err = st.x.execBound(ctx, accessInsertPlain, a.plainSize(), func(b *binder) { bindPlainAccess(b, id, a) })
 		} else {
 			_, err = st.x.exec(ctx, accessInsert, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), nullStr(a.Fields), a.FieldCount,
 				b2i(a.Ambiguous), nullStr(a.ParseError), nullStr(a.Extra), a.Raw)
@@ -702,12 +698,16 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 	rows := it.AccessRows
 	for i := 0; i < len(rows); {
 		if i+accessChunk <= len(rows) && allPlain(rows[i:i+accessChunk]) {
-			args := w.chunkArgs[:0]
+			size := 0
 			for j := i; j < i+accessChunk; j++ {
-				args = plainAccessArgs(args, id, &rows[j])
+				size += rows[j].plainSize()
 			}
-			w.chunkArgs = args
-			if _, err := st.x.exec(ctx, accessInsertChunk, args...); err != nil {
+			err := st.x.execBound(ctx, accessInsertChunk, size, func(b *binder) {
+				for j := i; j < i+accessChunk; j++ {
+					bindPlainAccess(b, id, &rows[j])
+				}
+			})
+			if err != nil {
 				return n, fmt.Errorf("record access-log lines %d-%d: %w", rows[i].LineNo, rows[i+accessChunk-1].LineNo, err)
 			}
 			i += accessChunk
@@ -741,9 +741,34 @@ const eventInsert = `INSERT OR FAIL INTO ct_events(evidence_id, record_index, ev
 
 // eventChunk is how many events one multi-row insert writes (26 values
 // each).
-const eventChunk = 8
+const eventChunk = 32
 
 var eventInsertChunk = eventInsert + strings.Repeat(",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", eventChunk-1)
+
+// bindEvent binds the values of eventInsert for e.
+func bindEvent(b *binder, id int64, e *Event) {
+	b.int(id)
+	b.int(int64(e.RecordIndex))
+	for _, v := range [...]string{e.EventID, e.EventTime, e.EventVersion, e.EventSource, e.EventName,
+		e.EventType, e.EventCategory, e.AWSRegion, e.SourceIP, e.UserAgent, e.Principal, e.IdentityType,
+		e.AccessKeyID, e.UserName, e.AccountID, e.RecipientAccountID, e.ErrorCode, e.ErrorMessage,
+		e.RequestID, e.SharedEventID} {
+		b.textOrNull(v)
+	}
+	b.boolOrNull(e.ReadOnly)
+	b.boolOrNull(e.ManagementEvent)
+	b.int(int64(b2i(e.Verifiable)))
+	b.bytesText(e.Raw)
+}
+
+// textSize is how many bytes of text bindEvent binds for e.
+func (e *Event) textSize() int {
+	return len(e.EventID) + len(e.EventTime) + len(e.EventVersion) + len(e.EventSource) + len(e.EventName) +
+		len(e.EventType) + len(e.EventCategory) + len(e.AWSRegion) + len(e.SourceIP) + len(e.UserAgent) +
+		len(e.Principal) + len(e.IdentityType) + len(e.AccessKeyID) + len(e.UserName) + len(e.AccountID) +
+		len(e.RecipientAccountID) + len(e.ErrorCode) + len(e.ErrorMessage) + len(e.RequestID) +
+		len(e.SharedEventID) + len(e.Raw)
+}
 
 // accessChunk is how many plain access-log lines one multi-row insert
 // writes (6 values each).
@@ -759,10 +784,18 @@ func (a *AccessRow) plain() bool {
 	return a.Fields == "" && !a.Ambiguous && a.ParseError == "" && a.Extra == ""
 }
 
-// plainAccessArgs appends the values of accessInsertPlain for a.
-func plainAccessArgs(args []any, id int64, a *AccessRow) []any {
-	return append(args, id, a.LineNo, nullStr(a.Time), nullStr(a.Spans), a.FieldCount, a.Raw)
+// bindPlainAccess binds the values of accessInsertPlain for a.
+func bindPlainAccess(b *binder, id int64, a *AccessRow) {
+	b.int(id)
+	b.int(int64(a.LineNo))
+	b.textOrNull(a.Time)
+	b.textOrNull(a.Spans)
+	b.int(int64(a.FieldCount))
+	b.text(a.Raw)
 }
+
+// plainSize is how many bytes of text bindPlainAccess binds for a.
+func (a *AccessRow) plainSize() int { return len(a.Time) + len(a.Spans) + len(a.Raw) }
 
 func allPlain(rows []AccessRow) bool {
 	for i := range rows {

@@ -62,9 +62,19 @@ Run 'forensic COMMAND --help' for a command's flags and examples.
 // harder as it nears it, which keeps peak RSS flat on large inputs.
 const memoryLimit = 160 << 20
 
+// gcPercent lets the heap grow to three times what is live before a
+// collection (Go's default is twice), up to memoryLimit: the live heap of
+// an ingest is small (30-55 MB, bounded by the ingest budgets), and the
+// collector's work fell by a tenth of the CPU time (1M-event set: 11.5-
+// 12.8 s against 12.8-13.7 s, peak RSS 220-320 MB against 180-210 MB).
+const gcPercent = 200
+
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile(os.Getenv("FORENSIC_CPUPROFILE"))
