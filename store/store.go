@@ -8,7 +8,9 @@
 // its bulk load in a rollback journal with synchronous=OFF (a killed
 // process leaves a hot journal, which the next read-write open rolls
 // back), then fsyncs the files and switches the case back to WAL (see
-// Writer.setUp). A transaction never ends in the middle of an evidence
+// Writer.switchToRollbackJournal and Writer.setUp). The rows go through
+// the writer's own connection, opened on the SQLite library under the
+// driver (rawConn), which binds values from one reused buffer. A transaction never ends in the middle of an evidence
 // item, so a process killed at any moment leaves every item either fully
 // recorded or absent, and running the same ingest again completes the
 // case. A writer that starts on an empty table builds that table's
