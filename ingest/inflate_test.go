@@ -8,21 +8,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func gzipOf(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, err := zw.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
 
 // TestInflateCaps checks the content, hash and size inflate returns, and
 // its caps, at the edges of the parse cap, whatever size the gzip trailer
@@ -40,7 +29,7 @@ func TestInflateCaps(t *testing.T) {
 	for _, n := range []int{0, 1, 1000, parseCap - 1, parseCap, parseCap + 1, 3 * parseCap} {
 		body := content(n)
 		sum := sha256.Sum256(body)
-		gz := gzipOf(t, body)
+		gz := gz(t, body)
 		zst, err := zstd.NewWriter(nil)
 		require.NoError(t, err)
 		for name, data := range map[string][]byte{"gzip": gz, "zstd": zst.EncodeAll(body, nil)} {
@@ -65,7 +54,7 @@ func TestInflateCaps(t *testing.T) {
 	// not make a huge buffer.
 	body := content(5000)
 	for _, claim := range []uint32{0, 10, 4999, 5001, 1 << 31} {
-		gz := gzipOf(t, body)
+		gz := gz(t, body)
 		binary.LittleEndian.PutUint32(gz[len(gz)-4:], claim)
 		r := &run{opt: Options{}}
 		r.opt.defaults()
@@ -75,13 +64,13 @@ func TestInflateCaps(t *testing.T) {
 	}
 
 	// The decompression caps still apply.
-	zeros := gzipOf(t, make([]byte, 3<<20))
+	zeros := gz(t, make([]byte, 3<<20))
 	r := &run{opt: Options{MaxContent: 1 << 20}}
 	r.opt.defaults()
 	out := r.inflate(zeros)
 	assert.ErrorContains(t, out.err, "decompressed output exceeds cap of 1 MiB")
 	r = &run{opt: Options{MaxRatio: 10}}
 	r.opt.defaults()
-	out = r.inflate(gzipOf(t, make([]byte, ratioFloor+(1<<20))))
+	out = r.inflate(gz(t, make([]byte, ratioFloor+(1<<20))))
 	assert.ErrorContains(t, out.err, "compression ratio exceeds cap of 10:1")
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,10 +12,7 @@ import (
 
 func newRawConn(t *testing.T) *rawConn {
 	t.Helper()
-	c, err := Open(context.Background(), filepath.Join(t.TempDir(), "case.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	x, err := openRawConn(c.Path)
+	x, err := openRawConn(openTemp(t).Path)
 	require.NoError(t, err)
 	t.Cleanup(x.close)
 	return x

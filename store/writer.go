@@ -610,15 +610,8 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 			if k > 1 {
 				q = eventInsertChunk
 			}
-			size := 0
-			for j := i; j < i+k; j++ {
-				size += evs[j].textSize()
-			}
-			err := st.x.execBound(ctx, q, size, func(b *binder) {
-				for j := i; j < i+k; j++ {
-					bindEvent(b, id, &evs[j])
-				}
-			})
+			err := execRows(ctx, st.x, q, evs[i:i+k], (*Event).textSize,
+				func(b *binder, e *Event) { bindEvent(b, id, e) })
 			if err != nil {
 				return n, fmt.Errorf("record events %d-%d: %w", evs[i].RecordIndex, evs[i+k-1].RecordIndex, err)
 			}
@@ -698,15 +691,8 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 	rows := it.AccessRows
 	for i := 0; i < len(rows); {
 		if i+accessChunk <= len(rows) && allPlain(rows[i:i+accessChunk]) {
-			size := 0
-			for j := i; j < i+accessChunk; j++ {
-				size += rows[j].plainSize()
-			}
-			err := st.x.execBound(ctx, accessInsertChunk, size, func(b *binder) {
-				for j := i; j < i+accessChunk; j++ {
-					bindPlainAccess(b, id, &rows[j])
-				}
-			})
+			err := execRows(ctx, st.x, accessInsertChunk, rows[i:i+accessChunk], (*AccessRow).plainSize,
+				func(b *binder, a *AccessRow) { bindPlainAccess(b, id, a) })
 			if err != nil {
 				return n, fmt.Errorf("record access-log lines %d-%d: %w", rows[i].LineNo, rows[i+accessChunk-1].LineNo, err)
 			}
@@ -744,6 +730,20 @@ const eventInsert = `INSERT OR FAIL INTO ct_events(evidence_id, record_index, ev
 const eventChunk = 32
 
 var eventInsertChunk = eventInsert + strings.Repeat(",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", eventChunk-1)
+
+// execRows runs the multi-row insert q once for rows: bind binds one
+// row's values, size counts its text.
+func execRows[T any](ctx context.Context, x *rawConn, q string, rows []T, size func(*T) int, bind func(*binder, *T)) error {
+	n := 0
+	for i := range rows {
+		n += size(&rows[i])
+	}
+	return x.execBound(ctx, q, n, func(b *binder) {
+		for i := range rows {
+			bind(b, &rows[i])
+		}
+	})
+}
 
 // bindEvent binds the values of eventInsert for e.
 func bindEvent(b *binder, id int64, e *Event) {
