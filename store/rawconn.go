@@ -315,7 +315,7 @@ func (x *rawConn) execBound(ctx context.Context, q string, size int, fill func(*
 		b.err = fmt.Errorf("statement takes %d arguments, got %d", want, b.n)
 	}
 	if b.err != nil {
-		sqlite3.Xsqlite3_clear_bindings(x.tls, s)
+		x.done(s)
 		return fmt.Errorf("%s: %w", shortSQL(q), b.err)
 	}
 	rc := sqlite3.Xsqlite3_step(x.tls, s)
@@ -337,7 +337,7 @@ func (x *rawConn) run(ctx context.Context, q string, args []any) (s uintptr, row
 		return 0, false, err
 	}
 	if err := x.bind(s, args); err != nil {
-		sqlite3.Xsqlite3_clear_bindings(x.tls, s)
+		x.done(s)
 		return 0, false, fmt.Errorf("%s: %w", shortSQL(q), err)
 	}
 	switch rc := sqlite3.Xsqlite3_step(x.tls, s); rc {
@@ -353,10 +353,21 @@ func (x *rawConn) run(ctx context.Context, q string, args []any) (s uintptr, row
 }
 
 // done resets s and lets go of its arguments (they point into x.buf).
+// A buffer grown past keepBuf for one statement (a record of many MB) is
+// given back after it, so one odd item does not hold its size in C
+// memory, outside the Go heap limit, for the rest of the load.
 func (x *rawConn) done(s uintptr) {
 	sqlite3.Xsqlite3_reset(x.tls, s)
 	sqlite3.Xsqlite3_clear_bindings(x.tls, s)
+	if x.cap > keepBuf {
+		libc.Xfree(x.tls, x.buf)
+		x.buf, x.cap = 0, 0
+	}
 }
+
+// keepBuf is the largest argument buffer kept between statements: 32
+// events of a few KiB fit many times over.
+const keepBuf = 4 << 20
 
 // exec runs a statement and returns the last inserted row id.
 func (x *rawConn) exec(ctx context.Context, q string, args ...any) (int64, error) {

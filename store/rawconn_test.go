@@ -177,3 +177,27 @@ func TestEventTextSizeCountsEveryField(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, x.execBound(ctx, eventInsert, e.textSize(), func(b *binder) { bindEvent(b, id, &e) }))
 }
+
+// A statement with megabytes of text grows the argument buffer for its
+// own run only.
+func TestRawConnBufferGivenBack(t *testing.T) {
+	ctx := context.Background()
+	x := newRawConn(t)
+	_, err := x.exec(ctx, "CREATE TABLE g (t TEXT)")
+	require.NoError(t, err)
+	_, err = x.exec(ctx, "INSERT INTO g VALUES (?)", "small")
+	require.NoError(t, err)
+	assert.Equal(t, 64<<10, x.cap)
+	huge := strings.Repeat("h", keepBuf+1)
+	_, err = x.exec(ctx, "INSERT INTO g VALUES (?)", huge)
+	require.NoError(t, err)
+	assert.Zero(t, x.cap, "a buffer past keepBuf is freed after its statement")
+	require.NoError(t, x.execBound(ctx, "INSERT INTO g VALUES (?)", len(huge), func(b *binder) { b.text(huge) }))
+	assert.Zero(t, x.cap)
+	n, _, err := x.queryInt(ctx, "SELECT sum(length(t)) FROM g")
+	require.NoError(t, err)
+	assert.Equal(t, int64(5+2*len(huge)), n)
+	_, err = x.exec(ctx, "INSERT INTO g VALUES (?)", "small again")
+	require.NoError(t, err)
+	assert.Equal(t, 64<<10, x.cap)
+}
