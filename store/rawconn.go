@@ -25,8 +25,9 @@ import (
 // the writer goroutine uses it). `go test -bench Writer ./store`, three
 // runs each: 19.9-23.5 us per event through the driver, 13.5-14.8
 // through rawConn, 9.5-11.7 once the raw record was bound from its bytes
-// (textBytes) instead of a string copy; access-log lines 4.6-5.0 us
-// through the driver, 2.0-2.9 through rawConn.
+// instead of a string copy; access-log lines 4.6-5.0 us through the
+// driver, 2.0-2.9 through rawConn. The hot inserts bind from typed fields
+// (binder, execBound); exec takes a list of values for the rest.
 //
 // A rawConn is not safe for concurrent use.
 type rawConn struct {
@@ -125,92 +126,6 @@ func (x *rawConn) prepare(q string) (uintptr, error) {
 	return s, nil
 }
 
-// textBytes is bound as text, not as a blob (the raw records: no
-// conversion to a string, which copied every record once more).
-type textBytes []byte
-
-// bind binds args to the parameters of s in order: nil, int64, int,
-// float64, bool, []byte (nil binds NULL), string, textBytes, *string (nil
-// binds NULL). Text and blobs are copied into x.buf and bound in place, valid
-// until the next bind.
-func (x *rawConn) bind(s uintptr, args []any) error {
-	if n := int(sqlite3.Xsqlite3_bind_parameter_count(x.tls, s)); n != len(args) {
-		return fmt.Errorf("statement takes %d arguments, got %d", n, len(args))
-	}
-	need := 1 // never a zero pointer, so "" and []byte{} are not NULL
-	for _, a := range args {
-		switch t := a.(type) {
-		case string:
-			need += len(t)
-		case []byte:
-			need += len(t)
-		case textBytes:
-			need += len(t)
-		case *string:
-			if t != nil {
-				need += len(*t)
-			}
-		}
-	}
-	if err := x.reserve(need); err != nil {
-		return err
-	}
-	mem := cmem(x.buf, x.cap)
-	off := 0
-	text := func(i int32, v string) int32 {
-		copy(mem[off:], v)
-		p := x.buf + uintptr(off)
-		off += len(v)
-		return sqlite3.Xsqlite3_bind_text(x.tls, s, i, p, int32(len(v)), 0)
-	}
-	for k, a := range args {
-		i := int32(k + 1)
-		var rc int32
-		switch t := a.(type) {
-		case nil:
-			rc = sqlite3.Xsqlite3_bind_null(x.tls, s, i)
-		case int64:
-			rc = sqlite3.Xsqlite3_bind_int64(x.tls, s, i, t)
-		case int:
-			rc = sqlite3.Xsqlite3_bind_int64(x.tls, s, i, int64(t))
-		case float64:
-			rc = sqlite3.Xsqlite3_bind_double(x.tls, s, i, t)
-		case bool:
-			var v int64
-			if t {
-				v = 1
-			}
-			rc = sqlite3.Xsqlite3_bind_int64(x.tls, s, i, v)
-		case string:
-			rc = text(i, t)
-		case *string:
-			if t == nil {
-				rc = sqlite3.Xsqlite3_bind_null(x.tls, s, i)
-			} else {
-				rc = text(i, *t)
-			}
-		case textBytes:
-			copy(mem[off:], t)
-			rc = sqlite3.Xsqlite3_bind_text(x.tls, s, i, x.buf+uintptr(off), int32(len(t)), 0)
-			off += len(t)
-		case []byte:
-			if t == nil {
-				rc = sqlite3.Xsqlite3_bind_null(x.tls, s, i)
-				break
-			}
-			copy(mem[off:], t)
-			rc = sqlite3.Xsqlite3_bind_blob(x.tls, s, i, x.buf+uintptr(off), int32(len(t)), 0)
-			off += len(t)
-		default:
-			return fmt.Errorf("argument %d: unsupported type %T", k+1, a)
-		}
-		if rc != sqlite3.SQLITE_OK {
-			return fmt.Errorf("argument %d: %w", k+1, x.errorf(rc))
-		}
-	}
-	return nil
-}
-
 // reserve makes x.buf hold at least need bytes. Its content is not kept:
 // call it before binding anything from it.
 func (x *rawConn) reserve(need int) error {
@@ -262,15 +177,24 @@ func (b *binder) null() {
 // text binds v as text; "" is empty text, not NULL.
 func (b *binder) text(v string) {
 	b.n++
-	if len(v) > len(b.mem)-b.off {
-		if b.err == nil {
-			b.err = fmt.Errorf("argument %d: %d bytes of text past the %d announced", b.n, len(v), len(b.mem))
-		}
-		return
+	if m, p, ok := b.take(len(v), "text"); ok {
+		copy(m, v)
+		b.check(sqlite3.Xsqlite3_bind_text(b.x.tls, b.s, b.n, p, int32(len(v)), 0))
 	}
-	copy(b.mem[b.off:], v)
-	b.check(sqlite3.Xsqlite3_bind_text(b.x.tls, b.s, b.n, b.x.buf+uintptr(b.off), int32(len(v)), 0))
-	b.off += len(v)
+}
+
+// take hands out the next n bytes of the statement's buffer (m, at C
+// address p) for argument b.n; past the announced size it sets b.err.
+func (b *binder) take(n int, what string) (m []byte, p uintptr, ok bool) {
+	if n > len(b.mem)-b.off {
+		if b.err == nil {
+			b.err = fmt.Errorf("argument %d: %d bytes of %s past the %d announced", b.n, n, what, len(b.mem))
+		}
+		return nil, 0, false
+	}
+	m, p = b.mem[b.off:b.off+n], b.x.buf+uintptr(b.off)
+	b.off += n
+	return m, p, true
 }
 
 // textOrNull binds "" as NULL, anything else as text.
@@ -296,18 +220,98 @@ func (b *binder) boolOrNull(v *bool) {
 	b.int(int64(b2i(*v)))
 }
 
+// blob binds v as a blob; nil is NULL, []byte{} an empty blob.
+func (b *binder) blob(v []byte) {
+	if v == nil {
+		b.null()
+		return
+	}
+	b.n++
+	if m, p, ok := b.take(len(v), "blob"); ok {
+		copy(m, v)
+		b.check(sqlite3.Xsqlite3_bind_blob(b.x.tls, b.s, b.n, p, int32(len(v)), 0))
+	}
+}
+
+// args binds values of the types exec takes: nil, int64, int, float64,
+// bool, string, *string and []byte (nil pointers and slices are NULL).
+func (b *binder) args(args []any) {
+	for _, a := range args {
+		switch t := a.(type) {
+		case nil:
+			b.null()
+		case int64:
+			b.int(t)
+		case int:
+			b.int(int64(t))
+		case float64:
+			b.n++
+			b.check(sqlite3.Xsqlite3_bind_double(b.x.tls, b.s, b.n, t))
+		case bool:
+			b.int(int64(b2i(t)))
+		case string:
+			b.text(t)
+		case *string:
+			if t == nil {
+				b.null()
+			} else {
+				b.text(*t)
+			}
+		case []byte:
+			b.blob(t)
+		default:
+			if b.err == nil {
+				b.err = fmt.Errorf("argument %d: unsupported type %T", b.n+1, a)
+			}
+			return
+		}
+	}
+}
+
+// argsSize is how many bytes of text and blobs args binds.
+func argsSize(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch t := a.(type) {
+		case string:
+			n += len(t)
+		case []byte:
+			n += len(t)
+		case *string:
+			if t != nil {
+				n += len(*t)
+			}
+		}
+	}
+	return n
+}
+
 // execBound runs q with the values fill binds, whose text takes at most
 // size bytes in all.
 func (x *rawConn) execBound(ctx context.Context, q string, size int, fill func(*binder)) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s, err := x.prepare(q)
+	s, _, err := x.run(ctx, q, size, fill)
 	if err != nil {
 		return err
 	}
+	x.done(s)
+	return nil
+}
+
+// run prepares (or finds) q, binds the values fill binds (at most size
+// bytes of text and blobs) and steps it once. The caller reads the row,
+// if any, then calls done.
+func (x *rawConn) run(ctx context.Context, q string, size int, fill func(*binder)) (s uintptr, row bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	s, err = x.prepare(q)
+	if err != nil {
+		return 0, false, err
+	}
+	// One byte more than the text, so that "" and []byte{} bind a
+	// pointer, not NULL.
 	if err := x.reserve(size + 1); err != nil {
-		return fmt.Errorf("%s: %w", shortSQL(q), err)
+		return 0, false, fmt.Errorf("%s: %w", shortSQL(q), err)
 	}
 	b := binder{x: x, s: s, mem: cmem(x.buf, size)}
 	fill(&b)
@@ -316,29 +320,7 @@ func (x *rawConn) execBound(ctx context.Context, q string, size int, fill func(*
 	}
 	if b.err != nil {
 		x.done(s)
-		return fmt.Errorf("%s: %w", shortSQL(q), b.err)
-	}
-	rc := sqlite3.Xsqlite3_step(x.tls, s)
-	if rc != sqlite3.SQLITE_DONE && rc != sqlite3.SQLITE_ROW {
-		err = x.errorf(rc)
-	}
-	x.done(s)
-	return err
-}
-
-// run prepares (or finds) q, binds args and steps it once. The caller
-// reads the row, if any, then calls done.
-func (x *rawConn) run(ctx context.Context, q string, args []any) (s uintptr, row bool, err error) {
-	if err := ctx.Err(); err != nil {
-		return 0, false, err
-	}
-	s, err = x.prepare(q)
-	if err != nil {
-		return 0, false, err
-	}
-	if err := x.bind(s, args); err != nil {
-		x.done(s)
-		return 0, false, fmt.Errorf("%s: %w", shortSQL(q), err)
+		return 0, false, fmt.Errorf("%s: %w", shortSQL(q), b.err)
 	}
 	switch rc := sqlite3.Xsqlite3_step(x.tls, s); rc {
 	case sqlite3.SQLITE_DONE:
@@ -371,7 +353,7 @@ const keepBuf = 4 << 20
 
 // exec runs a statement and returns the last inserted row id.
 func (x *rawConn) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	s, _, err := x.run(ctx, q, args)
+	s, _, err := x.run(ctx, q, argsSize(args), func(b *binder) { b.args(args) })
 	if err != nil {
 		return 0, err
 	}
@@ -411,7 +393,7 @@ func (x *rawConn) queryText(ctx context.Context, q string, args ...any) (string,
 // queryValue returns the first column of the first row (nil, int64,
 // float64, string or []byte), and whether there was a row.
 func (x *rawConn) queryValue(ctx context.Context, q string, args ...any) (any, bool, error) {
-	s, row, err := x.run(ctx, q, args)
+	s, row, err := x.run(ctx, q, argsSize(args), func(b *binder) { b.args(args) })
 	if err != nil || !row {
 		if s != 0 {
 			x.done(s)

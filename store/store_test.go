@@ -46,6 +46,13 @@ func TestOpenPragmas(t *testing.T) {
 	assert.Equal(t, id, id2)
 }
 
+func journalMode(t *testing.T, c *Case) string {
+	t.Helper()
+	var mode string
+	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	return mode
+}
+
 func count(t *testing.T, c *Case, table string) int {
 	t.Helper()
 	var n int
@@ -250,9 +257,8 @@ func TestWriterLoadJournalMode(t *testing.T) {
 	require.NoError(t, ro.Close())
 	_, err = w.Close()
 	require.NoError(t, err)
-	var mode, check string
-	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
-	assert.Equal(t, "wal", mode)
+	assert.Equal(t, "wal", journalMode(t, c))
+	var check string
 	require.NoError(t, c.DB.QueryRow("PRAGMA integrity_check").Scan(&check))
 	assert.Equal(t, "ok", check)
 	assert.Equal(t, 1, count(t, c, "s3_access_lines"))
@@ -270,9 +276,7 @@ func TestWriterLoadWithReaderOpen(t *testing.T) {
 	w.Add(&Item{Evidence: Evidence{Path: "/l", SHA256: "s", Kind: KindAccessLog}, Access: []AccessRecord{{LineNo: 1, Raw: "x"}}})
 	_, err = w.Close()
 	require.NoError(t, err)
-	var mode string
-	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
-	assert.Equal(t, "wal", mode)
+	assert.Equal(t, "wal", journalMode(t, c))
 	assert.Equal(t, 1, count(t, ro, "s3_access_lines"))
 }
 
@@ -399,9 +403,7 @@ func TestWriterWaitsForReader(t *testing.T) {
 	_, err = w.Close()
 	require.NoError(t, err)
 	assert.False(t, time.Now().Before(<-released), "Close returned before the reader let go")
-	var mode string
-	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
-	assert.Equal(t, "wal", mode)
+	assert.Equal(t, "wal", journalMode(t, c))
 	assert.Equal(t, 2, count(t, c, "s3_access_lines"))
 }
 
@@ -410,7 +412,7 @@ func TestWriterWaitsForReader(t *testing.T) {
 // evidence row, and the case's own connections still enforce them.
 func TestWriterForeignKeys(t *testing.T) {
 	c := openTemp(t)
-	events := make([]Event, 21) // two chunks of eventChunk and single rows
+	events := make([]Event, 2*eventChunk+5) // two multi-row chunks and single rows
 	for i := range events {
 		events[i] = Event{RecordIndex: i, EventID: fmt.Sprint("e", i), Verifiable: true, Raw: []byte(`{}`)}
 	}
@@ -429,7 +431,7 @@ func TestWriterForeignKeys(t *testing.T) {
 	s.End(&Item{Evidence: Evidence{Path: "/al", SHA256: "2", Kind: KindAccessLog}})
 	_, err := w.Close()
 	require.NoError(t, err)
-	assert.Equal(t, 21, count(t, c, "ct_events"))
+	assert.Equal(t, len(events), count(t, c, "ct_events"))
 	assert.Equal(t, len(lines), count(t, c, "s3_access_lines"))
 	assert.Equal(t, 2, count(t, c, "ct_digest_logs"))
 

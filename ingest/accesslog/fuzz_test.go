@@ -25,10 +25,7 @@ func seedLines(f *testing.F) []string {
 		"hello world",
 		"",
 	}
-	for _, p := range [][]string{
-		{"s3-server-access-logs", "apache-hadoop", "TestAuditLogs_sampleLog1"},
-		{"awsdocs-examples", "s3-user-guide", "server-access-log-example.log"},
-	} {
+	for _, p := range corpusLogs {
 		b, err := os.ReadFile(testcorpus.Path(f, p...))
 		if err != nil {
 			f.Fatal(err)
@@ -122,4 +119,10 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// corpusLogs are the S3 server access-log files of ../shared/corpus.
+var corpusLogs = [][]string{
+	{"s3-server-access-logs", "apache-hadoop", "TestAuditLogs_sampleLog1"},
+	{"awsdocs-examples", "s3-user-guide", "server-access-log-example.log"},
 }

@@ -21,10 +21,7 @@ import (
 func TestSpansReadBackThroughView(t *testing.T) {
 	var in bytes.Buffer
 	in.WriteString("\xef\xbb\xbf" + line(27, nil) + "\r\n")
-	for _, p := range [][]string{
-		{"s3-server-access-logs", "apache-hadoop", "TestAuditLogs_sampleLog1"},
-		{"awsdocs-examples", "s3-user-guide", "server-access-log-example.log"},
-	} {
+	for _, p := range corpusLogs {
 		b, err := os.ReadFile(testcorpus.Path(t, p...))
 		if err != nil {
 			t.Fatal(err)
