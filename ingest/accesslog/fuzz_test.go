@@ -121,7 +121,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// corpusLogs are the S3 server access-log files of ../shared/corpus.
+// corpusLogs are the S3 server access-log files of the test corpus (internal/testcorpus).
 var corpusLogs = [][]string{
 	{"s3-server-access-logs", "apache-hadoop", "TestAuditLogs_sampleLog1"},
 	{"awsdocs-examples", "s3-user-guide", "server-access-log-example.log"},

@@ -1,12 +1,15 @@
-// Package testcorpus locates ../shared/corpus, the real third-party data
-// every parser test must pass on. The corpus sits beside the repository
-// checkout (DEVELOPERS' layout and CI's clone alike); FORENSIC_CORPUS
-// overrides the location.
+// Package testcorpus locates the real third-party data every parser test
+// must pass on. The data lives in the repository, in
+// internal/testcorpus/testdata/corpus, with its provenance and licence
+// notices (PROVENANCE.md, and the LICENSE files of the sets that ship one):
+// the tests need nothing beside the checkout. FORENSIC_CORPUS overrides the
+// location (to run the tests against another copy).
 package testcorpus
 
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -17,22 +20,15 @@ func Dir(t testing.TB) string {
 	if d := os.Getenv("FORENSIC_CORPUS"); d != "" {
 		return d
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("testcorpus: cannot tell where the package source is")
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			c := filepath.Join(filepath.Dir(d), "shared", "corpus")
-			if _, err := os.Stat(c); err != nil {
-				t.Fatalf("corpus not found at %s (set FORENSIC_CORPUS): %v", c, err)
-			}
-			return c
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s", wd)
-		}
+	c := filepath.Join(filepath.Dir(file), "testdata", "corpus")
+	if _, err := os.Stat(filepath.Join(c, "PROVENANCE.md")); err != nil {
+		t.Fatalf("corpus not found at %s (it is part of the repository; set FORENSIC_CORPUS to use another copy): %v", c, err)
 	}
+	return c
 }
 
 // Path joins elem onto the corpus folder.
