@@ -331,15 +331,29 @@ func (r *run) evaluate(d *digestItem) {
 	if d.sidecar != nil {
 		d.detail["metadata_evidence_id"] = d.sidecar.EvidenceID
 	}
+	// The algorithm must be exactly SHA256withRSA, in the digest and in
+	// saved metadata that carries a signature (awscli requires the
+	// metadata's signature-algorithm too). Any other spelling — another
+	// algorithm, another case, white space, empty, absent — means no
+	// signature of this digest counts, whatever the RSA check says.
 	algo := dd.DigestSignatureAlgorithm
 	metaAlgo, hasMetaAlgo := meta(d.sidecar, "signature-algorithm")
-	if algo != SignatureAlgorithm || (hasMetaAlgo && metaAlgo != SignatureAlgorithm) {
+	algoOK := algo == SignatureAlgorithm && (d.metaSig == "" && !hasMetaAlgo || hasMetaAlgo && metaAlgo == SignatureAlgorithm)
+	d.detail["signature_algorithm_ok"] = algoOK
+	if !algoOK {
 		d.detail["expected_signature_algorithm"] = SignatureAlgorithm
 		d.detail["digest_signature_algorithm"] = algo
+		reason := fmt.Sprintf("the digest's digestSignatureAlgorithm is %q, not %s", algo, SignatureAlgorithm)
+		if algo == SignatureAlgorithm {
+			reason = fmt.Sprintf("its saved metadata carries a signature but no signature-algorithm (expected %s)", SignatureAlgorithm)
+		}
 		if hasMetaAlgo {
 			d.detail["metadata_signature_algorithm"] = metaAlgo
+			if algo == SignatureAlgorithm {
+				reason = fmt.Sprintf("its saved metadata's signature-algorithm is %q, not %s", metaAlgo, SignatureAlgorithm)
+			}
 		}
-		d.fail(StatusSignatureInvalid, fmt.Sprintf("signature algorithm is not %s", SignatureAlgorithm))
+		d.fail(StatusSignatureInvalid, reason)
 	}
 
 	// The time the key must be valid at.
@@ -383,6 +397,7 @@ func (r *run) evaluate(d *digestItem) {
 		d.fail(StatusSignatureUnavailable, "no saved S3 metadata (head-object sidecar) and no successor digest holding its signature")
 	}
 	results := map[string]bool{}
+	authBy := ""
 	if kc.anchor != nil {
 		for _, s := range sigs {
 			k := strings.ToLower(strings.TrimSpace(s.sig))
@@ -398,9 +413,9 @@ func (r *run) evaluate(d *digestItem) {
 			ok := results[strings.ToLower(strings.TrimSpace(sigs[0].sig))]
 			d.detail["signature_verified"] = ok
 			for _, s := range sigs {
-				if results[strings.ToLower(strings.TrimSpace(s.sig))] {
+				if algoOK && results[strings.ToLower(strings.TrimSpace(s.sig))] {
 					d.authentic = true
-					d.detail["authenticated_by"] = s.source
+					authBy = s.source
 					break
 				}
 			}
@@ -410,7 +425,6 @@ func (r *run) evaluate(d *digestItem) {
 			}
 		}
 	}
-	d.detail["authentic"] = d.authentic
 
 	// Chain links: each successor's previousDigestHashValue and
 	// previousDigestSignature against this digest.
@@ -444,6 +458,24 @@ func (r *run) evaluate(d *digestItem) {
 	if d.status == "" {
 		d.status = StatusValid
 	}
+	// A digest whose own signature or key is not in order vouches for
+	// nothing, with no exception: its log files are unverified.
+	if !vouches(d.status) {
+		d.authentic = false
+	}
+	d.detail["authentic"] = d.authentic
+	if d.authentic {
+		d.detail["authenticated_by"] = authBy
+	}
+}
+
+// vouches reports whether a digest with this status may vouch for the log
+// files it lists (when its signature verified): valid digests, and those
+// whose only fault lies elsewhere (found at another key, or a successor
+// that disagrees with it). Every other status is about the digest's own
+// signature, key or format.
+func vouches(status string) bool {
+	return status == StatusValid || status == StatusMoved || status == StatusChainMismatch
 }
 
 type sigSource struct{ source, sig, from string }

@@ -36,7 +36,9 @@
 // gzip, bytes after the first gzip member, JSON that does not parse,
 // required keys absent, previousDigest* partly null, a backfill digest
 // whose metadata lacks backfill-generation-timestamp); signature_invalid
-// (signature algorithm other than SHA256withRSA); key_unknown;
+// (digestSignatureAlgorithm, or the saved metadata's signature-algorithm,
+// other than exactly SHA256withRSA, or absent from metadata that carries a
+// signature); key_unknown;
 // key_not_valid_at_time; signature_unavailable (no metadata, no
 // successor); signature_invalid (the signature from the metadata — else
 // from the successor — does not verify); chain_mismatch (a successor's
@@ -45,9 +47,13 @@
 // signature); moved (found at a key other than digestS3Object: the key
 // under a folder named after the bucket, else the AWSLogs/... suffix,
 // else the file name of a flattened copy); valid. Separately, a digest is
-// authentic when any available signature (metadata or a successor's copy)
-// verifies under a supplied key valid at the time; only authentic digests
-// vouch for log files. A digest some successor points to and the evidence
+// authentic when its signature algorithm is exactly SHA256withRSA (in the
+// digest and in saved metadata that carries a signature), any available
+// signature (metadata or a successor's copy) verifies under a supplied key
+// valid at the time, and its status is valid, moved or chain_mismatch
+// (faults that lie outside its own signature); only authentic digests
+// vouch for log files, so the logs of a digest with any other status are
+// unverified, without exception. A digest some successor points to and the evidence
 // lacks is missing; counting by time (digests are hourly), every hour
 // between it and the next older digest of the chain present is missing
 // too, with a key inferred from the chain and the time.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
@@ -97,4 +98,29 @@ func setWith(t testing.TB, opt fixtures.Options, change func(m *fixtures.Manifes
 func removeFile(t testing.TB, p string) {
 	t.Helper()
 	require.NoError(t, os.Remove(p))
+}
+
+// assertOneVerdictPerItem checks the invariant every verification keeps:
+// each evidence row of kind cloudtrail_digest, cloudtrail_log or
+// s3_object has exactly one item_status row of its own, and no status row
+// names an evidence row twice.
+func assertOneVerdictPerItem(t testing.TB, c *store.Case) {
+	t.Helper()
+	rows, err := c.DB.Query(`SELECT e.id, e.kind, e.path, e.member, count(s.id) FROM evidence e
+		LEFT JOIN item_status s ON s.evidence_id = e.id
+		WHERE e.kind IN ('cloudtrail_digest', 'cloudtrail_log', 's3_object')
+		GROUP BY e.id HAVING count(s.id) <> 1`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var id, n int64
+		var kind, p, member string
+		require.NoError(t, rows.Scan(&id, &kind, &p, &member, &n))
+		t.Errorf("evidence %d (%s %s %s) has %d statuses, want exactly 1", id, kind, p, member, n)
+	}
+	require.NoError(t, rows.Err())
+	var dup int
+	require.NoError(t, c.DB.QueryRow(`SELECT count(*) FROM (SELECT evidence_id FROM item_status
+		WHERE evidence_id IS NOT NULL GROUP BY evidence_id HAVING count(*) > 1)`).Scan(&dup))
+	assert.Zero(t, dup, "evidence rows with more than one status")
 }

@@ -75,7 +75,13 @@ func TestStatuses(t *testing.T) {
 		finding string
 	}{
 		{fixtures.DigestSignatureInvalid, func(t *testing.T, m *fixtures.Manifest, ti fixtures.TamperInfo) map[string]string {
-			return map[string]string{"digest " + ti.DigestKeys[0]: StatusSignatureInvalid}
+			// The successor's copy of the signature verifies, but a digest
+			// whose own saved signature does not vouches for nothing.
+			w := map[string]string{"digest " + ti.DigestKeys[0]: StatusSignatureInvalid}
+			for _, l := range logsOf(m, ti.DigestKeys[0]) {
+				w["log "+l] = StatusUnverified
+			}
+			return w
 		}, FindingConflict},
 		{fixtures.DigestSignatureUnavailable, func(t *testing.T, m *fixtures.Manifest, ti fixtures.TamperInfo) map[string]string {
 			w := map[string]string{"digest " + ti.DigestKeys[0]: StatusSignatureUnavailable}
