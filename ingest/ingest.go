@@ -437,8 +437,8 @@ func manifestPath(line string) string {
 
 func (r *run) base(e *source.Entry, kind string) store.Evidence {
 	ev := store.Evidence{
-		Source: e.Source, Path: e.Path, Member: e.Member, Size: e.Size, Kind: kind,
-		LinkTarget: e.LinkTarget, ModTime: e.ModTime,
+		Source: e.Source, Path: e.Path, Member: e.Member, MemberPath: e.MemberPath, MemberIndex: e.MemberIndex,
+		Size: e.Size, Kind: kind, LinkTarget: e.LinkTarget, ModTime: e.ModTime,
 	}
 	if e.Mode != 0 {
 		ev.Mode = e.Mode.String()

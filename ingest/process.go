@@ -167,7 +167,7 @@ func (r *run) process(j *job) *store.Item {
 	ev.SHA256 = j.sha
 	ev.Size = int64(len(j.data))
 	it := &store.Item{Evidence: ev}
-	if seen := r.check.lookup(ev.Path, ev.Member, ev.SHA256); seen != nil {
+	if seen := r.check.lookup(&it.Evidence); seen != nil {
 		// Already in the case: count it as the case has it, parse nothing.
 		it.Evidence.Kind, it.Evidence.Error, it.RecordCount = seen.kind, seen.err, seen.records
 		return it
@@ -520,12 +520,13 @@ func newDupChecker(ctx context.Context, casePath string) (*dupChecker, error) {
 	return &dupChecker{db: ro.DB}, nil
 }
 
-func (d *dupChecker) lookup(p, member, sha string) *seenItem {
+func (d *dupChecker) lookup(ev *store.Evidence) *seenItem {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var s seenItem
-	err := d.db.QueryRow("SELECT kind, coalesce(error, ''), coalesce(record_count, 0) FROM evidence WHERE path = ? AND member = ? AND sha256 = ?",
-		p, member, sha).Scan(&s.kind, &s.err, &s.records)
+	where, args := store.SameItemQuery(ev)
+	err := d.db.QueryRow("SELECT kind, coalesce(error, ''), coalesce(record_count, 0) FROM evidence WHERE "+where,
+		args...).Scan(&s.kind, &s.err, &s.records)
 	if err != nil {
 		return nil
 	}

@@ -70,7 +70,19 @@ type BuildOptions struct {
 	SignedAt   time.Time
 	TimeSource string
 	Command    []string // command line, recorded in report.json
+	// AllowUnverified writes a report of a case that the last
+	// verification does not cover (never verified, evidence ingested
+	// since, items without a status), with a NOT VERIFIED verdict whose
+	// first sentence says why. Without it Build refuses such a case with
+	// an *UnverifiedError.
+	AllowUnverified bool
 }
+
+// UnverifiedError is Build's refusal of a case that the last
+// verification does not cover.
+type UnverifiedError struct{ Unverified *store.Unverified }
+
+func (e *UnverifiedError) Error() string { return "the case is not verified: " + e.Unverified.Reason() }
 
 // File is one file of a report folder.
 type File struct {
@@ -335,6 +347,13 @@ func (b *builder) load() error {
 	if b.counts, err = readStatusCounts(ctx, db); err != nil {
 		return err
 	}
+	unv, err := (&store.Case{DB: db}).CheckVerified(ctx, 5)
+	if err != nil {
+		return fmt.Errorf("check verification: %w", err)
+	}
+	if unv.Any() && !b.opt.AllowUnverified {
+		return &UnverifiedError{unv}
+	}
 	total, valid := b.counts.total()
 	b.verified = total > 0 || b.info["last_verify"] != ""
 	if b.coverage, err = coverage(ctx, db, b.verified); err != nil {
@@ -379,6 +398,12 @@ func (b *builder) load() error {
 		b.verdict = fmt.Sprintf("VERIFIED: all %d digests, log files and objects are valid, nothing the evidence points to is missing, and no finding is an error.", total)
 	default:
 		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d digests, log files and objects are not valid, and %d findings are errors (listed below).", total-valid, total, errFindings)
+	}
+	if unv.Any() && unv.Verified {
+		// The first sentence says why the verdict cannot be VERIFIED.
+		b.verdictOK = false
+		b.verdict = "NOT VERIFIED: " + unv.Reason() + "; this report does not vouch for that evidence. " +
+			strings.TrimPrefix(strings.TrimPrefix(b.verdict, "VERIFIED: "), "NOT VERIFIED: ")
 	}
 	if len(b.problems) > 0 {
 		b.verdictOK = false

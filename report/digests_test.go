@@ -57,12 +57,39 @@ func TestDigestOpensslCommands(t *testing.T) {
 		assert.Error(t, err, "openssl accepted a changed string to sign: %s", out)
 		assert.True(t, strings.Contains(out, "Verification failure"), "%s", out)
 	}
-	// The digest whose saved signature was tampered with is still listed
-	// when its successor's copy verifies, with that source.
+	// The digest whose saved signature was tampered with is
+	// signature_invalid: it vouches for nothing and is not listed, even
+	// though its successor's copy of the signature verifies.
 	sources := map[string]int{}
 	for _, d := range digests {
 		sources[d.(map[string]any)["signature_source"].(string)]++
+		assert.Equal(t, "valid", d.(map[string]any)["status"])
 	}
 	assert.Greater(t, sources["metadata"], 0)
-	assert.Equal(t, 1, sources["successor"], "the tampered digest is re-checked with its successor's copy")
+	assert.Zero(t, sources["successor"])
+}
+
+// TestDigestVerifiedThroughSuccessor: a middle digest whose metadata was
+// not exported is verified with its successor's previousDigestSignature,
+// and the report lists it with that source, re-checkable with openssl.
+func TestDigestVerifiedThroughSuccessor(t *testing.T) {
+	opt := smallOptions()
+	c := fixtureCaseWith(t, opt, func(m *fixtures.Manifest) {
+		for _, d := range m.Digests {
+			if d.Index > 0 && !d.Final && !d.Backfill {
+				require.NoError(t, os.Remove(d.MetadataPath))
+				return
+			}
+		}
+		t.Fatal("no middle digest")
+	})
+	m := readReport(t, buildReport(t, c))
+	sources := map[string]int{}
+	for _, d := range m["verified_digests"].([]any) {
+		d := d.(map[string]any)
+		assert.Equal(t, true, d["reproduced"])
+		sources[d["signature_source"].(string)]++
+	}
+	assert.Equal(t, 1, sources["successor"])
+	assert.Greater(t, sources["metadata"], 0)
 }

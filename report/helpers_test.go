@@ -46,15 +46,29 @@ func verifyCase(ctx context.Context, casePath string, keys []string) error {
 // evidence root and the key folder.
 func fixtureCase(t *testing.T, opt fixtures.Options, tamper ...fixtures.Tampering) (*store.Case, string, string) {
 	t.Helper()
+	return fixtureCaseChanged(t, opt, func(m *fixtures.Manifest) {
+		for _, tp := range tamper {
+			_, err := fixtures.Tamper(m, tp)
+			require.NoError(t, err)
+		}
+	})
+}
+
+// fixtureCaseWith is fixtureCase with a change of the test's own.
+func fixtureCaseWith(t *testing.T, opt fixtures.Options, change func(m *fixtures.Manifest)) *store.Case {
+	t.Helper()
+	c, _, _ := fixtureCaseChanged(t, opt, change)
+	return c
+}
+
+func fixtureCaseChanged(t *testing.T, opt fixtures.Options, change func(m *fixtures.Manifest)) (*store.Case, string, string) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	ev := filepath.Join(dir, "evidence")
 	m, err := fixtures.Generate(ev, opt)
 	require.NoError(t, err)
-	for _, tp := range tamper {
-		_, err := fixtures.Tamper(m, tp)
-		require.NoError(t, err)
-	}
+	change(m)
 	casePath := filepath.Join(dir, "case.db")
 	c, err := store.Open(ctx, casePath)
 	require.NoError(t, err)

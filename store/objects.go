@@ -20,6 +20,8 @@ type MetaRow struct {
 	MetaID int64
 	Path   string // evidence path of the metadata file (the archive for members)
 	Member string // member name of the metadata file inside its archive, "" on disk
+	// Names is the metadata file's member name chain (Evidence.Names).
+	Names []string
 }
 
 // AccessRequest is one parsed access-log line with the file it came from.
@@ -50,7 +52,8 @@ func (c *Case) EvidenceOfKinds(ctx context.Context, kinds ...string) ([]Evidence
 	rows, err := c.DB.QueryContext(ctx, `SELECT id, source, path, member, coalesce(size, 0), sha256,
 		coalesce(content_sha256, ''), coalesce(content_size, 0), gzip_trailing, compression, kind, format,
 		coalesce(s3_bucket, ''), coalesce(s3_key, ''), coalesce(account_id, ''), coalesce(org_id, ''),
-		coalesce(region, ''), coalesce(trail, ''), backfill, coalesce(error, '')
+		coalesce(region, ''), coalesce(trail, ''), backfill, coalesce(error, ''),
+		coalesce(member_path, ''), coalesce(member_index, '')
 		FROM evidence WHERE kind IN (?`+repeat(",?", len(kinds)-1)+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read evidence of kinds %s: %w", strings.Join(kinds, ", "), err)
@@ -60,12 +63,20 @@ func (c *Case) EvidenceOfKinds(ctx context.Context, kinds ...string) ([]Evidence
 	for rows.Next() {
 		var e Evidence
 		var trailing, backfill int
+		var memberPath, memberIndex string
 		if err := rows.Scan(&e.ID, &e.Source, &e.Path, &e.Member, &e.Size, &e.SHA256, &e.ContentSHA256,
 			&e.ContentSize, &trailing, &e.Compression, &e.Kind, &e.Format, &e.S3Bucket, &e.S3Key, &e.Account,
-			&e.OrgID, &e.Region, &e.Trail, &backfill, &e.Error); err != nil {
+			&e.OrgID, &e.Region, &e.Trail, &backfill, &e.Error, &memberPath, &memberIndex); err != nil {
 			return nil, fmt.Errorf("read evidence: %w", err)
 		}
 		e.GzipTrailing, e.Backfill = trailing != 0, backfill != 0
+		var err error
+		if e.MemberPath, err = DecodeMemberPath(memberPath); err != nil {
+			return nil, fmt.Errorf("evidence %d: %w", e.ID, err)
+		}
+		if e.MemberIndex, err = DecodeMemberIndex(memberIndex); err != nil {
+			return nil, fmt.Errorf("evidence %d: %w", e.ID, err)
+		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -77,7 +88,7 @@ const metaColumns = `m.id, m.evidence_id, e.path, e.member, m.source, coalesce(m
 	m.checksum_sha512, m.checksum_md5, m.checksum_xxhash64, m.checksum_xxhash3, m.checksum_xxhash128,
 	coalesce(m.checksum_type, ''), coalesce(m.algorithms, ''), coalesce(m.storage_class, ''), coalesce(m.sse, ''),
 	coalesce(m.sse_customer, ''), coalesce(m.kms_key_id, ''), m.parts_count, m.multipart, m.user_metadata,
-	coalesce(m.object_path, '')`
+	coalesce(m.object_path, ''), coalesce(e.member_path, '')`
 
 // checksumNames are the algorithms of the checksum_* columns, in column
 // order.
@@ -117,11 +128,16 @@ func (c *Case) metaRows(ctx context.Context, where string, args ...any) ([]MetaR
 		for i := range sums {
 			dst = append(dst, &sums[i])
 		}
+		var memberPath string
 		dst = append(dst, &m.ChecksumType, &algs, &m.StorageClass, &m.SSE, &m.SSECustomer, &m.KMSKeyID,
-			&partsCount, &multipart, &userMeta, &m.ObjectPath)
+			&partsCount, &multipart, &userMeta, &m.ObjectPath, &memberPath)
 		if err := rows.Scan(dst...); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read object metadata: %w", err)
+		}
+		if m.Names, err = names(memberPath, m.Member); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("object metadata %d: %w", m.MetaID, err)
 		}
 		m.DeleteMarker = deleteMarker != 0
 		if isLatest.Valid {

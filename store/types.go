@@ -30,8 +30,14 @@ type Evidence struct {
 	// as a file-system path). Nested archives are joined with "!/":
 	// "inner.tar.gz!/AWSLogs/...". Empty for files on disk.
 	Member string
-	Size   int64  // bytes as received
-	SHA256 string // hex SHA-256 of the bytes as received
+	// MemberPath and MemberIndex are the member's unambiguous identity:
+	// the names at each nesting level exactly as stored, and the member's
+	// position at each level (see source.Entry). Both empty for files on
+	// disk; nil for rows recorded before the case kept them.
+	MemberPath  []string
+	MemberIndex []int
+	Size        int64  // bytes as received
+	SHA256      string // hex SHA-256 of the bytes as received
 	// ContentSHA256 is the hex SHA-256 of the first gzip member's
 	// decompressed bytes (what CloudTrail's hashValue covers); empty when
 	// the item is not gzip.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -56,7 +58,8 @@ type DigestSidecar struct {
 	EvidenceID int64
 	Path       string // evidence path of the sidecar (archive for members)
 	Member     string
-	ObjectPath string // the object it sits beside, as ingest recorded it
+	Names      []string // the sidecar's member name chain (Evidence.Names)
+	ObjectPath string   // the object it sits beside, as ingest recorded it
 	Bucket     string
 	Key        string
 	Metadata   map[string]string
@@ -154,7 +157,7 @@ func (c *Case) Digests(ctx context.Context) ([]Digest, error) {
 // user metadata.
 func (c *Case) HeadObjectSidecars(ctx context.Context) ([]DigestSidecar, error) {
 	rows, err := c.DB.QueryContext(ctx, `SELECT m.evidence_id, e.path, e.member, coalesce(m.object_path, ''),
-		coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata
+		coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata, coalesce(e.member_path, '')
 		FROM s3_object_meta m JOIN evidence e ON e.id = m.evidence_id
 		WHERE m.source = 'head-object' AND m.user_metadata IS NOT NULL ORDER BY m.id`)
 	if err != nil {
@@ -164,9 +167,12 @@ func (c *Case) HeadObjectSidecars(ctx context.Context) ([]DigestSidecar, error) 
 	var out []DigestSidecar
 	for rows.Next() {
 		var s DigestSidecar
-		var meta string
-		if err := rows.Scan(&s.EvidenceID, &s.Path, &s.Member, &s.ObjectPath, &s.Bucket, &s.Key, &meta); err != nil {
+		var meta, memberPath string
+		if err := rows.Scan(&s.EvidenceID, &s.Path, &s.Member, &s.ObjectPath, &s.Bucket, &s.Key, &meta, &memberPath); err != nil {
 			return nil, fmt.Errorf("read object metadata: %w", err)
+		}
+		if s.Names, err = names(memberPath, s.Member); err != nil {
+			return nil, fmt.Errorf("object metadata of evidence %d: %w", s.EvidenceID, err)
 		}
 		if err := json.Unmarshal([]byte(meta), &s.Metadata); err != nil {
 			return nil, fmt.Errorf("object metadata of evidence %d: user_metadata: %w", s.EvidenceID, err)
@@ -291,11 +297,139 @@ func (c *Case) SaveVerification(ctx context.Context, v *Verification) error {
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO case_info(key, value) VALUES ('last_verify', ?)",
-		c.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+	if err := checkOneVerdict(ctx, tx); err != nil {
+		return err
+	}
+	// What this verification covered: every evidence row up to this id.
+	// report refuses to call a case verified that holds rows added since.
+	var maxID int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM evidence").Scan(&maxID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO case_info(key, value) VALUES ('last_verify', ?), ('verified_through_evidence_id', ?)",
+		c.Now().UTC().Format(time.RFC3339Nano), fmt.Sprint(maxID)); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// VerdictKinds are the evidence kinds that each get exactly one
+// verification status of their own.
+var VerdictKinds = []string{KindCloudTrailDig, KindCloudTrailLog, KindObject}
+
+// checkOneVerdict enforces, before a verification is committed, that
+// every evidence row of the VerdictKinds has exactly one item_status row
+// and that no row has two: a verification that cannot keep this is not
+// recorded at all.
+func checkOneVerdict(ctx context.Context, tx *sql.Tx) error {
+	var id int64
+	var n int
+	var kind, p, member string
+	err := tx.QueryRowContext(ctx, `SELECT e.id, e.kind, e.path, e.member, (SELECT count(*) FROM item_status s WHERE s.evidence_id = e.id) AS n
+		FROM evidence e WHERE e.kind IN (?, ?, ?) AND n <> 1 LIMIT 1`, KindCloudTrailDig, KindCloudTrailLog, KindObject).Scan(&id, &kind, &p, &member, &n)
+	if err == nil {
+		return fmt.Errorf("verification gives evidence %d (%s %s %s) %d statuses, not exactly one: not recorded (a bug; please report it)", id, kind, p, member, n)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT evidence_id, count(*) FROM item_status WHERE evidence_id IS NOT NULL
+		GROUP BY evidence_id HAVING count(*) > 1 LIMIT 1`).Scan(&id, &n)
+	if err == nil {
+		return fmt.Errorf("verification gives evidence %d %d statuses, not one: not recorded (a bug; please report it)", id, n)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
+// Unverified says what of the case the last verification did not cover:
+// how many evidence rows were added after it, and how many rows of the
+// VerdictKinds have no status; with up to limit examples of each (paths).
+type Unverified struct {
+	Verified     bool // a verification was recorded at all
+	VerifiedAt   string
+	AddedAfter   int
+	AddedSamples []string
+	NoStatus     int
+	NoStatusOf   []string
+}
+
+// Reason says in words what is not covered, naming examples.
+func (u *Unverified) Reason() string {
+	if !u.Verified {
+		return "it has never been verified (run forensic verify with --public-keys)"
+	}
+	var parts []string
+	if u.AddedAfter > 0 {
+		parts = append(parts, fmt.Sprintf("%s ingested after the last verification (%s), e.g. %s", plural(u.AddedAfter, "evidence item was", "evidence items were"),
+			u.VerifiedAt, strings.Join(u.AddedSamples, ", ")))
+	}
+	if u.NoStatus > 0 {
+		parts = append(parts, fmt.Sprintf("%s no verification status, e.g. %s", plural(u.NoStatus, "digest, log file or object has", "digests, log files or objects have"),
+			strings.Join(u.NoStatusOf, ", ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Any reports whether anything is not covered.
+func (u *Unverified) Any() bool { return !u.Verified || u.AddedAfter > 0 || u.NoStatus > 0 }
+
+// CheckVerified returns what the last verification did not cover.
+func (c *Case) CheckVerified(ctx context.Context, limit int) (*Unverified, error) {
+	u := &Unverified{}
+	var last, through sql.NullString
+	if err := c.DB.QueryRowContext(ctx, `SELECT (SELECT value FROM case_info WHERE key = 'last_verify'),
+		(SELECT value FROM case_info WHERE key = 'verified_through_evidence_id')`).Scan(&last, &through); err != nil {
+		return nil, err
+	}
+	u.Verified, u.VerifiedAt = last.Valid, last.String
+	sample := func(q string, args ...any) (int, []string, error) {
+		var n int
+		if err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+")", args...).Scan(&n); err != nil {
+			return 0, nil, err
+		}
+		rows, err := c.DB.QueryContext(ctx, q+" ORDER BY e.id LIMIT ?", append(args, limit)...)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var p, m string
+			if err := rows.Scan(&p, &m); err != nil {
+				return 0, nil, err
+			}
+			if m != "" {
+				p += "!/" + m
+			}
+			out = append(out, p)
+		}
+		return n, out, rows.Err()
+	}
+	var err error
+	if u.Verified {
+		// Cases verified before the id was recorded: every row counts as
+		// covered by the last verification, as they did then.
+		if through.Valid {
+			if u.AddedAfter, u.AddedSamples, err = sample("SELECT e.path, e.member FROM evidence e WHERE e.id > ?", through.String); err != nil {
+				return nil, err
+			}
+		}
+		if u.NoStatus, u.NoStatusOf, err = sample(`SELECT e.path, e.member FROM evidence e WHERE e.kind IN (?, ?, ?)
+			AND NOT EXISTS (SELECT 1 FROM item_status s WHERE s.evidence_id = e.id)`, KindCloudTrailDig, KindCloudTrailLog, KindObject); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
 }
 
 // ItemStatuses returns item_status in insertion order.

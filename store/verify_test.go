@@ -58,3 +58,41 @@ func TestSaveVerificationReplaces(t *testing.T) {
 	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM ct_events_status WHERE log_status = 'hash_mismatch' AND verified = 0").Scan(&verified))
 	assert.Equal(t, 2, verified)
 }
+
+// TestSaveVerificationOneVerdictPerItem: a verification that leaves a
+// log file without a status, or gives it two, is refused whole, and the
+// previous one stays.
+func TestSaveVerificationOneVerdictPerItem(t *testing.T) {
+	c := openTemp(t)
+	ctx := context.Background()
+	w := c.NewWriter(WriterOptions{})
+	w.Add(&Item{Evidence: Evidence{Source: "/e", Path: "/e/a.json.gz", SHA256: "aa", Kind: KindCloudTrailLog}})
+	w.Add(&Item{Evidence: Evidence{Source: "/e", Path: "/e/b.json.gz", SHA256: "bb", Kind: KindCloudTrailLog}})
+	_, err := w.Close()
+	require.NoError(t, err)
+	ok := &Verification{Items: []ItemStatus{{Kind: "log", EvidenceID: 1, Status: "valid"}, {Kind: "log", EvidenceID: 2, Status: "valid"}}}
+	require.NoError(t, c.SaveVerification(ctx, ok))
+	for name, v := range map[string]*Verification{
+		"one missing": {Items: []ItemStatus{{Kind: "log", EvidenceID: 1, Status: "hash_mismatch"}}},
+		"one twice": {Items: []ItemStatus{{Kind: "log", EvidenceID: 1, Status: "valid"}, {Kind: "log", EvidenceID: 2, Status: "valid"},
+			{Kind: "log", EvidenceID: 2, Status: "hash_mismatch"}}},
+	} {
+		err := c.SaveVerification(ctx, v)
+		assert.ErrorContains(t, err, "not recorded", name)
+		got, err := c.ItemStatuses(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, ok.Items, got, name)
+	}
+	u, err := c.CheckVerified(ctx, 5)
+	require.NoError(t, err)
+	assert.False(t, u.Any())
+	w = c.NewWriter(WriterOptions{})
+	w.Add(&Item{Evidence: Evidence{Source: "/e", Path: "/e/c.json.gz", SHA256: "cc", Kind: KindCloudTrailLog}})
+	_, err = w.Close()
+	require.NoError(t, err)
+	u, err = c.CheckVerified(ctx, 5)
+	require.NoError(t, err)
+	assert.Equal(t, 1, u.AddedAfter)
+	assert.Equal(t, 1, u.NoStatus)
+	assert.Equal(t, []string{"/e/c.json.gz"}, u.NoStatusOf)
+}

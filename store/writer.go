@@ -535,7 +535,8 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 		}
 		delete(w.opened, m.stream)
 		ev := &m.item.Evidence
-		_, found, err := st.x.queryInt(ctx, "SELECT id FROM evidence WHERE path = ? AND member = ? AND sha256 = ? AND id <> ?", ev.Path, ev.Member, ev.SHA256, id)
+		_, found, err := st.x.queryInt(ctx, "SELECT id FROM evidence WHERE "+sameItem+" AND id <> ?",
+			ev.Path, ev.Member, ev.SHA256, EncodeMemberIndex(ev.MemberIndex), id)
 		if err != nil {
 			return 0, err
 		}
@@ -563,8 +564,20 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 	return 0, fmt.Errorf("unknown writer message %d", m.kind)
 }
 
+// sameItem selects the evidence rows that are the item (path, member,
+// sha256, member_index): the same bytes at the same position of the same
+// source. A row recorded before the case kept member_index matches by
+// (path, member, sha256) alone, as it did then.
+const sameItem = "path = ? AND member = ? AND sha256 = ? AND (member_index = ? OR member_index IS NULL)"
+
+// SameItemQuery is the query that finds an item already in the case, with
+// its arguments (for ingest's look-up before parsing).
+func SameItemQuery(ev *Evidence) (where string, args []any) {
+	return sameItem, []any{ev.Path, ev.Member, ev.SHA256, EncodeMemberIndex(ev.MemberIndex)}
+}
+
 func (w *Writer) exists(ctx context.Context, st *txState, ev *Evidence) (bool, error) {
-	_, found, err := st.x.queryInt(ctx, "SELECT id FROM evidence WHERE path = ? AND member = ? AND sha256 = ?", ev.Path, ev.Member, ev.SHA256)
+	_, found, err := st.x.queryInt(ctx, "SELECT id FROM evidence WHERE "+sameItem, ev.Path, ev.Member, ev.SHA256, EncodeMemberIndex(ev.MemberIndex))
 	return found, err
 }
 
@@ -572,8 +585,8 @@ func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int
 	ev := &it.Evidence
 	q := `INSERT INTO evidence(source, path, member, size, sha256, content_sha256, content_size,
 		gzip_trailing, compression, kind, format, s3_bucket, s3_key, account_id, org_id, region, trail, backfill,
-		mode, link_target, mtime, record_count, error, ingested_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		mode, link_target, mtime, record_count, error, ingested_at, member_path, member_index, name_key)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	var mtime any
 	if !ev.ModTime.IsZero() {
 		mtime = ev.ModTime.UTC().Format(time.RFC3339Nano)
@@ -586,7 +599,7 @@ func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int
 		nullInt(ev.ContentSize, ev.ContentSHA256 != ""), b2i(ev.GzipTrailing), ev.Compression, ev.Kind, ev.Format,
 		nullStr(ev.S3Bucket), nullStr(ev.S3Key), nullStr(ev.Account), nullStr(ev.OrgID), nullStr(ev.Region),
 		nullStr(ev.Trail), b2i(ev.Backfill), nullStr(ev.Mode), nullStr(ev.LinkTarget), mtime, rc,
-		nullStr(ev.Error), w.c.now())
+		nullStr(ev.Error), w.c.now(), EncodeMemberPath(ev.MemberPath), EncodeMemberIndex(ev.MemberIndex), ev.NameKey())
 	if err != nil {
 		return 0, fmt.Errorf("record evidence %s %s: %w", ev.Path, ev.Member, err)
 	}

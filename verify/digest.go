@@ -69,7 +69,8 @@ type digestItem struct {
 	start, end time.Time
 	timesOK    bool
 	contentSHA string
-	sidecar    *store.DigestSidecar
+	sidecar    *store.DigestSidecar   // its saved head-object metadata (the first, when there are several)
+	sidecars   []*store.DigestSidecar // all of them: a source holding the name twice gives two
 	metaSig    string
 	successors []*digestItem
 	status     string
@@ -150,7 +151,10 @@ func (r *run) prepare(d *digestItem) {
 			d.start, d.end, d.timesOK = st.UTC(), en.UTC(), true
 		}
 	}
-	d.sidecar = r.in.sidecarFor(e, d.d)
+	d.sidecars = r.in.sidecarsFor(e, d.d)
+	if len(d.sidecars) > 0 {
+		d.sidecar = d.sidecars[0]
+	}
 	if v, ok := meta(d.sidecar, "signature"); ok {
 		d.metaSig = v
 	}
@@ -331,6 +335,7 @@ func (r *run) evaluate(d *digestItem) {
 	if d.sidecar != nil {
 		d.detail["metadata_evidence_id"] = d.sidecar.EvidenceID
 	}
+	r.sidecarsAgree(d)
 	// The algorithm must be exactly SHA256withRSA, in the digest and in
 	// saved metadata that carries a signature (awscli requires the
 	// metadata's signature-algorithm too). Any other spelling — another
@@ -479,6 +484,48 @@ func vouches(status string) bool {
 }
 
 type sigSource struct{ source, sig, from string }
+
+// sidecarsAgree checks a digest that has more than one saved metadata
+// export (its sidecar's name occurs twice in a source): when they differ
+// in signature or signature-algorithm, what S3 held cannot be told, so no
+// signature of the digest counts; a conflict finding names them all.
+func (r *run) sidecarsAgree(d *digestItem) {
+	if len(d.sidecars) < 2 {
+		return
+	}
+	first := d.sidecars[0]
+	sig0, _ := meta(first, "signature")
+	alg0, _ := meta(first, "signature-algorithm")
+	var ids []int64
+	agree := true
+	var found []map[string]any
+	for _, sc := range d.sidecars {
+		sig, _ := meta(sc, "signature")
+		alg, _ := meta(sc, "signature-algorithm")
+		ids = append(ids, sc.EvidenceID)
+		found = append(found, map[string]any{"evidence_id": sc.EvidenceID, "path": sidecarPath(sc), "signature": sig, "signature_algorithm": alg})
+		if !sameSig(sig, sig0) || alg != alg0 {
+			agree = false
+		}
+	}
+	d.detail["metadata_evidence_ids"] = ids
+	if agree {
+		return
+	}
+	d.detail["metadata_exports"] = found
+	d.fail(StatusSignatureInvalid, fmt.Sprintf("%d saved metadata exports of this digest disagree on its signature: which one S3 held cannot be told", len(d.sidecars)))
+	r.findings = append(r.findings, Finding{Type: FindingConflict, Severity: SeverityError, Chain: d.chain.String(),
+		Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail,
+		Summary: fmt.Sprintf("%d saved metadata exports of digest %s disagree on its signature", len(d.sidecars), d.key),
+		Detail:  map[string]any{"digest": d.key, "path": displayPath(d.ev), "metadata_exports": found}})
+}
+
+func sidecarPath(s *store.DigestSidecar) string {
+	if s.Member == "" {
+		return s.Path
+	}
+	return s.Path + "!/" + s.Member
+}
 
 // conflict records a saved signature that disagrees with the successor's
 // copy.

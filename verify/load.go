@@ -14,10 +14,10 @@ type input struct {
 	logs     []*store.Evidence
 	digestEv []*store.Evidence
 	digests  map[int64]*store.Digest // by evidence id
-	// sidecars by localName of the object they sit beside, qualified by
-	// the archive path for archive members.
-	sidecars map[string]*store.DigestSidecar
-	byKey    map[string]*store.DigestSidecar // sidecars without object_path, by S3 key
+	// sidecars by the place (key) of the object they sit beside; a name
+	// seen twice in a source gives two.
+	sidecars map[string][]*store.DigestSidecar
+	byKey    map[string][]*store.DigestSidecar // sidecars without object_path, by S3 key
 }
 
 func load(ctx context.Context, c *store.Case) (*input, error) {
@@ -25,8 +25,8 @@ func load(ctx context.Context, c *store.Case) (*input, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &input{digests: map[int64]*store.Digest{}, sidecars: map[string]*store.DigestSidecar{},
-		byKey: map[string]*store.DigestSidecar{}}
+	in := &input{digests: map[int64]*store.Digest{}, sidecars: map[string][]*store.DigestSidecar{},
+		byKey: map[string][]*store.DigestSidecar{}}
 	for i := range evs {
 		e := &evs[i]
 		if e.Kind == store.KindCloudTrailDig {
@@ -50,31 +50,24 @@ func load(ctx context.Context, c *store.Case) (*input, error) {
 		s := &scs[i]
 		switch {
 		case s.ObjectPath != "":
-			in.sidecars[sidecarKey(s.Path, s.Member, normObject(s.Member != "", s.ObjectPath))] = s
+			k := sidecarPlace(s.Path, s.Names, s.ObjectPath).key()
+			in.sidecars[k] = append(in.sidecars[k], s)
 		case s.Key != "":
-			in.byKey[s.Key] = s
+			in.byKey[s.Key] = append(in.byKey[s.Key], s)
 		}
 	}
 	return in, nil
 }
 
-// sidecarKey names the object a sidecar describes: its object_path, and
-// for archive members the archive too, so that two archives holding the
-// same member names do not mix.
-func sidecarKey(archive, member, objectPath string) string {
-	if member == "" {
-		return objectPath
-	}
-	return archive + "\x00" + objectPath
-}
-
-// sidecarFor returns the saved head-object metadata of a digest.
-func (in *input) sidecarFor(e *store.Evidence, d *store.Digest) *store.DigestSidecar {
-	if s := in.sidecars[sidecarKey(e.Path, e.Member, normObject(e.Member != "", nonEmpty(e.Member, e.Path)))]; s != nil {
+// sidecarsFor returns the saved head-object metadata of a digest: the
+// exports beside it, else those naming its key. Normally one; a source
+// that holds the sidecar's name twice gives more.
+func (in *input) sidecarsFor(e *store.Evidence, d *store.Digest) []*store.DigestSidecar {
+	if s := in.sidecars[placeOf(e).key()]; len(s) > 0 {
 		return s
 	}
 	if d != nil {
-		if s := in.byKey[d.DigestS3Object]; s != nil {
+		if s := in.byKey[d.DigestS3Object]; len(s) > 0 {
 			return s
 		}
 		if i := strings.Index(d.DigestS3Object, "AWSLogs/"); i > 0 {
@@ -99,17 +92,6 @@ func meta(s *store.DigestSidecar, name string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// normObject spells an object's local name one way whatever form ingest
-// recorded: slash-separated file paths; member names rooted at "/" with
-// nesting ("!/") flattened.
-func normObject(member bool, p string) string {
-	p = toSlash(p)
-	if member {
-		return cleanSlash("/" + strings.ReplaceAll(p, "!/", "/"))
-	}
-	return p
 }
 
 func toSlash(p string) string { return filepath.ToSlash(p) }

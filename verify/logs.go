@@ -202,7 +202,12 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) {
 			}
 		}
 	}
+	changed := r.changedSinceIngest(e, detail)
 	switch {
+	case changed != "":
+		// The events in the case were indexed from the ingested bytes;
+		// these are others. Whatever they prove, it is not about them.
+		status, reason = StatusChangedSinceIngest, changed
 	case problem != "":
 		status, reason = StatusFormatInvalid, problem
 	case len(l.listings) > 0 && (!matchAny || anyAuth && !matchAuth):
@@ -228,6 +233,37 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) {
 	}
 	it.Status = status
 	l.item = it
+}
+
+// changedSinceIngest compares a log file's bytes as re-read (--rehash)
+// with what ingest recorded for the bytes its events were indexed from;
+// it returns why they differ, or "" (also when the file was not re-read).
+func (r *run) changedSinceIngest(e *store.Evidence, detail map[string]any) string {
+	f := r.fresh[e.ID]
+	if f == nil {
+		return ""
+	}
+	var diffs []string
+	if f.sha != e.SHA256 {
+		diffs = append(diffs, fmt.Sprintf("SHA-256 of the bytes %s, recorded at ingest %s", f.sha, e.SHA256))
+	}
+	recorded := e.ContentSHA256
+	if e.Compression == "" {
+		recorded = e.SHA256
+	}
+	if f.contentSHA != recorded && f.sha == e.SHA256 {
+		diffs = append(diffs, fmt.Sprintf("SHA-256 of the content %s, recorded in the case %s (the case was edited)", f.contentSHA, recorded))
+	}
+	if f.trailing != e.GzipTrailing && f.sha == e.SHA256 {
+		diffs = append(diffs, fmt.Sprintf("bytes after the first gzip member: %v, recorded in the case %v (the case was edited)", f.trailing, e.GzipTrailing))
+	}
+	if len(diffs) == 0 {
+		return ""
+	}
+	detail["ingest_sha256"] = e.SHA256
+	detail["ingest_content_sha256"] = recorded
+	return "re-read from the evidence, this log file is not the one ingested (" + strings.Join(diffs, "; ") +
+		"): its events in the case come from the ingested bytes and are not verified; ingest it again to index these bytes"
 }
 
 // guessLocation gives an unreferenced log file its bucket and full key

@@ -35,8 +35,9 @@ package verify
 // in parallel; archive members by walking each archive once
 // (source.Walk) — and s3check computes every checksum, part checksum and
 // ETag the metadata carries in that pass, plus SHA-256 of the bytes to
-// show whether the copy changed since ingest (a rehash finding when it
-// did). Statuses: valid, checksum_mismatch, size_mismatch, unverifiable
+// show whether the copy changed since ingest (when it did, the status is
+// changed_since_ingest and a rehash finding says so: the item the case
+// and the report name is the bytes ingested). Statuses: valid, checksum_mismatch, size_mismatch, unverifiable
 // (no usable checksum or ETag, metadata rows that cannot describe one
 // object, or the copy cannot be read; detail.reason says which), and
 // metadata_missing, object_missing. Fields the metadata rows disagree on
@@ -107,75 +108,90 @@ func (r *run) objects() ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	local := map[string]*store.Evidence{}    // s3_object and unknown items by identity
-	metaErrs := map[string]*store.Evidence{} // unreadable metadata files by identity
+	// Every present copy is its own item, keyed by evidence id; copies and
+	// sidecars meet by place (see place), where a name seen twice in a
+	// source puts two copies.
+	local := map[string][]*store.Evidence{}  // s3_object and unknown items by place
+	metaErrs := map[string]*store.Evidence{} // unreadable metadata files by place
 	var unknown []*store.Evidence            // candidates for metadata_missing
-	copies := map[string]*objectCopy{}       // by identity
+	byEv := map[int64]*objectCopy{}          // present copies by evidence id
+	atPlace := map[string][]*objectCopy{}    // copies (present or missing) by place
 	folders := map[string]bool{}             // bucket folders: scope "\x00" folder
-	var order []string                       // identities in evidence order, then missing ones
+	var order []*objectCopy                  // copies in evidence order, then missing ones
+	add := func(c *objectCopy, at place) {
+		order = append(order, c)
+		atPlace[at.key()] = append(atPlace[at.key()], c)
+		if c.ev != nil {
+			byEv[c.ev.ID] = c
+		}
+	}
 	for i := range evs {
 		e := &evs[i]
-		id := sidecarKey(e.Path, e.Member, localName(e))
+		at := placeOf(e)
 		switch e.Kind {
 		case store.KindObjectMetadata:
 			if e.Error != "" {
-				metaErrs[id] = e
+				metaErrs[at.key()] = e
 			}
 			continue
 		case store.KindUnknown:
 			unknown = append(unknown, e)
 		case store.KindObject:
 			c := &objectCopy{ev: e, bucket: e.S3Bucket, key: e.S3Key}
-			c.version, c.atKey = versionOf(localName(e))
-			copies[id] = c
-			order = append(order, id)
-			addFolder(folders, e.Path, e.Member, localName(e), e.S3Bucket, e.S3Key)
+			c.version, c.atKey = versionOf(at.name)
+			add(c, at)
+			addFolder(folders, at, e.S3Bucket, e.S3Key)
 		}
-		local[id] = e
+		local[at.key()] = append(local[at.key()], e)
 	}
 	// CloudTrail files: their sidecars belong to digest verification.
 	trail := map[string]bool{}
 	for _, es := range [][]*store.Evidence{r.in.digestEv, r.in.logs} {
 		for _, e := range es {
-			trail[sidecarKey(e.Path, e.Member, localName(e))] = true
+			trail[placeOf(e).key()] = true
 		}
 	}
-	// Sidecar rows by the copy they name.
+	// Sidecar rows by the copy they name: every copy at that place gets
+	// the row.
 	for _, m := range beside {
-		on := normObject(m.Member != "", m.ObjectPath)
-		id := sidecarKey(m.Path, m.Member, on)
-		if trail[id] {
+		at := sidecarPlace(m.Path, m.Names, m.ObjectPath)
+		if trail[at.key()] {
 			continue
 		}
-		if _, ok := cloudtrail.ParseKey(on); ok && m.Bucket == "" {
+		if _, ok := cloudtrail.ParseKey(at.name); ok && m.Bucket == "" {
 			continue // the sidecar of a CloudTrail file the evidence lacks
 		}
-		c := copies[id]
-		if c == nil {
-			c = &objectCopy{bucket: m.Bucket, key: m.Key, expected: m.ObjectPath}
+		cs := atPlace[at.key()]
+		if len(cs) == 0 {
+			expected := m.ObjectPath
 			if m.Member != "" {
-				c.expected = m.Path + "!/" + m.ObjectPath
+				expected = m.Path + "!/" + m.ObjectPath
 			}
-			c.version, c.atKey = versionOf(on)
-			if e := local[id]; e != nil {
-				c.ev = e // an item ingest could not pair (e.g. unreadable)
+			evs := local[at.key()] // items ingest could not pair (e.g. unreadable)
+			if len(evs) == 0 {
+				evs = []*store.Evidence{nil}
 			}
-			copies[id] = c
-			order = append(order, id)
+			for _, e := range evs {
+				c := &objectCopy{ev: e, bucket: m.Bucket, key: m.Key, expected: expected}
+				c.version, c.atKey = versionOf(at.name)
+				add(c, at)
+			}
+			cs = atPlace[at.key()]
 		}
-		if c.bucket == "" {
-			c.bucket, c.key = m.Bucket, m.Key
+		for _, c := range cs {
+			if c.bucket == "" {
+				c.bucket, c.key = m.Bucket, m.Key
+			}
+			if c.version == "" && m.VersionID != "" && m.VersionID != "null" {
+				c.version = m.VersionID
+			}
+			c.rows = append(c.rows, m)
 		}
-		if c.version == "" && m.VersionID != "" && m.VersionID != "null" {
-			c.version = m.VersionID
-		}
-		c.rows = append(c.rows, m)
-		addFolder(folders, m.Path, m.Member, on, m.Bucket, m.Key)
+		addFolder(folders, at, m.Bucket, m.Key)
 	}
 	// Unknown files in a bucket folder: copies without a sidecar.
 	for _, e := range unknown {
-		id := sidecarKey(e.Path, e.Member, localName(e))
-		if copies[id] != nil {
+		if byEv[e.ID] != nil {
 			continue
 		}
 		bucket, key, ok := inBucketFolder(folders, e)
@@ -185,13 +201,11 @@ func (r *run) objects() ([]Item, error) {
 		c := &objectCopy{ev: e, bucket: bucket}
 		c.key, c.version = splitVersionKey(key)
 		c.atKey = c.version == ""
-		copies[id] = c
-		order = append(order, id)
+		add(c, placeOf(e))
 	}
 	// Rows naming the bucket and key but no local copy.
 	byKey := map[string][]store.MetaRow{}
-	for _, id := range order {
-		c := copies[id]
+	for _, c := range order {
 		if c.ev == nil || c.bucket == "" || c.key == "" {
 			continue
 		}
@@ -207,8 +221,7 @@ func (r *run) objects() ([]Item, error) {
 		c.rows = append(c.rows, matchVersion(c, rows)...)
 	}
 	var read []*objectCopy
-	for _, id := range order {
-		c := copies[id]
+	for _, c := range order {
 		c.detail = map[string]any{"version_id": c.version, "metadata": metaRefs(c.rows)}
 		switch {
 		case c.ev == nil:
@@ -225,8 +238,9 @@ func (r *run) objects() ([]Item, error) {
 			if c.version != "" {
 				reason += " version " + c.version
 			}
-			for _, suf := range []string{".metadata.json", ".attributes.json"} {
-				if me := metaErrs[sidecarKey(c.ev.Path, c.ev.Member, localName(c.ev)+suf)]; me != nil {
+			for _, suf := range sidecarSuffixes {
+				at := placeOf(c.ev)
+				if me := metaErrs[place{at.scope, at.name + suf}.key()]; me != nil {
 					reason += fmt.Sprintf("; %s could not be read: %s", displayPath(me), me.Error)
 				}
 			}
@@ -253,8 +267,8 @@ func (r *run) objects() ([]Item, error) {
 		return nil, err
 	}
 	items := make([]Item, 0, len(order))
-	for _, id := range order {
-		items = append(items, copies[id].item())
+	for _, c := range order {
+		items = append(items, c.item())
 	}
 	return items, nil
 }
@@ -348,10 +362,16 @@ func (r *run) judgeObject(c *objectCopy) {
 				Detail:  map[string]any{"kind": KindObject, "s3_bucket": c.bucket, "s3_key": c.key, "version_id": c.version, "path": displayPath(c.ev), "field": cf.Field, "values": cf.Values}})
 		}
 	}
-	if c.sha != c.ev.SHA256 && c.ev.SHA256 != "" {
+	if c.sha != c.ev.SHA256 {
+		// The evidence item is the bytes ingested (its SHA-256 is what the
+		// report lists); these are others, so it is not valid, whatever
+		// they match. What they match stays in the detail.
 		d["sha256_at_ingest"] = c.ev.SHA256
+		d["status_of_bytes_read"] = c.status
+		c.status = StatusChangedSinceIngest
+		d["reason"] = fmt.Sprintf("read again, the copy's SHA-256 is %s, not %s as ingested: it is not the evidence item the case holds; ingest it again to check these bytes", c.sha, c.ev.SHA256)
 		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
-			Summary: fmt.Sprintf("object copy %s changed since it was ingested: SHA-256 %s, recorded %s; its status is about the bytes read now", displayPath(c.ev), c.sha, c.ev.SHA256),
+			Summary: fmt.Sprintf("object copy %s changed since it was ingested: SHA-256 %s, recorded %s; it is changed_since_ingest", displayPath(c.ev), c.sha, c.ev.SHA256),
 			Detail:  map[string]any{"path": displayPath(c.ev), "evidence_id": c.ev.ID, "expected_sha256": c.ev.SHA256, "actual_sha256": c.sha}})
 	}
 }

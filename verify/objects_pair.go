@@ -31,37 +31,31 @@ func splitVersionKey(rel string) (key, version string) {
 	return rel[:i], rel[i+len(versionsSuffix)+1:]
 }
 
-// folderScope qualifies a local folder by its archive, as sidecarKey does.
-func folderScope(archive, member, folder string) string {
-	if member == "" {
-		return "\x00" + folder
-	}
-	return archive + "\x00" + folder
-}
-
-// addFolder records the bucket folder of a copy or sidecar whose local
-// name (slash form) is ".../<bucket>/<key>[.versions/<id>]".
-func addFolder(folders map[string]bool, archive, member, name, bucket, key string) {
+// addFolder records the bucket folder of a copy or sidecar at a place
+// whose name is ".../<bucket>/<key>[.versions/<id>]" (a folder is scoped
+// like the place).
+func addFolder(folders map[string]bool, at place, bucket, key string) {
 	if bucket == "" || key == "" {
 		return
 	}
-	i := strings.LastIndex(name, "/"+bucket+"/"+key)
+	i := strings.LastIndex(at.name, "/"+bucket+"/"+key)
 	if i < 0 {
 		return
 	}
-	folders[folderScope(archive, member, name[:i+1+len(bucket)])] = true
+	folders[place{at.scope, at.name[:i+1+len(bucket)]}.key()] = true
 }
 
 // inBucketFolder reports whether an item lies below a recorded bucket
 // folder, and its bucket and key (with any .versions/<id> still on it).
 // Names of metadata exports are never objects.
 func inBucketFolder(folders map[string]bool, e *store.Evidence) (bucket, rel string, ok bool) {
-	name := localName(e)
-	if strings.HasSuffix(name, ".metadata.json") || strings.HasSuffix(name, ".attributes.json") {
+	at := placeOf(e)
+	name := at.name
+	if _, ok := described(at); ok {
 		return "", "", false
 	}
 	for dir := path.Dir(name); dir != "/" && dir != "." && dir != ""; dir = path.Dir(dir) {
-		if folders[folderScope(e.Path, e.Member, dir)] {
+		if folders[place{at.scope, dir}.key()] {
 			return path.Base(dir), name[len(dir)+1:], true
 		}
 	}

@@ -34,16 +34,21 @@ func readEvidence(ctx context.Context, evs []*store.Evidence, workers int, check
 		mu.Unlock()
 	}
 	var disk []*store.Evidence
-	archives := map[string]map[string]*store.Evidence{}
+	// Archive members are found again by their position (member_index),
+	// never by name: one archive may hold two members of one name. Rows
+	// recorded before the case kept positions are found by name, and
+	// only when the name occurs once.
+	archives := map[string]map[string][]*store.Evidence{}
 	for _, e := range evs {
 		if e.Member == "" {
 			disk = append(disk, e)
 			continue
 		}
 		if archives[e.Path] == nil {
-			archives[e.Path] = map[string]*store.Evidence{}
+			archives[e.Path] = map[string][]*store.Evidence{}
 		}
-		archives[e.Path][e.Member] = e
+		k := memberKey(e.Member, e.MemberIndex)
+		archives[e.Path][k] = append(archives[e.Path][k], e)
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -79,21 +84,30 @@ func readEvidence(ctx context.Context, evs []*store.Evidence, workers int, check
 	sort.Strings(paths)
 	for _, p := range paths {
 		members := archives[p]
-		seen := map[string]bool{}
+		seen := map[int64]bool{}
+		byName := map[string]int{} // legacy rows: how often each name was met
 		err := source.Walk(ctx, p, source.Options{}, func(en *source.Entry, rd io.Reader) error {
-			e := members[en.Member]
-			if e == nil || en.Container {
+			if en.Container {
 				return nil
 			}
-			if en.Err != nil {
-				fail(e, en.Err.Error())
-				seen[en.Member] = true
+			want := members[memberKey(en.Member, en.MemberIndex)]
+			if legacy := members[memberKey(en.Member, nil)]; len(legacy) > 0 && (en.Err == nil || rd != nil) {
+				byName[en.Member]++
+				want = append(want, legacy...)
+			}
+			for _, e := range want {
+				if en.Err != nil {
+					fail(e, en.Err.Error())
+					seen[e.ID] = true
+				}
+			}
+			if en.Err != nil || rd == nil || len(want) == 0 {
 				return nil
 			}
-			if rd == nil {
-				return nil
-			}
-			seen[en.Member] = true
+			// One reader, read once: every row at this position (the
+			// same bytes ingested under one identity) is checked on it.
+			e := want[0]
+			seen[e.ID] = true
 			err := check(e, rd)
 			var re *source.ReadError
 			if errors.As(err, &re) {
@@ -102,23 +116,39 @@ func readEvidence(ctx context.Context, evs []*store.Evidence, workers int, check
 			if err != nil {
 				fail(e, err.Error())
 			}
+			for _, o := range want[1:] {
+				seen[o.ID] = true
+				fail(o, fmt.Sprintf("member %s of archive %s is named by more than one evidence row; re-ingest the archive", en.Member, p))
+			}
 			return nil
 		})
 		if err != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		for m, e := range members {
-			if seen[m] {
-				continue
-			}
-			if err != nil {
-				failed[e.ID] = fmt.Sprintf("walk archive %s: %v", p, err)
-			} else {
-				failed[e.ID] = fmt.Sprintf("member %s not found in archive %s", m, p)
+		for _, es := range members {
+			for _, e := range es {
+				switch {
+				case e.MemberIndex == nil && byName[e.Member] > 1:
+					failed[e.ID] = fmt.Sprintf("member %s occurs %d times in archive %s and this evidence row was recorded before positions were kept: which one it is cannot be told; re-ingest the archive", e.Member, byName[e.Member], p)
+				case seen[e.ID]:
+				case err != nil:
+					failed[e.ID] = fmt.Sprintf("walk archive %s: %v", p, err)
+				default:
+					failed[e.ID] = fmt.Sprintf("member %s (position %s) not found in archive %s", e.Member, store.EncodeMemberIndex(e.MemberIndex), p)
+				}
 			}
 		}
 	}
 	return failed, nil
+}
+
+// memberKey finds an archive member again: by its positions when
+// recorded, else (idx nil) by its name.
+func memberKey(member string, idx []int) string {
+	if idx == nil {
+		return "name\x00" + member
+	}
+	return "index\x00" + store.EncodeMemberIndex(idx)
 }
 
 // readFile opens a file on disk read-only and checks it; a path that is no

@@ -226,7 +226,8 @@ func TestObjectChangedSinceIngest(t *testing.T) {
 	ob := m.Objects[3] // hello/sha1.txt
 	require.NoError(t, os.WriteFile(ob.Path, []byte("hello World"), 0o644))
 	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
-	assert.Equal(t, allObjects(m, map[string]string{ob.Key + "?" + ob.VersionID: StatusChecksumMismatch}), objectStatuses(rep))
+	assert.Equal(t, allObjects(m, map[string]string{ob.Key + "?" + ob.VersionID: StatusChangedSinceIngest}), objectStatuses(rep))
+	assert.Equal(t, StatusChecksumMismatch, objectItem(t, rep, ob.Key, ob.VersionID).Detail["status_of_bytes_read"])
 	re := findingsOf(rep, FindingRehash)
 	require.Len(t, re, 1)
 	assert.Equal(t, ob.Path, re[0].Detail["path"])

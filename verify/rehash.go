@@ -145,10 +145,12 @@ func (h *hasher) hash(rd io.Reader) (*rehashResult, error) {
 }
 
 // rehash re-reads every log file: files on disk directly (in parallel),
-// archive members by walking each archive once with source.Walk. A file
-// that cannot be read keeps its ingest-time hashes and gets a rehash
-// finding; one whose bytes changed since ingest is judged on its new
-// hashes and gets a rehash finding too.
+// archive members by walking each archive once with source.Walk (found
+// again by position, never by name). A file that cannot be read keeps its
+// ingest-time hashes and gets a rehash finding; one whose bytes differ
+// from the ingested ones is changed_since_ingest (its indexed events are
+// not verified) and gets a rehash finding too; the others are judged on
+// the hashes just computed, not on those the case records.
 func (r *run) rehash() error {
 	r.fresh = map[int64]*rehashResult{}
 	var mu sync.Mutex
@@ -172,6 +174,9 @@ func (r *run) rehash() error {
 	})
 	if err != nil {
 		return err
+	}
+	for id := range failed {
+		delete(r.fresh, id) // what could not be read exactly is not judged on a guess
 	}
 	r.rehashed = len(r.fresh)
 	byID := map[int64]*store.Evidence{}

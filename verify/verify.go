@@ -5,7 +5,6 @@ import (
 	"fmt"
 	gojson "github.com/goccy/go-json"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/forensic-dev/forensic/store"
@@ -37,6 +36,11 @@ const (
 	StatusTrailingData = "trailing_data"
 	StatusUnreferenced = "unreferenced"
 	StatusUnverified   = "unverified"
+	// StatusChangedSinceIngest: read again from the evidence (log files
+	// with --rehash, object copies always), the item's bytes are not the
+	// ones ingested, so nothing in the case is about them (shared by log
+	// files and objects).
+	StatusChangedSinceIngest = "changed_since_ingest"
 )
 
 // Finding types and severities.
@@ -45,6 +49,11 @@ const (
 	FindingConflict = "conflict" // a saved signature disagrees with the successor's copy
 	FindingCoverage = "coverage" // evidence newer than a chain's newest digest: tail truncation?
 	FindingRehash   = "rehash"   // --rehash found evidence changed or unreadable since ingest
+	// FindingDuplicateName: one source holds a name more than once (two
+	// members of one name, "./x" beside "x", a member named like a nested
+	// one). Each row keeps a status of its own; which copy the export
+	// meant cannot be told.
+	FindingDuplicateName = "duplicate_name"
 
 	SeverityError   = "error"
 	SeverityWarning = "warning"
@@ -174,6 +183,9 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 		return nil, err
 	}
 	if err := r.coverage(); err != nil {
+		return nil, err
+	}
+	if err := r.duplicateNames(); err != nil {
 		return nil, err
 	}
 	objs, err := r.objects()
@@ -357,6 +369,34 @@ func (r *run) report(objs []Item, acc *accessLogs) *Report {
 
 func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// duplicateNames records a finding for every name that occurs more than
+// once in a source. The rows keep their own statuses (each judged on its
+// own bytes); the finding is an error because an attacker who controls
+// the evidence can put a tampered copy and the original under one name
+// and let the reader pick.
+func (r *run) duplicateNames() error {
+	dups, err := r.c.DuplicateNames(r.ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range dups {
+		items := make([]map[string]any, 0, len(d.Items))
+		for _, it := range d.Items {
+			items = append(items, map[string]any{"evidence_id": it.EvidenceID, "kind": it.Kind, "member": it.Member,
+				"member_path": it.MemberPath, "member_index": it.MemberIndex, "sha256": it.SHA256})
+		}
+		where := d.Path
+		if d.Name != d.Path {
+			where = d.Path + "!/" + d.Name
+		}
+		r.findings = append(r.findings, Finding{Type: FindingDuplicateName, Severity: SeverityError,
+			Summary: fmt.Sprintf("%s: the name occurs %d times in one source; each copy has its own status, and which one the export meant cannot be told", where, d.Count),
+			Detail: map[string]any{"path": d.Path, "name": d.Name, "count": d.Count, "items": items,
+				"items_listed": len(items)}})
+	}
+	return nil
+}
+
 // displayPath is the local path of an evidence item: the file, or
 // archive!/member.
 func displayPath(e *store.Evidence) string {
@@ -366,15 +406,10 @@ func displayPath(e *store.Evidence) string {
 	return e.Path + "!/" + e.Member
 }
 
-// localName is the slash-separated name an item had in the evidence: the
-// file path, or the member path inside its archive(s) (nesting flattened),
-// as ingest spells a sidecar's object_path.
-func localName(e *store.Evidence) string {
-	if e.Member == "" {
-		return toSlash(e.Path)
-	}
-	return cleanSlash("/" + strings.ReplaceAll(e.Member, "!/", "/"))
-}
+// localName is the slash-separated name an item has in its scope (see
+// place): the file path on disk, or the innermost member name, cleaned
+// and rooted at "/".
+func localName(e *store.Evidence) string { return placeOf(e).name }
 
 // RunCase opens the case file at casePath, loads the trust anchors from
 // keys (files or folders; none means no digest can be verified) and

@@ -20,7 +20,7 @@ import (
 )
 
 const reportUsage = `Usage:
-  forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--json]
+  forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--allow-unverified] [--json]
   forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]...] [--json]
 
 forensic report writes a signed chain-of-custody report of a case into a new
@@ -55,8 +55,14 @@ Examples:
   forensic report verify report/ --signer analyst.pub.pem --evidence evidence.tar.zst
   forensic report verify report/ --evidence evidence.tar.zst --rerun --public-keys keys/
 
+report refuses (exit 1) a case that the last 'forensic verify' does not
+cover — never verified, evidence ingested since, or a digest, log file or
+object without a status — naming what is not covered; --allow-unverified
+writes the report anyway, with a NOT VERIFIED verdict whose first sentence
+gives the reason.
+
 Exit status: report: 0 the report was written (whatever its verdict), 1 it
-could not be, 2 usage error or unusable key. report verify: 0 everything
+could not be (or was refused), 2 usage error or unusable key. report verify: 0 everything
 matches, 1 something does not (each is listed), 2 usage error.
 `
 
@@ -67,7 +73,10 @@ type reportOptions struct {
 	identity string
 	operator string
 	json     bool
-	now      func() time.Time // tests
+	// allowUnverified writes a NOT VERIFIED report of a case the last
+	// verify does not cover, instead of refusing.
+	allowUnverified bool
+	now             func() time.Time // tests
 }
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -82,6 +91,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.identity, "identity", "", "signer identity (default: from KEY's .allowed_signers, else OPERATOR@HOST)")
 	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
 	fs.BoolVar(&o.json, "json", false, "print what was written as JSON on stdout")
+	fs.BoolVar(&o.allowUnverified, "allow-unverified", false, "write the report even when the last verify does not cover the case (its verdict is then NOT VERIFIED, saying why)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -142,12 +152,20 @@ func runReport(ctx context.Context, o reportOptions, stdout io.Writer) (*report.
 	signedAt := now().UTC()
 	ver, rev, mod := buildInfo()
 	args := []string{"report", "--case", o.casePath, "--key", o.keyPath, "--out", o.out, "--identity", id}
+	if o.allowUnverified {
+		args = append(args, "--allow-unverified")
+	}
 	res, err := report.Build(ctx, c, report.BuildOptions{
 		Out: o.out, Key: key, Identity: id, Operator: op, Host: hostname(), SignedAt: signedAt,
 		Tool: report.Tool{Name: "forensic", Version: ver, Revision: rev, Modified: mod, BinarySHA256: executableSHA256(),
 			Platform: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH},
-		Command: args,
+		Command: args, AllowUnverified: o.allowUnverified,
 	})
+	var ue *report.UnverifiedError
+	if errors.As(err, &ue) {
+		return nil, failedError{fmt.Sprintf("report: refused: %v. Run 'forensic verify --case %s --public-keys KEYS' first "+
+			"(or pass --allow-unverified to write a report whose verdict is NOT VERIFIED)", ue, o.casePath)}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -116,3 +116,59 @@ func TestSignerIdentity(t *testing.T) {
 	assert.Equal(t, "sam@x", signerIdentity("", filepath.Join(dir, "a.key"), "op"))
 	assert.Equal(t, "op@"+hostname(), signerIdentity("", filepath.Join(dir, "b.key"), "op"))
 }
+
+// TestReportRefusesUnverifiedEvidence: evidence A is verified (all
+// valid); evidence B, holding a tampered log file, is ingested after.
+// report refuses, naming what is not covered; --allow-unverified writes
+// it with a NOT VERIFIED verdict that says why in its first sentence.
+func TestReportRefusesUnverifiedEvidence(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a")
+	ma, err := fixtures.Generate(a, fixtures.Options{Seed: 5, Hours: 3, FilesPerHour: 2, EventsPerFile: 5})
+	require.NoError(t, err)
+	b := filepath.Join(dir, "b")
+	mb, err := fixtures.Generate(b, fixtures.Options{Seed: 6, Hours: 3, FilesPerHour: 2, EventsPerFile: 5, Accounts: []string{"444455556666"}})
+	require.NoError(t, err)
+	_, err = fixtures.Tamper(mb, fixtures.LogHashMismatch)
+	require.NoError(t, err)
+	casePath := filepath.Join(dir, "case.db")
+	var sink strings.Builder
+	_, err = runIngest(ctx, ingestOptions{casePath: casePath, paths: []string{a}}, &sink, &sink, false)
+	require.NoError(t, err)
+	_, err = runVerify(ctx, verifyOptions{casePath: casePath, keys: ma.PublicKeyFiles}, &sink)
+	require.NoError(t, err, sink.String())
+	_, err = runIngest(ctx, ingestOptions{casePath: casePath, paths: []string{b}}, &sink, &sink, false)
+	require.NoError(t, err)
+
+	prefix := filepath.Join(dir, "analyst")
+	_, errOut, code := runCmd(keygenCmd, "--out", prefix, "--identity", "jane@lab.example")
+	require.Equal(t, 0, code, errOut)
+	out := filepath.Join(dir, "report")
+	_, errOut, code = runCmd(reportCmd, "--case", casePath, "--key", prefix+".key", "--out", out)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "ingested after the last verification")
+	assert.Contains(t, errOut, "no verification status")
+	assert.Contains(t, errOut, "forensic verify")
+	assert.Contains(t, errOut, "--allow-unverified")
+	_, err = os.Stat(out)
+	assert.True(t, os.IsNotExist(err), "no report folder is written")
+
+	stdout, errOut, code := runCmd(reportCmd, "--case", casePath, "--key", prefix+".key", "--out", out, "--allow-unverified", "--json")
+	require.Equal(t, 0, code, errOut)
+	var res report.Result
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	assert.False(t, res.Verified)
+	assert.True(t, strings.HasPrefix(res.Verdict, "NOT VERIFIED: "), res.Verdict)
+	first, _, _ := strings.Cut(res.Verdict, ". ")
+	assert.Contains(t, first, "ingested after the last verification", res.Verdict)
+
+	// Verified again, the report is allowed and tells the truth.
+	_, err = runVerify(ctx, verifyOptions{casePath: casePath, keys: append(ma.PublicKeyFiles, mb.PublicKeyFiles...)}, &sink)
+	require.Error(t, err, "B holds a tampered log file")
+	stdout, errOut, code = runCmd(reportCmd, "--case", casePath, "--key", prefix+".key", "--out", filepath.Join(dir, "report2"), "--json")
+	require.Equal(t, 0, code, errOut)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	assert.False(t, res.Verified)
+	assert.Contains(t, res.Verdict, "are not valid")
+}

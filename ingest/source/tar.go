@@ -49,7 +49,7 @@ func (w *walker) walkTar(e Entry, src io.Reader, format string, depth int) error
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	c := Entry{Path: e.Path, Member: e.Member, Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: format}
+	c := container(e, format)
 	if rawErr == nil {
 		c.Size = raw.N
 		c.SHA256 = hex.EncodeToString(raw.H.Sum(nil))
@@ -78,7 +78,7 @@ func (w *walker) tarMembers(parent Entry, stream io.Reader, depth int) (archErr,
 		return &streamError{layer: "tar", off: counted.N, err: err}
 	}
 	var capped error // the first member stopped by the ratio cap
-	for {
+	for idx := 0; ; idx++ {
 		if err := w.ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -89,13 +89,8 @@ func (w *walker) tarMembers(parent Entry, stream io.Reader, depth int) (archErr,
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
 			return annotate(err), nil
 		}
-		m := Entry{
-			Path:    parent.Path,
-			Member:  joinMember(parent.Member, hdr.Name),
-			Size:    hdr.Size,
-			Mode:    hdr.FileInfo().Mode(),
-			ModTime: hdr.ModTime,
-		}
+		m := memberOf(parent, hdr.Name, idx)
+		m.Size, m.Mode, m.ModTime = hdr.Size, hdr.FileInfo().Mode(), hdr.ModTime
 		switch hdr.Typeflag {
 		case tar.TypeDir, tar.TypeXGlobalHeader:
 			continue // no content; pax global headers are metadata (git archive writes one)

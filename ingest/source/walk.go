@@ -28,11 +28,21 @@ type Entry struct {
 	// Member is the name inside the archive(s) exactly as stored, nested
 	// archives joined with "!/" ("inner.tar.gz!/AWSLogs/x.json.gz"); empty
 	// for files on disk. Never a file-system path.
-	Member     string
-	Size       int64 // size from the header or stat, -1 if unknown
-	Mode       fs.FileMode
-	ModTime    time.Time
-	LinkTarget string // symlinks and tar hard links: the target, recorded, never followed
+	Member string
+	// MemberPath is the same chain of member names, outermost first, each
+	// exactly as stored, without Member's ambiguity: a member may itself
+	// be named "inner.tar!/x". Empty for files on disk.
+	MemberPath []string
+	// MemberIndex is, for each level of MemberPath, the entry's position
+	// in its archive: 0-based, counting every entry the archive stores
+	// (directories too) in stored order. Two members of one archive that
+	// bear the same name differ here; the same archive bytes always give
+	// the same positions, so a member can be found again exactly.
+	MemberIndex []int
+	Size        int64 // size from the header or stat, -1 if unknown
+	Mode        fs.FileMode
+	ModTime     time.Time
+	LinkTarget  string // symlinks and tar hard links: the target, recorded, never followed
 	// Container marks an archive whose members were walked, or the folder
 	// itself; it is emitted after its members.
 	Container bool
@@ -402,6 +412,24 @@ func joinMember(parent, name string) string {
 		return name
 	}
 	return parent + "!/" + name
+}
+
+// memberOf is the entry for the member called name at position idx of the
+// archive described by parent.
+func memberOf(parent Entry, name string, idx int) Entry {
+	return Entry{
+		Path:        parent.Path,
+		Member:      joinMember(parent.Member, name),
+		MemberPath:  append(append(make([]string, 0, len(parent.MemberPath)+1), parent.MemberPath...), name),
+		MemberIndex: append(append(make([]int, 0, len(parent.MemberIndex)+1), parent.MemberIndex...), idx),
+	}
+}
+
+// container is the container entry of the archive e, emitted after its
+// members.
+func container(e Entry, format string) Entry {
+	return Entry{Path: e.Path, Member: e.Member, MemberPath: e.MemberPath, MemberIndex: e.MemberIndex,
+		Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: format}
 }
 
 // typeName describes the type bits of a file mode for error messages.

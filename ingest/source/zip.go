@@ -22,7 +22,7 @@ const maxLinkTarget = 4096
 // walkZipFile walks a zip on disk through f as an io.ReaderAt, after
 // hashing the whole file in a streaming pass.
 func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
-	c := Entry{Path: e.Path, Member: e.Member, Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: "zip"}
+	c := container(e, "zip")
 	raw := &HashCounter{R: io.NewSectionReader(f, 0, math.MaxInt64), H: sha256.New()}
 	err := w.drain(raw)
 	if cerr := w.ctx.Err(); cerr != nil {
@@ -47,7 +47,7 @@ func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
 // walkZipNested walks a zip found inside another archive: it is buffered in
 // memory up to MaxNestedBuffer, because zip needs random access.
 func (w *walker) walkZipNested(e Entry, src io.Reader, depth int) error {
-	c := Entry{Path: e.Path, Member: e.Member, Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: "zip"}
+	c := container(e, "zip")
 	raw := &HashCounter{R: src, H: sha256.New()}
 	limit := w.opt.MaxNestedBuffer
 	var buf bytes.Buffer
@@ -103,7 +103,7 @@ func (w *walker) zipArchive(parent Entry, ra io.ReaderAt, size int64, depth int)
 	}
 	var total int64 // decompressed output of all members, against MaxArchiveBytes
 	failed, files := 0, 0
-	for _, f := range zr.File {
+	for idx, f := range zr.File {
 		if err := w.ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -111,13 +111,8 @@ func (w *walker) zipArchive(parent Entry, ra io.ReaderAt, size int64, depth int)
 		if f.UncompressedSize64 <= math.MaxInt64 {
 			size = int64(f.UncompressedSize64)
 		}
-		m := Entry{
-			Path:    parent.Path,
-			Member:  joinMember(parent.Member, f.Name),
-			Size:    size,
-			Mode:    f.Mode(),
-			ModTime: f.Modified,
-		}
+		m := memberOf(parent, f.Name, idx)
+		m.Size, m.Mode, m.ModTime = size, f.Mode(), f.Modified
 		mode := f.Mode()
 		isDir := mode.IsDir() || strings.HasSuffix(f.Name, "/")
 		if isDir && f.UncompressedSize64 == 0 {

@@ -65,7 +65,7 @@ func (c *byteCounter) ReadByte() (byte, error) {
 func (w *walker) zipRecover(parent Entry, br *bufio.Reader, depth int) (n int, archErr, stop error) {
 	in := &byteCounter{br: br}
 	var total int64
-	for {
+	for idx := 0; ; idx++ {
 		if err := w.ctx.Err(); err != nil {
 			return n, nil, err
 		}
@@ -101,7 +101,8 @@ func (w *walker) zipRecover(parent Entry, br *bufio.Reader, depth int) (n int, a
 			}
 		}
 		descriptor := flags&zipFlagDescriptor != 0
-		m := Entry{Path: parent.Path, Member: joinMember(parent.Member, name), Size: -1, ModTime: msDosTime(mdate, mtime)}
+		m := memberOf(parent, name, idx)
+		m.Size, m.ModTime = -1, msDosTime(mdate, mtime)
 		if !descriptor && usize <= 1<<62 {
 			m.Size = int64(usize)
 		}
