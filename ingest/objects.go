@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"path"
 	"strings"
 
 	"github.com/forensic-dev/forensic/ingest/s3meta"
@@ -28,38 +27,70 @@ func objectKey(root, p string) (bucket, key, version string) {
 // pairObjects runs after every ingest, over the whole case: an archive
 // member that was not recognised as anything else but has a metadata
 // export beside it (K.metadata.json or K.attributes.json in the same
-// archive) is an S3 object. Files on disk are paired while they are read.
-// It returns how many items changed kind.
+// archive, at the same nesting level: compared by name_key, so a member
+// named "inner.tar!/K.metadata.json" is not the sidecar of member K of a
+// nested inner.tar) is an S3 object. Files on disk are paired while they
+// are read. It returns how many items changed kind.
 func pairObjects(ctx context.Context, c *store.Case) (int, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT o.id, o.source, o.path, o.member FROM evidence o
-		WHERE o.kind = 'unknown' AND o.member <> '' AND o.error IS NULL AND EXISTS (
-			SELECT 1 FROM evidence s WHERE s.path = o.path AND s.kind = 'object_metadata'
-			AND s.member IN (o.member || '.metadata.json', o.member || '.attributes.json'))`)
+	rows, err := c.DB.QueryContext(ctx, `SELECT o.id, o.path, o.member, coalesce(o.member_path, '') FROM evidence o
+		WHERE o.kind = 'unknown' AND o.member <> '' AND o.error IS NULL`)
 	if err != nil {
 		return 0, fmt.Errorf("pair objects: %w", err)
 	}
 	type obj struct {
 		id                   int64
-		src, path, member    string
+		path, member         string
+		names                []string
 		bucket, key, version string
 	}
-	var objs []obj
+	var cands []obj
 	for rows.Next() {
 		var o obj
-		if err := rows.Scan(&o.id, &o.src, &o.path, &o.member); err != nil {
+		var mp string
+		if err := rows.Scan(&o.id, &o.path, &o.member, &mp); err != nil {
 			rows.Close()
 			return 0, err
 		}
-		inner := o.member
-		if i := strings.LastIndex(inner, "!/"); i >= 0 {
-			inner = inner[i+2:]
+		ev := store.Evidence{Path: o.path, Member: o.member}
+		if ev.MemberPath, err = store.DecodeMemberPath(mp); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("pair objects: evidence %d: %w", o.id, err)
 		}
-		o.bucket, o.key, o.version = objectKey("", path.Clean("/" + inner)[1:])
-		objs = append(objs, o)
+		o.names = ev.Names()
+		cands = append(cands, o)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
+	}
+	var objs []obj
+	for _, o := range cands {
+		last := len(o.names) - 1
+		found := false
+		for _, suf := range []string{".metadata.json", ".attributes.json"} {
+			side := append(append([]string{}, o.names[:last]...), o.names[last]+suf)
+			var n int
+			if err := c.DB.QueryRowContext(ctx, `SELECT count(*) FROM evidence WHERE path = ? AND name_key = ?
+				AND kind = 'object_metadata'`, o.path, store.NameKey(o.path, side)).Scan(&n); err != nil {
+				return 0, fmt.Errorf("pair objects: %w", err)
+			}
+			if n == 0 && o.names[last] == o.member {
+				// A sidecar recorded before name_key existed.
+				if err := c.DB.QueryRowContext(ctx, `SELECT count(*) FROM evidence WHERE path = ? AND name_key IS NULL
+					AND member = ? AND kind = 'object_metadata'`, o.path, o.member+suf).Scan(&n); err != nil {
+					return 0, fmt.Errorf("pair objects: %w", err)
+				}
+			}
+			if n > 0 {
+				found = true
+				break
+			}
+		}
+		if !found {
+			continue
+		}
+		o.bucket, o.key, o.version = objectKey("", store.CleanName(o.names[last]))
+		objs = append(objs, o)
 	}
 	if len(objs) == 0 {
 		return 0, nil

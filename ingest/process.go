@@ -355,11 +355,11 @@ func (r *run) parseMetadata(root, name, objPath string, e *source.Entry, it *sto
 		if e.Member == "" {
 			bucket, key, version = objectKey(root, objPath)
 		} else {
-			inner := objPath
-			if j := strings.LastIndex(inner, "!/"); j >= 0 {
-				inner = inner[j+2:]
-			}
-			bucket, key, version = objectKey("", strings.TrimPrefix(path.Clean("/"+inner), "/"))
+			// The object's name inside its own archive: the sidecar's
+			// innermost member name without the suffix (never split at
+			// "!/", which a member's own name may hold).
+			inner, _, _, _ := s3meta.Sidecar(e.MemberPath[len(e.MemberPath)-1])
+			bucket, key, version = objectKey("", store.CleanName(inner))
 		}
 		if bucket != "" {
 			m.Bucket, m.Key = bucket, key

@@ -538,8 +538,9 @@ func (b *builder) streamEvidence(c *canonWriter) {
 	}
 	rows, err := b.db.QueryContext(b.ctx, `SELECT e.id, e.source, e.path, e.member, e.size, e.sha256, e.content_sha256,
 		e.content_size, e.gzip_trailing, e.compression, e.kind, e.format, e.s3_bucket, e.s3_key, e.account_id, e.org_id,
-		e.region, e.trail, e.backfill, e.mode, e.link_target, e.mtime, e.record_count, e.error, e.ingested_at, `+status+`
-		FROM evidence e ORDER BY e.path, e.member, e.sha256`)
+		e.region, e.trail, e.backfill, e.mode, e.link_target, e.mtime, e.record_count, e.error, e.ingested_at, `+status+`,
+		e.member_path, e.member_index
+		FROM evidence e ORDER BY e.path, e.member, e.sha256, e.member_index`)
 	if err != nil {
 		c.err = fmt.Errorf("read evidence: %w", err)
 		return
@@ -551,9 +552,10 @@ func (b *builder) streamEvidence(c *canonWriter) {
 		var id, trailing, backfill int64
 		var src, path, member, sha, comp, kind, format, ingested string
 		var size, csize, records sql.NullInt64
-		var csha, bucket, key, acct, org, region, trail, mode, link, mtime, e, st, sk sql.NullString
+		var csha, bucket, key, acct, org, region, trail, mode, link, mtime, e, st, sk, mpath, midx sql.NullString
 		if err := rows.Scan(&id, &src, &path, &member, &size, &sha, &csha, &csize, &trailing, &comp, &kind, &format,
-			&bucket, &key, &acct, &org, &region, &trail, &backfill, &mode, &link, &mtime, &records, &e, &ingested, &st, &sk); err != nil {
+			&bucket, &key, &acct, &org, &region, &trail, &backfill, &mode, &link, &mtime, &records, &e, &ingested, &st, &sk,
+			&mpath, &midx); err != nil {
 			c.err = fmt.Errorf("read evidence: %w", err)
 			return
 		}
@@ -563,7 +565,7 @@ func (b *builder) streamEvidence(c *canonWriter) {
 			"account": nstr(acct), "org_id": nstr(org), "region": nstr(region), "trail": nstr(trail),
 			"backfill": backfill != 0, "mode": nstr(mode), "link_target": nstr(link), "mtime": nstr(mtime),
 			"record_count": nint(records), "error": nstr(e), "ingested_at": ingested, "status": nstr(st),
-			"status_kind": nstr(sk)}
+			"status_kind": nstr(sk), "member_path": nstr(mpath), "member_index": nstr(midx)}
 		if n > 0 {
 			c.raw(",")
 		}

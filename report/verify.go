@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -78,8 +79,9 @@ type EvidenceCheck struct {
 	Source       string `json:"source"` // file name of the source argument
 	Path         string `json:"path"`   // relative to the source ("" for the source itself)
 	Member       string `json:"member"`
-	SHA256       string `json:"sha256"`        // in the report ("" for added)
-	ActualSHA256 string `json:"actual_sha256"` // as re-hashed ("" for missing)
+	MemberIndex  string `json:"member_index,omitempty"` // its position in the archive(s), when the report records it
+	SHA256       string `json:"sha256"`                 // in the report ("" for added)
+	ActualSHA256 string `json:"actual_sha256"`          // as re-hashed ("" for missing)
 }
 
 // Difference is a status or finding that the re-run and the report do not
@@ -320,10 +322,11 @@ type reportJSON struct {
 		HeadHash *string `json:"head_hash"`
 	} `json:"custody"`
 	Evidence []struct {
-		Source string `json:"source"`
-		Path   string `json:"path"`
-		Member string `json:"member"`
-		SHA256 string `json:"sha256"`
+		Source      string  `json:"source"`
+		Path        string  `json:"path"`
+		Member      string  `json:"member"`
+		MemberIndex *string `json:"member_index"` // absent or null in reports of older cases
+		SHA256      string  `json:"sha256"`
 	} `json:"evidence"`
 	Verification struct {
 		Ran    bool                      `json:"ran"`
@@ -398,9 +401,13 @@ func fingerprintOf(k ed25519.PublicKey) string {
 	return Fingerprint(k)
 }
 
-type evID struct{ source, path, member string }
+// evID identifies an evidence item across machines: its source's file
+// name, its path relative to the source, its member name and, when
+// recorded, its position in the archive (member_index), so that two
+// members of one name are two items.
+type evID struct{ source, path, member, index string }
 
-func identity(source, path, member string) evID {
+func identity(source, path, member string, index *string) evID {
 	rel := ""
 	if path != source {
 		if p, err := filepath.Rel(source, path); err == nil && !strings.HasPrefix(p, "..") {
@@ -409,7 +416,11 @@ func identity(source, path, member string) evID {
 			rel = filepath.ToSlash(path)
 		}
 	}
-	return evID{filepath.Base(source), rel, member}
+	id := evID{filepath.Base(source), rel, member, ""}
+	if index != nil {
+		id.index = *index
+	}
+	return id
 }
 
 // recheck re-ingests the evidence into a temporary case, compares every
@@ -437,7 +448,16 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 		r.Warnings = append(r.Warnings, fmt.Sprintf("re-ingest: %s: %s", e.Path, e.Error))
 	}
 	now := map[evID]map[string]bool{}
-	rows, err := c.DB.QueryContext(ctx, "SELECT source, path, member, sha256 FROM evidence ORDER BY path, member, sha256")
+	// A report of an older case has no positions: compare by name, as it
+	// was made.
+	withIndex := false
+	for _, e := range rep.Evidence {
+		if e.MemberIndex != nil {
+			withIndex = true
+			break
+		}
+	}
+	rows, err := c.DB.QueryContext(ctx, "SELECT source, path, member, sha256, member_index FROM evidence ORDER BY path, member, sha256")
 	if err != nil {
 		c.Close()
 		return err
@@ -445,12 +465,17 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	given := map[string]bool{}
 	for rows.Next() {
 		var src, p, m, s string
-		if err := rows.Scan(&src, &p, &m, &s); err != nil {
+		var idx sql.NullString
+		if err := rows.Scan(&src, &p, &m, &s, &idx); err != nil {
 			rows.Close()
 			c.Close()
 			return err
 		}
-		id := identity(src, p, m)
+		var ip *string
+		if withIndex && idx.Valid {
+			ip = &idx.String
+		}
+		id := identity(src, p, m, ip)
 		given[id.source] = true
 		if now[id] == nil {
 			now[id] = map[string]bool{}
@@ -465,8 +490,8 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	seen := map[evID]bool{}
 	r.EvidenceCounts = map[string]int{}
 	for _, e := range rep.Evidence {
-		id := identity(e.Source, e.Path, e.Member)
-		ec := EvidenceCheck{Source: id.source, Path: id.path, Member: id.member, SHA256: e.SHA256}
+		id := identity(e.Source, e.Path, e.Member, e.MemberIndex)
+		ec := EvidenceCheck{Source: id.source, Path: id.path, Member: id.member, MemberIndex: id.index, SHA256: e.SHA256}
 		switch {
 		case !given[id.source]:
 			ec.Status = EvidenceNotChecked
@@ -489,7 +514,7 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 			continue
 		}
 		for s := range shas {
-			added = append(added, EvidenceCheck{Status: EvidenceAdded, Source: id.source, Path: id.path, Member: id.member, ActualSHA256: s})
+			added = append(added, EvidenceCheck{Status: EvidenceAdded, Source: id.source, Path: id.path, Member: id.member, MemberIndex: id.index, ActualSHA256: s})
 		}
 	}
 	sort.Slice(added, func(i, j int) bool {

@@ -110,7 +110,7 @@ func objectRows(t *testing.T, c *store.Case, rep *Report, key string) map[string
 	t.Helper()
 	out := map[string]string{}
 	for _, it := range rep.Items {
-		if it.Kind != KindObject || it.S3Key != key {
+		if it.Kind != KindObject || !strings.HasSuffix(it.S3Key, key) {
 			continue
 		}
 		var sha string

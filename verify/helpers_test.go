@@ -52,10 +52,13 @@ func anchors(t testing.TB, m *fixtures.Manifest) *TrustAnchors {
 	return a
 }
 
+// runVerify verifies c and checks, as every verify test must, that each
+// digest, log file and object row got exactly one verdict of its own.
 func runVerify(t testing.TB, c *store.Case, opt Options) *Report {
 	t.Helper()
 	rep, err := Run(context.Background(), c, opt)
 	require.NoError(t, err)
+	assertOneVerdictPerItem(t, c)
 	return rep
 }
 
