@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/forensic-dev/forensic/store"
+	"github.com/forensic-dev/forensic/verify"
 )
 
 // Files of a report folder.
@@ -674,7 +675,8 @@ func (b *builder) streamDigests(c *canonWriter) {
 		if prev.Valid {
 			prevSig = &prev.String
 		}
-		sts := StringToSign(end, bucket, object, raw, prevSig)
+		dg := &store.Digest{DigestEndTime: end, DigestS3Bucket: bucket, DigestS3Object: object, Raw: raw, PreviousDigestSignature: prevSig}
+		sts := string(verify.StringToSign(dg))
 		type cand struct{ source, sig string }
 		var cands []cand
 		if s := str(det["signature"]); s != "" {
@@ -696,7 +698,7 @@ func (b *builder) streamDigests(c *canonWriter) {
 		var good *cand
 		for _, k := range keys {
 			for i := range cands {
-				if checkRSA(k, sts, cands[i].sig) {
+				if checkDigestSignature(k, dg, cands[i].sig) {
 					key, good = k, &cands[i]
 					break
 				}

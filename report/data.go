@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -13,10 +12,10 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/forensic-dev/forensic/store"
+	"github.com/forensic-dev/forensic/verify"
 )
 
 // Reading the case. item_status and findings are read generically (every
@@ -369,28 +368,13 @@ func readDigestSignatures(ctx context.Context, db *sql.DB) (*digestSignatures, e
 	return ds, rows.Err()
 }
 
-// StringToSign is the CloudTrail digest string to sign (FORMATS.md D.3):
-// digestEndTime "\n" bucket "/" object "\n" hex(SHA-256(raw)) "\n"
-// (previousDigestSignature | "null").
-func StringToSign(endTime, bucket, object string, raw []byte, prevSig *string) string {
-	sum := sha256.Sum256(raw)
-	prev := "null"
-	if prevSig != nil {
-		prev = *prevSig
-	}
-	return endTime + "\n" + bucket + "/" + object + "\n" + hex.EncodeToString(sum[:]) + "\n" + prev
-}
-
-// checkRSA verifies a hex CloudTrail signature over s.
-func checkRSA(k *anchorKey, s, sigHex string) bool {
+// checkDigestSignature verifies a hex CloudTrail signature of d with the
+// trust anchor k, through verify's one implementation of the string to
+// sign and the RSA check.
+func checkDigestSignature(k *anchorKey, d *store.Digest, sigHex string) bool {
 	pub, err := k.pub()
 	if err != nil {
 		return false
 	}
-	sig, err := hex.DecodeString(strings.TrimSpace(sigHex))
-	if err != nil {
-		return false
-	}
-	sum := sha256.Sum256([]byte(s))
-	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) == nil
+	return verify.CheckSignature(pub, d, sigHex) == nil
 }

@@ -232,3 +232,22 @@ func (c *Case) DuplicateNames(ctx context.Context) ([]DuplicateName, error) {
 	}
 	return out, nil
 }
+
+// Sources returns the distinct source paths (command-line arguments,
+// made absolute) the case's evidence came from.
+func (c *Case) Sources(ctx context.Context) ([]string, error) {
+	rows, err := c.DB.QueryContext(ctx, "SELECT DISTINCT source FROM evidence ORDER BY source")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -70,6 +70,13 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if casePath == "" {
 		casePath = strings.TrimRight(filepath.Clean(out), string(filepath.Separator)) + ".case.db"
 	}
+	sources := append(append([]string{}, paths...), caseSources(ctx, casePath)...)
+	if err := outputInSource("analyze", "--out", out, sources); err != nil {
+		return err
+	}
+	if err := outputInSource("analyze", "--case", casePath, sources); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "== ingest into %s\n", casePath)
 	_, ingestErr := runIngest(ctx, ingestOptions{casePath: casePath, paths: paths, operator: op}, stdout, stderr, isTerminal(stderr))
 	if ingestErr != nil && !isFailed(ingestErr) {

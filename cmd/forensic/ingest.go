@@ -64,6 +64,9 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usagef("ingest: cannot read %s: %v", p, unwrap(err))
 		}
 	}
+	if err := outputInSource("ingest", "--case", o.casePath, append(o.paths, caseSources(ctx, o.casePath)...)); err != nil {
+		return err
+	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {

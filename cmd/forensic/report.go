@@ -111,6 +111,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := report.CheckOut(o.out); err != nil {
 		return usagef("report: %v", err)
 	}
+	if err := outputInSource("report", "--out", o.out, caseSources(ctx, o.casePath)); err != nil {
+		return err
+	}
 	_, err := runReport(ctx, o, stdout)
 	return err
 }
@@ -254,6 +257,12 @@ func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	for _, p := range append(append([]string{}, o.evidence...), o.keys...) {
 		if _, err := os.Stat(p); err != nil {
 			return usagef("report verify: cannot read %s: %v", p, unwrap(err))
+		}
+	}
+	if len(o.evidence) > 0 {
+		// The re-ingest writes a temporary case there.
+		if err := outputInSource("report verify", "the temporary folder (TMPDIR)", os.TempDir(), o.evidence); err != nil {
+			return err
 		}
 	}
 	if o.signer != "" {

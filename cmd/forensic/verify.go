@@ -81,6 +81,9 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := os.Stat(o.casePath); err != nil {
 		return usagef("verify: case %s: %v", o.casePath, unwrap(err))
 	}
+	if err := outputInSource("verify", "--case", o.casePath, caseSources(ctx, o.casePath)); err != nil {
+		return err
+	}
 	_, err := runVerify(ctx, o, stdout)
 	return err
 }
