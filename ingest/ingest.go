@@ -127,6 +127,10 @@ type Summary struct {
 	Added            int            `json:"added"`
 	AlreadyInCase    int            `json:"already_in_case"`
 	Sources          []SourceInfo   `json:"sources"`
+	// DuplicateNames lists every name that occurs more than once in one
+	// source of the case ("PATH!/MEMBER (N times)"): each copy is an item
+	// of its own, and verify reports them as duplicate_name findings.
+	DuplicateNames []string `json:"duplicate_names"`
 	Seconds          float64        `json:"seconds"`
 	EventsPerSecond  float64        `json:"events_per_second"`
 }
@@ -195,6 +199,7 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	r.sum.Kinds = map[string]int{}
 	r.sum.Errors = []ItemError{}
 	r.sum.Sources = []SourceInfo{}
+	r.sum.DuplicateNames = []string{}
 	check, err := newDupChecker(ctx, c.Path)
 	if err != nil {
 		r.w.Close()
@@ -235,6 +240,17 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		}
 		r.sum.Objects += n
 		r.sum.Unknown -= n
+		dups, err := c.DuplicateNames(ctx)
+		if err != nil && werr == nil {
+			werr = err
+		}
+		for _, d := range dups {
+			where := d.Path
+			if d.Name != d.Path {
+				where += "!/" + d.Name
+			}
+			r.sum.DuplicateNames = append(r.sum.DuplicateNames, fmt.Sprintf("%s (%d times)", where, d.Count))
+		}
 		r.sum.Kinds[store.KindObject] += n
 		r.sum.Kinds[store.KindUnknown] -= n
 		if r.sum.Kinds[store.KindUnknown] <= 0 {

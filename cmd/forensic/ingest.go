@@ -101,6 +101,9 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	for _, e := range sum.Errors {
 		fmt.Fprintf(stderr, "forensic: error: %s: %s\n", e.Path, e.Error)
 	}
+	for _, d := range sum.DuplicateNames {
+		fmt.Fprintf(stderr, "forensic: warning: a name occurs more than once in one source: %s; each copy is its own item (verify reports duplicate_name)\n", d)
+	}
 	if runErr == nil {
 		if err := appendIngestCustody(ctx, c, o, sum, start); err != nil {
 			return sum, err
