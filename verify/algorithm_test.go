@@ -85,3 +85,38 @@ func TestSignatureAlgorithmExactPasses(t *testing.T) {
 	assertOneVerdictPerItem(t, c)
 	assert.Empty(t, notValid(rep))
 }
+
+// TestDigestSignatureAlgorithmMustBeExact: the digest's own
+// digestSignatureAlgorithm (the digest re-signed, so its RSA signature
+// verifies) is held to the same rule.
+func TestDigestSignatureAlgorithmMustBeExact(t *testing.T) {
+	for _, algo := range []string{"SHA1withRSA", "sha256withrsa", "SHA256withRSA ", ""} {
+		t.Run(algo, func(t *testing.T) {
+			t.Parallel()
+			var target fixtures.DigestInfo
+			c, m := setWith(t, small(), func(m *fixtures.Manifest) {
+				target = m.Digests[2]
+				_, err := m.SetDigestSignatureAlgorithm(2, algo)
+				require.NoError(t, err)
+			})
+			rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+			want := map[string]string{"digest " + target.Key: StatusSignatureInvalid}
+			for _, l := range target.Logs {
+				want["log "+l] = StatusUnverified
+			}
+			assert.Equal(t, want, notValid(rep))
+			for _, it := range rep.Items {
+				if it.S3Key == target.Key {
+					assert.Equal(t, algo, it.Detail["digest_signature_algorithm"])
+					assert.Equal(t, true, it.Detail["signature_verified"], "the RSA check itself passes: only the algorithm is wrong")
+				}
+			}
+		})
+	}
+	// The field set to its right value the same way: all valid.
+	c, m := setWith(t, small(), func(m *fixtures.Manifest) {
+		_, err := m.SetDigestSignatureAlgorithm(2, "SHA256withRSA")
+		require.NoError(t, err)
+	})
+	assert.Empty(t, notValid(runVerify(t, c, Options{Anchors: anchors(t, m)})))
+}
