@@ -41,9 +41,10 @@ func verifyCase(ctx context.Context, casePath string, keys []string) error {
 	return err
 }
 
-// fixtureCase generates evidence with opt, applies tamperings, ingests it
-// and verifies it with the fixture's keys. It returns the open case, the
-// evidence root and the key folder.
+// fixtureCase generates evidence with opt, applies tamperings, moves the
+// fixture's keys out of the evidence (trust anchors are fetched apart from
+// the export), ingests it and verifies it with those keys. It returns the
+// open case, the evidence root and the key folder.
 func fixtureCase(t *testing.T, opt fixtures.Options, tamper ...fixtures.Tampering) (*store.Case, string, string) {
 	t.Helper()
 	ctx := context.Background()
@@ -55,6 +56,8 @@ func fixtureCase(t *testing.T, opt fixtures.Options, tamper ...fixtures.Tamperin
 		_, err := fixtures.Tamper(m, tp)
 		require.NoError(t, err)
 	}
+	keys := filepath.Join(dir, "keys")
+	require.NoError(t, fixtures.KeysOutside(m, keys))
 	casePath := filepath.Join(dir, "case.db")
 	c, err := store.Open(ctx, casePath)
 	require.NoError(t, err)
@@ -63,7 +66,6 @@ func fixtureCase(t *testing.T, opt fixtures.Options, tamper ...fixtures.Tamperin
 	sum, err := ingest.Run(ctx, c, []string{ev}, ingest.Options{Workers: 1})
 	require.NoError(t, err)
 	require.Empty(t, sum.Errors)
-	keys := filepath.Join(ev, "keys")
 	a, err := verify.LoadTrustAnchors([]string{keys})
 	require.NoError(t, err)
 	_, err = verify.Run(ctx, c, verify.Options{Anchors: a})
