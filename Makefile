@@ -27,17 +27,19 @@ test: vet
 fuzz-smoke:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz-smoke
 
-# Builds, writes the demo evidence archive (with a few tamperings), and
-# analyses it: ingest, verify, and a signed report.
+# Builds, writes the demo evidence archive (with a few tamperings) and,
+# apart from it, the public keys an analyst fetches from AWS, and analyses
+# it: ingest, verify, and a signed report.
 demo: build
 	rm -rf $(DEMO)
-	$(BIN)/fixturegen --demo --out $(DEMO)/evidence --tar $(DEMO)/evidence.tar.zst
+	$(BIN)/fixturegen --demo --out $(DEMO)/evidence --keys-out $(DEMO)/keys --tar $(DEMO)/evidence.tar.zst
 	$(BIN)/forensic keygen --out $(DEMO)/analyst --identity demo-analyst@example.org
-	$(BIN)/forensic analyze $(DEMO)/evidence.tar.zst --public-keys $(DEMO)/evidence/keys \
+	$(BIN)/forensic analyze $(DEMO)/evidence.tar.zst --public-keys $(DEMO)/keys \
 	  --key $(DEMO)/analyst.key --out $(DEMO)/report --case $(DEMO)/case.db --operator demo-analyst || test $$? -eq 1
 	$(BIN)/forensic report verify $(DEMO)/report --signer $(DEMO)/analyst.pub.pem
 	@echo
 	@echo "demo evidence:  $(DEMO)/evidence.tar.zst (tampered on purpose: the report shows what was found)"
+	@echo "trust anchors:  $(DEMO)/keys (list-public-keys output, kept outside the evidence)"
 	@echo "case file:      $(DEMO)/case.db"
 	@echo "signed report:  $(DEMO)/report/report.html"
 	@echo "verify it:      $(BIN)/forensic report verify $(DEMO)/report --signer $(DEMO)/analyst.pub.pem --evidence $(DEMO)/evidence.tar.zst"

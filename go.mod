@@ -2,6 +2,12 @@ module github.com/forensic-dev/forensic
 
 go 1.26.0
 
+// Trust anchors under 2048 bits are refused by forensic itself unless
+// --allow-weak-keys is given (verify/keys.go); this lets Go's crypto/rsa
+// verify with the 512- to 1023-bit keys that flag then admits, instead of
+// failing their signatures as if the digests were forged.
+godebug rsa1024min=0
+
 require (
 	github.com/cespare/xxhash/v2 v2.3.0
 	github.com/goccy/go-json v0.12.0

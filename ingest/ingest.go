@@ -130,9 +130,9 @@ type Summary struct {
 	// DuplicateNames lists every name that occurs more than once in one
 	// source of the case ("PATH!/MEMBER (N times)"): each copy is an item
 	// of its own, and verify reports them as duplicate_name findings.
-	DuplicateNames []string `json:"duplicate_names"`
-	Seconds          float64        `json:"seconds"`
-	EventsPerSecond  float64        `json:"events_per_second"`
+	DuplicateNames  []string `json:"duplicate_names"`
+	Seconds         float64  `json:"seconds"`
+	EventsPerSecond float64  `json:"events_per_second"`
 }
 
 // SourceInfo is one command-line argument and its hash.

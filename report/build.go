@@ -420,6 +420,10 @@ func (b *builder) load() error {
 	if b.verified && len(b.anchors.keys) == 0 {
 		b.limits = append(b.limits, "No trust anchors were supplied when the case was verified: no digest signature could be checked.")
 	}
+	if limits, caution := anchorCautions(b.anchors, b.findings); caution != "" {
+		b.limits = append(b.limits, limits...)
+		b.verdict += " " + caution
+	}
 	return nil
 }
 

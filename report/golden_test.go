@@ -26,6 +26,23 @@ var update = flag.Bool("update", false, "rewrite testdata/golden files")
 // case id.
 func normalizeCase(t *testing.T, c *store.Case, root string) {
 	t.Helper()
+	replaceInCase(t, c, root, "/evidence")
+	ctx := context.Background()
+	for _, q := range []string{
+		"UPDATE evidence SET mtime = '2024-03-09T00:00:00Z' WHERE mtime IS NOT NULL",
+		"UPDATE evidence SET mode = '-rw-r--r--' WHERE mode LIKE '-%'",
+		"UPDATE evidence SET mode = 'drwxr-xr-x' WHERE mode LIKE 'd%'",
+		"UPDATE case_info SET value = '00112233445566778899aabbccddeeff' WHERE key = 'case_id'",
+		"UPDATE case_info SET value = '2024-03-10T10:00:00Z' WHERE key = 'created_at'",
+	} {
+		_, err := c.DB.ExecContext(ctx, q)
+		require.NoError(t, err, q)
+	}
+}
+
+// replaceInCase replaces from by to in every text column of the case.
+func replaceInCase(t *testing.T, c *store.Case, from, to string) {
+	t.Helper()
 	ctx := context.Background()
 	rows, err := c.DB.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
 	require.NoError(t, err)
@@ -50,20 +67,10 @@ func normalizeCase(t *testing.T, c *store.Case, root string) {
 		}
 		require.NoError(t, cols.Close())
 		for _, col := range text {
-			q := fmt.Sprintf(`UPDATE %q SET %q = replace(%q, ?, '/evidence') WHERE instr(%q, ?) > 0`, tbl, col, col, col)
-			_, err := c.DB.ExecContext(ctx, q, root, root)
+			q := fmt.Sprintf(`UPDATE %q SET %q = replace(%q, ?, ?) WHERE instr(%q, ?) > 0`, tbl, col, col, col)
+			_, err := c.DB.ExecContext(ctx, q, from, to, from)
 			require.NoError(t, err, q)
 		}
-	}
-	for _, q := range []string{
-		"UPDATE evidence SET mtime = '2024-03-09T00:00:00Z' WHERE mtime IS NOT NULL",
-		"UPDATE evidence SET mode = '-rw-r--r--' WHERE mode LIKE '-%'",
-		"UPDATE evidence SET mode = 'drwxr-xr-x' WHERE mode LIKE 'd%'",
-		"UPDATE case_info SET value = '00112233445566778899aabbccddeeff' WHERE key = 'case_id'",
-		"UPDATE case_info SET value = '2024-03-10T10:00:00Z' WHERE key = 'created_at'",
-	} {
-		_, err := c.DB.ExecContext(ctx, q)
-		require.NoError(t, err, q)
 	}
 }
 
@@ -71,9 +78,10 @@ func normalizeCase(t *testing.T, c *store.Case, root string) {
 // and signing time and compares report.json with
 // testdata/golden/report.json (refresh: go test ./report -update).
 func TestGolden(t *testing.T) {
-	c, ev, _ := fixtureCase(t, smallOptions(), fixtures.LogHashMismatch, fixtures.DigestMissing, fixtures.LogUnreferenced)
+	c, ev, keys := fixtureCase(t, smallOptions(), fixtures.LogHashMismatch, fixtures.DigestMissing, fixtures.LogUnreferenced)
 	addCustody(t, c, 2)
 	normalizeCase(t, c, ev)
+	replaceInCase(t, c, keys, "/keys")
 	// Entries were hashed before the paths were normalized: re-append so
 	// the chain is intact.
 	_, err := c.DB.Exec("DELETE FROM custody")

@@ -41,9 +41,10 @@ func verifyCase(ctx context.Context, casePath string, keys []string) error {
 	return err
 }
 
-// fixtureCase generates evidence with opt, applies tamperings, ingests it
-// and verifies it with the fixture's keys. It returns the open case, the
-// evidence root and the key folder.
+// fixtureCase generates evidence with opt, applies tamperings, moves the
+// fixture's keys out of the evidence (trust anchors are fetched apart from
+// the export), ingests it and verifies it with those keys. It returns the
+// open case, the evidence root and the key folder.
 func fixtureCase(t *testing.T, opt fixtures.Options, tamper ...fixtures.Tampering) (*store.Case, string, string) {
 	t.Helper()
 	return fixtureCaseChanged(t, opt, func(m *fixtures.Manifest) {
@@ -69,6 +70,8 @@ func fixtureCaseChanged(t *testing.T, opt fixtures.Options, change func(m *fixtu
 	m, err := fixtures.Generate(ev, opt)
 	require.NoError(t, err)
 	change(m)
+	keys := filepath.Join(dir, "keys")
+	require.NoError(t, fixtures.KeysOutside(m, keys))
 	casePath := filepath.Join(dir, "case.db")
 	c, err := store.Open(ctx, casePath)
 	require.NoError(t, err)
@@ -77,7 +80,6 @@ func fixtureCaseChanged(t *testing.T, opt fixtures.Options, change func(m *fixtu
 	sum, err := ingest.Run(ctx, c, []string{ev}, ingest.Options{Workers: 1})
 	require.NoError(t, err)
 	require.Empty(t, sum.Errors)
-	keys := filepath.Join(ev, "keys")
 	a, err := verify.LoadTrustAnchors([]string{keys})
 	require.NoError(t, err)
 	_, err = verify.Run(ctx, c, verify.Options{Anchors: a})

@@ -15,6 +15,8 @@ import (
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/forensic-dev/forensic/internal/regfile"
 )
 
 // Key file suffixes written by GenerateKey.
@@ -121,7 +123,12 @@ func CheckIdentity(id string) error {
 // ed25519`). Like ssh, it refuses a file that group or others can access
 // (ErrKeyPermissions).
 func LoadKey(path string) (ed25519.PrivateKey, error) {
-	fi, err := os.Stat(path)
+	f, err := regfile.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
@@ -129,7 +136,10 @@ func LoadKey(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("private key %s: permissions %04o are too open (%w); run: chmod 600 %s",
 			path, fi.Mode().Perm(), ErrKeyPermissions, path)
 	}
-	data, err := readLimited(path)
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err == nil && len(data) > maxKeyFile {
+		err = fmt.Errorf("%s: larger than %d bytes, not a key file", path, maxKeyFile)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
@@ -149,9 +159,18 @@ func LoadKey(path string) (ed25519.PrivateKey, error) {
 }
 
 // LoadPublicKey reads an Ed25519 public key from a PKIX PEM file ("PUBLIC
-// KEY"), an OpenSSH public key line, or an allowed_signers line.
-func LoadPublicKey(path string) (ed25519.PublicKey, error) {
-	data, err := readLimited(path)
+// KEY"), an OpenSSH public key line, or an allowed_signers line. path must
+// be a regular file (a symbolic link to one is followed).
+func LoadPublicKey(path string) (ed25519.PublicKey, error) { return loadPublicKey(path, false) }
+
+// loadPublicKey is LoadPublicKey; noFollow refuses a symbolic link at
+// path (inside a report folder).
+func loadPublicKey(path string, noFollow bool) (ed25519.PublicKey, error) {
+	read := regfile.ReadFile
+	if noFollow {
+		read = regfile.ReadFileNoFollow
+	}
+	data, err := read(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("public key: %w", err)
 	}
@@ -192,22 +211,6 @@ func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
 		}
 	}
 	return nil, errors.New("no PEM \"PUBLIC KEY\" and no ssh-ed25519 key found")
-}
-
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes, not a key file", path, maxKeyFile)
-	}
-	return data, nil
 }
 
 // PublicKeyPEM encodes pub as PKIX PEM ("PUBLIC KEY").

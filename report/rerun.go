@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/forensic-dev/forensic/store"
+	"github.com/forensic-dev/forensic/verify"
 )
 
 // Outcome is what a verification concluded, reduced to what two runs on
@@ -19,6 +20,8 @@ type Outcome struct {
 	Findings []string
 	Counts   []string
 	Anchors  []string // trust-anchor fingerprints, sorted, unique
+	// AnchorsInEvidence counts trust_anchor_in_evidence findings.
+	AnchorsInEvidence int
 }
 
 func statusKey(kind, status, bucket, key string) string {
@@ -38,9 +41,16 @@ func statusKeys(rows []map[string]any) []string {
 	return out
 }
 
+// findingKeys leaves out trust_anchor_in_evidence findings: they say
+// where the trust anchors of a run came from, not what the evidence
+// shows, and an auditor re-running with keys fetched independently should
+// not see them as a difference (Verify warns about them instead).
 func findingKeys(rows []map[string]any) []string {
 	out := []string{}
 	for _, o := range rows {
+		if str(o["type"]) == verify.FindingTrustAnchorInEvidence {
+			continue
+		}
 		out = append(out, findingKey(str(o["type"]), str(o["severity"]), str(o["chain"]), str(o["start_time"]), str(o["end_time"])))
 	}
 	sort.Strings(out)
@@ -77,6 +87,9 @@ func readRerun(ctx context.Context, c *store.Case) (*Outcome, error) {
 	var fm []map[string]any
 	for _, f := range fs {
 		fm = append(fm, f)
+		if str(f["type"]) == verify.FindingTrustAnchorInEvidence {
+			o.AnchorsInEvidence++
+		}
 	}
 	o.Findings = findingKeys(fm)
 	counts, err := readStatusCounts(ctx, c.DB)

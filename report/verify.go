@@ -18,7 +18,9 @@ import (
 	"strings"
 
 	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/store"
+	"github.com/forensic-dev/forensic/verify"
 )
 
 // Check statuses.
@@ -39,6 +41,11 @@ const (
 
 // maxSums bounds SHA256SUMS; a report folder has a handful of files.
 const maxSums = 1 << 20
+
+// maxReportJSON bounds report.json, read whole to check that it is
+// canonical: it grows with evidence items and statuses, not events, and
+// a real report is far smaller.
+const maxReportJSON = 1 << 30
 
 // VerifyFunc verifies a case that holds re-ingested evidence, recording
 // item_status and findings in it, against the given trust-anchor files
@@ -152,7 +159,7 @@ func Verify(ctx context.Context, dir string, opt VerifyOptions) (*VerifyResult, 
 		}
 		r.Pinned = true
 	} else {
-		pub, err = LoadPublicKey(filepath.Join(dir, FileSignerPEM))
+		pub, err = loadPublicKey(filepath.Join(dir, FileSignerPEM), true)
 		if err != nil {
 			r.add("signer key", false, "", "", err.Error())
 		}
@@ -217,20 +224,10 @@ func Verify(ctx context.Context, dir string, opt VerifyOptions) (*VerifyResult, 
 	return r, nil
 }
 
+// readFileLimited reads a file of the report folder: a regular file, never
+// a symbolic link (a report never holds one), at most max bytes.
 func readFileLimited(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
-	}
-	return b, nil
+	return regfile.ReadFileNoFollow(path, max)
 }
 
 // checkSums checks every line of SHA256SUMS and that every file of the
@@ -264,12 +261,17 @@ func (r *VerifyResult) checkSums(dir string, sums []byte, listed map[string]bool
 		r.add("sha256sums complete", false, "", "", err.Error())
 		return
 	}
-	var extra []string
+	var extra, irregular []string
 	for _, e := range ents {
 		if !listed[e.Name()] {
 			extra = append(extra, e.Name())
 		}
+		if !e.Type().IsRegular() {
+			irregular = append(irregular, e.Name()+" ("+regfile.TypeName(e.Type())+")")
+		}
 	}
+	r.add("regular files only", len(irregular) == 0, "regular files", strings.Join(irregular, ", "),
+		map[bool]string{true: "", false: "a report folder holds only regular files; these are not read or followed"}[len(irregular) == 0])
 	r.add("sha256sums complete", len(extra) == 0, "every file listed", strings.Join(extra, ", "),
 		map[bool]string{true: "", false: "files not covered by SHA256SUMS (not part of the signed report)"}[len(extra) == 0])
 	var absent []string
@@ -283,7 +285,7 @@ func (r *VerifyResult) checkSums(dir string, sums []byte, listed map[string]bool
 }
 
 func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := regfile.OpenNoFollow(path)
 	if err != nil {
 		return "", err
 	}
@@ -337,14 +339,35 @@ type reportJSON struct {
 	TrustAnchors struct {
 		Keys []struct {
 			Fingerprint string `json:"fingerprint"`
+			Bits        int    `json:"bits"`
+			File        string `json:"file"`
 		} `json:"keys"`
 	} `json:"trust_anchors"`
+}
+
+// anchorWarnings says what the report's own verification trusted that an
+// auditor should know: keys under verify.MinKeyBits, and trust-anchor
+// files that were part of the evidence.
+func (r *VerifyResult) anchorWarnings(rep *reportJSON) {
+	seen := map[string]bool{}
+	for _, k := range rep.TrustAnchors.Keys {
+		if k.Bits > 0 && k.Bits < verify.MinKeyBits && !seen[k.Fingerprint] {
+			seen[k.Fingerprint] = true
+			r.Warnings = append(r.Warnings, fmt.Sprintf("the report's verification trusted the weak key %s (%d-bit RSA, from %s, allowed with --allow-weak-keys): a signature it verifies is weaker proof",
+				k.Fingerprint, k.Bits, k.File))
+		}
+	}
+	for _, f := range rep.Findings {
+		if str(f["type"]) == verify.FindingTrustAnchorInEvidence {
+			r.Warnings = append(r.Warnings, "the report's verification trusted public keys that were part of the evidence: "+str(f["summary"]))
+		}
+	}
 }
 
 // checkJSON checks report.json: canonical bytes, format, signing key, and
 // the custody chain it carries.
 func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportJSON, error) {
-	data, err := os.ReadFile(filepath.Join(dir, FileJSON))
+	data, err := readFileLimited(filepath.Join(dir, FileJSON), maxReportJSON)
 	if err != nil {
 		r.add("report.json", false, "", "", err.Error())
 		return nil, nil
@@ -391,6 +414,7 @@ func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportJSON
 		got = *rep.Custody.HeadHash
 	}
 	r.add("custody head", got == head, head, got, "head_hash is the hash of the last entry")
+	r.anchorWarnings(&rep)
 	return &rep, nil
 }
 
@@ -546,6 +570,10 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	}
 	r.Differences = Compare(Outcome{Statuses: statusKeys(rep.Statuses), Findings: findingKeys(rep.Findings),
 		Counts: countKeys(rep.Verification.ByKind)}, *got)
+	if got.AnchorsInEvidence > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the re-run trusted public keys that are part of the evidence (%d %s findings): "+
+			"pass --public-keys with keys fetched from AWS independently", got.AnchorsInEvidence, verify.FindingTrustAnchorInEvidence))
+	}
 	if len(rep.TrustAnchors.Keys) > 0 {
 		var fps []string
 		for _, k := range rep.TrustAnchors.Keys {

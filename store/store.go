@@ -34,6 +34,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/forensic-dev/forensic/internal/regfile"
 )
 
 //go:embed migrations/*.sql
@@ -92,11 +94,14 @@ func Open(ctx context.Context, path string) (*Case, error) {
 // existing non-empty file must be an SQLite database that already has the
 // case schema.
 func checkExisting(path string) error {
+	if err := checkCaseFiles(path); err != nil {
+		return err
+	}
 	fi, err := os.Stat(path)
 	if err != nil || fi.Size() == 0 {
 		return nil // a new case
 	}
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return fmt.Errorf("open case %s: %w", path, err)
 	}
@@ -119,6 +124,19 @@ func checkExisting(path string) error {
 	}
 	if n == 0 {
 		return fmt.Errorf("open case %s: an SQLite database that is not a forensic case file; refusing to add tables to it", path)
+	}
+	return nil
+}
+
+// checkCaseFiles refuses a case path, or a journal, WAL or shared-memory
+// file beside it, that exists and is not a regular file: SQLite would
+// open a named pipe and block on it for ever, or read a device. A path
+// that does not exist is fine (a new case).
+func checkCaseFiles(path string) error {
+	for _, p := range []string{path, path + "-journal", path + "-wal", path + "-shm"} {
+		if _, err := regfile.Check(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("open case %s: %w", path, err)
+		}
 	}
 	return nil
 }
@@ -146,6 +164,9 @@ func hotJournal(path string) bool {
 func OpenReadOnly(ctx context.Context, path string) (*Case, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open case %s: %w", path, err)
+	}
+	if err := checkCaseFiles(path); err != nil {
+		return nil, err
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)"

@@ -388,6 +388,10 @@ func (r *run) evaluate(d *digestItem) {
 	} else {
 		d.detail["key_file"] = kc.anchor.File
 		d.detail["key_region"] = kc.anchor.Region
+		d.detail["key_bits"] = kc.anchor.Bits
+		if kc.anchor.Bits < MinKeyBits {
+			d.detail["key_weak"] = fmt.Sprintf("a %d-bit key, under %d bits: trusted only with --allow-weak-keys", kc.anchor.Bits, MinKeyBits)
+		}
 		switch kc.regionM {
 		case "other":
 			d.detail["key_note"] = fmt.Sprintf("key taken from a file for region %s, not %s (CloudTrail keys are per region)", kc.anchor.Region, d.chain.Region)

@@ -89,6 +89,7 @@ func objectCase(t *testing.T, build func(m *fixtures.Manifest, ob fixtures.Objec
 	dir := t.TempDir()
 	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), objectSet())
 	require.NoError(t, err)
+	require.NoError(t, fixtures.KeysOutside(m, filepath.Join(dir, "keys")))
 	ob := m.Objects[4] // hello/sha256.txt: a single-part object with a SHA-256 checksum
 	require.NotEmpty(t, ob.MetadataPath)
 	kind, members := build(m, ob)
@@ -242,6 +243,7 @@ func TestRepeatedLogNameWithRehash(t *testing.T) {
 	dir := t.TempDir()
 	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), small())
 	require.NoError(t, err)
+	require.NoError(t, fixtures.KeysOutside(m, filepath.Join(dir, "keys")))
 	target := m.Logs[4]
 	var members []archived
 	err = filepath.Walk(m.Root, func(p string, fi os.FileInfo, err error) error {
@@ -285,6 +287,7 @@ func TestRestoredBytesAreNotVerified(t *testing.T) {
 	dir := t.TempDir()
 	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), small())
 	require.NoError(t, err)
+	require.NoError(t, fixtures.KeysOutside(m, filepath.Join(dir, "keys")))
 	target := m.Logs[4]
 	orig := slurp(t, target.Path)
 	require.NoError(t, os.WriteFile(target.Path, tamperLog(t, orig), 0o644))

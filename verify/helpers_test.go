@@ -19,8 +19,9 @@ func small() fixtures.Options {
 	return fixtures.Options{Seed: 7, Hours: 6, FilesPerHour: 3, EventsPerFile: 5}
 }
 
-// set generates opt, applies tamperings, ingests it into a new case and
-// returns the case and manifest.
+// set generates opt, applies tamperings, moves the keys out of the
+// evidence (the analyst's trust anchors are not evidence), ingests it into
+// a new case and returns the case and manifest.
 func set(t testing.TB, opt fixtures.Options, tamper ...fixtures.Tampering) (*store.Case, *fixtures.Manifest) {
 	t.Helper()
 	dir := t.TempDir()
@@ -30,6 +31,7 @@ func set(t testing.TB, opt fixtures.Options, tamper ...fixtures.Tampering) (*sto
 		_, err := fixtures.Tamper(m, tp)
 		require.NoError(t, err)
 	}
+	require.NoError(t, fixtures.KeysOutside(m, filepath.Join(dir, "keys")))
 	return ingestCase(t, filepath.Join(dir, "case.db"), m.Root), m
 }
 
@@ -95,6 +97,7 @@ func setWith(t testing.TB, opt fixtures.Options, change func(m *fixtures.Manifes
 	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), opt)
 	require.NoError(t, err)
 	change(m)
+	require.NoError(t, fixtures.KeysOutside(m, filepath.Join(dir, "keys")))
 	return ingestCase(t, filepath.Join(dir, "case.db"), m.Root), m
 }
 

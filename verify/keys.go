@@ -1,11 +1,12 @@
 package verify
 
 import (
+	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -39,8 +41,9 @@ type TrustAnchors struct {
 }
 
 // KeyFileError is a --public-keys input that cannot be used: unreadable,
-// not a key file, or holding a key whose listed fingerprint disagrees with
-// MD5 of its bytes.
+// not a regular file, not a key file, holding a key whose listed
+// fingerprint disagrees with MD5 of its bytes, or holding a key too weak
+// to trust (*WeakKeyError).
 type KeyFileError struct {
 	Path string
 	Err  error
@@ -49,15 +52,59 @@ type KeyFileError struct {
 func (e *KeyFileError) Error() string { return fmt.Sprintf("public keys %s: %v", e.Path, e.Err) }
 func (e *KeyFileError) Unwrap() error { return e.Err }
 
-// LoadTrustAnchors reads every path (a file, or a folder walked
+// Key sizes. CloudTrail signs digests with 2048-bit RSA keys; a smaller
+// trust anchor is refused unless AnchorOptions.AllowWeakKeys, and one
+// under MinWeakKeyBits always (no PKCS#1 v1.5 SHA-256 signature fits in
+// fewer than 496 bits, and 512 is the smallest size anyone issued).
+const (
+	MinKeyBits     = 2048
+	MinWeakKeyBits = 512
+)
+
+// WeakKeyError is an RSA trust anchor smaller than the size it needs.
+type WeakKeyError struct {
+	Fingerprint string
+	Bits        int
+	Min         int    // the size it would need
+	Reason      string // why it cannot be used at all, when AllowWeakKeys did not help
+}
+
+func (e *WeakKeyError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("key %s is a %d-bit RSA key: %s", e.Fingerprint, e.Bits, e.Reason)
+	}
+	return fmt.Sprintf("key %s is a %d-bit RSA key, under the %d bits a trust anchor needs", e.Fingerprint, e.Bits, e.Min)
+}
+
+// AnchorOptions tune LoadTrustAnchorsWith.
+type AnchorOptions struct {
+	// AllowWeakKeys trusts RSA keys of MinWeakKeyBits to MinKeyBits-1
+	// bits; the report of every run that used one says so
+	// (Summary.Notes, and trust_anchors.bits in the case).
+	AllowWeakKeys bool
+}
+
+// LoadTrustAnchors is LoadTrustAnchorsWith with the default options:
+// keys under MinKeyBits are refused.
+func LoadTrustAnchors(paths []string) (*TrustAnchors, error) {
+	return LoadTrustAnchorsWith(paths, AnchorOptions{})
+}
+
+// LoadTrustAnchorsWith reads every path (a file, or a folder walked
 // recursively in lexical order) as list-public-keys output (PublicKeyList
 // or publicKeyList), PEM ("RSA PUBLIC KEY" = PKCS#1, "PUBLIC KEY" = SPKI)
 // or DER, with cloudtrail.ParsePublicKeys: each key's fingerprint is the
 // hex MD5 of its DER bytes and a listed Fingerprint that differs is an
-// error. A file named explicitly must hold keys; a file inside a folder
-// that does not look like keys is skipped (TrustAnchors.Skipped). Each
-// file's SHA-256 is recorded.
-func LoadTrustAnchors(paths []string) (*TrustAnchors, error) {
+// error. A file named explicitly must hold keys (a symbolic link to one is
+// followed); a file inside a folder that does not look like keys is
+// skipped (TrustAnchors.Skipped); anything inside a folder that is not a
+// regular file or folder (a symbolic link, named pipe, device) is an
+// error, as is a named path that is not a regular file or folder. An RSA
+// key under MinKeyBits is a *WeakKeyError unless opt.AllowWeakKeys, and
+// under MinWeakKeyBits, or one this build's crypto/rsa refuses to verify
+// with (GODEBUG rsa1024min, fips140), always. Each file's SHA-256 is
+// recorded.
+func LoadTrustAnchorsWith(paths []string, opt AnchorOptions) (*TrustAnchors, error) {
 	t := &TrustAnchors{byFP: map[string][]*Anchor{}}
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
@@ -69,28 +116,40 @@ func LoadTrustAnchors(paths []string) (*TrustAnchors, error) {
 			return nil, &KeyFileError{p, unwrapPath(err)}
 		}
 		if !fi.IsDir() {
-			if err := t.loadFile(abs, true); err != nil {
+			if err := t.loadFile(abs, true, opt); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		var files []string
 		err = filepath.WalkDir(abs, func(q string, d fs.DirEntry, err error) error {
-			if err != nil {
+			switch {
+			case err != nil:
 				return err
-			}
-			if d.Type().IsRegular() {
+			case d.Type().IsRegular():
 				files = append(files, q)
+			case !d.IsDir():
+				// Never opened or followed: a named pipe blocks, a
+				// device never ends, a link may point anywhere.
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				return &KeyFileError{q, fmt.Errorf("a %s inside a --public-keys folder, not a regular file; name the key file itself", describe(q, info.Mode()))}
 			}
 			return nil
 		})
 		if err != nil {
+			var ke *KeyFileError
+			if errors.As(err, &ke) {
+				return nil, ke
+			}
 			return nil, &KeyFileError{p, err}
 		}
 		sort.Strings(files)
 		n := len(t.Keys)
 		for _, f := range files {
-			if err := t.loadFile(f, false); err != nil {
+			if err := t.loadFile(f, false, opt); err != nil {
 				return nil, err
 			}
 		}
@@ -101,6 +160,17 @@ func LoadTrustAnchors(paths []string) (*TrustAnchors, error) {
 	return t, nil
 }
 
+// describe names a file type for a message, with a link's target.
+func describe(path string, m fs.FileMode) string {
+	t := regfile.TypeName(m)
+	if m&fs.ModeSymlink != 0 {
+		if target, err := os.Readlink(path); err == nil {
+			t += " to " + target
+		}
+	}
+	return t
+}
+
 func unwrapPath(err error) error {
 	if pe, ok := err.(*fs.PathError); ok {
 		return pe.Err
@@ -108,18 +178,40 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func (t *TrustAnchors) loadFile(path string, named bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return &KeyFileError{path, unwrapPath(err)}
+// checkKeySize applies the key-size policy to one parsed key.
+func checkKeySize(k store.PublicKey, pub *rsa.PublicKey, opt AnchorOptions) error {
+	bits := pub.N.BitLen()
+	switch {
+	case bits < MinWeakKeyBits:
+		return &WeakKeyError{Fingerprint: k.Fingerprint, Bits: bits, Min: MinKeyBits,
+			Reason: fmt.Sprintf("under %d bits no RSA key is trusted, even with weak keys allowed", MinWeakKeyBits)}
+	case bits < MinKeyBits && !opt.AllowWeakKeys:
+		return &WeakKeyError{Fingerprint: k.Fingerprint, Bits: bits, Min: MinKeyBits}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	f.Close()
-	if err != nil {
-		return &KeyFileError{path, err}
+	// Go's crypto/rsa refuses keys under 1024 bits unless GODEBUG
+	// rsa1024min=0 (set in go.mod), and under 2048 in FIPS 140-only mode.
+	// A key it refuses would make every digest it signed look forged:
+	// find out now, with a signature that cannot verify, whether it
+	// refuses the key or only the signature.
+	zero := make([]byte, sha256.Size)
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, zero, make([]byte, pub.Size())); !errors.Is(err, rsa.ErrVerification) {
+		return &WeakKeyError{Fingerprint: k.Fingerprint, Bits: bits, Min: MinKeyBits,
+			Reason: fmt.Sprintf("this build's crypto/rsa cannot verify with it (%v)", err)}
 	}
-	if len(data) > maxKeyFile {
+	return nil
+}
+
+func (t *TrustAnchors) loadFile(path string, named bool, opt AnchorOptions) error {
+	data, err := regfile.ReadFile(path, maxKeyFile)
+	var nr *regfile.NotRegularError
+	var tl *regfile.TooLargeError
+	switch {
+	case errors.As(err, &nr):
+		return &KeyFileError{path, fmt.Errorf("a %s, not a regular file", nr.Type)}
+	case errors.As(err, &tl):
 		return &KeyFileError{path, fmt.Errorf("larger than %d bytes: not a public key file", maxKeyFile)}
+	case err != nil:
+		return &KeyFileError{path, unwrapPath(err)}
 	}
 	if !named && !cloudtrail.LooksLikePublicKeys(data) {
 		t.Skipped = append(t.Skipped, path)
@@ -145,12 +237,30 @@ func (t *TrustAnchors) loadFile(path string, named bool) error {
 		if err != nil {
 			return &KeyFileError{path, err}
 		}
+		if err := checkKeySize(k, pub, opt); err != nil {
+			return &KeyFileError{path, err}
+		}
 		a := &Anchor{PublicKey: k, Pub: pub, File: path}
 		t.Keys = append(t.Keys, a)
 		fp := strings.ToLower(k.Fingerprint)
 		t.byFP[fp] = append(t.byFP[fp], a)
 	}
 	return nil
+}
+
+// weakNotes says, for every trust anchor under MinKeyBits (loaded with
+// AllowWeakKeys), that it was trusted anyway.
+func (t *TrustAnchors) weakNotes() []string {
+	var out []string
+	for _, a := range t.Keys {
+		if a.Bits < MinKeyBits {
+			out = append(out, fmt.Sprintf("weak trust anchor: key %s in %s is a %d-bit RSA key, under the %d bits CloudTrail uses; "+
+				"it was trusted only because --allow-weak-keys was given, and a signature it verifies is weaker proof "+
+				"(RSA keys of 512 and 768 bits have been factored publicly, 1024 bits is within reach of a well-funded attacker)",
+				a.Fingerprint, a.File, a.Bits, MinKeyBits))
+		}
+	}
+	return out
 }
 
 // covers reports whether the key's validity window includes at (bounds

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sort"
 	"sync"
 
 	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -152,16 +152,14 @@ func memberKey(member string, idx []int) string {
 }
 
 // readFile opens a file on disk read-only and checks it; a path that is no
-// longer a regular file (replaced by a link, say) is not followed.
+// longer a regular file (replaced by a link or a named pipe, say) is not
+// followed or opened.
 func readFile(e *store.Evidence, check func(e *store.Evidence, rd io.Reader) error) error {
-	fi, err := os.Lstat(e.Path)
-	if err != nil {
-		return err
+	f, err := regfile.OpenNoFollow(e.Path)
+	var nr *regfile.NotRegularError
+	if errors.As(err, &nr) {
+		return fmt.Errorf("%s is no longer a regular file (%s)", e.Path, nr.Type)
 	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is no longer a regular file (%s)", e.Path, fi.Mode())
-	}
-	f, err := os.Open(e.Path)
 	if err != nil {
 		return err
 	}

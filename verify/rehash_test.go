@@ -47,6 +47,7 @@ func TestRehashArchive(t *testing.T) {
 	require.NoError(t, err)
 	_, err = fixtures.Tamper(m, fixtures.LogTrailingData)
 	require.NoError(t, err)
+	require.NoError(t, fixtures.KeysOutside(m, filepath.Join(dir, "keys")))
 	arc := filepath.Join(dir, "evidence.tar.gz")
 	tarGz(t, m.Root, arc)
 	c := ingestCase(t, filepath.Join(dir, "case.db"), arc)

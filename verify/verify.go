@@ -196,7 +196,12 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	anchorNotes, err := r.anchorsInEvidence()
+	if err != nil {
+		return nil, err
+	}
 	rep := r.report(objs, acc)
+	rep.Summary.Notes = append(rep.Summary.Notes, anchorNotes...)
 	if n, err := c.CountEvidenceKeys(ctx); err == nil && n > 0 && (opt.Anchors == nil || len(opt.Anchors.Keys) == 0) {
 		rep.Summary.Notes = append(rep.Summary.Notes, fmt.Sprintf(
 			"no --public-keys given: the case holds %d public keys as evidence, but keys are trusted only when supplied with --public-keys, so no digest can be valid", n))
@@ -358,6 +363,7 @@ func (r *run) report(objs []Item, acc *accessLogs) *Report {
 		for _, p := range r.anchors.Skipped {
 			s.Notes = append(s.Notes, "--public-keys: skipped "+p+": not a public key file")
 		}
+		s.Notes = append(s.Notes, r.anchors.weakNotes()...)
 	}
 	if s.Digests.Total == 0 && s.Logs.Total == 0 {
 		s.Notes = append(s.Notes, "the case holds no CloudTrail digest or log file")
@@ -415,9 +421,14 @@ func localName(e *store.Evidence) string { return placeOf(e).name }
 // keys (files or folders; none means no digest can be verified) and
 // verifies it, as 'forensic verify' does. It is what report re-runs use.
 func RunCase(ctx context.Context, casePath string, keys []string) (*Report, error) {
+	return RunCaseWith(ctx, casePath, keys, AnchorOptions{})
+}
+
+// RunCaseWith is RunCase loading the keys with opt.
+func RunCaseWith(ctx context.Context, casePath string, keys []string, opt AnchorOptions) (*Report, error) {
 	var anchors *TrustAnchors
 	if len(keys) > 0 {
-		a, err := LoadTrustAnchors(keys)
+		a, err := LoadTrustAnchorsWith(keys, opt)
 		if err != nil {
 			return nil, err
 		}

@@ -12,12 +12,14 @@ import (
 	"github.com/forensic-dev/forensic/report"
 )
 
-const analyzeUsage = `Usage: forensic analyze PATH... --public-keys PATH... --key KEY --out DIR [--case CASE.db]
+const analyzeUsage = `Usage: forensic analyze PATH... --public-keys PATH... --key KEY --out DIR [--case CASE.db] [--allow-weak-keys]
 
 Ingest, verify and report in one go: reads the evidence into a case file,
 verifies it against the public keys you supply, and writes a signed report
 folder. The case file is kept (default: DIR.case.db beside the report
-folder) so it can be queried afterwards.
+folder) so it can be queried afterwards. Keep the public keys outside the
+evidence (see 'forensic verify --help'); --allow-weak-keys trusts RSA keys
+under 2048 bits, and the report says so.
 
 Examples:
   forensic keygen --out analyst
@@ -33,9 +35,11 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var (
 		casePath, keyPath, out, identity, op string
 		keys                                 []string
+		allowWeak                            bool
 	)
 	fs := newFlagSet("analyze", analyzeUsage, stderr)
 	fs.StringArrayVar(&keys, "public-keys", nil, "trusted CloudTrail public keys: file or folder (repeatable)")
+	fs.BoolVar(&allowWeak, "allow-weak-keys", false, "trust RSA keys of 512 to 2047 bits (the output and the report say so)")
 	fs.StringVar(&keyPath, "key", "", "Ed25519 signing key from 'forensic keygen' (required)")
 	fs.StringVar(&out, "out", "", "report folder to create (required)")
 	fs.StringVar(&casePath, "case", "", "case file (default: OUT.case.db)")
@@ -67,6 +71,13 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := report.LoadKey(keyPath); err != nil {
 		return usagef("analyze: %v", err)
 	}
+	if len(keys) > 0 {
+		// Before the ingest, which can take a while: the same checks
+		// verify makes.
+		if _, err := loadAnchors("analyze", keys, allowWeak); err != nil {
+			return err
+		}
+	}
 	if casePath == "" {
 		casePath = strings.TrimRight(filepath.Clean(out), string(filepath.Separator)) + ".case.db"
 	}
@@ -83,7 +94,7 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return ingestErr
 	}
 	fmt.Fprintln(stdout, "\n== verify")
-	_, verifyErr := runVerify(ctx, verifyOptions{casePath: casePath, keys: keys, operator: op}, stdout)
+	_, verifyErr := runVerify(ctx, verifyOptions{casePath: casePath, keys: keys, allowWeak: allowWeak, operator: op}, stdout)
 	if verifyErr != nil && !isFailed(verifyErr) {
 		return verifyErr
 	}

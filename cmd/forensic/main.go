@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -76,12 +77,77 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile(os.Getenv("FORENSIC_CPUPROFILE"))
+	ctx, stop := handleSignals(context.Background(), sigs, os.Stderr, func(code int) {
+		stopProfile()
+		os.Exit(code)
+	})
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stopProfile()
+	signal.Stop(sigs)
 	stop()
+	stopProfile()
 	os.Exit(code)
+}
+
+// handleSignals returns a context that the first signal on sigs cancels,
+// so the command stops at its next check and cleans up; it then says on
+// stderr that a second signal stops at once, and at the second it calls
+// exit with 128 + the signal number (130 for SIGINT, 143 for SIGTERM), for
+// a command stuck where no check is made. stop ends the watch and returns
+// once it has ended; signals after it are not acted on.
+func handleSignals(parent context.Context, sigs <-chan os.Signal, stderr io.Writer, exit func(code int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		n := 0
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				select {
+				case <-done:
+					return // stop and a signal at the same time: stopping wins
+				default:
+				}
+				n++
+				if n == 1 {
+					fmt.Fprintf(stderr, "forensic: %s: stopping; send it again to stop at once\n", signalName(sig))
+					cancel()
+					continue
+				}
+				fmt.Fprintf(stderr, "forensic: %s again: stopping at once\n", signalName(sig))
+				exit(signalExitCode(sig))
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() { close(done); cancel() })
+		<-ended
+	}
+}
+
+// signalExitCode is the shell's status for a process killed by sig.
+func signalExitCode(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 128 + int(syscall.SIGINT)
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "interrupt (SIGINT)"
+	case syscall.SIGTERM:
+		return "terminated (SIGTERM)"
+	}
+	return sig.String()
 }
 
 // startProfile writes a Go CPU profile of the whole command to path, for

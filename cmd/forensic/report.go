@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/report"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
@@ -21,7 +22,7 @@ import (
 
 const reportUsage = `Usage:
   forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--allow-unverified] [--json]
-  forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]...] [--json]
+  forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]... [--allow-weak-keys]] [--json]
 
 forensic report writes a signed chain-of-custody report of a case into a new
 folder DIR: report.json (the complete record, canonical JSON), report.html
@@ -45,8 +46,11 @@ otherwise against the key inside the folder, with a warning), that
 report.json is canonical and names the signing key, and the custody chain it
 carries. --evidence re-ingests the evidence into a temporary case and lists
 every item as unchanged, changed, missing or added; --rerun also verifies
-that case again with --public-keys and lists every status and finding that
-differs from the report.
+that case again with --public-keys (--allow-weak-keys as for 'forensic
+verify') and lists every status and finding that differs from the report.
+Every file of the folder must be a regular file: a symbolic link, named
+pipe or device in a report folder is a failed check (reports never hold
+one), and is never opened or followed.
 
 Examples:
   forensic keygen --out analyst
@@ -105,7 +109,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case fs.NArg() > 0:
 		return usagef("report: unexpected argument %q", fs.Arg(0))
 	}
-	if _, err := os.Stat(o.casePath); err != nil {
+	if _, err := regfile.Check(o.casePath); err != nil {
 		return usagef("report: case %s: %v", o.casePath, unwrap(err))
 	}
 	if err := report.CheckOut(o.out); err != nil {
@@ -125,7 +129,7 @@ func signerIdentity(flag, keyPath, op string) string {
 		return flag
 	}
 	base := strings.TrimSuffix(keyPath, report.SuffixPrivate)
-	if b, err := os.ReadFile(base + report.SuffixAllowedSigners); err == nil {
+	if b, err := regfile.ReadFile(base+report.SuffixAllowedSigners, 64<<10); err == nil {
 		if f := strings.Fields(string(b)); len(f) > 0 {
 			return f[0]
 		}
@@ -223,12 +227,13 @@ func executableSHA256() string {
 }
 
 type reportVerifyOptions struct {
-	dir      string
-	signer   string
-	evidence []string
-	rerun    bool
-	keys     []string
-	json     bool
+	dir       string
+	signer    string
+	evidence  []string
+	rerun     bool
+	keys      []string
+	allowWeak bool
+	json      bool
 }
 
 func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -238,6 +243,7 @@ func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringArrayVar(&o.evidence, "evidence", nil, "evidence to re-hash and compare with the report (repeatable)")
 	fs.BoolVar(&o.rerun, "rerun", false, "re-ingest and re-verify the evidence and compare findings (needs --evidence)")
 	fs.StringArrayVar(&o.keys, "public-keys", nil, "trusted CloudTrail public keys for --rerun: file or folder (repeatable)")
+	fs.BoolVar(&o.allowWeak, "allow-weak-keys", false, "with --rerun: trust RSA keys of 512 to 2047 bits")
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -249,6 +255,8 @@ func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		return usagef("report verify: --rerun needs the evidence (--evidence PATH)")
 	case len(o.keys) > 0 && !o.rerun:
 		return usagef("report verify: --public-keys is used only with --rerun")
+	case o.allowWeak && !o.rerun:
+		return usagef("report verify: --allow-weak-keys is used only with --rerun")
 	}
 	o.dir = fs.Arg(0)
 	if fi, err := os.Stat(o.dir); err != nil || !fi.IsDir() {
@@ -270,20 +278,29 @@ func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Write
 			return usagef("report verify: --signer: %v", err)
 		}
 	}
+	if len(o.keys) > 0 {
+		// Before the re-ingest, which can take a while.
+		if _, err := loadAnchors("report verify", o.keys, o.allowWeak); err != nil {
+			return err
+		}
+	}
 	_, err := runReportVerify(ctx, o, stdout)
 	return err
 }
 
-// rerunVerify verifies the re-ingested case as 'forensic verify' would.
-func rerunVerify(ctx context.Context, casePath string, keys []string) error {
-	_, err := verify.RunCase(ctx, casePath, keys)
-	return err
+// rerunVerify returns what verifies the re-ingested case as 'forensic
+// verify' would.
+func rerunVerify(allowWeak bool) report.VerifyFunc {
+	return func(ctx context.Context, casePath string, keys []string) error {
+		_, err := verify.RunCaseWith(ctx, casePath, keys, verify.AnchorOptions{AllowWeakKeys: allowWeak})
+		return err
+	}
 }
 
 func runReportVerify(ctx context.Context, o reportVerifyOptions, stdout io.Writer) (*report.VerifyResult, error) {
 	opt := report.VerifyOptions{Signer: o.signer, Evidence: o.evidence, PublicKeys: o.keys}
 	if o.rerun {
-		opt.Rerun = rerunVerify
+		opt.Rerun = rerunVerify(o.allowWeak)
 	}
 	res, err := report.Verify(ctx, o.dir, opt)
 	if err != nil {

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	gojson "github.com/goccy/go-json"
 	"io"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
 )
@@ -37,7 +37,12 @@ digests and log files they touched.
 Only keys given with --public-keys are trusted: files or folders of
 'aws cloudtrail list-public-keys' output (one per region; name the region
 in the path, e.g. keys/us-east-1.json), PEM or DER keys. Keys ingested into
-the case as evidence are not trusted.
+the case as evidence are not trusted. Fetch the keys from AWS yourself and
+keep them outside the evidence: a key file that is also evidence (the same
+bytes as an ingested item, or inside an ingested folder) gives a
+trust_anchor_in_evidence warning. RSA keys under 2048 bits are refused
+unless --allow-weak-keys is given (never under 512 bits); the output and
+the report then say that weak keys were trusted.
 
 Every status is recorded in the case; to query verified events only:
   forensic query --case CASE.db "SELECT event_time, event_name, principal FROM ct_events_status WHERE verified = 1"
@@ -48,16 +53,18 @@ Examples:
   forensic verify --case case.db --public-keys keys/ --rehash
 
 Exit status: 0 every digest, log file and object is valid and nothing is missing,
-1 otherwise (each problem is listed), 2 usage error or unusable key file.
+1 otherwise (each problem is listed), 2 usage error or unusable key file
+(unreadable, not a regular file, not keys, or a key too weak).
 `
 
 type verifyOptions struct {
-	casePath string
-	keys     []string
-	json     bool
-	rehash   bool
-	workers  int
-	operator string
+	casePath  string
+	keys      []string
+	allowWeak bool
+	json      bool
+	rehash    bool
+	workers   int
+	operator  string
 }
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -65,6 +72,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("verify", verifyUsage, stderr)
 	fs.StringVar(&o.casePath, "case", "", "case file (required)")
 	fs.StringArrayVar(&o.keys, "public-keys", nil, "trusted public keys: file or folder (repeatable)")
+	fs.BoolVar(&o.allowWeak, "allow-weak-keys", false, "trust RSA keys of 512 to 2047 bits (the output and the report say so)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON on stdout")
 	fs.BoolVar(&o.rehash, "rehash", false, "re-read and re-hash every log file from the evidence")
 	fs.IntVar(&o.workers, "workers", 0, "re-hash workers (default: number of CPUs)")
@@ -78,7 +86,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return usagef("verify: unexpected argument %q (keys go with --public-keys)", fs.Arg(0))
 	}
-	if _, err := os.Stat(o.casePath); err != nil {
+	if _, err := regfile.Check(o.casePath); err != nil {
 		return usagef("verify: case %s: %v", o.casePath, unwrap(err))
 	}
 	if err := outputInSource("verify", "--case", o.casePath, caseSources(ctx, o.casePath)); err != nil {
@@ -91,12 +99,8 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.Report, error) {
 	var anchors *verify.TrustAnchors
 	if len(o.keys) > 0 {
-		a, err := verify.LoadTrustAnchors(o.keys)
+		a, err := loadAnchors("verify", o.keys, o.allowWeak)
 		if err != nil {
-			var ke *verify.KeyFileError
-			if errors.As(err, &ke) {
-				return nil, usagef("verify: %v", err)
-			}
 			return nil, err
 		}
 		anchors = a
@@ -141,6 +145,25 @@ func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.
 	return rep, nil
 }
 
+// loadAnchors loads the trust anchors for cmd; an unusable key file is a
+// usage error, with a hint when the key is only too weak.
+func loadAnchors(cmd string, keys []string, allowWeak bool) (*verify.TrustAnchors, error) {
+	a, err := verify.LoadTrustAnchorsWith(keys, verify.AnchorOptions{AllowWeakKeys: allowWeak})
+	if err == nil {
+		return a, nil
+	}
+	var ke *verify.KeyFileError
+	if !errors.As(err, &ke) {
+		return nil, err
+	}
+	var we *verify.WeakKeyError
+	if errors.As(err, &we) && we.Reason == "" {
+		return nil, usagef("%s: %v\nforensic: hint: CloudTrail signs with %d-bit keys; --allow-weak-keys trusts this one anyway, and the output and the report then say so",
+			cmd, err, verify.MinKeyBits)
+	}
+	return nil, usagef("%s: %v", cmd, err)
+}
+
 func appendVerifyCustody(ctx context.Context, c *store.Case, o verifyOptions, anchors *verify.TrustAnchors, rep *verify.Report, start time.Time) error {
 	type keyFile struct {
 		Path   string `json:"path"`
@@ -154,13 +177,20 @@ func appendVerifyCustody(ctx context.Context, c *store.Case, o verifyOptions, an
 			files = append(files, keyFile{f.Path, f.SHA256, f.Size, len(f.Keys)})
 		}
 	}
-	in, _ := json.Marshal(map[string]any{"public_keys": files, "rehash": o.rehash})
+	inputs := map[string]any{"public_keys": files, "rehash": o.rehash}
+	if o.allowWeak {
+		inputs["allow_weak_keys"] = true
+	}
+	in, _ := json.Marshal(inputs)
 	s := rep.Summary
 	out, _ := json.Marshal(map[string]any{"ok": s.OK, "digests": s.Digests, "logs": s.Logs, "objects": s.Objects, "findings": s.Findings,
 		"rehashed": s.Rehashed})
 	args := []string{"verify", "--case", o.casePath}
 	for _, k := range o.keys {
 		args = append(args, "--public-keys", k)
+	}
+	if o.allowWeak {
+		args = append(args, "--allow-weak-keys")
 	}
 	if o.rehash {
 		args = append(args, "--rehash")
@@ -243,10 +273,14 @@ func printVerify(w io.Writer, rep *verify.Report) {
 		fmt.Fprintf(w, "Re-hashed %d log files from the evidence.\n", s.Rehashed)
 	}
 	if s.OK {
+		caution := ""
+		if n := s.Findings[verify.FindingTrustAnchorInEvidence]; n > 0 {
+			caution = " CAUTION: trust anchors were taken from the evidence (see the WARNING above)."
+		}
 		if s.Objects.Total > 0 {
-			fmt.Fprintln(w, "Result: every digest, log file and object is valid; nothing is missing.")
+			fmt.Fprintln(w, "Result: every digest, log file and object is valid; nothing is missing."+caution)
 		} else {
-			fmt.Fprintln(w, "Result: every digest and log file is valid; nothing is missing.")
+			fmt.Fprintln(w, "Result: every digest and log file is valid; nothing is missing."+caution)
 		}
 	} else {
 		fmt.Fprintf(w, "Result: NOT VERIFIED: %d problems.\n", problems+countErrors(rep.Findings))
