@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/report"
 )
 
@@ -70,7 +71,7 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if casePath == "" {
 		casePath = strings.TrimRight(filepath.Clean(out), string(filepath.Separator)) + ".case.db"
 	}
-	fmt.Fprintf(stdout, "== ingest into %s\n", casePath)
+	fmt.Fprintf(stdout, "== ingest into %s\n", display.Quote(casePath))
 	_, ingestErr := runIngest(ctx, ingestOptions{casePath: casePath, paths: paths, operator: op}, stdout, stderr, isTerminal(stderr))
 	if ingestErr != nil && !isFailed(ingestErr) {
 		return ingestErr
