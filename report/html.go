@@ -18,8 +18,10 @@ import (
 var htmlSource string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	"join":  strings.Join,
+	"add":   func(a, b int) int { return a + b },
+	"ev":    evHTML,
+	"plain": plainText,
 }).Parse(htmlSource))
 
 // Chart geometry (SVG user units).
@@ -119,7 +121,7 @@ func buildChart(cov []*chainCoverage) *chart {
 		if trail == "" {
 			trail = "(unknown trail)"
 		}
-		label := c.Account + " " + c.Region + " " + trail
+		label := plainText(c.Account + " " + c.Region + " " + trail)
 		if r := []rune(label); len(r) > 46 {
 			label = string(r[:45]) + "…"
 		}
@@ -146,8 +148,8 @@ func buildChart(cov []*chainCoverage) *chart {
 				from := t0.Add(time.Duration(float64(span) * float64(x) / chartPlot))
 				to := t0.Add(time.Duration(float64(span) * float64(e) / chartPlot))
 				ch.Rects = append(ch.Rects, chartRect{X: chartLabel + x, Y: y + 3, W: e - x, H: chartRow - 6, State: st, Fill: stateFill[st],
-					Title: fmt.Sprintf("%s %s %s: %s, about %s to %s", c.Account, c.Region, trail, stateLabel[st],
-						from.Round(time.Minute).Format("2006-01-02 15:04"), to.Round(time.Minute).Format("2006-01-02 15:04"))})
+					Title: plainText(fmt.Sprintf("%s %s %s: %s, about %s to %s", c.Account, c.Region, trail, stateLabel[st],
+						from.Round(time.Minute).Format("2006-01-02 15:04"), to.Round(time.Minute).Format("2006-01-02 15:04")))})
 			}
 			x = e
 		}
