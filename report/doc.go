@@ -9,7 +9,8 @@
 //
 //	report.json             the complete record, canonical JSON (below)
 //	report.html             the same for people: one self-contained page,
-//	                        no scripts, no network; long lists shortened;
+//	                        no scripts, no network; long lists shortened
+//	                        by group, most serious first (htmlpick.go);
 //	                        values isolated, unsafe characters shown as
 //	                        [U+XXXX] tokens (htmltext.go)
 //	signer.pub.pem          the signer's Ed25519 public key, PKIX PEM
