@@ -38,7 +38,9 @@ const (
 // Format is the value of report.json's "format" member.
 const Format = "forensic-report/1"
 
-// Limits of report.html; report.json always holds everything.
+// Limits of report.html; report.json always holds everything. The rows of
+// the evidence, status and finding lists are shared among their groups
+// (htmlpick.go).
 const (
 	htmlMaxEvidence = 500
 	htmlMaxStatuses = 500
@@ -216,8 +218,8 @@ type builder struct {
 	verdict   string
 
 	// Collected while streaming, for report.html.
-	htmlEvidence []obj
-	htmlStatuses []obj
+	htmlEvidence *picker // inventory rows, picked by status and kind (htmlpick.go)
+	htmlStatuses *picker // statuses, picked by kind and status
 	htmlDigests  []obj
 	nStatuses    int64
 	nDigests     int64
@@ -536,6 +538,11 @@ func (b *builder) streamEvidence(c *canonWriter) {
 		c.err = err
 		return
 	}
+	// The case has one connection: count before the rows hold it.
+	if b.htmlEvidence, err = inventoryPicker(b.ctx, b.db); err != nil {
+		c.err = err
+		return
+	}
 	status := "NULL, NULL"
 	if hasStatus {
 		status = `(SELECT s.status FROM item_status s WHERE s.evidence_id = e.id ORDER BY s.id LIMIT 1),
@@ -575,9 +582,7 @@ func (b *builder) streamEvidence(c *canonWriter) {
 			c.raw(",")
 		}
 		c.object(o)
-		if n < htmlMaxEvidence {
-			b.htmlEvidence = append(b.htmlEvidence, o)
-		}
+		b.htmlEvidence.add(inventoryGroup(kind, o["status"], o["error"]), o)
 		n++
 	}
 	if err := rows.Err(); err != nil && c.err == nil {
@@ -600,6 +605,7 @@ func (b *builder) streamStatuses(c *canonWriter) {
 		return
 	}
 	n := int64(0)
+	b.htmlStatuses = statusPicker(b.counts)
 	err = genericRows(b.ctx, b.db, `SELECT s.*, e.path AS evidence_path, e.member AS evidence_member,
 		e.sha256 AS evidence_sha256 FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id
 		WHERE s.status != 'valid'
@@ -610,9 +616,7 @@ func (b *builder) streamStatuses(c *canonWriter) {
 				c.raw(",")
 			}
 			c.object(o)
-			if n < htmlMaxStatuses {
-				b.htmlStatuses = append(b.htmlStatuses, o)
-			}
+			b.htmlStatuses.add(statusGroup(str(o["kind"]), str(o["status"])), o)
 			n++
 			return c.err
 		})

@@ -10,6 +10,9 @@
 //	report.json             the complete record, canonical JSON (below)
 //	report.html             the same for people: one self-contained page,
 //	                        no scripts, no network; long lists shortened
+//	                        by group, most serious first (htmlpick.go);
+//	                        values isolated, unsafe characters shown as
+//	                        [U+XXXX] tokens (htmltext.go)
 //	signer.pub.pem          the signer's Ed25519 public key, PKIX PEM
 //	signer.pub              the same as an OpenSSH public key line
 //	signer.allowed_signers  `IDENTITY namespaces="forensic-report" ssh-ed25519 KEY`

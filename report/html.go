@@ -18,8 +18,10 @@ import (
 var htmlSource string
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	"join":  strings.Join,
+	"add":   func(a, b int) int { return a + b },
+	"ev":    evHTML,
+	"plain": plainText,
 }).Parse(htmlSource))
 
 // Chart geometry (SVG user units).
@@ -119,7 +121,7 @@ func buildChart(cov []*chainCoverage) *chart {
 		if trail == "" {
 			trail = "(unknown trail)"
 		}
-		label := c.Account + " " + c.Region + " " + trail
+		label := plainText(c.Account + " " + c.Region + " " + trail)
 		if r := []rune(label); len(r) > 46 {
 			label = string(r[:45]) + "…"
 		}
@@ -146,8 +148,8 @@ func buildChart(cov []*chainCoverage) *chart {
 				from := t0.Add(time.Duration(float64(span) * float64(x) / chartPlot))
 				to := t0.Add(time.Duration(float64(span) * float64(e) / chartPlot))
 				ch.Rects = append(ch.Rects, chartRect{X: chartLabel + x, Y: y + 3, W: e - x, H: chartRow - 6, State: st, Fill: stateFill[st],
-					Title: fmt.Sprintf("%s %s %s: %s, about %s to %s", c.Account, c.Region, trail, stateLabel[st],
-						from.Round(time.Minute).Format("2006-01-02 15:04"), to.Round(time.Minute).Format("2006-01-02 15:04"))})
+					Title: plainText(fmt.Sprintf("%s %s %s: %s, about %s to %s", c.Account, c.Region, trail, stateLabel[st],
+						from.Round(time.Minute).Format("2006-01-02 15:04"), to.Round(time.Minute).Format("2006-01-02 15:04")))})
 			}
 			x = e
 		}
@@ -190,6 +192,39 @@ func tickStep(span time.Duration) time.Duration {
 type htmlFinding struct{ Severity, Type, Summary, Chain, Span string }
 
 type htmlStatus struct{ Kind, Location, Status, Path, Reason string }
+
+// Groups of the lists report.html cuts (htmlpick.go): A and B are the
+// group's labels (kind and status; severity and type; status and kind),
+// More how many of its Total rows are in report.json only.
+type htmlFindingGroup struct {
+	A, B        string
+	Total, More int64
+	Rows        []htmlFinding
+}
+
+type htmlStatusGroup struct {
+	A, B        string
+	Total, More int64
+	Rows        []htmlStatus
+}
+
+type htmlEvidenceGroup struct {
+	A, B        string
+	Total, More int64
+	Rows        []htmlEvidence
+}
+
+// cutSummary names the groups a list was cut in: "598 log unreferenced,
+// 2 object metadata_missing".
+func cutSummary(gs []*pickGroup) string {
+	var parts []string
+	for _, g := range gs {
+		if m := g.More(); m > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s %s", m, g.key.a, g.key.b))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
 
 type htmlEvidence struct {
 	Path, SHA256, Kind, S3Key, Status, Error string
@@ -256,14 +291,17 @@ type htmlView struct {
 	Counts       []htmlCount
 	Chart        *chart
 	Coverage     []htmlCoverage
-	Findings     []htmlFinding
-	FindingsMore int
-	Statuses     []htmlStatus
+	Findings     []htmlFindingGroup
+	FindingsMore int64
+	FindingsCut  string
+	Statuses     []htmlStatusGroup
 	StatusesMore int64
+	StatusesCut  string
 	EvidenceKind []htmlCount
 	EvidenceN    int64
-	Evidence     []htmlEvidence
+	Evidence     []htmlEvidenceGroup
 	EvidenceMore int64
+	EvidenceCut  string
 	AnchorFiles  []obj
 	AnchorKeys   []obj
 	Digests      []htmlDigest
@@ -300,8 +338,6 @@ func (b *builder) writeHTML(w io.Writer) error {
 		DigestsN: b.nDigests, Unproven: b.nUnproven, CustodyOK: len(b.problems) == 0,
 		CustodyProb: b.problems, CustodyN: len(b.custody), Limitations: b.limits,
 		Commands: methodObj(b.opt.Identity)["report_signature"].([]string)}
-	v.StatusesMore = b.nStatuses - int64(len(b.htmlStatuses))
-	v.EvidenceMore = b.evTotal - int64(len(b.htmlEvidence))
 	v.DigestsMore = b.nDigests - int64(len(b.htmlDigests))
 	kinds := make([]string, 0, len(b.counts))
 	for k := range b.counts {
@@ -328,19 +364,31 @@ func (b *builder) writeHTML(w io.Writer) error {
 		hc.Statuses = strings.Join(parts, ", ")
 		v.Counts = append(v.Counts, hc)
 	}
-	for _, o := range b.htmlStatuses {
-		det, _ := o["detail"].(map[string]any)
-		v.Statuses = append(v.Statuses, htmlStatus{Kind: str(o["kind"]), Location: location(o, "s3_bucket", "s3_key"),
-			Status: str(o["status"]), Path: localPath(str(o["evidence_path"]), str(o["evidence_member"])),
-			Reason: str(det["reason"])})
-	}
-	for _, o := range b.htmlEvidence {
-		size := ""
-		if o["size"] != nil {
-			size = str(o["size"])
+	sgs, more := b.htmlStatuses.list()
+	v.StatusesMore, v.StatusesCut = more, cutSummary(sgs)
+	for _, g := range sgs {
+		hg := htmlStatusGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
+		for _, o := range g.rows {
+			det, _ := o["detail"].(map[string]any)
+			hg.Rows = append(hg.Rows, htmlStatus{Kind: str(o["kind"]), Location: location(o, "s3_bucket", "s3_key"),
+				Status: str(o["status"]), Path: localPath(str(o["evidence_path"]), str(o["evidence_member"])),
+				Reason: str(det["reason"])})
 		}
-		v.Evidence = append(v.Evidence, htmlEvidence{Path: localPath(str(o["path"]), str(o["member"])), SHA256: str(o["sha256"]),
-			Kind: str(o["kind"]), S3Key: str(o["s3_key"]), Status: str(o["status"]), Error: str(o["error"]), Size: size})
+		v.Statuses = append(v.Statuses, hg)
+	}
+	egs, more := b.htmlEvidence.list()
+	v.EvidenceMore, v.EvidenceCut = more, cutSummary(egs)
+	for _, g := range egs {
+		hg := htmlEvidenceGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
+		for _, o := range g.rows {
+			size := ""
+			if o["size"] != nil {
+				size = str(o["size"])
+			}
+			hg.Rows = append(hg.Rows, htmlEvidence{Path: localPath(str(o["path"]), str(o["member"])), SHA256: str(o["sha256"]),
+				Kind: str(o["kind"]), S3Key: str(o["s3_key"]), Status: str(o["status"]), Error: str(o["error"]), Size: size})
+		}
+		v.Evidence = append(v.Evidence, hg)
 	}
 	for _, o := range b.htmlDigests {
 		r := "yes"
@@ -360,14 +408,15 @@ func (b *builder) writeHTML(w io.Writer) error {
 		}
 		v.Coverage = append(v.Coverage, hc)
 	}
-	fs := b.findings
-	if len(fs) > htmlMaxFindings {
-		v.FindingsMore = len(fs) - htmlMaxFindings
-		fs = fs[:htmlMaxFindings]
-	}
-	for _, o := range fs {
-		v.Findings = append(v.Findings, htmlFinding{Severity: str(o["severity"]), Type: str(o["type"]), Summary: str(o["summary"]),
-			Chain: str(o["chain"]), Span: span(str(o["start_time"]), str(o["end_time"]))})
+	fgs, more := pickFindings(b.findings)
+	v.FindingsMore, v.FindingsCut = more, cutSummary(fgs)
+	for _, g := range fgs {
+		hg := htmlFindingGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
+		for _, o := range g.rows {
+			hg.Rows = append(hg.Rows, htmlFinding{Severity: str(o["severity"]), Type: str(o["type"]), Summary: str(o["summary"]),
+				Chain: str(o["chain"]), Span: span(str(o["start_time"]), str(o["end_time"]))})
+		}
+		v.Findings = append(v.Findings, hg)
 	}
 	ek := make([]string, 0, len(b.evKinds))
 	for k := range b.evKinds {

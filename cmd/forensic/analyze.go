@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/report"
 )
 
@@ -88,7 +89,7 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := outputInSource("analyze", "--case", casePath, sources); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "== ingest into %s\n", casePath)
+	fmt.Fprintf(stdout, "== ingest into %s\n", display.Quote(casePath))
 	_, ingestErr := runIngest(ctx, ingestOptions{casePath: casePath, paths: paths, operator: op}, stdout, stderr, isTerminal(stderr))
 	if ingestErr != nil && !isFailed(ingestErr) {
 		return ingestErr

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -40,10 +41,11 @@ func cmdCustody(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	problems := store.VerifyCustody(entries)
 	for _, e := range entries {
-		fmt.Fprintf(stdout, "%4d  %s  %-8s %s@%s  %s\n", e.Seq, e.Time, e.Command, e.Operator, e.Host, e.Hash)
+		q := display.Quote
+		fmt.Fprintf(stdout, "%4d  %s  %-8s %s@%s  %s\n", e.Seq, q(e.Time), q(e.Command), q(e.Operator), q(e.Host), q(e.Hash))
 	}
 	for _, p := range problems {
-		fmt.Fprintf(stdout, "BROKEN: %s\n", p)
+		fmt.Fprintf(stdout, "BROKEN: %s\n", display.Quote(p))
 	}
 	if len(problems) > 0 {
 		return failedError{fmt.Sprintf("custody log of %s is broken: %d problems", casePath, len(problems))}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -99,10 +100,10 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 		return nil, runErr
 	}
 	for _, e := range sum.Errors {
-		fmt.Fprintf(stderr, "forensic: error: %s: %s\n", e.Path, e.Error)
+		fmt.Fprintf(stderr, "forensic: error: %s: %s\n", display.Quote(e.Path), display.Quote(e.Error))
 	}
 	for _, d := range sum.DuplicateNames {
-		fmt.Fprintf(stderr, "forensic: warning: a name occurs more than once in one source: %s; each copy is its own item (verify reports duplicate_name)\n", d)
+		fmt.Fprintf(stderr, "forensic: warning: a name occurs more than once in one source: %s; each copy is its own item (verify reports duplicate_name)\n", display.Quote(d))
 	}
 	if runErr == nil {
 		if err := appendIngestCustody(ctx, c, o, sum, start); err != nil {
@@ -154,11 +155,12 @@ func printIngestSummary(w io.Writer, s *ingest.Summary) {
 	sort.Strings(kinds)
 	parts := make([]string, len(kinds))
 	for i, k := range kinds {
-		parts[i] = fmt.Sprintf("%s=%d", k, s.Kinds[k])
+		parts[i] = fmt.Sprintf("%s=%d", display.Quote(k), s.Kinds[k])
 	}
 	fmt.Fprintf(w, "  by kind: %s\n", strings.Join(parts, " "))
 	for _, src := range s.Sources {
-		fmt.Fprintf(w, "  source %s (%s): sha256 %s (%s)\n", src.Path, src.Format, src.SHA256, src.HashMethod)
+		fmt.Fprintf(w, "  source %s (%s): sha256 %s (%s)\n", display.Quote(src.Path), display.Quote(src.Format),
+			display.Quote(src.SHA256), display.Quote(src.HashMethod))
 	}
 }
 

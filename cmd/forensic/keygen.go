@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/report"
 )
 
@@ -65,9 +66,9 @@ func runKeygen(o keygenOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "identity:    %s\nfingerprint: %s\n", id, report.Fingerprint(pub))
+	fmt.Fprintf(stdout, "identity:    %s\nfingerprint: %s\n", display.Quote(id), report.Fingerprint(pub))
 	for _, s := range []string{report.SuffixPrivate, report.SuffixPublicPEM, report.SuffixPublicSSH, report.SuffixAllowedSigners} {
-		fmt.Fprintf(stdout, "wrote %s\n", o.out+s)
+		fmt.Fprintf(stdout, "wrote %s\n", display.Quote(o.out+s))
 	}
 	return nil
 }

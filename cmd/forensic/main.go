@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/forensic-dev/forensic/internal/display"
 )
 
 // Exit codes, mapped in one place (exitCode).
@@ -199,14 +201,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "analyze":
 		err = cmdAnalyze(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "forensic: error: unknown command %q\n", args[0])
+		fmt.Fprintf(stderr, "forensic: error: %s\n", display.Quote(fmt.Sprintf("unknown command %q", args[0])))
 		fmt.Fprint(stderr, mainUsage)
 		return exitUsage
 	}
 	return exitCode(err, stderr)
 }
 
-// exitCode prints err and maps it to the exit status.
+// exitCode prints err and maps it to the exit status. Messages name
+// paths and values from the evidence: they are printed through
+// display.Quote.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
@@ -216,15 +220,15 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "forensic: error: %s\n", ue.msg)
+		fmt.Fprintf(stderr, "forensic: error: %s\n", display.Quote(ue.msg))
 		return exitUsage
 	}
 	var fe failedError
 	if errors.As(err, &fe) {
-		fmt.Fprintf(stderr, "forensic: %s\n", fe.msg)
+		fmt.Fprintf(stderr, "forensic: %s\n", display.Quote(fe.msg))
 		return exitFailed
 	}
-	fmt.Fprintf(stderr, "forensic: error: %v\n", err)
+	fmt.Fprintf(stderr, "forensic: error: %s\n", display.Quote(err.Error()))
 	return exitFailed
 }
 

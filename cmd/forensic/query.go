@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -18,6 +19,10 @@ const queryUsage = `Usage: forensic query --case CASE.db [--json|--csv] SQL
 
 Runs read-only SQL on a case file. The case is opened read-only; a statement
 that would change it is refused. The schema is documented in README.md.
+
+Output: an aligned table (a value holding control, bidi or invisible
+characters or a lookalike slash is printed quoted, as a Go string literal
+with those characters escaped); --csv and --json print the exact values.
 
 Examples:
   forensic query --case case.db "SELECT event_name, count(*) FROM ct_events GROUP BY 1 ORDER BY 2 DESC"
@@ -102,9 +107,16 @@ func cell(v any) string {
 	return fmt.Sprint(v)
 }
 
+// writeTableRows prints every cell through display.Quote: a value from
+// the evidence cannot break the table (tabs, newlines) or rewrite the
+// terminal.
 func writeTableRows(w io.Writer, rows *sql.Rows, cols []string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	head := make([]string, len(cols))
+	for i, c := range cols {
+		head[i] = display.Quote(c)
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for rows.Next() {
 		vals, err := scanRow(rows, len(cols))
 		if err != nil {
@@ -112,7 +124,7 @@ func writeTableRows(w io.Writer, rows *sql.Rows, cols []string) error {
 		}
 		cells := make([]string, len(vals))
 		for i, v := range vals {
-			cells[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(cell(v))
+			cells[i] = display.Quote(cell(v))
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}

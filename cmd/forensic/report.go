@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/report"
 	"github.com/forensic-dev/forensic/store"
@@ -184,14 +185,15 @@ func runReport(ctx context.Context, o reportOptions, stdout io.Writer) (*report.
 		enc.SetIndent("", "  ")
 		return res, enc.Encode(res)
 	}
-	fmt.Fprintf(stdout, "report written to %s\n", res.Dir)
-	fmt.Fprintf(stdout, "  signed by %s (%s) at %s\n", res.Identity, res.Fingerprint, res.SignedAt)
+	q := display.Quote
+	fmt.Fprintf(stdout, "report written to %s\n", q(res.Dir))
+	fmt.Fprintf(stdout, "  signed by %s (%s) at %s\n", q(res.Identity), q(res.Fingerprint), q(res.SignedAt))
 	for _, f := range res.Files {
-		fmt.Fprintf(stdout, "  %s  %s\n", f.SHA256, f.Name)
+		fmt.Fprintf(stdout, "  %s  %s\n", q(f.SHA256), q(f.Name))
 	}
-	fmt.Fprintf(stdout, "  %s\n", res.Verdict)
+	fmt.Fprintf(stdout, "  %s\n", q(res.Verdict))
 	fmt.Fprintf(stdout, "check it with: forensic report verify %s --signer PUB.pem   (or the commands in %s)\n",
-		res.Dir, filepath.Join(res.Dir, report.FileVerify))
+		q(res.Dir), q(filepath.Join(res.Dir, report.FileVerify)))
 	return res, nil
 }
 
@@ -325,16 +327,20 @@ func runReportVerify(ctx context.Context, o reportVerifyOptions, stdout io.Write
 	return res, nil
 }
 
+// printReportVerify writes the text result. The report folder is
+// evidence too (a forged one may name anything): every value is printed
+// through display.Quote.
 func printReportVerify(w io.Writer, r *report.VerifyResult) {
-	fmt.Fprintf(w, "report %s, signed by %s (%s)\n", r.Dir, r.Signer, r.Fingerprint)
+	q := display.Quote
+	fmt.Fprintf(w, "report %s, signed by %s (%s)\n", q(r.Dir), q(r.Signer), q(r.Fingerprint))
 	for _, c := range r.Checks {
-		line := fmt.Sprintf("  %-4s %s", strings.ToUpper(c.Status), c.Name)
+		line := fmt.Sprintf("  %-4s %s", q(strings.ToUpper(c.Status)), q(c.Name))
 		if c.Status != report.CheckPass {
 			if c.Want != "" || c.Got != "" {
-				line += fmt.Sprintf(": want %s, got %s", c.Want, c.Got)
+				line += fmt.Sprintf(": want %s, got %s", q(c.Want), q(c.Got))
 			}
 			if c.Detail != "" {
-				line += " (" + c.Detail + ")"
+				line += " (" + q(c.Detail) + ")"
 			}
 		}
 		fmt.Fprintln(w, line)
@@ -352,9 +358,9 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 			if e.Member != "" {
 				name += "!/" + e.Member
 			}
-			fmt.Fprintf(w, "  %-9s %s", strings.ToUpper(e.Status), name)
+			fmt.Fprintf(w, "  %-9s %s", q(strings.ToUpper(e.Status)), q(name))
 			if e.Status == report.EvidenceChanged {
-				fmt.Fprintf(w, ": sha256 %s, report says %s", e.ActualSHA256, e.SHA256)
+				fmt.Fprintf(w, ": sha256 %s, report says %s", q(e.ActualSHA256), q(e.SHA256))
 			}
 			fmt.Fprintln(w)
 		}
@@ -369,12 +375,12 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 		} else {
 			fmt.Fprintf(w, "Re-run: %d differences from the report:\n", len(r.Differences))
 			for _, d := range r.Differences {
-				fmt.Fprintf(w, "  %s %s: %s\n", d.Side, d.What, d.Item)
+				fmt.Fprintf(w, "  %s %s: %s\n", q(d.Side), q(d.What), q(d.Item))
 			}
 		}
 	}
 	for _, s := range r.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", s)
+		fmt.Fprintf(w, "warning: %s\n", q(s))
 	}
 	if r.OK {
 		fmt.Fprintln(w, "Result: the report verifies.")

@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -30,9 +30,11 @@ Filters:
   --key-prefix P      requestParameters.key / access-log key starts with P
   --verified-only     only events from verified CloudTrail log files
 
-Output: a table; --json prints one JSON object per line; --csv prints CSV
-with the columns Timesketch imports (message, datetime, timestamp_desc)
-followed by the fields.
+Output: a table (a value holding control, bidi or invisible characters or
+a lookalike slash is printed quoted, with those characters escaped);
+--json prints one JSON object per line; --csv prints CSV with the columns
+Timesketch imports (message, datetime, timestamp_desc) followed by the
+fields. --json and --csv keep the exact values.
 
 Examples:
   forensic timeline --case case.db --from 2024-03-04T00:00Z --to 2024-03-05T00:00Z
@@ -196,8 +198,9 @@ func runTimeline(ctx context.Context, c *store.Case, o timelineOptions, from, to
 			if r.EvidenceItem != "" {
 				ev += "!/" + r.EvidenceItem
 			}
-			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s#%d\n", r.Datetime, r.Source, oneLine(r.Action),
-				oneLine(r.Principal), oneLine(r.SourceIP), oneLine(obj), oneLine(r.Status), r.Verification, oneLine(ev), r.RecordIndex)
+			q := display.Quote
+			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s#%d\n", q(r.Datetime), q(r.Source), q(r.Action),
+				q(r.Principal), q(r.SourceIP), q(obj), q(r.Status), q(r.Verification), q(ev), r.RecordIndex)
 			return err
 		}
 		flush = tw.Flush
@@ -254,8 +257,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func oneLine(s string) string {
-	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
@@ -204,7 +205,7 @@ func appendVerifyCustody(ctx context.Context, c *store.Case, o verifyOptions, an
 
 // printVerify writes the text report: every problem with its S3 key and
 // local path, the findings, then the summary per account, region and
-// trail.
+// trail. Values from the evidence go through display.Quote.
 func printVerify(w io.Writer, rep *verify.Report) {
 	problems := 0
 	for _, it := range rep.Items {
@@ -219,20 +220,20 @@ func printVerify(w io.Writer, rep *verify.Report) {
 		if it.S3Bucket != "" {
 			loc = "s3://" + it.S3Bucket + "/" + it.S3Key
 		}
-		fmt.Fprintf(w, "  %-6s %-22s %s\n", strings.ToUpper(it.Kind), it.Status, loc)
-		path := it.Path
-		if path == "" {
-			path = "(not in the evidence)"
+		fmt.Fprintf(w, "  %-6s %-22s %s\n", display.Quote(strings.ToUpper(it.Kind)), display.Quote(it.Status), display.Quote(loc))
+		path := "(not in the evidence)"
+		if it.Path != "" {
+			path = display.Quote(it.Path)
 		}
 		fmt.Fprintf(w, "         path: %s\n", path)
 		if reason, ok := it.Detail["reason"].(string); ok && reason != "" {
-			fmt.Fprintf(w, "         %s\n", reason)
+			fmt.Fprintf(w, "         %s\n", display.Quote(reason))
 		}
 	}
 	if len(rep.Findings) > 0 {
 		fmt.Fprintln(w, "Findings:")
 		for _, f := range rep.Findings {
-			fmt.Fprintf(w, "  [%s] %s: %s\n", f.Severity, f.Type, f.Summary)
+			fmt.Fprintf(w, "  [%s] %s: %s\n", display.Quote(f.Severity), display.Quote(f.Type), display.Quote(f.Summary))
 		}
 	}
 	s := rep.Summary
@@ -240,18 +241,22 @@ func printVerify(w io.Writer, rep *verify.Report) {
 	for _, c := range s.Chains {
 		gaps := "none"
 		if len(c.Gaps) > 0 {
-			gaps = strings.Join(c.Gaps, ", ")
+			q := make([]string, len(c.Gaps))
+			for i, g := range c.Gaps {
+				q[i] = display.Quote(g)
+			}
+			gaps = strings.Join(q, ", ")
 		}
-		trail := c.Trail
-		if trail == "" {
-			trail = "(unknown trail)"
+		trail := "(unknown trail)"
+		if c.Trail != "" {
+			trail = display.Quote(c.Trail)
 		}
 		covered := "-"
 		if c.Start != "" {
-			covered = c.Start + " to " + c.End
+			covered = display.Quote(c.Start) + " to " + display.Quote(c.End)
 		}
 		fmt.Fprintf(w, "  %s %s %s: digests %d/%d valid, logs %d/%d valid, covered %s, gaps: %s\n",
-			c.Account, c.Region, trail, c.DigestsValid, c.DigestsTotal, c.LogsValid, c.LogsTotal, covered, gaps)
+			display.Quote(c.Account), display.Quote(c.Region), trail, c.DigestsValid, c.DigestsTotal, c.LogsValid, c.LogsTotal, covered, gaps)
 	}
 	if s.Objects.Total > 0 {
 		fmt.Fprintf(w, "  objects: %d/%d valid\n", s.Objects.Valid, s.Objects.Total)
@@ -263,11 +268,11 @@ func printVerify(w io.Writer, rep *verify.Report) {
 	} else {
 		fmt.Fprintln(w, "Trust anchors:")
 		for _, a := range s.TrustAnchors {
-			fmt.Fprintf(w, "  %s sha256 %s keys %s\n", a.Path, a.SHA256, strings.Join(a.Fingerprints, ","))
+			fmt.Fprintf(w, "  %s sha256 %s keys %s\n", display.Quote(a.Path), a.SHA256, display.Quote(strings.Join(a.Fingerprints, ",")))
 		}
 	}
 	for _, n := range s.Notes {
-		fmt.Fprintf(w, "Note: %s\n", n)
+		fmt.Fprintf(w, "Note: %s\n", display.Quote(n))
 	}
 	if s.Rehashed > 0 {
 		fmt.Fprintf(w, "Re-hashed %d log files from the evidence.\n", s.Rehashed)

@@ -9,13 +9,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/forensic-dev/forensic/internal/display"
 )
 
 // Entry is one item of a walk: a file on disk, an archive member, or (after
@@ -54,26 +53,13 @@ type Entry struct {
 }
 
 // Name is the entry's display name: Path, or Path!/Member for archive
-// members. Member names that are not printable UTF-8 are quoted.
+// members. Member names that do not print as themselves are quoted
+// (display.Quote).
 func (e *Entry) Name() string {
 	if e.Member == "" {
 		return e.Path
 	}
-	return e.Path + "!/" + printable(e.Member)
-}
-
-// printable returns s, or s quoted when it holds invalid UTF-8 or control
-// characters, so that error messages stay readable and unambiguous.
-func printable(s string) string {
-	if !utf8.ValidString(s) {
-		return strconv.Quote(s)
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
+	return e.Path + "!/" + display.Quote(e.Member)
 }
 
 // Options bounds the walk. Zero values select the defaults.
