@@ -366,7 +366,11 @@ func (r *run) walkSource(arg string) error {
 	if err != nil && r.ctx.Err() == nil {
 		// The argument itself is unusable (e.g. a symbolic link, which is
 		// never followed): say so and go on with the other arguments.
-		r.recordError(abs, err.Error())
+		msg := err.Error()
+		if ae, ok := errors.AsType[*source.ArgError](err); ok {
+			msg = ae.Err.Error() // recorded under the path already
+		}
+		r.recordError(abs, msg)
 		return nil
 	}
 	return err
@@ -482,7 +486,7 @@ func (r *run) read(root string, e *source.Entry, rd io.Reader) (string, error) {
 				return "", nil
 			}
 			ev := r.base(e, store.KindUnknown)
-			ev.Error = fmt.Sprintf("read %s: %v", displayName(e), err)
+			ev.Error = fmt.Sprintf("read: %v", err)
 			r.add(&store.Item{Evidence: ev}, 0)
 			return "", nil
 		}

@@ -67,9 +67,12 @@
 // checksum, cap reached) has been handed to the visitor already; it is
 // emitted a second time right after, with Err set and no reader, so the caller
 // can discard what it got. A damaged archive keeps every member read before
-// the damage and ends with its Container entry, Err naming the archive and
-// the reason, e.g. "read tar.gz archive /ev/a.tar.gz: unexpected EOF in gzip
-// stream after 1234 bytes". After the last member the raw archive bytes are
+// the damage and ends with its Container entry, Err giving the reason, e.g.
+// "read tar.gz archive: unexpected EOF in gzip stream after 1234 bytes". An
+// entry's Err never repeats the entry's own name (Entry.Name gives it; a
+// message is printed as "NAME: ERR"); an archive's Err names a member it is
+// about by its name in that archive ("member b: ..."). After the last
+// member the raw archive bytes are
 // still read to the end, so the container's SHA256 covers trailing bytes even
 // when the archive is damaged.
 package source
