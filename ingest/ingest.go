@@ -335,8 +335,18 @@ func (r *run) walkSource(arg string) error {
 			r.submitError(e)
 			return nil
 		}
-		if e.LinkTarget != "" || e.Mode&os.ModeSymlink != 0 {
+		if t := source.SpecialType(e.Mode); t != "" {
+			ev := r.base(e, store.KindSpecial)
+			ev.Format, ev.Size = t, 0
+			r.add(&store.Item{Evidence: ev}, 0)
+			return nil
+		}
+		switch {
+		case e.Mode&os.ModeSymlink != 0:
 			r.add(&store.Item{Evidence: r.base(e, store.KindSymlink)}, 0)
+			return nil
+		case e.LinkTarget != "":
+			r.add(&store.Item{Evidence: r.base(e, store.KindHardlink)}, 0)
 			return nil
 		}
 		sha, err := r.read(abs, e, rd)

@@ -2,7 +2,10 @@
 // archive — into a sequence of entries, reading everything as a stream. It
 // never extracts anything to disk and never writes: files are opened
 // read-only, member names are recorded exactly as stored and never used as
-// file-system paths, and symbolic links are recorded, never followed.
+// file-system paths, and symbolic links and tar hard links are recorded
+// (LinkTarget), never followed. Special files — fifos, devices, sockets, in
+// a folder, tar or zip — are entries without content or error, their type
+// in Mode (SpecialType); they are never opened.
 //
 // # Order
 //

@@ -114,7 +114,13 @@ func (w *walker) tarMembers(parent Entry, stream io.Reader, depth int) (archErr,
 				capped = fmt.Errorf("member %s: %w", printable(hdr.Name), g.err)
 			}
 		case tar.TypeSymlink, tar.TypeLink:
+			// Mode tells them apart: fs.ModeSymlink for a symbolic
+			// link, no type bits for a hard link.
 			m.LinkTarget = hdr.Linkname
+			stop = w.emit(&m)
+		case tar.TypeFifo, tar.TypeChar, tar.TypeBlock:
+			// Special files have no content: the entry is what they
+			// are, its type in Mode.
 			stop = w.emit(&m)
 		default:
 			m.Err = fmt.Errorf("unsupported tar entry type %s", tarTypeName(hdr.Typeflag))

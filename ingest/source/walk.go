@@ -32,7 +32,7 @@ type Entry struct {
 	Size       int64 // size from the header or stat, -1 if unknown
 	Mode       fs.FileMode
 	ModTime    time.Time
-	LinkTarget string // symlinks and tar hard links: the target, recorded, never followed
+	LinkTarget string // symlinks (Mode has fs.ModeSymlink) and tar hard links (no type bits): the target, recorded, never followed
 	// Container marks an archive whose members were walked, or the folder
 	// itself; it is emitted after its members.
 	Container bool
@@ -330,8 +330,12 @@ func (w *walker) folderMember(p string, fi fs.FileInfo) error {
 		return w.emit(&e)
 	case !fi.Mode().IsRegular():
 		// Never opened: opening a fifo blocks, a device may have effects.
+		// A special file is an entry without content; anything else
+		// irregular is an error.
 		e.Size = -1
-		e.Err = fmt.Errorf("not a regular file (%s)", typeName(fi.Mode()))
+		if SpecialType(fi.Mode()) == "" {
+			e.Err = fmt.Errorf("not a regular file (%s)", typeName(fi.Mode()))
+		}
 		return w.emit(&e)
 	}
 	f, err := w.opt.open(p)
@@ -443,6 +447,24 @@ func joinMember(parent, name string) string {
 		return name
 	}
 	return parent + "!/" + name
+}
+
+// SpecialType names a special file's type — "fifo", "character device",
+// "block device" or "socket" — or is "" for any other mode. Walk emits
+// special files (in folders, tars and zips) as entries without content
+// or Err, their type in Mode; they are never opened.
+func SpecialType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	}
+	return ""
 }
 
 // typeName describes the type bits of a file mode for error messages.

@@ -135,6 +135,8 @@ func (w *walker) zipArchive(parent Entry, ra io.ReaderAt, size int64, depth int)
 				m.Err = fmt.Errorf("symbolic link target: %w", m.Err)
 			}
 			stop = w.emit(&m)
+		case SpecialType(mode) != "":
+			stop = w.emit(&m) // no content: the entry is what it is, its type in Mode
 		case !mode.IsRegular():
 			m.Err = fmt.Errorf("unsupported zip entry type (%s)", typeName(mode))
 			stop = w.emit(&m)
