@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -282,4 +283,25 @@ func b2n(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// A log file named for year 9999 after the chain's newest digest: the
+// coverage finding counts the hours exactly (time.Duration would stop at
+// about 292 years).
+func TestCoverageCountsHoursPastDuration(t *testing.T) {
+	far := time.Date(9999, 12, 31, 20, 0, 0, 0, time.UTC)
+	c, m := setWith(t, boundsSet(), func(m *fixtures.Manifest) {
+		p := filepath.Join(m.Root, fixtures.DefaultTrailBucket, "AWSLogs", fixtures.DefaultAccount, "CloudTrail", fixtures.DefaultRegion,
+			"9999", "12", "31", fixtures.DefaultAccount+"_CloudTrail_"+fixtures.DefaultRegion+"_99991231T2000Z_abcdefghijklmnop.json.gz")
+		b, err := os.ReadFile(m.Logs[0].Path)
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
+	})
+	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+	cov := findingsOf(rep, FindingCoverage)
+	require.Len(t, cov, 1)
+	newest := m.Digests[len(m.Digests)-1].End
+	assert.Equal(t, int((far.Unix()-newest.Unix()+3599)/3600), cov[0].Detail["expected_missing_digests"])
+	assert.Equal(t, far.Format(time.RFC3339), cov[0].End)
 }
