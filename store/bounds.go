@@ -27,19 +27,28 @@ func (c *Case) IngestTimes(ctx context.Context, kind string) (map[int64]string, 
 	return out, rows.Err()
 }
 
-// EventsNear reports whether the case holds a record whose recipient
+// HasEvents reports whether the case holds any record whose recipient
 // account (else userIdentity account) is account and whose awsRegion is
-// region with event_time in [from, to] (near), and whether it holds any
-// record of that account and region at all (any).
-func (c *Case) EventsNear(ctx context.Context, account, region, from, to string) (near, any bool, err error) {
-	var n, a sql.NullInt64
-	err = c.DB.QueryRowContext(ctx, `SELECT
-		(SELECT 1 FROM ct_events WHERE event_time >= ? AND event_time <= ?
-			AND coalesce(recipient_account_id, account_id) = ? AND aws_region = ? LIMIT 1),
-		(SELECT 1 FROM ct_events WHERE coalesce(recipient_account_id, account_id) = ? AND aws_region = ? LIMIT 1)`,
-		from, to, account, region, account, region).Scan(&n, &a)
-	if err != nil {
-		return false, false, fmt.Errorf("read event times: %w", err)
+// region.
+func (c *Case) HasEvents(ctx context.Context, account, region string) (bool, error) {
+	return c.exists(ctx, `SELECT 1 FROM ct_events WHERE coalesce(recipient_account_id, account_id) = ? AND aws_region = ? LIMIT 1`,
+		account, region)
+}
+
+// HasEventBetween reports whether the case holds such a record with
+// event_time in [from, to].
+func (c *Case) HasEventBetween(ctx context.Context, account, region, from, to string) (bool, error) {
+	return c.exists(ctx, `SELECT 1 FROM ct_events WHERE event_time >= ? AND event_time <= ?
+		AND coalesce(recipient_account_id, account_id) = ? AND aws_region = ? LIMIT 1`, from, to, account, region)
+}
+
+func (c *Case) exists(ctx context.Context, q string, args ...any) (bool, error) {
+	var one int
+	switch err := c.DB.QueryRowContext(ctx, q, args...).Scan(&one); {
+	case err == sql.ErrNoRows:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read event times: %w", err)
 	}
-	return n.Valid, a.Valid, nil
+	return true, nil
 }

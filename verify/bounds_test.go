@@ -305,3 +305,20 @@ func TestCoverageCountsHoursPastDuration(t *testing.T) {
 	assert.Equal(t, int((far.Unix()-newest.Unix()+3599)/3600), cov[0].Detail["expected_missing_digests"])
 	assert.Equal(t, far.Format(time.RFC3339), cov[0].End)
 }
+
+// The far_from_evidence rule needs something to compare with: a lone
+// digest of an account the evidence holds nothing else of is judged on
+// its signature alone.
+func TestLoneDigestHasNothingToBeFarFrom(t *testing.T) {
+	var fd fixtures.DigestInfo
+	c, m := setWith(t, boundsSet(), func(m *fixtures.Manifest) {
+		like := m.Digests[0]
+		like.Account = "999988887777"
+		var err error
+		fd, err = fixtures.ForgeDigest(m, like, time.Date(2020, 6, 1, 0, 0, 0, 0, time.UTC), "")
+		require.NoError(t, err)
+	})
+	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+	assert.Empty(t, findingsOf(rep, FindingTimeRange))
+	assert.Equal(t, StatusKeyNotValidAtTime, statuses(rep)[KindDigest+" "+fd.Key])
+}

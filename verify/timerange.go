@@ -97,6 +97,7 @@ func (r *run) timeRanges() error {
 		sortTimes(c.ends)
 	}
 	var logTimes map[string][]time.Time // built when first needed
+	hasEvents := map[string]bool{}      // account "/" region: any record at all
 	for _, d := range r.dig {
 		if !inChainOrder(d) {
 			continue
@@ -138,12 +139,25 @@ func (r *run) timeRanges() error {
 			if countIn(lt, lo, hi) > 0 {
 				continue
 			}
-			evNear, evAny, err := r.c.EventsNear(r.ctx, d.chain.Account, d.chain.Region, clampTime(lo), clampTime(hi))
-			if err != nil {
-				return err
+			ar := d.chain.Account + "/" + d.chain.Region
+			evAny, seen := hasEvents[ar]
+			if !seen {
+				if evAny, err = r.c.HasEvents(r.ctx, d.chain.Account, d.chain.Region); err != nil {
+					return err
+				}
+				hasEvents[ar] = evAny
 			}
-			if evNear || (others == 0 && len(lt) == 0 && !evAny) {
-				continue // near a record, or nothing to compare with
+			if others == 0 && len(lt) == 0 && !evAny {
+				continue // nothing to compare with
+			}
+			if evAny {
+				near, err := r.c.HasEventBetween(r.ctx, d.chain.Account, d.chain.Region, clampTime(lo), clampTime(hi))
+				if err != nil {
+					return err
+				}
+				if near {
+					continue
+				}
 			}
 			det["rule"] = ruleFarFromEvidence
 			det["max_skew"] = skewDays
