@@ -351,8 +351,18 @@ func (r *run) walkSource(arg string) error {
 			r.submitError(e)
 			return nil
 		}
-		if e.LinkTarget != "" || e.Mode&os.ModeSymlink != 0 {
+		if t := source.SpecialType(e.Mode); t != "" {
+			ev := r.base(e, store.KindSpecial)
+			ev.Format, ev.Size = t, 0
+			r.add(&store.Item{Evidence: ev}, 0)
+			return nil
+		}
+		switch {
+		case e.Mode&os.ModeSymlink != 0:
 			r.add(&store.Item{Evidence: r.base(e, store.KindSymlink)}, 0)
+			return nil
+		case e.LinkTarget != "":
+			r.add(&store.Item{Evidence: r.base(e, store.KindHardlink)}, 0)
 			return nil
 		}
 		sha, err := r.read(abs, e, rd)
@@ -382,7 +392,11 @@ func (r *run) walkSource(arg string) error {
 	if err != nil && r.ctx.Err() == nil {
 		// The argument itself is unusable (e.g. a symbolic link, which is
 		// never followed): say so and go on with the other arguments.
-		r.recordError(abs, err.Error())
+		msg := err.Error()
+		if ae, ok := errors.AsType[*source.ArgError](err); ok {
+			msg = ae.Err.Error() // recorded under the path already
+		}
+		r.recordError(abs, msg)
 		return nil
 	}
 	return err
@@ -498,7 +512,7 @@ func (r *run) read(root string, e *source.Entry, rd io.Reader) (string, error) {
 				return "", nil
 			}
 			ev := r.base(e, store.KindUnknown)
-			ev.Error = fmt.Sprintf("read %s: %v", displayName(e), err)
+			ev.Error = fmt.Sprintf("read: %v", err)
 			r.add(&store.Item{Evidence: ev}, 0)
 			return "", nil
 		}

@@ -338,7 +338,7 @@ func (r *run) parseMetadata(root, name, objPath string, e *source.Entry, it *sto
 	metas, manifest, format, err := s3meta.Parse(name, content)
 	it.Evidence.Format = format
 	if err != nil {
-		it.Evidence.Error = fmt.Sprintf("%s: %v", format, err)
+		it.Evidence.Error = "object metadata: " + s3meta.Reason(err, name)
 	}
 	for i := range metas {
 		m := &metas[i]

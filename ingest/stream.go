@@ -136,9 +136,16 @@ func (r *run) streamAdd(s *store.Stream, batch []store.AccessRow) {
 func (r *run) finishStream(e *source.Entry, it *store.Item, raw *source.HashCounter, br, cr *bufio.Reader, content *source.HashCounter, zerr, parseErr error, closeZ func()) {
 	ev := &it.Evidence
 	var cerr error
+	var re *source.ReadError
 	if content != nil {
-		if _, err := io.Copy(io.Discard, cr); err != nil {
+		switch _, err := io.Copy(io.Discard, cr); {
+		case err == nil:
+		case errors.As(err, &re): // the bytes under the decompressor
 			cerr = err
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			cerr = fmt.Errorf("%s: truncated: unexpected end of data after %d decompressed bytes", ev.Compression, content.N)
+		default:
+			cerr = fmt.Errorf("%s: %w", ev.Compression, err)
 		}
 		ev.ContentSHA256 = hex.EncodeToString(content.H.Sum(nil))
 		ev.ContentSize = content.N
@@ -152,9 +159,11 @@ func (r *run) finishStream(e *source.Entry, it *store.Item, raw *source.HashCoun
 		}
 	}
 	if _, err := io.Copy(io.Discard, br); err != nil && cerr == nil {
-		cerr = fmt.Errorf("read: %w", err)
+		cerr = err
+		if !errors.As(err, &re) { // a ReadError says "read: ..." itself
+			cerr = fmt.Errorf("read: %w", err)
+		}
 	}
-	var re *source.ReadError
 	if cerr != nil && errors.As(cerr, &re) {
 		r.streamedFailure = displayName(e)
 	}

@@ -112,8 +112,11 @@
 // A digest's hour [digestStartTime, digestEndTime] is verified when the
 // digest is valid and every log file it lists is valid; invalid when it
 // or a log file it lists (or an unreferenced log file it covers) is not;
-// a missing digest's expected hour is missing; a gap finding's span is a
-// gap. Touching stretches of the same state merge. The chart draws, per
-// pixel column, the worst state (invalid > missing > gap > not verified >
-// verified) so short problems stay visible.
+// a missing digest's expected hour, and a missing_span finding's span, are
+// missing; a gap finding's span is a gap. A digest whose detail carries
+// time_range (its times are out of range) is not drawn. Touching
+// stretches of the same state merge. The chart draws, per pixel column,
+// the worst state (invalid > missing > gap > not verified > verified) so
+// short problems stay visible; time is mapped in seconds and the axis has
+// at most 7 ticks, whatever the span.
 package report

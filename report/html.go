@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -109,9 +110,11 @@ func buildChart(cov []*chainCoverage) *chart {
 	if !t1.After(t0) {
 		t1 = t0.Add(time.Hour)
 	}
-	span := t1.Sub(t0)
+	// Seconds, not time.Duration: a span of evidence times can pass the
+	// 292 years a Duration holds.
+	span := seconds(t0, t1)
 	col := func(t time.Time) int {
-		return int(float64(t.Sub(t0)) / float64(span) * chartPlot)
+		return int(seconds(t0, t) / span * chartPlot)
 	}
 	ch := &chart{PlotX: chartLabel, PlotW: chartPlot, Width: chartLabel + chartPlot + 10,
 		Start: fmtT(t0), End: fmtT(t1)}
@@ -128,7 +131,7 @@ func buildChart(cov []*chainCoverage) *chart {
 		ch.Rows = append(ch.Rows, chartRowLabel{Y: y + chartRow/2 + 4, Label: label})
 		cols := make([]string, chartPlot)
 		for _, s := range c.Segments {
-			a, b := col(s.Start), col(s.End)
+			a, b := max(col(s.Start), 0), col(s.End)
 			if b <= a {
 				b = a + 1
 			}
@@ -145,8 +148,8 @@ func buildChart(cov []*chainCoverage) *chart {
 				e++
 			}
 			if st != "" {
-				from := t0.Add(time.Duration(float64(span) * float64(x) / chartPlot))
-				to := t0.Add(time.Duration(float64(span) * float64(e) / chartPlot))
+				from := addSeconds(t0, span*float64(x)/chartPlot)
+				to := addSeconds(t0, span*float64(e)/chartPlot)
 				ch.Rects = append(ch.Rects, chartRect{X: chartLabel + x, Y: y + 3, W: e - x, H: chartRow - 6, State: st, Fill: stateFill[st],
 					Title: plainText(fmt.Sprintf("%s %s %s: %s, about %s to %s", c.Account, c.Region, trail, stateLabel[st],
 						from.Round(time.Minute).Format("2006-01-02 15:04"), to.Round(time.Minute).Format("2006-01-02 15:04")))})
@@ -155,17 +158,12 @@ func buildChart(cov []*chainCoverage) *chart {
 		}
 	}
 	ch.AxisY = chartLegend + len(cov)*chartRow
-	step := tickStep(span)
-	first := t0.Truncate(step)
-	if first.Before(t0) {
-		first = first.Add(step)
-	}
-	layout := "2006-01-02 15:04"
-	if step >= 24*time.Hour {
-		layout = "2006-01-02"
-	}
-	for t := first; !t.After(t1); t = t.Add(step) {
-		ch.Ticks = append(ch.Ticks, chartTick{X: chartLabel + col(t), Label: t.UTC().Format(layout)})
+	for _, t := range ticks(t0, t1) {
+		layout := "2006-01-02 15:04"
+		if t.step >= 24*time.Hour || t.step == 0 {
+			layout = "2006-01-02"
+		}
+		ch.Ticks = append(ch.Ticks, chartTick{X: chartLabel + col(t.at), Label: t.at.UTC().Format(layout)})
 	}
 	ch.Height = ch.AxisY + chartAxis
 	x := chartLabel
@@ -177,7 +175,55 @@ func buildChart(cov []*chainCoverage) *chart {
 	return ch
 }
 
-// tickStep picks a round interval giving at most 6 ticks.
+// chartMaxTicks bounds the time axis whatever the span.
+const chartMaxTicks = 7
+
+type tick struct {
+	at   time.Time
+	step time.Duration // 0 for whole years
+}
+
+// ticks returns at most chartMaxTicks round times in [t0, t1]: a step
+// from tickStep, or for spans over 6 × 364 days whole years in steps of
+// 1, 2 or 5 × 10^k years (first January of a multiple of the step).
+func ticks(t0, t1 time.Time) []tick {
+	var out []tick
+	if step := tickStep(t1.Sub(t0)); step > 0 {
+		first := t0.Truncate(step)
+		if first.Before(t0) {
+			first = first.Add(step)
+		}
+		for t := first; !t.After(t1) && len(out) < chartMaxTicks; t = t.Add(step) {
+			out = append(out, tick{at: t, step: step})
+		}
+		return out
+	}
+	years := (t1.Year() - t0.Year() + 5) / 6
+	step := 1
+	for f := 0; step < years; f++ {
+		step = []int{1, 2, 5}[f%3] * pow10(f/3)
+	}
+	y := t0.Year() / step * step // rounded toward zero
+	t := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC)
+	for t.Before(t0) {
+		t = t.AddDate(step, 0, 0)
+	}
+	for ; !t.After(t1) && len(out) < chartMaxTicks; t = t.AddDate(step, 0, 0) {
+		out = append(out, tick{at: t})
+	}
+	return out
+}
+
+func pow10(n int) int {
+	p := 1
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// tickStep picks a round interval giving at most 6 ticks, or 0 when the
+// span is longer than 6 × 364 days (ticks then steps in whole years).
 func tickStep(span time.Duration) time.Duration {
 	h := time.Hour
 	d := 24 * h
@@ -186,7 +232,18 @@ func tickStep(span time.Duration) time.Duration {
 			return s
 		}
 	}
-	return 728 * d
+	return 0
+}
+
+// seconds is b − a in seconds, for any two times.
+func seconds(a, b time.Time) float64 {
+	return float64(b.Unix()-a.Unix()) + float64(b.Nanosecond()-a.Nanosecond())/1e9
+}
+
+// addSeconds is t plus s seconds, for any s a span of times can hold.
+func addSeconds(t time.Time, s float64) time.Time {
+	whole := math.Floor(s)
+	return time.Unix(t.Unix()+int64(whole), int64(t.Nanosecond())+int64((s-whole)*1e9)).UTC()
 }
 
 type htmlFinding struct{ Severity, Type, Summary, Chain, Span string }

@@ -14,6 +14,8 @@ const (
 	KindAccessLog      = "access_log"      // S3 server access-log file
 	KindObject         = "s3_object"       // a local copy of an S3 object with a metadata export beside it
 	KindSymlink        = "symlink"         // recorded, never followed
+	KindHardlink       = "hardlink"        // a tar hard link: link_target recorded, never followed
+	KindSpecial        = "special"         // a fifo, device or socket: format names the type; no content, never opened
 	KindUnknown        = "unknown"
 )
 
@@ -55,7 +57,7 @@ type Evidence struct {
 	Trail         string
 	Backfill      bool
 	Mode          string // file mode as text, e.g. "-rw-r--r--"
-	LinkTarget    string // symlinks: where the link points, recorded only
+	LinkTarget    string // symlinks and hard links: where the link points, recorded only
 	ModTime       time.Time
 	Error         string // why the item could not be read or parsed, empty when fine
 }

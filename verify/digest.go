@@ -76,6 +76,7 @@ type digestItem struct {
 	status     string
 	detail     map[string]any
 	authentic  bool // a signature verified under a trusted key valid at the time
+	outOfRange bool // its times are out of range (finding time_range): left out of the chain's time order
 }
 
 func (d *digestItem) item() Item {
@@ -90,9 +91,10 @@ func (d *digestItem) fail(status, reason string) {
 	}
 }
 
-// digests evaluates every digest in the evidence and the digests its
+// digests evaluates every digest in the evidence, flags those whose
+// times are out of range (timerange.go), and records the digests their
 // successors say should exist.
-func (r *run) digests() {
+func (r *run) digests() error {
 	r.byLoc = map[string][]*digestItem{}
 	r.missingLoc = map[string]bool{}
 	for _, e := range r.in.digestEv {
@@ -105,7 +107,8 @@ func (r *run) digests() {
 		}
 	}
 	// Link successors to predecessors; what a successor points at and the
-	// evidence lacks is missing.
+	// evidence lacks is missing (recorded once times are checked).
+	var dangling []*digestItem
 	for _, s := range r.dig {
 		if s.d == nil || s.d.PreviousDigestS3Object == nil {
 			continue
@@ -116,7 +119,7 @@ func (r *run) digests() {
 			preds = r.unparsableAt(deref(s.d.PreviousDigestS3Bucket), *s.d.PreviousDigestS3Object)
 		}
 		if len(preds) == 0 {
-			r.missing(s)
+			dangling = append(dangling, s)
 			continue
 		}
 		for _, p := range preds {
@@ -126,6 +129,13 @@ func (r *run) digests() {
 	for _, d := range r.dig {
 		r.evaluate(d)
 	}
+	if err := r.timeRanges(); err != nil {
+		return err
+	}
+	for _, s := range dangling {
+		r.missing(s)
+	}
+	return nil
 }
 
 // prepare fills what does not depend on other digests.
@@ -196,7 +206,10 @@ func deref(s *string) string {
 
 // missing records the digest s points at and the evidence lacks, and —
 // counting by time — every hourly digest between it and the next older
-// digest of the chain that is present.
+// digest of the chain that is present: each one when there are at most
+// maxInferredMissing, else the oldest and newest maxInferredMissing/2
+// and a missing_span finding counting them all. Nothing is inferred from
+// the times of a digest flagged out of range (timeRanges).
 func (r *run) missing(s *digestItem) {
 	bucket, key := deref(s.d.PreviousDigestS3Bucket), *s.d.PreviousDigestS3Object
 	loc := bucket + "/" + key
@@ -213,20 +226,28 @@ func (r *run) missing(s *digestItem) {
 		"inferred_from_time_order": false,
 	}
 	ki, kok := cloudtrail.ParseKey(key)
-	if s.timesOK {
+	if s.timesOK && !s.outOfRange {
 		detail["expected_end_time"] = fmtTime(s.start)
+	}
+	if s.outOfRange {
+		detail["time_range"] = fmt.Sprintf("named by %s, whose times are out of range (finding %s): no time is inferred for it", s.key, FindingTimeRange)
 	}
 	item := Item{Kind: KindDigest, S3Bucket: bucket, S3Key: key, Status: StatusMissing, Detail: detail,
 		Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail}
 	r.missingDigests = append(r.missingDigests, item)
-	if !s.timesOK || !kok {
+	if !s.timesOK || !kok || s.outOfRange {
 		return
 	}
 	// The next older digest of the chain in the evidence.
 	var older *digestItem
-	for _, d := range r.sortedChain(s.chain) {
-		if d != s && !d.end.After(s.start.Add(-30*time.Minute)) {
-			older = d // sorted by end: the last one that fits is the newest
+	ds := r.sortedChain(s.chain)
+	limit := s.start.Add(-30 * time.Minute)
+	// Sorted by end: the last one that fits is the newest (found by
+	// search, so that many dangling digests cost no more than sorting).
+	for i := sort.Search(len(ds), func(i int) bool { return ds[i].end.After(limit) }) - 1; i >= 0; i-- {
+		if ds[i] != s {
+			older = ds[i]
+			break
 		}
 	}
 	if older == nil {
@@ -234,15 +255,17 @@ func (r *run) missing(s *digestItem) {
 		return
 	}
 	detail["older_digest_in_evidence"] = older.key
-	n := int((s.start.Sub(older.end) + 30*time.Minute) / time.Hour)
-	for k := 1; k < n; k++ {
-		end := older.end.Add(time.Duration(k) * time.Hour)
+	n := hourSlots(older.end, s.start) // the digest s names and n-1 before it
+	listed := 1
+	infer := func(k int64) {
+		end := addHours(older.end, k)
 		ik := inferredKey(ki, end)
 		iloc := bucket + "/" + ik
 		if r.missingLoc[iloc] || len(r.byLoc[iloc]) > 0 {
-			continue
+			return
 		}
 		r.missingLoc[iloc] = true
+		listed++
 		r.missingDigests = append(r.missingDigests, Item{Kind: KindDigest, S3Bucket: bucket, S3Key: ik, Status: StatusMissing,
 			Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail,
 			Detail: map[string]any{
@@ -252,6 +275,27 @@ func (r *run) missing(s *digestItem) {
 				"inferred_from_time_order": true, "older_digest_in_evidence": older.key, "referenced_by": nil,
 			}})
 	}
+	if n-1 <= maxInferredMissing {
+		for k := int64(1); k < n; k++ {
+			infer(k)
+		}
+		return
+	}
+	half := int64(maxInferredMissing / 2)
+	for k := int64(1); k <= half; k++ {
+		infer(k)
+	}
+	for k := n - half; k < n; k++ {
+		infer(k)
+	}
+	r.findings = append(r.findings, Finding{Type: FindingMissingSpan, Severity: SeverityError, Chain: s.chain.String(),
+		Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail, Start: fmtTime(older.end), End: fmtTime(s.start),
+		Summary: fmt.Sprintf("chain %s: digests are hourly, and between %s (ends %s) and %s (starts %s) %d digests are missing; %s and the %d oldest and %d newest of the others are listed as missing, the rest are counted here",
+			s.chain, older.key, fmtTime(older.end), s.key, fmtTime(s.start), n, key, half, half),
+		Detail: map[string]any{"last_digest_before": older.key, "first_digest_after": s.key, "named_missing": key,
+			"expected_digests": int(n), "found_digests": 0, "listed_digests": listed, "max_listed_inferred": maxInferredMissing,
+			"expected": fmt.Sprintf("%d hourly digests ending from %s to %s", n, fmtTime(addHours(older.end, 1)), fmtTime(addHours(older.end, n))),
+			"found":    "none in the evidence"}})
 }
 
 // inferredKey is the key of the digest of ki's chain ending at end.
@@ -572,13 +616,14 @@ func locate(e *store.Evidence, bucket, signed string) (actual, how string) {
 	return path.Base(name), "file_name"
 }
 
-// sortedChain returns the parseable digests of chain c by end time
-// (computed once per run).
+// sortedChain returns the parseable digests of chain c by end time,
+// without those whose times are out of range (computed once per run,
+// after timeRanges).
 func (r *run) sortedChain(c chainID) []*digestItem {
 	if r.byChain == nil {
 		r.byChain = map[chainID][]*digestItem{}
 		for _, d := range r.dig {
-			if d.timesOK && d.d != nil && d.ev.Error == "" {
+			if inChainOrder(d) && !d.outOfRange {
 				r.byChain[d.chain] = append(r.byChain[d.chain], d)
 			}
 		}

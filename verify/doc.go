@@ -56,7 +56,25 @@
 // unverified, without exception. A digest some successor points to and the evidence
 // lacks is missing; counting by time (digests are hourly), every hour
 // between it and the next older digest of the chain present is missing
-// too, with a key inferred from the chain and the time.
+// too, with a key inferred from the chain and the time. At most 48 such
+// inferred digests of one stretch are items: beyond that the 24 oldest
+// and 24 newest are, and one missing_span finding counts them all.
+//
+// # Times
+//
+// Digest times are the attacker's to choose, so they bound no loop. A
+// parsed digest is out of range (finding time_range; its detail gets
+// time_range, its status is unchanged) when, first that applies, its
+// digestStartTime or digestEndTime is before 2013-11-01 (before
+// CloudTrail existed); it ends more than 24 hours after its own evidence
+// row was written (ingested_at, unless that clock read before
+// 2013-11-01); or it is not authentic and lies more than 366 days from
+// every other digest of its chain, every log file of its account and
+// region (the time in the file name) and every record of them, when the
+// evidence holds any. An out-of-range digest is left out of its chain's
+// time order: no missing digest is inferred from its times (the digest it
+// names, if missing, is listed with no expected time), and it anchors no
+// gap or coverage finding and no chain start or end.
 //
 // A chain is identified by (bucket, prefix, organization, account,
 // delivery region, trail, backfill); backfill digests form their own
@@ -82,6 +100,11 @@
 //     PutEventSelectors or CreateTrail records in the case (event IDs and
 //     principals cited) — severity info — or unexplained (warning).
 //   - conflict: saved metadata signature differs from the successor's copy.
+//   - missing_span: more than 48 hourly digests of one stretch of a chain
+//     are missing (severity error): from, to, expected_digests, and
+//     listed_digests, how many are items.
+//   - time_range: a digest whose times are out of range (severity error;
+//     detail rule, expected, found).
 //   - coverage: log files of the chain's account and region delivered
 //     after its newest digest, records with later event times, or later
 //     digests of the same trail in other accounts or regions: the newest

@@ -141,8 +141,8 @@ type ChainSummary struct {
 	DigestsTotal int      `json:"digests_total"`
 	LogsValid    int      `json:"logs_valid"`
 	LogsTotal    int      `json:"logs_total"`
-	Start        string   `json:"start_time"` // earliest digestStartTime in the evidence
-	End          string   `json:"end_time"`   // latest digestEndTime
+	Start        string   `json:"start_time"` // earliest digestStartTime in the evidence (out-of-range times left out)
+	End          string   `json:"end_time"`   // latest digestEndTime (likewise)
 	Gaps         []string `json:"gaps"`       // "start/end" spans no digest covers
 }
 
@@ -177,7 +177,9 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	r.digests()
+	if err := r.digests(); err != nil {
+		return nil, err
+	}
 	r.logs()
 	if err := r.gaps(); err != nil {
 		return nil, err
@@ -318,7 +320,7 @@ func (r *run) report(objs []Item, acc *accessLogs) *Report {
 		}
 	}
 	for _, d := range r.dig {
-		if !d.timesOK {
+		if !d.timesOK || d.outOfRange {
 			continue
 		}
 		it := d.item()

@@ -126,3 +126,47 @@ var corpusLogs = [][]string{
 	{"s3-server-access-logs", "apache-hadoop", "TestAuditLogs_sampleLog1"},
 	{"awsdocs-examples", "s3-user-guide", "server-access-log-example.log"},
 }
+
+// FuzzParseLongLine: a line over the cap, made of head, mid repeated and
+// tail, yields one record whose fields all lie whole in its first or last
+// 64 KiB, whatever its bytes, and the same record with or without a
+// newline.
+func FuzzParseLongLine(f *testing.F) {
+	seed := line(27, map[int]string{17: `"UA`})
+	f.Add(seed[:strings.Index(seed, `"UA`)+3], "Mozilla ", `" - `+hostID+` SigV4 C AuthHeader h TLSv1.2 - - us-east-1`)
+	f.Add(line(15, nil)+` "`, `a" b `, `" "c" - x`)
+	f.Add("", "x", "")
+	f.Add(`"`, ` "`, `"`)
+	f.Fuzz(func(t *testing.T, head, mid, tail string) {
+		clean := strings.NewReplacer("\n", " ", "\r", " ")
+		head, mid, tail = clean.Replace(head), clean.Replace(mid), clean.Replace(tail)
+		if mid == "" {
+			mid = " "
+		}
+		l := head + strings.Repeat(mid, maxLine/len(mid)+1) + tail
+		first, last := l[:longHead], l[len(l)-longTail:]
+		var recs []store.AccessRecord
+		for _, in := range []string{l + "\n", l} {
+			var got []store.AccessRecord
+			if _, err := Parse(strings.NewReader(in), 1, func(r *store.AccessRecord) error {
+				got = append(got, *r)
+				return nil
+			}); err != nil || len(got) != 1 {
+				t.Fatalf("Parse = %d records, %v; want 1", len(got), err)
+			}
+			recs = append(recs, got[0])
+		}
+		r := recs[0]
+		if diff(r, recs[1]) != "" {
+			t.Fatalf("with and without a newline:\n%s", diff(r, recs[1]))
+		}
+		if !strings.HasPrefix(r.ParseError, "line longer than 1 MiB cap (") || r.Raw != l[:longPrefix] || r.SpanCount != 0 {
+			t.Fatalf("ParseError %q len(Raw) %d SpanCount %d", r.ParseError, len(r.Raw), r.SpanCount)
+		}
+		for i, p := range fieldPtrs(&r) {
+			if p != nil && *p != "" && !strings.Contains(first, *p) && !strings.Contains(last, *p) {
+				t.Fatalf("field %d %q lies in neither end of the line", i+1, *p)
+			}
+		}
+	})
+}

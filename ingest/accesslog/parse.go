@@ -198,15 +198,7 @@ func (p *lineParser) fill(rec *store.AccessRecord) {
 	b := &p.best
 	l := p.line
 	rec.FieldCount = b.n
-	dst := [fixedFields]*string{
-		&rec.BucketOwner, &rec.Bucket, nil, &rec.RemoteIP, &rec.Requester,
-		&rec.RequestID, &rec.Operation, &rec.Key, &rec.RequestURI,
-		&rec.HTTPStatus, &rec.ErrorCode, &rec.BytesSent, &rec.ObjectSize,
-		&rec.TotalTime, &rec.TurnAroundTime, &rec.Referer, &rec.UserAgent,
-		&rec.VersionID, &rec.HostID, &rec.SignatureVer, &rec.CipherSuite,
-		&rec.AuthType, &rec.HostHeader, &rec.TLSVersion, &rec.AccessPointARN,
-		&rec.ACLRequired, &rec.SourceRegion,
-	}
+	dst := fieldPtrs(rec)
 	for i := 0; i < b.n; i++ {
 		rec.Spans[i] = [2]int32{int32(b.f[i].s), int32(b.f[i].e - b.f[i].s)}
 	}

@@ -16,7 +16,8 @@ const (
 	// headers to 8 KiB, so a real line is far shorter; anything longer is
 	// damage or an attack and must not make memory grow with the input.
 	maxLine = 1 << 20
-	// longPrefix is how much of an over-long line Raw keeps.
+	// longPrefix is how much of an over-long line Raw keeps (its fields
+	// are read from more of it: long.go).
 	longPrefix = 4 << 10
 	// readBuf is the read buffer; longer lines are gathered in a side
 	// buffer up to maxLine.
@@ -35,8 +36,10 @@ var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBu
 // during the call, so emit copies what it keeps), LineNo (1-based, counting empty lines
 // too) and EvidenceID set. A line longer than maxLine (1 MiB, terminator
 // not counted) is not buffered: its record has ParseError "line longer
-// than 1 MiB cap (N bytes; …)", Raw holds its first 4 KiB and no field is
-// set; reading resumes at the next line.
+// than 1 MiB cap (N bytes; …)", Raw holds its first 4 KiB, and the fields
+// are read from its first and last 64 KiB (long.go): those that lie whole
+// in either are set, one cut by the bytes between is left empty and named
+// in ParseError; reading resumes at the next line.
 // A UTF-8 byte-order mark before the first line is ignored for parsing
 // and kept in Raw.
 //
@@ -54,7 +57,8 @@ func Parse(r io.Reader, evidenceID int64, emit func(*store.AccessRecord) error) 
 	var p lineParser
 	var reuse store.AccessRecord
 	var acc []byte   // a line that spans several reads
-	var long []byte  // prefix of an over-long line
+	var long []byte  // first longHead bytes of an over-long line
+	var tail []byte  // its last bytes read (at least longTail, at most 2×)
 	var longLen int  // its length so far, terminator included
 	tooLong := false // the current line passed maxLine
 	prevCR := false  // the previous fragment ended in "\r"
@@ -71,13 +75,13 @@ func Parse(r io.Reader, evidenceID int64, emit func(*store.AccessRecord) error) 
 		switch {
 		case tooLong:
 			longLen += len(frag)
+			tail = keepLast(tail, frag)
 		case len(acc)+len(frag) > maxLine+2: // +2: room for "\r\n"
 			tooLong = true
-			long = append(append(long[:0], acc...), frag...)
-			longLen = len(long)
-			if len(long) > longPrefix {
-				long = long[:longPrefix]
-			}
+			long = append(long[:0], acc[:min(len(acc), longHead)]...)
+			long = append(long, frag[:min(len(frag), longHead-len(long))]...)
+			longLen = len(acc) + len(frag)
+			tail = keepLast(keepLast(tail[:0], acc[max(0, len(acc)-longTail-2):]), frag)
 			acc = acc[:0]
 		case len(acc) > 0 || full:
 			acc = append(acc, frag...)
@@ -95,12 +99,14 @@ func Parse(r io.Reader, evidenceID int64, emit func(*store.AccessRecord) error) 
 			if len(frag) == 1 && frag[0] == '\n' && prevCR {
 				n-- // "\r\n" split across two reads
 			}
-			reuse = store.AccessRecord{Raw: string(long), ParseError: tooLongError(n, len(long))}
+			t := tail[:len(tail)-trailer(tail)]
+			t = t[max(0, len(t)-longTail):]
 			rec = &reuse
-			tooLong, long = false, long[:0]
+			p.parseLong(string(long), string(t), string(long[:longPrefix]), n, lines == 1, rec)
+			tooLong, long, tail = false, long[:0], tail[:0]
 		} else if line = line[:len(line)-trailer(line)]; len(line) > maxLine {
-			reuse = store.AccessRecord{Raw: string(line[:longPrefix]), ParseError: tooLongError(len(line), longPrefix)}
 			rec = &reuse
+			p.parseLong(string(line[:longHead]), string(line[len(line)-longTail:]), string(line[:longPrefix]), len(line), lines == 1, rec)
 		} else if len(line) > 0 {
 			rec = &reuse // parse resets every field
 			s := string(line)
@@ -125,6 +131,20 @@ func Parse(r io.Reader, evidenceID int64, emit func(*store.AccessRecord) error) 
 			return lines, nil
 		}
 	}
+}
+
+// keepLast appends frag to tail, first dropping all but the last
+// longTail+2 bytes when tail would pass twice longTail.
+func keepLast(tail, frag []byte) []byte {
+	if len(tail)+len(frag) > 2*longTail {
+		const n = longTail + 2 // and the line's terminator
+		keep := max(0, n-len(frag))
+		tail = append(tail[:0], tail[len(tail)-min(keep, len(tail)):]...)
+		if len(frag) > n {
+			frag = frag[len(frag)-n:]
+		}
+	}
+	return append(tail, frag...)
 }
 
 func tooLongError(n, kept int) string {

@@ -234,9 +234,9 @@ func TestParseLongLine(t *testing.T) {
 				}
 			}
 			r := recs[i]
-			wantErr := "line longer than 1 MiB cap (" + itoa(tt.size) + " bytes; Raw keeps the first 4096)"
-			if r.ParseError != wantErr || r.Raw != long[:longPrefix] || r.LineNo != i+1 || r.EvidenceID != 42 || r.FieldCount != 0 {
-				t.Errorf("long line: LineNo %d ParseError %q len(Raw) %d FieldCount %d, want %d %q %d 0",
+			wantErr := "line longer than 1 MiB cap (" + itoa(tt.size) + " bytes; Raw keeps the first 4096); fields read from its first 65536 and last 65536 bytes, field 1 (Bucket Owner) cut by the bytes between and left empty; only 1 fields, want at least 18"
+			if r.ParseError != wantErr || r.Raw != long[:longPrefix] || r.LineNo != i+1 || r.EvidenceID != 42 || r.FieldCount != 1 || r.BucketOwner != "" {
+				t.Errorf("long line: LineNo %d ParseError %q len(Raw) %d FieldCount %d, want %d %q %d 1",
 					r.LineNo, r.ParseError, len(r.Raw), r.FieldCount, i+1, wantErr, longPrefix)
 			}
 		})

@@ -38,6 +38,22 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
+// Reason is what err, returned by Parse or ParseExport for name, says is
+// wrong, without name: for callers that print the file's name themselves
+// ("offset 36: malformed JSON: unexpected end of input").
+func Reason(err error, name string) string {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		c := *pe
+		c.Name = ""
+		return c.Error()
+	}
+	if u := errors.Unwrap(err); u != nil && err.Error() == name+": "+u.Error() {
+		return u.Error()
+	}
+	return err.Error()
+}
+
 // value is one raw JSON value and the absolute offset of its first byte.
 type value struct {
 	raw []byte

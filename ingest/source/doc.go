@@ -2,7 +2,10 @@
 // archive — into a sequence of entries, reading everything as a stream. It
 // never extracts anything to disk and never writes: files are opened
 // read-only, member names are recorded exactly as stored and never used as
-// file-system paths, and symbolic links are recorded, never followed.
+// file-system paths, and symbolic links and tar hard links are recorded
+// (LinkTarget), never followed. Special files — fifos, devices, sockets, in
+// a folder, tar or zip — are entries without content or error, their type
+// in Mode (SpecialType); they are never opened.
 //
 // # Order
 //
@@ -67,9 +70,12 @@
 // checksum, cap reached) has been handed to the visitor already; it is
 // emitted a second time right after, with Err set and no reader, so the caller
 // can discard what it got. A damaged archive keeps every member read before
-// the damage and ends with its Container entry, Err naming the archive and
-// the reason, e.g. "read tar.gz archive /ev/a.tar.gz: unexpected EOF in gzip
-// stream after 1234 bytes". After the last member the raw archive bytes are
+// the damage and ends with its Container entry, Err giving the reason, e.g.
+// "read tar.gz archive: unexpected EOF in gzip stream after 1234 bytes". An
+// entry's Err never repeats the entry's own name (Entry.Name gives it; a
+// message is printed as "NAME: ERR"); an archive's Err names a member it is
+// about by its name in that archive ("member b: ..."). After the last
+// member the raw archive bytes are
 // still read to the end, so the container's SHA256 covers trailing bytes even
 // when the archive is damaged.
 package source

@@ -1,10 +1,12 @@
 package source
 
 import (
+	"archive/tar"
 	"context"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,6 +30,8 @@ func FuzzWalkArchive(f *testing.F) {
 		zipBytes(f, member{name: "in.tar.zst", body: zstdBytes(f, tarB)}),
 		gzipBytes(f, []byte("plain")),
 		[]byte("PK\x05\x06" + string(make([]byte, 18))),
+		tarBytes(f, member{name: "h", typeflag: tar.TypeLink, link: "a"}, member{name: "p", typeflag: tar.TypeFifo},
+			member{name: "c", typeflag: tar.TypeChar}, member{name: "b", typeflag: tar.TypeBlock}),
 	} {
 		f.Add(seed)
 	}
@@ -49,6 +53,12 @@ func FuzzWalkArchive(f *testing.F) {
 		err := Walk(ctx, p, opt, func(e *Entry, r io.Reader) error {
 			if e.Source != p || e.Path != p {
 				t.Errorf("entry %s: Source %q Path %q, want %q", e.Name(), e.Source, e.Path, p)
+			}
+			if SpecialType(e.Mode) != "" && (r != nil || e.Err != nil) {
+				t.Errorf("special entry %s has a reader or an error (%v)", e.Name(), e.Err)
+			}
+			if e.Err != nil && strings.Contains(e.Err.Error(), p) {
+				t.Errorf("entry %s: error %q repeats the path", e.Name(), e.Err)
 			}
 			if r != nil {
 				b, _ := io.ReadAll(io.LimitReader(r, 64<<20))

@@ -1,6 +1,8 @@
 package source
 
 import (
+	"github.com/forensic-dev/forensic/internal/display"
+
 	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
@@ -57,7 +59,7 @@ func (w *walker) walkTar(e Entry, src io.Reader, format string, depth int) error
 		archErr = rawErr
 	}
 	if archErr != nil {
-		c.Err = fmt.Errorf("read %s archive %s: %w", format, c.Name(), archErr)
+		c.Err = fmt.Errorf("read %s archive: %w", format, archErr)
 	}
 	return w.emit(&c)
 }
@@ -106,13 +108,19 @@ func (w *walker) tarMembers(parent Entry, stream io.Reader, depth int) (archErr,
 			g.max = math.MaxInt64
 			stop = w.item(m, g, nil, depth+1)
 			if g.err != nil && capped == nil {
-				capped = fmt.Errorf("%s: %w", m.Name(), g.err)
+				capped = fmt.Errorf("member %s: %w", display.Quote(hdr.Name), g.err)
 			}
 		case tar.TypeSymlink, tar.TypeLink:
+			// Mode tells them apart: fs.ModeSymlink for a symbolic
+			// link, no type bits for a hard link.
 			m.LinkTarget = hdr.Linkname
 			stop = w.emit(&m)
+		case tar.TypeFifo, tar.TypeChar, tar.TypeBlock:
+			// Special files have no content: the entry is what they
+			// are, its type in Mode.
+			stop = w.emit(&m)
 		default:
-			m.Err = fmt.Errorf("%s: unsupported tar entry type %s", m.Name(), tarTypeName(hdr.Typeflag))
+			m.Err = fmt.Errorf("unsupported tar entry type %s", tarTypeName(hdr.Typeflag))
 			stop = w.emit(&m)
 		}
 		if stop != nil {

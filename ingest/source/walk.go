@@ -41,7 +41,7 @@ type Entry struct {
 	Size        int64 // size from the header or stat, -1 if unknown
 	Mode        fs.FileMode
 	ModTime     time.Time
-	LinkTarget  string // symlinks and tar hard links: the target, recorded, never followed
+	LinkTarget  string // symlinks (Mode has fs.ModeSymlink) and tar hard links (no type bits): the target, recorded, never followed
 	// Container marks an archive whose members were walked, or the folder
 	// itself; it is emitted after its members.
 	Container bool
@@ -49,7 +49,10 @@ type Entry struct {
 	// SHA256 is the hex SHA-256 of an archive's bytes as received; empty
 	// for folders and when the archive's bytes could not be read to the end.
 	SHA256 string
-	Err    error // the entry could not be (fully) read
+	// Err says why the entry could not be (fully) read. It never repeats
+	// the entry's own name (Name() gives it): "read tar.gz archive:
+	// unexpected EOF in gzip stream after 1234 bytes".
+	Err error
 }
 
 // Name is the entry's display name: Path, or Path!/Member for archive
@@ -127,8 +130,46 @@ type ReadError struct {
 	Err  error
 }
 
-func (e *ReadError) Error() string { return "read " + e.Name + ": " + e.Err.Error() }
+// Error says what went wrong without the member's name (the entry that
+// carries the error has it): "read: unexpected EOF".
+func (e *ReadError) Error() string {
+	if pe, ok := e.Err.(*fs.PathError); ok {
+		return "read: " + pe.Err.Error()
+	}
+	return "read: " + e.Err.Error()
+}
 func (e *ReadError) Unwrap() error { return e.Err }
+
+// ArgError is Walk's error for an argument it cannot walk: it does not
+// exist, cannot be opened, is a symbolic link or is not a folder or
+// regular file. Err says why, without the path.
+type ArgError struct {
+	Path string
+	Err  error
+}
+
+func (e *ArgError) Error() string { return "evidence " + e.Path + ": " + e.Err.Error() }
+func (e *ArgError) Unwrap() error { return e.Err }
+
+// pathless is err without the path an *fs.PathError repeats ("open
+// /ev/x: permission denied" becomes "open: permission denied"): an entry
+// carries its own name, so its error does not.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && err == error(pe) {
+		return &opError{op: pe.Op, err: pe.Err}
+	}
+	return err
+}
+
+// opError is an *fs.PathError without its path.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
 
 // Walk calls visit for every entry of the evidence named by arg, in order.
 //
@@ -157,7 +198,7 @@ func Walk(ctx context.Context, arg string, opt Options, visit func(e *Entry, r i
 	}
 	info, err := os.Lstat(abs)
 	if err != nil {
-		return fmt.Errorf("evidence: %w", err)
+		return &ArgError{Path: abs, Err: pathless(err)}
 	}
 	w := &walker{ctx: ctx, opt: opt.withDefaults(), source: abs, visit: visit}
 	defer func() {
@@ -174,15 +215,15 @@ func Walk(ctx context.Context, arg string, opt Options, visit func(e *Entry, r i
 	case info.Mode().IsRegular():
 		f, err := w.opt.open(abs)
 		if err != nil {
-			return fmt.Errorf("evidence: %w", err)
+			return &ArgError{Path: abs, Err: pathless(err)}
 		}
 		defer f.Close()
 		return w.diskFile(abs, f, info)
 	case info.Mode()&fs.ModeSymlink != 0:
 		target, _ := os.Readlink(abs)
-		return fmt.Errorf("evidence %s is a symbolic link to %s, which is not followed", abs, target)
+		return &ArgError{Path: abs, Err: fmt.Errorf("a symbolic link to %s, which is not followed", target)}
 	default:
-		return fmt.Errorf("evidence %s is not a folder or regular file (%s)", abs, typeName(info.Mode()))
+		return &ArgError{Path: abs, Err: fmt.Errorf("not a folder or regular file (%s)", typeName(info.Mode()))}
 	}
 }
 
@@ -237,7 +278,7 @@ func (w *walker) walkDir(root string, info fs.FileInfo) error {
 				rootErr = err
 				return nil
 			}
-			e := Entry{Path: p, Size: -1, Err: fmt.Errorf("read folder: %w", err)}
+			e := Entry{Path: p, Size: -1, Err: fmt.Errorf("read folder: %w", pathless(err))}
 			if d != nil {
 				e.Mode = d.Type()
 			}
@@ -251,7 +292,7 @@ func (w *walker) walkDir(root string, info fs.FileInfo) error {
 		}
 		var serr error
 		if fi, ierr := d.Info(); ierr != nil {
-			serr = w.emit(&Entry{Path: p, Size: -1, Mode: d.Type(), Err: ierr})
+			serr = w.emit(&Entry{Path: p, Size: -1, Mode: d.Type(), Err: pathless(ierr)})
 		} else {
 			serr = w.folderMember(p, fi)
 		}
@@ -269,7 +310,7 @@ func (w *walker) walkDir(root string, info fs.FileInfo) error {
 	}
 	e := Entry{Path: root, Size: -1, Mode: info.Mode(), ModTime: info.ModTime(), Container: true, Format: "dir"}
 	if rootErr != nil {
-		e.Err = fmt.Errorf("read folder: %w", rootErr)
+		e.Err = fmt.Errorf("read folder: %w", pathless(rootErr))
 	}
 	return w.emit(&e)
 }
@@ -281,17 +322,21 @@ func (w *walker) folderMember(p string, fi fs.FileInfo) error {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		target, err := os.Readlink(p)
 		e.LinkTarget = target
-		e.Err = err
+		e.Err = pathless(err)
 		return w.emit(&e)
 	case !fi.Mode().IsRegular():
 		// Never opened: opening a fifo blocks, a device may have effects.
+		// A special file is an entry without content; anything else
+		// irregular is an error.
 		e.Size = -1
-		e.Err = fmt.Errorf("%s: not a regular file (%s)", p, typeName(fi.Mode()))
+		if SpecialType(fi.Mode()) == "" {
+			e.Err = fmt.Errorf("not a regular file (%s)", typeName(fi.Mode()))
+		}
 		return w.emit(&e)
 	}
 	f, err := w.opt.open(p)
 	if err != nil {
-		e.Err = err // *fs.PathError: "open /ev/x: permission denied"
+		e.Err = pathless(err) // "open: permission denied"
 		return w.emit(&e)
 	}
 	defer f.Close()
@@ -303,10 +348,10 @@ func (w *walker) folderMember(p string, fi fs.FileInfo) error {
 func (w *walker) diskFile(p string, f *os.File, lstat fs.FileInfo) error {
 	fi, err := f.Stat()
 	if err == nil && (!fi.Mode().IsRegular() || !os.SameFile(fi, lstat)) {
-		err = fmt.Errorf("%s: replaced while being walked", p)
+		err = errors.New("replaced while being walked")
 	}
 	if err != nil {
-		return w.emit(&Entry{Path: p, Size: -1, Mode: lstat.Mode(), ModTime: lstat.ModTime(), Err: err})
+		return w.emit(&Entry{Path: p, Size: -1, Mode: lstat.Mode(), ModTime: lstat.ModTime(), Err: pathless(err)})
 	}
 	e := Entry{Path: p, Size: fi.Size(), Mode: fi.Mode(), ModTime: fi.ModTime()}
 	return w.item(e, f, f, 0)
@@ -416,6 +461,24 @@ func memberOf(parent Entry, name string, idx int) Entry {
 func container(e Entry, format string) Entry {
 	return Entry{Path: e.Path, Member: e.Member, MemberPath: e.MemberPath, MemberIndex: e.MemberIndex,
 		Size: e.Size, Mode: e.Mode, ModTime: e.ModTime, Container: true, Format: format}
+}
+
+// SpecialType names a special file's type — "fifo", "character device",
+// "block device" or "socket" — or is "" for any other mode. Walk emits
+// special files (in folders, tars and zips) as entries without content
+// or Err, their type in Mode; they are never opened.
+func SpecialType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	}
+	return ""
 }
 
 // typeName describes the type bits of a file mode for error messages.

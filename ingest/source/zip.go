@@ -29,7 +29,7 @@ func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
 		return cerr
 	}
 	if err != nil {
-		c.Err = fmt.Errorf("read zip archive %s: %w", c.Name(), err)
+		c.Err = fmt.Errorf("read zip archive: %w", pathless(err))
 		return w.emit(&c)
 	}
 	c.Size = raw.N
@@ -39,7 +39,7 @@ func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
 		return stop
 	}
 	if archErr != nil {
-		c.Err = fmt.Errorf("read zip archive %s: %w", c.Name(), archErr)
+		c.Err = fmt.Errorf("read zip archive: %w", archErr)
 	}
 	return w.emit(&c)
 }
@@ -80,7 +80,7 @@ func (w *walker) walkZipNested(e Entry, src io.Reader, depth int) error {
 		archErr = err
 	}
 	if archErr != nil {
-		c.Err = fmt.Errorf("read zip archive %s: %w", c.Name(), archErr)
+		c.Err = fmt.Errorf("read zip archive: %w", archErr)
 	}
 	return w.emit(&c)
 }
@@ -121,23 +121,25 @@ func (w *walker) zipArchive(parent Entry, ra io.ReaderAt, size int64, depth int)
 		files++
 		switch {
 		case isDir:
-			m.Err = fmt.Errorf("%s: zip directory entry holds %d bytes", m.Name(), f.UncompressedSize64)
+			m.Err = fmt.Errorf("zip directory entry holds %d bytes", f.UncompressedSize64)
 			stop = w.emit(&m)
 		case mode&fs.ModeSymlink != 0:
 			m.LinkTarget, m.Err = zipLinkTarget(f)
 			if m.Err != nil {
 				failed++
-				m.Err = fmt.Errorf("%s: %w", m.Name(), m.Err)
+				m.Err = fmt.Errorf("symbolic link target: %w", m.Err)
 			}
 			stop = w.emit(&m)
+		case SpecialType(mode) != "":
+			stop = w.emit(&m) // no content: the entry is what it is, its type in Mode
 		case !mode.IsRegular():
-			m.Err = fmt.Errorf("%s: unsupported zip entry type (%s)", m.Name(), typeName(mode))
+			m.Err = fmt.Errorf("unsupported zip entry type (%s)", typeName(mode))
 			stop = w.emit(&m)
 		default:
 			rc, err := f.Open()
 			if err != nil {
 				failed++
-				m.Err = fmt.Errorf("open %s: %w", m.Name(), err)
+				m.Err = fmt.Errorf("open: %w", err)
 				stop = w.emit(&m)
 				break
 			}

@@ -1,6 +1,8 @@
 package source
 
 import (
+	"github.com/forensic-dev/forensic/internal/display"
+
 	"bufio"
 	"encoding/binary"
 	"errors"
@@ -113,19 +115,19 @@ func (w *walker) zipRecover(parent Entry, br *bufio.Reader, depth int) (n int, a
 		switch {
 		case !descriptor:
 			if csize > 1<<62 {
-				return n, fmt.Errorf("%s: compressed size %d out of range", m.Name(), csize), nil
+				return n, fmt.Errorf("member %s: compressed size %d out of range", display.Quote(name), csize), nil
 			}
 			data = io.LimitReader(in, int64(csize))
 		case method == zipDeflate && flags&zipFlagEncrypted == 0:
 			data = in
 		default:
-			return n, fmt.Errorf("%s: method %d with a data descriptor cannot be delimited without the central directory", m.Name(), method), nil
+			return n, fmt.Errorf("member %s: method %d with a data descriptor cannot be delimited without the central directory", display.Quote(name), method), nil
 		}
 		var body io.Reader
 		closeBody := func() error { return nil }
 		switch {
 		case flags&zipFlagEncrypted != 0:
-			m.Err = fmt.Errorf("%s: encrypted zip member", m.Name())
+			m.Err = errors.New("encrypted zip member")
 		case method == zipStore:
 			body = data
 		case method == zipDeflate:
@@ -134,14 +136,14 @@ func (w *walker) zipRecover(parent Entry, br *bufio.Reader, depth int) (n int, a
 			start := in.n
 			body = w.newGuard(fr, func() int64 { return in.n - start }, &total)
 		default:
-			m.Err = fmt.Errorf("%s: unsupported compression method %d", m.Name(), method)
+			m.Err = fmt.Errorf("unsupported compression method %d", method)
 		}
 		if m.Err != nil {
 			if stop := w.emit(&m); stop != nil {
 				return n, nil, stop
 			}
 			if err := w.drain(data); err != nil {
-				return n, fmt.Errorf("%s: %w", m.Name(), noEOF(err)), w.ctx.Err()
+				return n, fmt.Errorf("member %s: %w", display.Quote(name), noEOF(err)), w.ctx.Err()
 			}
 			continue
 		}
@@ -166,14 +168,14 @@ func (w *walker) zipRecover(parent Entry, br *bufio.Reader, depth int) (n int, a
 		}
 		if descriptor {
 			if track.err != nil {
-				return n, fmt.Errorf("%s: %w", m.Name(), track.err), nil
+				return n, fmt.Errorf("member %s: %w", display.Quote(name), track.err), nil
 			}
 			continue
 		}
 		// The sizes are known: skip any rest (a member whose data failed
 		// included) and go on with the next header.
 		if err := w.drain(data); err != nil {
-			return n, fmt.Errorf("%s: %w", m.Name(), err), w.ctx.Err()
+			return n, fmt.Errorf("member %s: %w", display.Quote(name), err), w.ctx.Err()
 		}
 	}
 }
