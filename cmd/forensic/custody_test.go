@@ -274,3 +274,20 @@ func TestCaseEditsCaught(t *testing.T) {
 		assert.Contains(t, rv.stdout, "FAIL verification matches custody")
 	})
 }
+
+func TestSingleLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"lab-host":        "lab-host",
+		"jane doe":        "jane doe",
+		"Zoë":             "Zoë",
+		"lab\nhost":       `"lab\nhost"`,
+		"lab\x1b[2Khost":  `"lab\x1b[2Khost"`,
+		"lab\u202ehost":   `"lab\u202ehost"`,
+		"lab\xffhost":     `"lab\xffhost"`,
+		`"quoted"`:        `"\"quoted\""`,
+		"tab\there":       `"tab\there"`,
+		"line\u2028break": `"line\u2028break"`,
+	} {
+		assert.Equal(t, want, singleLine(in), "singleLine(%q)", in)
+	}
+}
