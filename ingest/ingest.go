@@ -133,6 +133,13 @@ type Summary struct {
 	DuplicateNames  []string `json:"duplicate_names"`
 	Seconds         float64  `json:"seconds"`
 	EventsPerSecond float64  `json:"events_per_second"`
+
+	// Recovered is set by whoever records the run in the custody log
+	// (store.AppendIngestCustody): items an earlier ingest recorded and
+	// never wrote its custody entry for (killed, out of disk space), which
+	// this run's entry claims. Those read again by this run are also in
+	// AlreadyInCase.
+	Recovered int `json:"recovered"`
 }
 
 // SourceInfo is one command-line argument and its hash.

@@ -310,6 +310,8 @@ func (r *run) parseRecords(it *store.Item, content []byte) {
 	}
 	it.Events = events
 	it.RecordCount = len(events)
+	// Hashed here, by the parse workers, rather than by the writer.
+	it.EventsSHA256 = store.HashEvents(events)
 }
 
 func (r *run) parseDigest(it *store.Item, content []byte) {

@@ -142,7 +142,7 @@ func Build(ctx context.Context, c *store.Case, opt BuildOptions) (*Result, error
 			os.RemoveAll(tmp)
 		}
 	}()
-	b := &builder{ctx: ctx, db: c.DB, opt: opt, dir: tmp}
+	b := &builder{ctx: ctx, db: c.DB, c: c, opt: opt, dir: tmp}
 	res, err := b.build()
 	if err != nil {
 		return nil, err
@@ -216,6 +216,17 @@ type builder struct {
 	limits    []string
 	verdictOK bool
 	verdict   string
+
+	// problems are the custody log's (store.CheckCustody); edits say how
+	// the case changed after ingest or verification recorded it
+	// (store.CheckEvents, compareVerifyRecord); notes what could not be
+	// checked; events are the events per evidence item as the case holds
+	// them.
+	c            *store.Case
+	custodyCheck *store.CustodyCheck
+	edits        []string
+	notes        []string
+	events       map[int64]store.EventsSum
 
 	// Collected while streaming, for report.html.
 	htmlEvidence *picker // inventory rows, picked by status and kind (htmlpick.go)
@@ -337,10 +348,17 @@ func (b *builder) load() error {
 	if b.info, err = caseInfo(ctx, db); err != nil {
 		return err
 	}
-	if b.custody, err = (&store.Case{DB: db}).Custody(ctx); err != nil {
-		return fmt.Errorf("read custody log: %w", err)
+	cc, err := b.c.CheckCustody(ctx)
+	if err != nil {
+		return err
 	}
-	b.problems = store.VerifyCustody(b.custody)
+	b.custodyCheck, b.custody, b.problems, b.notes = cc, cc.Entries, cc.Problems, cc.Notes
+	ev, err := b.c.CheckEvents(ctx)
+	if err != nil {
+		return err
+	}
+	b.events, b.edits = ev.ByEvidence, ev.Problems
+	b.notes = append(b.notes, ev.Notes...)
 	if b.anchors, err = readAnchors(ctx, db); err != nil {
 		return err
 	}
@@ -357,6 +375,7 @@ func (b *builder) load() error {
 	if unv.Any() && !b.opt.AllowUnverified {
 		return &UnverifiedError{unv}
 	}
+	b.edits = append(b.edits, compareVerifyRecord(b.custody, b.counts, findingCounts(b.findings))...)
 	total, valid := b.counts.total()
 	b.verified = total > 0 || b.info["last_verify"] != ""
 	if b.coverage, err = coverage(ctx, db, b.verified); err != nil {
@@ -411,6 +430,14 @@ func (b *builder) load() error {
 	if len(b.problems) > 0 {
 		b.verdictOK = false
 		b.verdict += fmt.Sprintf(" The case's custody log is broken (%d problems).", len(b.problems))
+	}
+	if len(b.edits) > 0 {
+		b.verdictOK = false
+		b.verdict += fmt.Sprintf(" The case was changed after ingest or verification recorded it (%d problems): its events or results are not those the evidence gave.", len(b.edits))
+	}
+	if !b.verdictOK && strings.HasPrefix(b.verdict, "VERIFIED: ") {
+		// The evidence checked out, but the case's own record does not.
+		b.verdict = "NOT VERIFIED (the case's own record does not hold): " + strings.TrimPrefix(b.verdict, "VERIFIED: ")
 	}
 	b.limits = []string{
 		"The signing time comes from " + b.opt.TimeSource + "; the signature proves who signed these bytes, not when. A later RFC 3161 timestamp over SHA256SUMS can be added without re-signing.",
@@ -470,9 +497,12 @@ func (b *builder) writeJSON(w io.Writer) error {
 	if n := len(b.custody); n > 0 {
 		head = b.custody[n-1].Hash
 	}
-	problems := b.problems
-	if problems == nil {
-		problems = []string{}
+	problems := append(append([]string{}, b.problems...), b.edits...)
+	notes := append([]string{}, b.notes...)
+	anchor := any(nil)
+	if b.custodyCheck != nil && b.custodyCheck.Anchored {
+		a := b.custodyCheck.Anchor
+		anchor = obj{"present": a.Present, "count": a.Count, "head": a.Head, "anchored_after": a.After}
 	}
 	cmd := b.opt.Command
 	if cmd == nil {
@@ -488,8 +518,9 @@ func (b *builder) writeJSON(w io.Writer) error {
 			"public_key_pem": string(b.pubPEM), "ssh_public_key": AuthorizedKey(b.pub), "fingerprint": Fingerprint(b.pub),
 			"signed_at": b.opt.SignedAt.Format(time.RFC3339Nano), "time_source": b.opt.TimeSource,
 			"command": cmd, "namespace": Namespace},
-		"custody": obj{"entries": entries, "head_hash": head, "intact": len(b.problems) == 0, "problems": problems,
-			"note": "inputs and outputs are the JSON text stored in the case; each hash is store.EntryHash of the entry (SHA-256 of its JSON with hash empty); this report is recorded as the next entry in the case"},
+		"custody": obj{"entries": entries, "head_hash": head, "count": int64(len(b.custody)), "anchor": anchor,
+			"intact": len(problems) == 0, "problems": problems, "notes": notes,
+			"note": "inputs and outputs are the JSON text stored in the case; each hash is store.EntryHash of the entry (SHA-256 of its JSON with hash empty); count is the number of entries, and anchor what the case kept of the log besides it (case_info custody_count and custody_head); this report is recorded as the next entry in the case"},
 		"trust_anchors":    obj{"files": b.anchors.files, "keys": b.anchors.keyObjs()},
 		"evidence_summary": obj{"items": b.evTotal, "by_kind": evKinds, "bytes": b.evBytes, "errors": b.evErrors},
 		"evidence":         func(c *canonWriter) { b.streamEvidence(c) },
@@ -577,7 +608,8 @@ func (b *builder) streamEvidence(c *canonWriter) {
 			"account": nstr(acct), "org_id": nstr(org), "region": nstr(region), "trail": nstr(trail),
 			"backfill": backfill != 0, "mode": nstr(mode), "link_target": nstr(link), "mtime": nstr(mtime),
 			"record_count": nint(records), "error": nstr(e), "ingested_at": ingested, "status": nstr(st),
-			"status_kind": nstr(sk), "member_path": nstr(mpath), "member_index": nstr(midx)}
+			"status_kind": nstr(sk), "member_path": nstr(mpath), "member_index": nstr(midx),
+			"event_count": b.events[id].Count, "events_sha256": emptyNil(b.events[id].SHA256)}
 		if n > 0 {
 			c.raw(",")
 		}

@@ -33,10 +33,12 @@
 // the copies in the folder. Verify does the same checks in Go, requires
 // every file of the folder to be listed, the SSHSIG armor to be exactly as
 // written (ssh-keygen skips white space in it), report.json to be
-// canonical and to name the signing key, and the custody chain in
-// report.json to be intact; it can re-ingest the evidence to compare every
-// item's SHA-256 (unchanged, changed, missing, added) and re-verify it to
-// compare statuses and findings (Compare).
+// canonical and to name the signing key, the custody chain in report.json
+// to be intact, and its verification counts to be those the chain's last
+// verify entry recorded; it can re-ingest the evidence to compare every
+// item's SHA-256 and events (unchanged, changed, missing, added,
+// events_changed) and re-verify it to compare statuses and findings
+// (Compare).
 //
 // # Keys
 //
@@ -77,13 +79,18 @@
 //	                  stated as such), command
 //	custody           every custody entry (inputs and outputs as the JSON
 //	                  text stored, so store.EntryHash recomputes each hash),
-//	                  head_hash, intact, problems
+//	                  head_hash, count, the case's anchor (count and head
+//	                  kept in case_info), intact, problems (store.CheckCustody,
+//	                  store.CheckEvents, and statuses or findings that differ
+//	                  from the last verify entry), notes
 //	trust_anchors     files (path, sha256, size, keys) and keys (fingerprint,
 //	                  DER in base64, encoding, bits, validity, region, and the
 //	                  openssl commands that turn the DER into key-FP.pem)
 //	evidence          every item by (path, member, sha256): source, path,
 //	                  member, size, sha256, content_sha256, kind, S3 key,
-//	                  account/region/trail, error, and its status
+//	                  account/region/trail, error, its status, and
+//	                  event_count and events_sha256 (store.EventsHeaderSQL)
+//	                  of its events as the case holds them
 //	evidence_summary  counts by kind, bytes, errors
 //	verification      ran, verified_at, ok, verdict, counts by kind and status,
 //	                  findings by type and severity

@@ -84,9 +84,7 @@ func TestGolden(t *testing.T) {
 	replaceInCase(t, c, keys, "/keys")
 	// Entries were hashed before the paths were normalized: re-append so
 	// the chain is intact.
-	_, err := c.DB.Exec("DELETE FROM custody")
-	require.NoError(t, err)
-	addCustody(t, c, 2)
+	rechainCustody(t, c)
 	dir := buildReport(t, c)
 	got, err := os.ReadFile(filepath.Join(dir, FileJSON))
 	require.NoError(t, err)

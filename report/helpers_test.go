@@ -80,10 +80,12 @@ func fixtureCaseChanged(t *testing.T, opt fixtures.Options, change func(m *fixtu
 	sum, err := ingest.Run(ctx, c, []string{ev}, ingest.Options{Workers: 1})
 	require.NoError(t, err)
 	require.Empty(t, sum.Errors)
+	recordIngest(t, c, sum.Added)
 	a, err := verify.LoadTrustAnchors([]string{keys})
 	require.NoError(t, err)
-	_, err = verify.Run(ctx, c, verify.Options{Anchors: a})
+	rep, err := verify.Run(ctx, c, verify.Options{Anchors: a})
 	require.NoError(t, err)
+	recordVerify(t, c, rep)
 	return c, ev, keys
 }
 

@@ -392,8 +392,8 @@ func (b *builder) writeHTML(w io.Writer) error {
 		Fingerprint: Fingerprint(b.pub), SignedAt: b.opt.SignedAt.Format(time.RFC3339), TimeSource: b.opt.TimeSource,
 		Operator: b.opt.Operator, Host: b.opt.Host, Chart: buildChart(b.coverage),
 		EvidenceN: b.evTotal, AnchorFiles: b.anchors.files, AnchorKeys: b.anchors.keyObjs(),
-		DigestsN: b.nDigests, Unproven: b.nUnproven, CustodyOK: len(b.problems) == 0,
-		CustodyProb: b.problems, CustodyN: len(b.custody), Limitations: b.limits,
+		DigestsN: b.nDigests, Unproven: b.nUnproven, CustodyOK: len(b.problems)+len(b.edits) == 0,
+		CustodyProb: htmlProblems(append(append([]string{}, b.problems...), b.edits...)), CustodyN: len(b.custody), Limitations: b.limits,
 		Commands: methodObj(b.opt.Identity)["report_signature"].([]string)}
 	v.DigestsMore = b.nDigests - int64(len(b.htmlDigests))
 	kinds := make([]string, 0, len(b.counts))
@@ -496,4 +496,13 @@ func (b *builder) writeHTML(w io.Writer) error {
 		v.CustodyHead = b.custody[n-1].Hash
 	}
 	return htmlTemplate.Execute(w, v)
+}
+
+// htmlProblems shortens a long list of custody problems (report.json has
+// them all).
+func htmlProblems(ps []string) []string {
+	if len(ps) <= htmlMaxCustody {
+		return ps
+	}
+	return append(ps[:htmlMaxCustody:htmlMaxCustody], fmt.Sprintf("... and %d more (see report.json)", len(ps)-htmlMaxCustody))
 }

@@ -37,6 +37,10 @@ const (
 	EvidenceMissing    = "missing"
 	EvidenceAdded      = "added"       // in the evidence given, not in the report
 	EvidenceNotChecked = "not_checked" // its source was not given with --evidence
+	// EvidenceEventsChanged: the bytes are unchanged, but the events the
+	// case held for the item when the report was made are not those the
+	// evidence gives (the case was edited).
+	EvidenceEventsChanged = "events_changed"
 )
 
 // maxSums bounds SHA256SUMS; a report folder has a handful of files.
@@ -89,6 +93,12 @@ type EvidenceCheck struct {
 	MemberIndex  string `json:"member_index,omitempty"` // its position in the archive(s), when the report records it
 	SHA256       string `json:"sha256"`                 // in the report ("" for added)
 	ActualSHA256 string `json:"actual_sha256"`          // as re-hashed ("" for missing)
+	// The item's CloudTrail events: in the report, and as re-ingested
+	// (store.EventsHeaderSQL), for items that have some on either side.
+	EventCount         *int64 `json:"event_count,omitempty"`
+	EventsSHA256       string `json:"events_sha256,omitempty"`
+	ActualEventCount   *int64 `json:"actual_event_count,omitempty"`
+	ActualEventsSHA256 string `json:"actual_events_sha256,omitempty"`
 }
 
 // Difference is a status or finding that the re-run and the report do not
@@ -321,18 +331,26 @@ type reportJSON struct {
 			PrevHash string   `json:"prev_hash"`
 			Hash     string   `json:"hash"`
 		} `json:"entries"`
-		HeadHash *string `json:"head_hash"`
+		HeadHash *string  `json:"head_hash"`
+		Count    *int64   `json:"count"`
+		Intact   *bool    `json:"intact"`
+		Problems []string `json:"problems"`
 	} `json:"custody"`
 	Evidence []struct {
-		Source      string  `json:"source"`
-		Path        string  `json:"path"`
-		Member      string  `json:"member"`
-		MemberIndex *string `json:"member_index"` // absent or null in reports of older cases
-		SHA256      string  `json:"sha256"`
+		Source       string  `json:"source"`
+		Path         string  `json:"path"`
+		Member       string  `json:"member"`
+		MemberIndex  *string `json:"member_index"` // absent or null in reports of older cases
+		SHA256       string  `json:"sha256"`
+		EventCount   *int64  `json:"event_count"`
+		EventsSHA256 *string `json:"events_sha256"`
 	} `json:"evidence"`
 	Verification struct {
-		Ran    bool                      `json:"ran"`
-		ByKind map[string]map[string]any `json:"by_kind"`
+		Ran      bool                      `json:"ran"`
+		ByKind   map[string]map[string]any `json:"by_kind"`
+		Findings struct {
+			ByType map[string]int64 `json:"by_type"`
+		} `json:"findings"`
 	} `json:"verification"`
 	Statuses     []map[string]any `json:"statuses"`
 	Findings     []map[string]any `json:"findings"`
@@ -415,6 +433,31 @@ func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportJSON
 	}
 	r.add("custody head", got == head, head, got, "head_hash is the hash of the last entry")
 	r.anchorWarnings(&rep)
+	if rep.Custody.Count != nil {
+		r.add("custody count", *rep.Custody.Count == int64(len(entries)), fmt.Sprint(len(entries)), fmt.Sprint(*rep.Custody.Count),
+			"count is the number of entries the report carries")
+	}
+	if rep.Custody.Intact != nil && !*rep.Custody.Intact {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the report says the case's custody record did not hold when it was made (%d problems): %s",
+			len(rep.Custody.Problems), strings.Join(rep.Custody.Problems, "; ")))
+	}
+	// The statuses and findings the report states against what the last
+	// verify recorded in the custody log the report carries.
+	counts := statusCounts{}
+	for kind, m := range rep.Verification.ByKind {
+		by, _ := m["by_status"].(map[string]any)
+		for st, v := range by {
+			if n, ok := v.(float64); ok && n != 0 {
+				if counts[kind] == nil {
+					counts[kind] = map[string]int64{}
+				}
+				counts[kind][st] = int64(n)
+			}
+		}
+	}
+	diffs := compareVerifyRecord(entries, counts, rep.Verification.Findings.ByType)
+	r.add("verification matches custody", len(diffs) == 0, "the counts of the last verify entry", fmt.Sprintf("%d differences", len(diffs)),
+		strings.Join(diffs, "; "))
 	return &rep, nil
 }
 
@@ -481,16 +524,19 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 			break
 		}
 	}
-	rows, err := c.DB.QueryContext(ctx, "SELECT source, path, member, sha256, member_index FROM evidence ORDER BY path, member, sha256")
+	events := map[evID]map[string]store.EventsSum{}
+	rows, err := c.DB.QueryContext(ctx, `SELECT source, path, member, sha256, member_index, coalesce(event_count, 0), coalesce(events_sha256, '')
+		FROM evidence ORDER BY path, member, sha256`)
 	if err != nil {
 		c.Close()
 		return err
 	}
 	given := map[string]bool{}
 	for rows.Next() {
-		var src, p, m, s string
+		var src, p, m, s, esha string
 		var idx sql.NullString
-		if err := rows.Scan(&src, &p, &m, &s, &idx); err != nil {
+		var en int64
+		if err := rows.Scan(&src, &p, &m, &s, &idx, &en, &esha); err != nil {
 			rows.Close()
 			c.Close()
 			return err
@@ -505,6 +551,12 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 			now[id] = map[string]bool{}
 		}
 		now[id][s] = true
+		if en > 0 {
+			if events[id] == nil {
+				events[id] = map[string]store.EventsSum{}
+			}
+			events[id][s] = store.EventsSum{Count: en, SHA256: esha}
+		}
 	}
 	rows.Close()
 	c.Close()
@@ -523,6 +575,21 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 			ec.Status = EvidenceMissing
 		case now[id][e.SHA256]:
 			ec.Status, ec.ActualSHA256 = EvidenceUnchanged, e.SHA256
+			if e.EventCount == nil {
+				break // a report made before reports carried event hashes
+			}
+			got := events[id][e.SHA256]
+			want := store.EventsSum{Count: *e.EventCount}
+			if e.EventsSHA256 != nil {
+				want.SHA256 = *e.EventsSHA256
+			}
+			if want.Count > 0 || got.Count > 0 {
+				ec.EventCount, ec.EventsSHA256 = &want.Count, want.SHA256
+				ec.ActualEventCount, ec.ActualEventsSHA256 = &got.Count, got.SHA256
+			}
+			if got != want {
+				ec.Status = EvidenceEventsChanged
+			}
 		default:
 			ec.Status = EvidenceChanged
 			for s := range now[id] {
@@ -548,6 +615,9 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	r.Evidence = append(r.Evidence, added...)
 	for _, e := range r.Evidence {
 		r.EvidenceCounts[e.Status]++
+	}
+	if n := len(rep.Evidence); n > 0 && rep.Evidence[0].EventCount == nil {
+		r.Warnings = append(r.Warnings, "the report carries no per-file event counts and hashes (made by an earlier version): the events the case held were not compared")
 	}
 	if n := r.EvidenceCounts[EvidenceNotChecked]; n > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%d evidence items were not checked: their source (by file name) was not given with --evidence", n))

@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -49,13 +52,103 @@ func EntryHash(e CustodyEntry) (string, error) {
 }
 
 // AppendCustody adds e to the custody log, filling Seq, Time (if empty),
-// PrevHash and Hash, and returns the stored entry.
+// PrevHash and Hash, and returns the stored entry. In the same
+// transaction it moves the case's custody anchor (case_info
+// custody_count and custody_head) to the new entry. It refuses to append
+// to a log that does not match its anchor (entries removed, or the anchor
+// edited): the append would make the two agree again and hide it.
 func (c *Case) AppendCustody(ctx context.Context, e CustodyEntry) (CustodyEntry, error) {
+	return c.appendCustody(ctx, e, nil)
+}
+
+// IngestClaim is what the custody entry of an ingest claims: the evidence
+// items that name it (evidence.custody_seq).
+type IngestClaim struct {
+	Added     int // items the run added
+	Claimed   int // items the entry claims: normally Added + Recovered
+	Recovered int // items an earlier ingest recorded and never wrote its entry for
+	// EventsSHA256 is the hex SHA-256 of one line
+	// "SHA256 EVENT_COUNT EVENTS_SHA256\n" per claimed item with events,
+	// the lines sorted by their bytes (see ClaimedEventsSQL): it ties the
+	// per-file event hashes of the items to the hash-chained entry, and
+	// depends on neither row ids nor paths.
+	EventsSHA256 string
+}
+
+// ClaimedEventsSQL lists, for the custody entry ?, the lines whose
+// SHA-256 is IngestClaim.EventsSHA256:
+//
+//	sqlite3 case.db "SELECT sha256 || ' ' || event_count || ' ' || events_sha256 AS line FROM evidence
+//	  WHERE custody_seq = 3 AND events_sha256 IS NOT NULL ORDER BY line" | sha256sum
+const ClaimedEventsSQL = `SELECT sha256 || ' ' || event_count || ' ' || events_sha256 AS line FROM evidence
+	WHERE custody_seq = ? AND events_sha256 IS NOT NULL ORDER BY line`
+
+// AppendIngestCustody appends the custody entry of an ingest that added
+// `added` evidence items and, in the same transaction, claims every item
+// that no entry names yet: the run's own, and any an earlier ingest
+// recorded without ever writing its entry (killed, or out of disk space),
+// which are then Recovered. outputs makes the entry's outputs from the
+// claim, so that the entry records it.
+func (c *Case) AppendIngestCustody(ctx context.Context, e CustodyEntry, added int,
+	outputs func(IngestClaim) (json.RawMessage, error)) (CustodyEntry, IngestClaim, error) {
+	cl := IngestClaim{Added: added}
+	e, err := c.appendCustody(ctx, e, func(tx *sql.Tx, seq int64, e *CustodyEntry) error {
+		res, err := tx.ExecContext(ctx, "UPDATE evidence SET custody_seq = ? WHERE custody_seq IS NULL", seq)
+		if err != nil {
+			return fmt.Errorf("claim evidence items: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		cl.Claimed = int(n)
+		cl.Recovered = max(0, cl.Claimed-added)
+		if cl.EventsSHA256, err = claimedEventsHash(ctx, tx, seq); err != nil {
+			return err
+		}
+		e.Outputs, err = outputs(cl)
+		return err
+	})
+	return e, cl, err
+}
+
+func claimedEventsHash(ctx context.Context, q querier, seq int64) (string, error) {
+	rows, err := q.QueryContext(ctx, ClaimedEventsSQL, seq)
+	if err != nil {
+		return "", fmt.Errorf("hash claimed events: %w", err)
+	}
+	defer rows.Close()
+	h := sha256.New()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return "", err
+		}
+		h.Write([]byte(line))
+		h.Write([]byte{'\n'})
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// querier is what *sql.DB, *sql.Conn and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func (c *Case) appendCustody(ctx context.Context, e CustodyEntry, claim func(tx *sql.Tx, seq int64, e *CustodyEntry) error) (CustodyEntry, error) {
 	tx, err := c.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return e, err
 	}
 	defer tx.Rollback()
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM custody").Scan(&n); err != nil {
+		return e, err
+	}
 	e.PrevHash = custodyGenesis
 	e.Seq = 1
 	var seq int64
@@ -63,12 +156,26 @@ func (c *Case) AppendCustody(ctx context.Context, e CustodyEntry) (CustodyEntry,
 	err = tx.QueryRowContext(ctx, "SELECT seq, hash FROM custody ORDER BY seq DESC LIMIT 1").Scan(&seq, &prev)
 	if err == nil {
 		e.Seq, e.PrevHash = seq+1, prev
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return e, err
+	}
+	a, err := readAnchor(ctx, tx)
+	if err != nil {
+		return e, err
+	}
+	if p := a.mismatch(n, e.PrevHash); p != "" {
+		return e, fmt.Errorf("custody log of %s: %s; refusing to add to it (see forensic custody verify)", c.Path, p)
 	}
 	if e.Time == "" {
 		e.Time = c.Now().UTC().Format(time.RFC3339Nano)
 	}
 	if e.Args == nil {
 		e.Args = []string{}
+	}
+	if claim != nil {
+		if err := claim(tx, e.Seq, &e); err != nil {
+			return e, err
+		}
 	}
 	if e.Inputs == nil {
 		e.Inputs = json.RawMessage("null")
@@ -84,6 +191,10 @@ func (c *Case) AppendCustody(ctx context.Context, e CustodyEntry) (CustodyEntry,
 		VALUES (?,?,?,?,?,?,?,?,?,?,?)`, e.Seq, e.Time, e.Operator, e.Host, e.Tool, e.Command, string(args),
 		string(e.Inputs), string(e.Outputs), e.PrevHash, e.Hash); err != nil {
 		return e, fmt.Errorf("append custody entry: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO case_info(key, value) VALUES (?, ?), (?, ?)",
+		anchorCountKey, strconv.FormatInt(n+1, 10), anchorHeadKey, e.Hash); err != nil {
+		return e, fmt.Errorf("move the custody anchor: %w", err)
 	}
 	return e, tx.Commit()
 }

@@ -42,6 +42,10 @@ type rawConn struct {
 // openRawConn opens the case file at path read-write. It must already
 // exist: the Case that owns it created it and its schema.
 func openRawConn(path string) (*rawConn, error) {
+	return openRawConnFlags(path, sqlite3.SQLITE_OPEN_READWRITE)
+}
+
+func openRawConnFlags(path string, flags int32) (*rawConn, error) {
 	x := &rawConn{tls: libc.NewTLS(), stmts: map[string]uintptr{}}
 	x.pp = libc.Xmalloc(x.tls, 16)
 	if x.pp == 0 {
@@ -54,7 +58,7 @@ func openRawConn(path string) (*rawConn, error) {
 		return nil, err
 	}
 	defer libc.Xfree(x.tls, name)
-	rc := sqlite3.Xsqlite3_open_v2(x.tls, name, x.pp, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
+	rc := sqlite3.Xsqlite3_open_v2(x.tls, name, x.pp, flags|sqlite3.SQLITE_OPEN_NOMUTEX, 0)
 	x.db = readPtr(x.pp)
 	if rc != sqlite3.SQLITE_OK {
 		err := x.errorf(rc)

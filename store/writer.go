@@ -27,6 +27,9 @@ type Item struct {
 	// RecordCount is what evidence.record_count gets; when zero it is the
 	// number of rows in the item.
 	RecordCount int
+	// EventsSHA256 is HashEvents(Events), which producers compute off the
+	// writer's goroutine; the writer computes it when it is empty.
+	EventsSHA256 string
 	// Done, when set, is called once the writer has applied the item (or
 	// given up on it), so producers can bound what is in flight.
 	Done func()
@@ -514,7 +517,11 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		return w.insertRows(ctx, st, id, it)
+		n, err := w.insertRows(ctx, st, id, it)
+		if err == nil && len(it.Events) > 0 {
+			err = w.recordEventsHash(ctx, st, id, it)
+		}
+		return n, err
 	case msgBegin:
 		id, err := w.insertEvidence(ctx, st, m.item)
 		if err != nil {
@@ -574,6 +581,19 @@ const sameItem = "path = ? AND member = ? AND sha256 = ? AND (member_index = ? O
 // its arguments (for ingest's look-up before parsing).
 func SameItemQuery(ev *Evidence) (where string, args []any) {
 	return sameItem, []any{ev.Path, ev.Member, ev.SHA256, EncodeMemberIndex(ev.MemberIndex)}
+}
+
+// recordEventsHash records the item's event count and per-file event
+// hash (see EventsHeaderSQL) on its evidence row.
+func (w *Writer) recordEventsHash(ctx context.Context, st *txState, id int64, it *Item) error {
+	if it.EventsSHA256 == "" {
+		it.EventsSHA256 = HashEvents(it.Events)
+	}
+	if _, err := st.x.exec(ctx, "UPDATE evidence SET event_count = ?, events_sha256 = ? WHERE id = ?",
+		len(it.Events), it.EventsSHA256, id); err != nil {
+		return fmt.Errorf("record the events hash of %s %s: %w", it.Evidence.Path, it.Evidence.Member, err)
+	}
+	return nil
 }
 
 func (w *Writer) exists(ctx context.Context, st *txState, ev *Evidence) (bool, error) {

@@ -235,6 +235,9 @@ func TestIngestKilledAndResumed(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stderr)
 		got := counts(t, db)
 		assert.Equal(t, want, got, "resumed after kill at %s", delay)
+		// The resumed run's custody entry claims what the killed one wrote.
+		cv := forensic(t, "custody", "verify", "--case", db)
+		assert.Equal(t, 0, cv.code, "custody after resuming a kill at %s: %s", delay, cv.stdout)
 		// Indexes dropped for the bulk load are back.
 		out, err := exec.Command("sqlite3", db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('ct_events_time', 'ct_events_name', 'ct_events_source_ip', 'ct_events_principal', 's3_access_lines_time')").Output()
 		require.NoError(t, err)

@@ -128,23 +128,34 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	return sum, nil
 }
 
+// appendIngestCustody records the run in the custody log. The entry claims
+// the items the run added and any an earlier, interrupted ingest left
+// unclaimed (sum.Recovered), in the same transaction.
 func appendIngestCustody(ctx context.Context, c *store.Case, o ingestOptions, sum *ingest.Summary, start time.Time) error {
 	in, _ := json.Marshal(map[string]any{"sources": sum.Sources})
-	out, _ := json.Marshal(map[string]any{
-		"case": o.casePath, "items": sum.Items, "added": sum.Added, "already_in_case": sum.AlreadyInCase,
-		"events": sum.Events, "errors": len(sum.Errors), "kinds": sum.Kinds,
-	})
-	_, err := c.AppendCustody(ctx, store.CustodyEntry{
+	_, claim, err := c.AppendIngestCustody(ctx, store.CustodyEntry{
 		Time: start.Format(time.RFC3339Nano), Operator: operator(o.operator), Host: hostname(),
 		Tool: toolString(), Command: "ingest", Args: append([]string{"ingest"}, o.paths...),
-		Inputs: in, Outputs: out,
+		Inputs: in,
+	}, sum.Added, func(cl store.IngestClaim) (json.RawMessage, error) {
+		return json.Marshal(map[string]any{
+			"case": o.casePath, "items": sum.Items, "added": sum.Added, "already_in_case": sum.AlreadyInCase,
+			"events": sum.Events, "errors": len(sum.Errors), "kinds": sum.Kinds,
+			"claimed": cl.Claimed, "recovered": cl.Recovered, "claimed_events_sha256": cl.EventsSHA256,
+		})
 	})
+	if err == nil {
+		sum.Recovered = claim.Recovered
+	}
 	return err
 }
 
 func printIngestSummary(w io.Writer, s *ingest.Summary) {
 	fmt.Fprintf(w, "ingested %d items (%s) in %.1fs: %d new, %d already in the case\n",
 		s.Items, humanSize(s.Bytes), s.Seconds, s.Added, s.AlreadyInCase)
+	if s.Recovered > 0 {
+		fmt.Fprintf(w, "  recovered %d items an earlier ingest recorded without a custody entry (it was interrupted); this run's entry claims them\n", s.Recovered)
+	}
 	fmt.Fprintf(w, "  cloudtrail: %d log files, %d events (%.0f events/s), %d digests\n", s.LogFiles, s.Events, s.EventsPerSecond, s.Digests)
 	fmt.Fprintf(w, "  public keys: %d   object metadata: %d   objects: %d\n", s.PublicKeys, s.ObjectMetadata, s.Objects)
 	fmt.Fprintf(w, "  access logs: %d files, %d records   unknown: %d   errors: %d\n", s.AccessLogFiles, s.AccessLogRecords, s.Unknown, len(s.Errors))

@@ -252,5 +252,11 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 		}
 		return usagef("%s: %v", fs.Name(), err)
 	}
+	if f := fs.Lookup("operator"); f != nil {
+		// Every command that records who ran it.
+		if err := checkOperator(f.Value.String()); err != nil {
+			return usagef("%s: %v", fs.Name(), err)
+		}
+	}
 	return nil
 }

@@ -362,12 +362,20 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 			if e.Status == report.EvidenceChanged {
 				fmt.Fprintf(w, ": sha256 %s, report says %s", q(e.ActualSHA256), q(e.SHA256))
 			}
+			if e.Status == report.EvidenceEventsChanged && e.EventCount != nil && e.ActualEventCount != nil {
+				fmt.Fprintf(w, ": the evidence gives %d events (events_sha256 %s), the case held %d (%s) when the report was made",
+					*e.ActualEventCount, e.ActualEventsSHA256, *e.EventCount, e.EventsSHA256)
+			}
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "  unchanged %d, changed %d, missing %d, added %d, not checked %d\n",
+		fmt.Fprintf(w, "  unchanged %d, changed %d, missing %d, added %d, not checked %d",
 			r.EvidenceCounts[report.EvidenceUnchanged], r.EvidenceCounts[report.EvidenceChanged],
 			r.EvidenceCounts[report.EvidenceMissing], r.EvidenceCounts[report.EvidenceAdded],
 			r.EvidenceCounts[report.EvidenceNotChecked])
+		if n := r.EvidenceCounts[report.EvidenceEventsChanged]; n > 0 {
+			fmt.Fprintf(w, ", events changed %d", n)
+		}
+		fmt.Fprintln(w)
 	}
 	if r.Rerun {
 		if len(r.Differences) == 0 {
