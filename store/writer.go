@@ -124,10 +124,10 @@ func (c *Case) NewWriter(opt WriterOptions) *Writer {
 // how the writer's pace limits memory.
 func (w *Writer) Add(it *Item) { w.ch <- msg{kind: msgItem, item: it} }
 
-// Stream is an item whose rows arrive in parts (a large access log). The
-// evidence row is completed by End; if End finds the same item already in
-// the case, every row of the stream is removed again before the
-// transaction commits.
+// Stream is an item whose rows arrive in parts (a large CloudTrail log,
+// access log or inventory data file). The evidence row is completed by
+// End; if End finds the same item already in the case, every row of the
+// stream is removed again before the transaction commits.
 type Stream struct {
 	w  *Writer
 	id int
@@ -541,8 +541,13 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 		}
 		if found {
 			// Already in the case: take the stream's rows out again.
-			for _, t := range []string{"s3_access_lines", "ct_events"} {
-				if _, err := st.x.exec(ctx, "DELETE FROM "+t+" WHERE evidence_id = ?", id); err != nil {
+			for _, q := range []string{
+				"DELETE FROM s3_access_lines WHERE evidence_id = ?",
+				"DELETE FROM ct_events WHERE evidence_id = ?",
+				"DELETE FROM s3_object_parts WHERE meta_id IN (SELECT id FROM s3_object_meta WHERE evidence_id = ?)",
+				"DELETE FROM s3_object_meta WHERE evidence_id = ?",
+			} {
+				if _, err := st.x.exec(ctx, q, id); err != nil {
 					return 0, err
 				}
 			}
