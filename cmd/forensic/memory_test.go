@@ -203,6 +203,28 @@ func TestIngestPeakRSS(t *testing.T) {
 			assert.Contains(t, msg, "the record-size cap", p)
 		}
 	})
+	t.Run("four 240 MiB metadata exports", func(t *testing.T) {
+		// Content held whole to be parsed (digests, keys, metadata
+		// exports) shares one budget, and stops at the parse cap.
+		four := filepath.Join(dir, "meta")
+		for i := range 4 {
+			gzipFile(t, filepath.Join(four, "listing-"+string(rune('a'+i))+".json.gz"), func(w io.Writer) error {
+				io.WriteString(w, `{"IsTruncated":false,"Versions":[{"Key":"`)
+				if err := lowEntropy(w, recordMiB<<20, 10000, uint64(i)); err != nil {
+					return err
+				}
+				_, err := io.WriteString(w, `"}]}`)
+				return err
+			})
+		}
+		sum, rss := ingestRSS(t, four)
+		t.Logf("%s on disk: peak RSS %d MiB", sizeOf(t, four), rss>>20)
+		assert.Less(t, rss, int64(peakRSSBound))
+		assert.Len(t, errorsOf(sum), 4)
+		for p, msg := range errorsOf(sum) {
+			assert.Contains(t, msg, "content too large to parse: 240.0 MiB decompressed, parse cap 64 MiB", p)
+		}
+	})
 	t.Run("nested zips of 200 MiB", func(t *testing.T) {
 		// outer.zip (on disk, deflated) > level1.zip (stored) > level2.zip
 		// (stored) > payload.json, one 200 MiB record: each level is
