@@ -13,9 +13,19 @@ import (
 
 var benchSet struct {
 	once  sync.Once
+	dir   string
 	root  string
 	bytes int64
 	err   error
+}
+
+// TestMain removes the bench export after the run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchSet.dir != "" {
+		os.RemoveAll(benchSet.dir)
+	}
+	os.Exit(code)
 }
 
 // benchExport is a generated export of 20,000 events in 20 gzipped log
@@ -28,6 +38,7 @@ func benchExport(b *testing.B) (string, int64) {
 			benchSet.err = err
 			return
 		}
+		benchSet.dir = dir
 		m, err := fixtures.Generate(filepath.Join(dir, "set"), fixtures.Options{Seed: 7, Hours: 2, FilesPerHour: 10, EventsPerFile: 1000, Parallel: 2})
 		benchSet.root, benchSet.err = m.Root, err
 		filepath.Walk(m.Root, func(_ string, fi os.FileInfo, err error) error {
