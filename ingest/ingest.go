@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/internal/hashing"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -34,18 +35,30 @@ const (
 	// writer and not yet written, in KiB (a row holds its raw bytes and, for
 	// access logs, its encoded fields).
 	DefaultRowsInFlight = 32 << 10
-	// DefaultMaxParse is the largest decompressed content parsed as one
-	// JSON document (CloudTrail files are far smaller; larger content is
-	// hashed, recorded and reported as not parsed).
-	DefaultMaxParse = 256 << 20
+	// DefaultMaxParse is the largest decompressed content held in memory
+	// to be parsed as one document: digests, public keys and metadata
+	// exports (CloudTrail logs, access logs and inventory data files are
+	// parsed as they stream). Larger content is hashed, recorded and
+	// reported as not parsed. The content held counts against a budget of
+	// the same size, so two items of that size are not held at once.
+	DefaultMaxParse = 64 << 20
+	// DefaultMaxRecords caps the records indexed from one CloudTrail log
+	// file: CloudTrail delivers thousands of records to a file, exports of
+	// events (a JSON array, one event per line) may hold hundreds of
+	// thousands, and 11 KiB of gzip can hold millions of empty ones. The
+	// cap bounds the case rows one small file can make; memory is bounded
+	// anyway (records are streamed to the writer).
+	DefaultMaxRecords = 1_000_000
+	// DefaultMaxRecordBytes caps the bytes of one CloudTrail record (real
+	// records are at most a few hundred KiB); a log is split a window at
+	// a time, so this bounds the memory its parse takes.
+	DefaultMaxRecordBytes = 1 << 20
 	// DefaultMaxContent caps the bytes one compressed item may inflate to
-	// (decompression-bomb guard); the content is only hashed past
-	// DefaultMaxParse.
-	DefaultMaxContent = 16 << 30
+	// (decompression-bomb guard).
+	DefaultMaxContent = hashing.DefaultMaxContent
 	// DefaultMaxRatio caps inflated:compressed once the output passes
-	// ratioFloor. Real CloudTrail gzip runs at 5–20:1.
-	DefaultMaxRatio = 1000
-	ratioFloor      = 64 << 20
+	// hashing.RatioFloor. Real CloudTrail gzip runs at 5–20:1.
+	DefaultMaxRatio = hashing.DefaultMaxRatio
 )
 
 // Options tune a run.
@@ -56,8 +69,13 @@ type Options struct {
 	MaxParse    int64
 	MaxContent  int64
 	MaxRatio    int64
-	Source      source.Options
-	Writer      store.WriterOptions
+	// MaxRecords and MaxRecordBytes cap what is indexed of one CloudTrail
+	// log (DefaultMaxRecords, DefaultMaxRecordBytes): past a cap the item
+	// gets an error naming it; it is hashed and inventoried all the same.
+	MaxRecords     int
+	MaxRecordBytes int64
+	Source         source.Options
+	Writer         store.WriterOptions
 	// Progress, when set, is called about every Interval with running
 	// totals (the CLI prints it on a terminal).
 	Progress func(Progress)
@@ -85,6 +103,12 @@ func (o *Options) defaults() {
 	}
 	if o.MaxRatio <= 0 {
 		o.MaxRatio = DefaultMaxRatio
+	}
+	if o.MaxRecords <= 0 {
+		o.MaxRecords = DefaultMaxRecords
+	}
+	if o.MaxRecordBytes <= 0 {
+		o.MaxRecordBytes = DefaultMaxRecordBytes
 	}
 	if o.Interval <= 0 {
 		o.Interval = 500 * time.Millisecond
@@ -166,14 +190,19 @@ type run struct {
 	sum     Summary
 	budget  *byteBudget
 	rows    *byteBudget // rows handed to the writer, not yet written
-	jobs    chan job
-	wg      sync.WaitGroup
-	items   atomic.Int64
-	bytes   atomic.Int64
-	events  atomic.Int64
-	disk    atomic.Int64
-	inv     *inventorySchemas
-	started time.Time
+	content *byteBudget // decompressed content held for parsing
+	// streams holds the one store.Stream a run has open at a time (see
+	// sink.flush).
+	streams  chan struct{}
+	streamer *reader // the walker's, for the items it streams
+	jobs     chan job
+	wg       sync.WaitGroup
+	items    atomic.Int64
+	bytes    atomic.Int64
+	events   atomic.Int64
+	disk     atomic.Int64
+	inv      *inventorySchemas
+	started  time.Time
 	// streamedFailure names the last item stream() recorded after its
 	// container failed mid-read; the walker's repeat of it is skipped.
 	streamedFailure string
@@ -199,6 +228,8 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		w:       c.NewWriter(opt.Writer),
 		budget:  newByteBudget(opt.InFlight),
 		rows:    newByteBudget(DefaultRowsInFlight),
+		content: newByteBudget(opt.MaxParse),
+		streams: make(chan struct{}, 1),
 		jobs:    make(chan job, opt.Workers*2),
 		inv:     newInventorySchemas(),
 		started: time.Now(),
@@ -234,6 +265,9 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	}
 	close(r.jobs)
 	r.wg.Wait()
+	if r.streamer != nil {
+		r.streamer.close()
+	}
 	stopProgress()
 	// The writer's Close switches the case back to WAL, which needs every
 	// other connection closed.
@@ -551,11 +585,12 @@ func displayName(e *source.Entry) string {
 
 func (r *run) worker() {
 	defer r.wg.Done()
+	rd := r.newReader()
+	defer rd.close()
 	for j := range r.jobs {
-		it := r.process(&j)
+		r.process(rd, &j)
 		j.data = nil
 		r.budget.release(j.held)
-		r.add(it, len(it.Events))
 	}
 }
 
@@ -578,16 +613,17 @@ func (r *run) send(it *store.Item) {
 
 // rowsKiB estimates the memory an item's rows hold, in KiB.
 func rowsKiB(it *store.Item) int64 {
-	const perRow = 256 // struct and bookkeeping
 	var b int64
 	for i := range it.Events {
-		b += int64(len(it.Events[i].Raw)) + perRow
+		b += eventBytes(&it.Events[i])
 	}
 	for i := range it.AccessRows {
-		a := &it.AccessRows[i]
-		b += int64(len(a.Raw)+len(a.Spans)+len(a.Fields)+len(a.Extra)+len(a.Time)) + perRow
+		b += accessBytes(&it.AccessRows[i])
 	}
-	b += int64(len(it.Metas)) * 4 * perRow
+	b += int64(len(it.Metas)) * metaBytes
+	if it.Digest != nil {
+		b += int64(len(it.Digest.Raw)) + int64(len(it.Digest.LogFiles))*metaBytes
+	}
 	return (b + 1023) / 1024
 }
 

@@ -28,8 +28,11 @@ type Item struct {
 	// number of rows in the item.
 	RecordCount int
 	// EventsSHA256 is HashEvents(Events), which producers compute off the
-	// writer's goroutine; the writer computes it when it is empty.
+	// writer's goroutine; the writer computes it when it is empty. For a
+	// stream it comes with the final item (End), with EventCount: the
+	// events of every part, in order.
 	EventsSHA256 string
+	EventCount   int64
 	// Done, when set, is called once the writer has applied the item (or
 	// given up on it), so producers can bound what is in flight.
 	Done func()
@@ -127,10 +130,10 @@ func (c *Case) NewWriter(opt WriterOptions) *Writer {
 // how the writer's pace limits memory.
 func (w *Writer) Add(it *Item) { w.ch <- msg{kind: msgItem, item: it} }
 
-// Stream is an item whose rows arrive in parts (a large access log). The
-// evidence row is completed by End; if End finds the same item already in
-// the case, every row of the stream is removed again before the
-// transaction commits.
+// Stream is an item whose rows arrive in parts (a large CloudTrail log,
+// access log or inventory data file). The evidence row is completed by
+// End; if End finds the same item already in the case, every row of the
+// stream is removed again before the transaction commits.
 type Stream struct {
 	w  *Writer
 	id int
@@ -549,8 +552,13 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 		}
 		if found {
 			// Already in the case: take the stream's rows out again.
-			for _, t := range []string{"s3_access_lines", "ct_events"} {
-				if _, err := st.x.exec(ctx, "DELETE FROM "+t+" WHERE evidence_id = ?", id); err != nil {
+			for _, q := range []string{
+				"DELETE FROM s3_access_lines WHERE evidence_id = ?",
+				"DELETE FROM ct_events WHERE evidence_id = ?",
+				"DELETE FROM s3_object_parts WHERE meta_id IN (SELECT id FROM s3_object_meta WHERE evidence_id = ?)",
+				"DELETE FROM s3_object_meta WHERE evidence_id = ?",
+			} {
+				if _, err := st.x.exec(ctx, q, id); err != nil {
 					return 0, err
 				}
 			}
@@ -566,6 +574,10 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 			gzip_trailing = ?, compression = ?, kind = ?, format = ?, record_count = ?, error = ? WHERE id = ?`,
 			ev.Size, ev.SHA256, nullStr(ev.ContentSHA256), nullInt(ev.ContentSize, ev.ContentSHA256 != ""),
 			b2i(ev.GzipTrailing), ev.Compression, ev.Kind, ev.Format, m.item.RecordCount, nullStr(ev.Error), id)
+		if err == nil && m.item.EventsSHA256 != "" {
+			_, err = st.x.exec(ctx, "UPDATE evidence SET event_count = ?, events_sha256 = ? WHERE id = ?",
+				m.item.EventCount, m.item.EventsSHA256, id)
+		}
 		return 0, err
 	}
 	return 0, fmt.Errorf("unknown writer message %d", m.kind)

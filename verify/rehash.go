@@ -1,21 +1,14 @@
 package verify
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"sort"
 	"sync"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/internal/hashing"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -33,115 +26,38 @@ type errIO struct{ err error }
 
 func (e errIO) Error() string { return e.err.Error() }
 
-// ioReader records read errors of the underlying evidence.
-type ioReader struct {
-	r   io.Reader
-	err error
-}
+// hasher re-hashes stored items with internal/hashing, the implementation
+// ingest hashed them with; one per worker, its buffers and decompressors
+// reused from item to item (thousands of small log files would otherwise
+// cost a fresh 64 KiB buffer and inflater state each).
+type hasher struct{ h *hashing.Hasher }
 
-func (r *ioReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF {
-		r.err = err
-	}
-	return n, err
-}
-
-// hasher re-hashes stored items; one per worker, its buffers and
-// decompressor reused from item to item (thousands of small log files
-// would otherwise cost a fresh 64 KiB buffer and inflater state each).
-type hasher struct {
-	hb, hc hash.Hash
-	src    ioReader
-	br     *bufio.Reader
-	zr     *gzip.Reader
-	buf    []byte
-}
-
-func newHasher() *hasher {
-	return &hasher{hb: sha256.New(), hc: sha256.New(), buf: make([]byte, 64<<10)}
-}
-
-// teeHash feeds the bytes read to the raw hash.
-type teeHash struct{ h *hasher }
-
-func (t teeHash) Read(p []byte) (int, error) {
-	n, err := t.h.src.Read(p)
-	t.h.hb.Write(p[:n])
-	return n, err
-}
+func newHasher() *hasher { return &hasher{h: hashing.New(hashing.Limits{})} }
 
 // hashStream reads one stored item once: SHA-256 of its bytes and, for
 // gzip, of the first member's content (Multistream off) and whether bytes
 // follow it; zstd content is hashed whole. Memory is bounded by the
 // buffers, whatever the item's size.
-func hashStream(rd io.Reader) (*rehashResult, error) { return newHasher().hash(rd) }
+func hashStream(rd io.Reader) (*rehashResult, error) {
+	h := newHasher()
+	defer h.h.Close()
+	return h.hash(rd)
+}
 
 func (h *hasher) hash(rd io.Reader) (*rehashResult, error) {
-	h.hb.Reset()
-	h.hc.Reset()
-	h.src = ioReader{r: rd}
-	if h.br == nil {
-		h.br = bufio.NewReaderSize(teeHash{h}, 64<<10)
-	} else {
-		h.br.Reset(teeHash{h})
-	}
-	br := h.br
-	res := &rehashResult{}
-	magic, _ := br.Peek(4)
-	hc := h.hc
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		res.compression = "gzip"
-		var err error
-		if h.zr == nil {
-			h.zr, err = gzip.NewReader(br)
-		} else {
-			err = h.zr.Reset(br)
-		}
-		if err != nil {
-			res.err = fmt.Sprintf("gzip header: %v", err)
-			h.zr = nil
-			break
-		}
-		zr := h.zr
-		zr.Multistream(false)
-		if _, err := io.CopyBuffer(hc, zr, h.buf); err != nil {
-			res.err = fmt.Sprintf("gzip: %v", err)
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				res.err = "gzip: truncated: unexpected end of data"
-			}
-			break
-		}
-		res.contentSHA = hex.EncodeToString(hc.Sum(nil))
-		_, perr := br.Peek(1)
-		res.trailing = perr == nil
-	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		res.compression = "zstd"
-		zr, err := zstd.NewReader(br, zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			res.err = fmt.Sprintf("zstd: %v", err)
-			break
-		}
-		_, err = io.CopyBuffer(hc, zr, h.buf)
-		zr.Close()
-		if err != nil {
-			res.err = fmt.Sprintf("zstd: %v", err)
-			break
-		}
-		res.contentSHA = hex.EncodeToString(hc.Sum(nil))
-	}
-	if _, err := io.CopyBuffer(io.Discard, br, h.buf); err != nil && h.src.err == nil {
+	h.h.Open(rd, "")
+	res, err := h.h.Finish()
+	if err != nil {
 		return nil, errIO{err}
 	}
-	if h.src.err != nil {
-		return nil, errIO{h.src.err}
+	out := &rehashResult{sha: res.SHA256, contentSHA: res.ContentSHA256, compression: res.Compression, trailing: res.Trailing}
+	if res.ContentErr != nil {
+		out.err = res.ContentErr.Error()
 	}
-	res.sha = hex.EncodeToString(h.hb.Sum(nil))
-	if res.compression == "" {
-		res.contentSHA = res.sha
+	if res.Compression == "" {
+		out.contentSHA = res.SHA256
 	}
-	return res, nil
+	return out, nil
 }
 
 // rehash re-reads every log file: files on disk directly (in parallel),

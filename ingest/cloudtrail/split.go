@@ -26,14 +26,39 @@ const maxDepth = 10000
 type SyntaxError struct {
 	Offset int64
 	Msg    string
+
+	// The message's parts, so that SplitStream, which scans a window of
+	// the content, can restate its offsets from the content's start.
+	format string
+	args   []any
 }
 
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte offset %d: %s", e.Offset, e.Msg)
 }
 
+// offsetArg is a message argument that is a byte offset.
+type offsetArg int
+
 func syntaxErr(off int, format string, args ...any) error {
-	return &SyntaxError{Offset: int64(off), Msg: fmt.Sprintf(format, args...)}
+	return &SyntaxError{Offset: int64(off), Msg: fmt.Sprintf(format, args...), format: format, args: args}
+}
+
+// rebase restates a SyntaxError found in a window that starts at offset
+// base of the content; other errors are returned as they are.
+func rebase(err error, base int) error {
+	se, ok := err.(*SyntaxError)
+	if !ok || base == 0 {
+		return err
+	}
+	args := make([]any, len(se.args))
+	for i, a := range se.args {
+		if o, ok := a.(offsetArg); ok {
+			a = o + offsetArg(base)
+		}
+		args[i] = a
+	}
+	return &SyntaxError{Offset: se.Offset + int64(base), Msg: fmt.Sprintf(se.format, args...), format: se.format, args: args}
 }
 
 // Verifiable reports whether records of a Split format carry the exact
@@ -157,7 +182,7 @@ func (s *splitter) elements(i int) (int, error) {
 	}
 	for {
 		if j >= len(b) {
-			return j, syntaxErr(j, "unexpected end of content in array starting at offset %d", i)
+			return j, syntaxErr(j, "unexpected end of content in array starting at offset %d", offsetArg(i))
 		}
 		if b[j] != '{' {
 			return j, syntaxErr(j, "record %d is not a JSON object: starts with %s", s.n, quoteByte(b[j]))
@@ -171,7 +196,7 @@ func (s *splitter) elements(i int) (int, error) {
 		}
 		j = skipWS(b, end)
 		if j >= len(b) {
-			return j, syntaxErr(j, "unexpected end of content in array starting at offset %d", i)
+			return j, syntaxErr(j, "unexpected end of content in array starting at offset %d", offsetArg(i))
 		}
 		switch b[j] {
 		case ',':
@@ -232,7 +257,7 @@ func (s *splitter) walkObject(i int, member func(key string, v int) (int, error)
 		}
 		j = skipWS(b, end)
 		if j >= len(b) {
-			return j, syntaxErr(j, "unexpected end of content in object starting at offset %d", i)
+			return j, syntaxErr(j, "unexpected end of content in object starting at offset %d", offsetArg(i))
 		}
 		switch b[j] {
 		case ',':
@@ -398,14 +423,14 @@ func scanString(b []byte, i int) (int, error) {
 		}
 	special:
 		if j >= len(b) {
-			return j, syntaxErr(j, "unexpected end of content in string starting at offset %d", i)
+			return j, syntaxErr(j, "unexpected end of content in string starting at offset %d", offsetArg(i))
 		}
 		switch c := b[j]; {
 		case c == '"':
 			return j + 1, nil
 		case c == '\\':
 			if j+1 >= len(b) {
-				return j + 1, syntaxErr(j+1, "unexpected end of content in string starting at offset %d", i)
+				return j + 1, syntaxErr(j+1, "unexpected end of content in string starting at offset %d", offsetArg(i))
 			}
 			switch b[j+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -413,7 +438,7 @@ func scanString(b []byte, i int) (int, error) {
 			case 'u':
 				for k := j + 2; k < j+6; k++ {
 					if k >= len(b) {
-						return k, syntaxErr(k, "unexpected end of content in string starting at offset %d", i)
+						return k, syntaxErr(k, "unexpected end of content in string starting at offset %d", offsetArg(i))
 					}
 					if !isHex(b[k]) {
 						return k, syntaxErr(k, "invalid \\u escape: %s is not a hex digit", quoteByte(b[k]))

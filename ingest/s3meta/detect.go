@@ -109,3 +109,70 @@ func hasAny(o *object, keys []string) bool {
 	}
 	return false
 }
+
+// DetectHead is Detect for the head of a file, its first bytes, so that a
+// file can be classified before it is read to its end: when complete is
+// set the head is the whole file and DetectHead is Detect; otherwise the
+// first object is judged on the top-level members the head holds, a member
+// cut short by the end of the head counting by its key alone. The head is
+// not checked to be valid JSON (Parse does that).
+func DetectHead(head []byte, complete bool) string {
+	if complete {
+		return Detect(head)
+	}
+	head, _ = stripBOM(head)
+	o := headObject(head)
+	if o == nil {
+		return ""
+	}
+	return detect(o)
+}
+
+// headObject reads the top-level members of the object that starts b, up
+// to the end of b; nil when b does not start with an object.
+func headObject(b []byte) *object {
+	o := &object{vals: map[string]value{}}
+	sc := scanner{b: b}
+	sc.ws()
+	if sc.peek() != '{' {
+		return nil
+	}
+	sc.i++
+	for {
+		sc.ws()
+		if sc.i >= len(b) || b[sc.i] != '"' {
+			return o
+		}
+		ks := sc.i
+		sc.str()
+		if sc.bad {
+			return o // the key is cut short
+		}
+		key, err := unquote(b[ks:sc.i])
+		if err != nil {
+			return nil
+		}
+		if _, dup := o.vals[key]; dup {
+			return nil
+		}
+		sc.ws()
+		if sc.i < len(b) && b[sc.i] != ':' {
+			return nil
+		}
+		sc.i++
+		sc.ws()
+		vs := sc.i
+		sc.value()
+		o.keys = append(o.keys, key)
+		if sc.bad || sc.i >= len(b) {
+			o.vals[key] = value{} // cut short: known by its key alone
+			return o
+		}
+		o.vals[key] = value{raw: b[vs:sc.i], off: int64(vs)}
+		sc.ws()
+		if sc.peek() != ',' {
+			return o
+		}
+		sc.i++
+	}
+}

@@ -263,13 +263,32 @@ func TestWalkBombs(t *testing.T) {
 		assert.Len(t, gs[1].Body, 1<<20-600<<10, "b stops at the cap")
 		assert.EqualError(t, gs[2].Err, "read: decompressed output exceeds cap of 1 MiB")
 	})
-	t.Run("nested zip over the buffer cap", func(t *testing.T) {
-		inner := zipBytes(t, member{name: "n", body: noise(4 << 10)})
+	t.Run("nested zip over the buffer cap is streamed", func(t *testing.T) {
+		body := noise(4 << 10)
+		inner := zipBytes(t, member{name: "n", body: body})
 		p := writeFile(t, filepath.Join(t.TempDir(), "x.tar"), tarBytes(t, member{name: "in.zip", body: inner}, member{name: "after", body: []byte("after")}))
 		gs := walkAll(t, p, Options{MaxNestedBuffer: 1 << 10})
-		require.Equal(t, []string{"[zip] in.zip ERR", "after", "[tar] x.tar"}, lines(gs))
-		assert.EqualError(t, gs[0].Err, "read zip archive: zip inside an archive is larger than the in-memory cap of 1 KiB; its members were not read")
-		assert.Equal(t, sha(inner), gs[0].SHA256)
+		require.Equal(t, []string{"in.zip!/n", "[zip] in.zip ERR", "after", "[tar] x.tar"}, lines(gs))
+		assert.Equal(t, body, gs[0].Body)
+		assert.EqualError(t, gs[1].Err, "read zip archive: zip inside an archive is larger than the 1 KiB left of the 1 KiB in-memory budget for nested zips: its 1 members were read in file order from their local headers, not by its central directory")
+		assert.Equal(t, sha(inner), gs[1].SHA256)
+	})
+	t.Run("nested zips share one buffer budget", func(t *testing.T) {
+		body := noise(3 << 10)
+		inner := zipBytes(t, member{name: "n", body: body})
+		outer := storedZip(t, member{name: "inner.zip", body: inner}, member{name: "pad", body: noise(2 << 10)})
+		p := writeFile(t, filepath.Join(t.TempDir(), "x.tar"), tarBytes(t, member{name: "outer.zip", body: outer}))
+		// Each fits alone; both at once do not: the inner one is streamed.
+		budget := int64(len(outer) + len(inner))
+		gs := walkAll(t, p, Options{MaxNestedBuffer: budget})
+		require.Equal(t, []string{"outer.zip!/inner.zip!/n", "[zip] outer.zip!/inner.zip ERR", "outer.zip!/pad", "[zip] outer.zip", "[tar] x.tar"}, lines(gs))
+		assert.Equal(t, body, gs[0].Body)
+		assert.Contains(t, gs[1].Err.Error(), "in-memory budget for nested zips: its 1 members were read in file order from their local headers")
+		assert.Equal(t, sha(inner), gs[1].SHA256)
+		// With room for both, both are read by their central directories.
+		gs = walkAll(t, p, Options{MaxNestedBuffer: 4 * budget})
+		require.Equal(t, []string{"outer.zip!/inner.zip!/n", "[zip] outer.zip!/inner.zip", "outer.zip!/pad", "[zip] outer.zip", "[tar] x.tar"}, lines(gs))
+		assert.Equal(t, body, gs[0].Body)
 	})
 }
 

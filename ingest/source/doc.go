@@ -44,12 +44,14 @@
 // tar uses archive/tar; gzip, zstd and zip use github.com/klauspost/compress.
 // A zip needs random access: a zip file on disk is read through its
 // *os.File as an io.ReaderAt and hashed in a separate streaming pass; a zip
-// inside another archive is buffered in memory up to Options.MaxNestedBuffer.
+// inside another archive is buffered in memory, within Options.MaxNestedBuffer
+// for all the nested zips held at once (a zip in a zip in a tar holds two).
 // When a zip's central directory cannot be read (a truncated zip has none),
-// its members are recovered in file order from their local file headers
-// (PKWARE APPNOTE 4.3.7): stored or deflated members with sizes in the local
-// header, and deflated members followed by a data descriptor, each checked
-// against its CRC-32 and size.
+// or a nested zip does not fit in what is left of that budget, its members
+// are read in file order from their local file headers (PKWARE APPNOTE
+// 4.3.7): stored or deflated members with sizes in the local header, and
+// deflated members followed by a data descriptor, each checked against its
+// CRC-32 and size; the container's Err says so.
 //
 // Every compressed archive stream is guarded against decompression bombs:
 // reading stops with an error once it has produced more than

@@ -73,9 +73,10 @@ type Options struct {
 	// MaxRatio caps the decompressed:compressed ratio once the output
 	// exceeds 16 MiB; default 200.
 	MaxRatio int64
-	// MaxNestedBuffer is how much of a zip nested inside another archive is
-	// buffered in memory for random access (default 256 MiB); a larger one
-	// becomes an error entry.
+	// MaxNestedBuffer is how much of the zips nested inside other archives
+	// is buffered in memory for random access, in all: a zip inside a zip
+	// inside a tar counts both zips (default 256 MiB). One that does not
+	// fit in what is left is read in file order from its local headers.
 	MaxNestedBuffer int64
 	// MaxDepth is how many levels of archives are opened (default 4);
 	// deeper archives are ordinary members. Negative: open no archive.
@@ -238,6 +239,7 @@ type walker struct {
 	gzSniff   *gzip.Reader // reused by detect
 	zstdSniff *zstd.Decoder
 	buf       []byte // for drain
+	nested    int64  // bytes of nested zips held in memory by the enclosing levels
 }
 
 // drain reads r to its end, checking for cancellation as it goes: a member

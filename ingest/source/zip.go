@@ -44,32 +44,45 @@ func (w *walker) walkZipFile(e Entry, f *os.File, depth int) error {
 	return w.emit(&c)
 }
 
-// walkZipNested walks a zip found inside another archive: it is buffered in
-// memory up to MaxNestedBuffer, because zip needs random access.
+// walkZipNested walks a zip found inside another archive. A zip needs
+// random access, so it is buffered in memory, within MaxNestedBuffer for
+// all the nested zips being read at once (a zip inside a zip inside a
+// zip holds all three); one that does not fit in what is left of it is
+// read as a stream instead, in file order from its local headers, as
+// zipRecover reads a zip whose central directory is damaged, and its
+// container entry says so.
 func (w *walker) walkZipNested(e Entry, src io.Reader, depth int) error {
 	c := container(e, "zip")
 	raw := &HashCounter{R: src, H: sha256.New()}
-	limit := w.opt.MaxNestedBuffer
+	limit := w.opt.MaxNestedBuffer - w.nested
+	var archErr, stop error
 	var buf bytes.Buffer
-	if e.Size >= 0 && e.Size <= limit {
-		buf.Grow(int(e.Size) + bytes.MinRead)
-	}
-	_, err := io.CopyN(&buf, raw, limit+1)
-	var archErr error
-	switch {
-	case err == io.EOF:
-		var stop error
-		archErr, stop = w.zipArchive(e, bytes.NewReader(buf.Bytes()), int64(buf.Len()), depth)
-		if stop != nil {
-			return stop
+	if e.Size < 0 || e.Size <= limit {
+		if e.Size >= 0 {
+			buf.Grow(int(e.Size) + bytes.MinRead)
 		}
-	case err == nil:
-		archErr = fmt.Errorf("zip inside an archive is larger than the in-memory cap of %s; its members were not read", formatBytes(limit))
-	default:
-		archErr = err
+		_, err := io.CopyN(&buf, raw, limit+1)
+		held := int64(buf.Cap())
+		w.nested += held
+		switch {
+		case err == io.EOF:
+			archErr, stop = w.zipArchive(e, bytes.NewReader(buf.Bytes()), int64(buf.Len()), depth)
+		case err == nil:
+			// Larger than its header said: stream it, with what was
+			// read so far in front.
+			archErr, stop = w.zipStream(e, io.MultiReader(bytes.NewReader(buf.Bytes()), raw), depth, limit)
+		default:
+			archErr = err
+		}
+		w.nested -= held
+	} else {
+		archErr, stop = w.zipStream(e, raw, depth, limit)
+	}
+	if stop != nil {
+		return stop
 	}
 	buf = bytes.Buffer{} // release before draining
-	err = w.drain(raw)
+	err := w.drain(raw)
 	if cerr := w.ctx.Err(); cerr != nil {
 		return cerr
 	}
@@ -83,6 +96,21 @@ func (w *walker) walkZipNested(e Entry, src io.Reader, depth int) error {
 		c.Err = fmt.Errorf("read zip archive: %w", archErr)
 	}
 	return w.emit(&c)
+}
+
+// zipStream emits the members of a nested zip too large for what is left
+// of the nested-zip budget (limit), from its local headers.
+func (w *walker) zipStream(e Entry, r io.Reader, depth int, limit int64) (archErr, stop error) {
+	n, rerr, stop := w.zipRecover(e, bufio.NewReaderSize(r, 64<<10), depth)
+	if stop != nil {
+		return nil, stop
+	}
+	msg := fmt.Sprintf("zip inside an archive is larger than the %s left of the %s in-memory budget for nested zips: its %d members were read in file order from their local headers, not by its central directory",
+		formatBytes(max(limit, 0)), formatBytes(w.opt.MaxNestedBuffer), n)
+	if rerr != nil {
+		return fmt.Errorf("%s, then: %w", msg, rerr), nil
+	}
+	return errors.New(msg), nil
 }
 
 // zipArchive emits the members of the zip held by ra, by its central
