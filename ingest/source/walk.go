@@ -15,6 +15,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/forensic-dev/forensic/internal/display"
+	"github.com/forensic-dev/forensic/internal/regfile"
 )
 
 // Entry is one item of a walk: a file on disk, an archive member, or (after
@@ -470,37 +471,18 @@ func container(e Entry, format string) Entry {
 // special files (in folders, tars and zips) as entries without content
 // or Err, their type in Mode; they are never opened.
 func SpecialType(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "fifo"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
+	if m&(fs.ModeNamedPipe|fs.ModeSocket|fs.ModeDevice|fs.ModeCharDevice) == 0 {
+		return ""
 	}
-	return ""
+	if m&fs.ModeNamedPipe != 0 {
+		return "fifo"
+	}
+	return regfile.TypeName(m)
 }
 
-// typeName describes the type bits of a file mode for error messages.
-func typeName(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	case m&fs.ModeSymlink != 0:
-		return "symbolic link"
-	case m&fs.ModeIrregular != 0:
-		return "irregular file"
-	}
-	return m.Type().String()
-}
+// typeName describes the type bits of a file mode for error messages (one
+// wording for every reader: regfile's).
+func typeName(m fs.FileMode) string { return regfile.TypeName(m) }
 
 // formatBytes renders a cap for messages: "64 GiB", "256 MiB", "1000 bytes".
 func formatBytes(n int64) string {
