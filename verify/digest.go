@@ -135,6 +135,22 @@ func (r *run) digests() error {
 	for _, s := range dangling {
 		r.missing(s)
 	}
+	// A successor starts where its predecessor ends: digests are hourly
+	// and each names the one before it. One that names a digest ending
+	// hours before it starts (a forged newest digest linked to the last
+	// real one, hiding the deleted hours between) leaves those hours
+	// missing.
+	for _, s := range r.dig {
+		if s.d == nil || s.d.PreviousDigestS3Object == nil || !s.timesOK || s.outOfRange || s.chain.Backfill {
+			continue
+		}
+		loc := deref(s.d.PreviousDigestS3Bucket) + "/" + *s.d.PreviousDigestS3Object
+		for _, p := range r.byLoc[loc] {
+			if p.timesOK && !p.outOfRange && hourSlots(p.end, s.start) >= 1 {
+				r.inferMissing(p, s, deref(s.d.PreviousDigestS3Bucket), "")
+			}
+		}
+	}
 	return nil
 }
 
@@ -225,7 +241,7 @@ func (r *run) missing(s *digestItem) {
 		"expected_end_time":        "",
 		"inferred_from_time_order": false,
 	}
-	ki, kok := cloudtrail.ParseKey(key)
+	_, kok := cloudtrail.ParseKey(key)
 	if s.timesOK && !s.outOfRange {
 		detail["expected_end_time"] = fmtTime(s.start)
 	}
@@ -255,8 +271,36 @@ func (r *run) missing(s *digestItem) {
 		return
 	}
 	detail["older_digest_in_evidence"] = older.key
-	n := hourSlots(older.end, s.start) // the digest s names and n-1 before it
+	r.inferMissing(older, s, bucket, key)
+}
+
+// inferMissing records the hourly digests of s's chain that should end
+// between older's end and s's start. named is the digest s names as its
+// predecessor when the evidence lacks it (the one ending at s's start,
+// already recorded); "" when s names older itself, which ends hours
+// before s starts: then every digest between is missing, and s's claim
+// to follow older is what shows it. Past maxInferredMissing, the oldest
+// and newest are listed and a missing_span finding counts the rest.
+func (r *run) inferMissing(older, s *digestItem, bucket, named string) {
+	ki := s.ki
+	if ki.Account == "" {
+		var ok bool
+		if ki, ok = cloudtrail.ParseKey(s.key); !ok {
+			return
+		}
+	}
+	n := hourSlots(older.end, s.start) // digests ending after older, up to s's start
+	last := n - 1                       // inferred: the one ending at s's start is named
 	listed := 1
+	why := fmt.Sprintf("digests are hourly: between %s (ends %s) and %s (starts %s) %d digests are missing; this key is inferred from the time",
+		older.key, fmtTime(older.end), s.key, fmtTime(s.start), n)
+	if named == "" {
+		last, listed = n, 0
+		why = fmt.Sprintf("digests are hourly, and %s names %s as the digest before it, but that one ends at %s and %s starts at %s: the %d digests between are missing (or %s is not what it claims); this key is inferred from the time",
+			s.key, older.key, fmtTime(older.end), s.key, fmtTime(s.start), n, s.key)
+		s.detail["gap_after_predecessor"] = map[string]any{"predecessor": older.key, "expected_start_time": fmtTime(older.end),
+			"digest_start_time": fmtTime(s.start), "missing_digests": n}
+	}
 	infer := func(k int64) {
 		end := addHours(older.end, k)
 		ik := inferredKey(ki, end)
@@ -269,14 +313,13 @@ func (r *run) missing(s *digestItem) {
 		r.missingDigests = append(r.missingDigests, Item{Kind: KindDigest, S3Bucket: bucket, S3Key: ik, Status: StatusMissing,
 			Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail,
 			Detail: map[string]any{
-				"reason": fmt.Sprintf("digests are hourly: between %s (ends %s) and %s (starts %s) %d digests are missing; this key is inferred from the time",
-					older.key, fmtTime(older.end), s.key, fmtTime(s.start), n),
+				"reason":              why,
 				"expected_start_time": fmtTime(end.Add(-time.Hour)), "expected_end_time": fmtTime(end),
 				"inferred_from_time_order": true, "older_digest_in_evidence": older.key, "referenced_by": nil,
 			}})
 	}
-	if n-1 <= maxInferredMissing {
-		for k := int64(1); k < n; k++ {
+	if last <= maxInferredMissing {
+		for k := int64(1); k <= last; k++ {
 			infer(k)
 		}
 		return
@@ -285,14 +328,18 @@ func (r *run) missing(s *digestItem) {
 	for k := int64(1); k <= half; k++ {
 		infer(k)
 	}
-	for k := n - half; k < n; k++ {
+	for k := last - half + 1; k <= last; k++ {
 		infer(k)
+	}
+	listedNamed := named
+	if named == "" {
+		listedNamed = "the " + fmt.Sprint(half) + " oldest"
 	}
 	r.findings = append(r.findings, Finding{Type: FindingMissingSpan, Severity: SeverityError, Chain: s.chain.String(),
 		Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail, Start: fmtTime(older.end), End: fmtTime(s.start),
 		Summary: fmt.Sprintf("chain %s: digests are hourly, and between %s (ends %s) and %s (starts %s) %d digests are missing; %s and the %d oldest and %d newest of the others are listed as missing, the rest are counted here",
-			s.chain, older.key, fmtTime(older.end), s.key, fmtTime(s.start), n, key, half, half),
-		Detail: map[string]any{"last_digest_before": older.key, "first_digest_after": s.key, "named_missing": key,
+			s.chain, older.key, fmtTime(older.end), s.key, fmtTime(s.start), n, listedNamed, half, half),
+		Detail: map[string]any{"last_digest_before": older.key, "first_digest_after": s.key, "named_missing": named,
 			"expected_digests": int(n), "found_digests": 0, "listed_digests": listed, "max_listed_inferred": maxInferredMissing,
 			"expected": fmt.Sprintf("%d hourly digests ending from %s to %s", n, fmtTime(addHours(older.end, 1)), fmtTime(addHours(older.end, n))),
 			"found":    "none in the evidence"}})
