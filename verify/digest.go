@@ -290,7 +290,7 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) {
 		}
 	}
 	n := hourSlots(older.end, s.start) // digests ending after older, up to s's start
-	last := n - 1                       // inferred: the one ending at s's start is named
+	last := n - 1                      // inferred: the one ending at s's start is named
 	listed := 1
 	why := fmt.Sprintf("digests are hourly: between %s (ends %s) and %s (starts %s) %d digests are missing; this key is inferred from the time",
 		older.key, fmtTime(older.end), s.key, fmtTime(s.start), n)
@@ -402,6 +402,16 @@ func (r *run) evaluate(d *digestItem) {
 	if nulls != 0 && nulls != len(prev) {
 		d.fail(StatusFormatInvalid, "previousDigest* fields are partly null: a starting digest has all five null, any other none")
 		return
+	}
+	seen := make(map[string]bool, len(dd.LogFiles))
+	for i, l := range dd.LogFiles {
+		k := l.S3Bucket + "/" + l.S3Object
+		if seen[k] {
+			d.detail["repeated_log_file"] = map[string]any{"index": i, "s3_bucket": l.S3Bucket, "s3_object": l.S3Object}
+			d.fail(StatusFormatInvalid, fmt.Sprintf("logFiles lists s3://%s more than once (again at index %d): CloudTrail lists each log file once", k, i))
+			return
+		}
+		seen[k] = true
 	}
 	d.detail["starting_digest"] = nulls == len(prev)
 	d.detail["digest_start_time"], d.detail["digest_end_time"] = dd.DigestStartTime, dd.DigestEndTime

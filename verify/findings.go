@@ -40,15 +40,15 @@ func (r *run) gaps() error {
 			if start, _ := b.detail["starting_digest"].(bool); !start {
 				continue
 			}
-			var a *digestItem
-			for _, x := range ds[:i] {
-				if !x.end.After(b.start.Add(time.Minute)) && (a == nil || x.end.After(a.end)) {
-					a = x
-				}
-			}
-			if a == nil {
+			// The newest digest before it that ends by its start: ds is
+			// sorted by end, so a search (many forged starting digests
+			// cost no more than sorting them).
+			limit := b.start.Add(time.Minute)
+			j := sort.Search(i, func(k int) bool { return ds[k].end.After(limit) })
+			if j == 0 {
 				continue
 			}
+			a := ds[j-1]
 			if err := r.gap(c, a, b); err != nil {
 				return err
 			}
@@ -117,6 +117,7 @@ func (r *run) coverage() error {
 			newestOf[c] = ds[len(ds)-1]
 		}
 	}
+	trails := newTrailIndex(all, newestOf)
 	logsOf := map[string][]*logItem{}
 	for _, l := range r.logItems {
 		if l.kiOK {
@@ -163,16 +164,17 @@ func (r *run) coverage() error {
 				}
 			}
 		}
-		for _, o := range all {
-			on := newestOf[o]
-			if o == c || o.Backfill || on == nil || o.Bucket != c.Bucket || o.Prefix != c.Prefix || o.OrgID != c.OrgID || o.Trail != c.Trail {
-				continue
-			}
-			if on.end.After(n.end.Add(30 * time.Minute)) {
-				why = append(why, fmt.Sprintf("digests of %s/%s up to %s", o.Account, o.Region, fmtTime(on.end)))
-				if on.end.After(latest) {
-					latest = on.end
+		if newer := trails.newerThan(c, n.end.Add(30*time.Minute)); len(newer) > 0 {
+			// The few that go furthest by name, the rest counted (an
+			// organization trail has thousands of chains).
+			for i, e := range newer[:min(len(newer), 3)] {
+				why = append(why, fmt.Sprintf("digests of %s/%s up to %s", e.chain.Account, e.chain.Region, fmtTime(e.end)))
+				if i == 0 && e.end.After(latest) {
+					latest = e.end
 				}
+			}
+			if len(newer) > 3 {
+				why = append(why, fmt.Sprintf("digests of %d more accounts or regions of the trail", len(newer)-3))
 			}
 		}
 		if len(why) == 0 {
@@ -192,4 +194,44 @@ func (r *run) coverage() error {
 				"expected_missing_digests": expected, "log_files_after": logs, "reasons": why}})
 	}
 	return nil
+}
+
+// trailIndex groups the non-backfill chains of one trail (bucket, prefix,
+// organization, trail name) by the end of their newest digest, so that
+// each chain learns in O(log n) how many others of its trail go further
+// (an organization trail has thousands of chains).
+type trailIndex struct {
+	byTrail map[chainID][]trailEnd // key: the chain with Account and Region cleared
+}
+
+type trailEnd struct {
+	end   time.Time
+	chain chainID
+}
+
+func trailOf(c chainID) chainID {
+	c.Account, c.Region, c.Backfill = "", "", false
+	return c
+}
+
+func newTrailIndex(all []chainID, newestOf map[chainID]*digestItem) *trailIndex {
+	t := &trailIndex{byTrail: map[chainID][]trailEnd{}}
+	for _, c := range all {
+		if n := newestOf[c]; n != nil && !c.Backfill {
+			k := trailOf(c)
+			t.byTrail[k] = append(t.byTrail[k], trailEnd{n.end, c})
+		}
+	}
+	for _, es := range t.byTrail {
+		sort.Slice(es, func(i, j int) bool { return es[i].end.After(es[j].end) })
+	}
+	return t
+}
+
+// newerThan returns the chains of c's trail whose newest digest ends
+// after after, the one that ends last first. after must be later than c's
+// own newest end (the caller adds a margin), so c is never among them.
+func (t *trailIndex) newerThan(c chainID, after time.Time) []trailEnd {
+	es := t.byTrail[trailOf(c)]
+	return es[:sort.Search(len(es), func(i int) bool { return !es[i].end.After(after) })]
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,4 +78,41 @@ func TestForgedNewestDigestDoesNotHideTheTail(t *testing.T) {
 			assert.NotNil(t, it.Detail["gap_after_predecessor"], "the forged digest's claim is named")
 		}
 	}
+}
+
+// TestRepeatedListingsAreBounded: a digest that lists one log file twice
+// is format_invalid; a log file listed by many digests names at most
+// maxListedBy of them in its detail, and counts them all.
+func TestRepeatedListingsAreBounded(t *testing.T) {
+	const copies = 30
+	var target fixtures.DigestInfo
+	c, m := setWith(t, small(), func(m *fixtures.Manifest) {
+		target = m.Digests[2]
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(gunzipBytes(t, slurp(t, target.Path)), &doc))
+		// Copies of the digest (the same content, other file names), each
+		// listing the same log file.
+		for i := 0; i < copies; i++ {
+			p := fmt.Sprintf("%s/forged-%02d.json.gz", filepath.Dir(target.Path), i)
+			require.NoError(t, os.WriteFile(p, slurp(t, target.Path), 0o644))
+		}
+		files := doc["logFiles"].([]any)
+		doc["logFiles"] = append(files, files[0])
+		b, err := json.Marshal(doc)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(target.Path), "repeated.json.gz"), gzipBytes(t, b), 0o644))
+	})
+	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
+	formatInvalid := 0
+	for _, it := range rep.Items {
+		if it.Kind == KindDigest && it.Status == StatusFormatInvalid {
+			formatInvalid++
+			assert.Contains(t, it.Detail["reason"], "more than once")
+		}
+		if it.Kind == KindLog && it.S3Key == target.Logs[0] {
+			assert.LessOrEqual(t, len(it.Detail["listed_by"].([]map[string]any)), maxListedBy)
+			assert.Equal(t, copies+2, it.Detail["listed_by_count"], "the original, its copies and the repeating digest")
+		}
+	}
+	assert.Equal(t, 1, formatInvalid)
 }

@@ -30,6 +30,21 @@ func (l listing) describe() map[string]any {
 		"digest_authentic": l.d.authentic, "hash_value": l.e.HashValue, "hash_algorithm": l.e.HashAlgorithm}
 }
 
+// maxListedBy bounds the listings a log file's detail names: real log
+// files are listed by one digest (two with a backfill), and evidence built
+// to list one key by thousands of digests must not make a detail of
+// hundreds of MB. listed_by_count says how many there were.
+const maxListedBy = 20
+
+// describeListings describes the first maxListedBy listings.
+func describeListings(ls []listing) []map[string]any {
+	out := make([]map[string]any, 0, min(len(ls), maxListedBy))
+	for _, x := range ls[:min(len(ls), maxListedBy)] {
+		out = append(out, x.describe())
+	}
+	return out
+}
+
 // logs matches every logFiles entry of every parsed digest to the log
 // files in the evidence — by the AWSLogs/... suffix of the key, or by file
 // name for flattened copies — and decides each log file's status.
@@ -58,8 +73,13 @@ func (r *run) logs() {
 		if d.d == nil {
 			continue
 		}
+		listed := map[string]bool{} // a digest that lists a key twice is format_invalid; its repeats count once
 		for i := range d.d.LogFiles {
 			e := &d.d.LogFiles[i]
+			if listed[e.S3Bucket+"/"+e.S3Object] {
+				continue
+			}
+			listed[e.S3Bucket+"/"+e.S3Object] = true
 			cands := bySuffix[awsLogsSuffix(e.S3Object)]
 			if len(cands) == 0 {
 				cands = byName[path.Base(e.S3Object)]
@@ -82,15 +102,11 @@ func (r *run) logs() {
 	}
 	for _, loc := range missingOrder {
 		m := missing[loc]
-		var by []map[string]any
-		for _, l := range m.listed {
-			by = append(by, l.describe())
-		}
 		c := m.listed[0].d.chain
 		r.missingLogs = append(r.missingLogs, Item{Kind: KindLog, S3Bucket: m.bucket, S3Key: m.key, Status: StatusMissing,
 			Account: c.Account, Region: c.Region, Trail: c.Trail,
 			Detail: map[string]any{"reason": fmt.Sprintf("listed by %s, not in the evidence", m.listed[0].d.key),
-				"expected_sha256": m.listed[0].e.HashValue, "listed_by": by}})
+				"expected_sha256": m.listed[0].e.HashValue, "listed_by": describeListings(m.listed), "listed_by_count": len(m.listed)}})
 	}
 	home := r.logHomes()
 	for _, l := range r.logItems {
@@ -102,18 +118,14 @@ func (r *run) logs() {
 // those log files, so that an unreferenced file gets a bucket and full key.
 func (r *run) logHomes() map[string][]chainID {
 	out := map[string][]chainID{}
+	seen := map[chainID]bool{}
 	for _, d := range r.dig {
-		if d.d == nil || d.chain.Backfill || d.chain.Account == "" {
+		if d.d == nil || d.chain.Backfill || d.chain.Account == "" || seen[d.chain] {
 			continue
 		}
+		seen[d.chain] = true
 		k := d.chain.OrgID + "/" + d.chain.Account + "/" + d.chain.Region
-		found := false
-		for _, c := range out[k] {
-			found = found || c == d.chain
-		}
-		if !found {
-			out[k] = append(out[k], d.chain)
-		}
+		out[k] = append(out[k], d.chain)
 	}
 	return out
 }
@@ -180,11 +192,8 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) {
 		}
 		it.S3Bucket, it.S3Key = best.e.S3Bucket, best.e.S3Object
 		it.Account, it.Region, it.Trail = best.d.chain.Account, best.d.chain.Region, best.d.chain.Trail
-		var by []map[string]any
-		for _, x := range l.listings {
-			by = append(by, x.describe())
-		}
-		detail["listed_by"] = by
+		detail["listed_by"] = describeListings(l.listings)
+		detail["listed_by_count"] = len(l.listings)
 		detail["expected_sha256"] = best.e.HashValue
 	} else {
 		r.guessLocation(l, &it, home)
