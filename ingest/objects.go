@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/forensic-dev/forensic/ingest/s3meta"
@@ -32,8 +33,8 @@ func objectKey(root, p string) (bucket, key, version string) {
 // nested inner.tar) is an S3 object. Files on disk are paired while they
 // are read. It returns how many items changed kind.
 func pairObjects(ctx context.Context, c *store.Case) (int, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT o.id, o.path, o.member, coalesce(o.member_path, '') FROM evidence o
-		WHERE o.kind = 'unknown' AND o.member <> '' AND o.error IS NULL`)
+	rows, err := c.DB.QueryContext(ctx, `SELECT o.id, o.path, o.member, coalesce(o.member_path, ''), coalesce(o.member_index, '')
+		FROM evidence o WHERE o.kind = 'unknown' AND o.member <> '' AND o.error IS NULL`)
 	if err != nil {
 		return 0, fmt.Errorf("pair objects: %w", err)
 	}
@@ -41,18 +42,23 @@ func pairObjects(ctx context.Context, c *store.Case) (int, error) {
 		id                   int64
 		path, member         string
 		names                []string
+		index                []int
 		bucket, key, version string
 	}
 	var cands []obj
 	for rows.Next() {
 		var o obj
-		var mp string
-		if err := rows.Scan(&o.id, &o.path, &o.member, &mp); err != nil {
+		var mp, mi string
+		if err := rows.Scan(&o.id, &o.path, &o.member, &mp, &mi); err != nil {
 			rows.Close()
 			return 0, err
 		}
 		ev := store.Evidence{Path: o.path, Member: o.member}
 		if ev.MemberPath, err = store.DecodeMemberPath(mp); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("pair objects: evidence %d: %w", o.id, err)
+		}
+		if o.index, err = store.DecodeMemberIndex(mi); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("pair objects: evidence %d: %w", o.id, err)
 		}
@@ -69,10 +75,13 @@ func pairObjects(ctx context.Context, c *store.Case) (int, error) {
 		found := false
 		for _, suf := range []string{".metadata.json", ".attributes.json"} {
 			side := append(append([]string{}, o.names[:last]...), o.names[last]+suf)
-			var n int
-			if err := c.DB.QueryRowContext(ctx, `SELECT count(*) FROM evidence WHERE path = ? AND name_key = ?
-				AND kind = 'object_metadata'`, o.path, store.NameKey(o.path, side)).Scan(&n); err != nil {
-				return 0, fmt.Errorf("pair objects: %w", err)
+			// A sidecar in the same archive at the same level: same name
+			// key, and (when positions are known) the same enclosing
+			// archives by position, so that of two nested archives of one
+			// name neither pairs with the other's members.
+			n, err := sidecarsAt(ctx, c, o.path, store.NameKey(o.path, side), o.index)
+			if err != nil {
+				return 0, err
 			}
 			if n == 0 && o.names[last] == o.member {
 				// A sidecar recorded before name_key existed.
@@ -107,6 +116,33 @@ func pairObjects(ctx context.Context, c *store.Case) (int, error) {
 		}
 	}
 	return len(objs), tx.Commit()
+}
+
+// sidecarsAt counts the object_metadata items at name key nk of the
+// archive at p whose enclosing archives have the positions of index's
+// (all but the last; index nil: any).
+func sidecarsAt(ctx context.Context, c *store.Case, p, nk string, index []int) (int, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT coalesce(member_index, '') FROM evidence WHERE path = ? AND name_key = ?
+		AND kind = 'object_metadata'`, p, nk)
+	if err != nil {
+		return 0, fmt.Errorf("pair objects: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var mi string
+		if err := rows.Scan(&mi); err != nil {
+			return 0, fmt.Errorf("pair objects: %w", err)
+		}
+		si, err := store.DecodeMemberIndex(mi)
+		if err != nil {
+			return 0, fmt.Errorf("pair objects: %w", err)
+		}
+		if index == nil || si == nil || len(si) == len(index) && slices.Equal(si[:len(si)-1], index[:len(index)-1]) {
+			n++
+		}
+	}
+	return n, rows.Err()
 }
 
 func nullIfEmpty(s string) any {

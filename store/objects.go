@@ -20,8 +20,11 @@ type MetaRow struct {
 	MetaID int64
 	Path   string // evidence path of the metadata file (the archive for members)
 	Member string // member name of the metadata file inside its archive, "" on disk
-	// Names is the metadata file's member name chain (Evidence.Names).
+	// Names and Index are the metadata file's member name chain
+	// (Evidence.Names) and positions (nil for rows from before they were
+	// kept).
 	Names []string
+	Index []int
 }
 
 // AccessRequest is one parsed access-log line with the file it came from.
@@ -88,7 +91,7 @@ const metaColumns = `m.id, m.evidence_id, e.path, e.member, m.source, coalesce(m
 	m.checksum_sha512, m.checksum_md5, m.checksum_xxhash64, m.checksum_xxhash3, m.checksum_xxhash128,
 	coalesce(m.checksum_type, ''), coalesce(m.algorithms, ''), coalesce(m.storage_class, ''), coalesce(m.sse, ''),
 	coalesce(m.sse_customer, ''), coalesce(m.kms_key_id, ''), m.parts_count, m.multipart, m.user_metadata,
-	coalesce(m.object_path, ''), coalesce(e.member_path, '')`
+	coalesce(m.object_path, ''), coalesce(e.member_path, ''), coalesce(e.member_index, '')`
 
 // checksumNames are the algorithms of the checksum_* columns, in column
 // order.
@@ -128,14 +131,18 @@ func (c *Case) metaRows(ctx context.Context, where string, args ...any) ([]MetaR
 		for i := range sums {
 			dst = append(dst, &sums[i])
 		}
-		var memberPath string
+		var memberPath, memberIndex string
 		dst = append(dst, &m.ChecksumType, &algs, &m.StorageClass, &m.SSE, &m.SSECustomer, &m.KMSKeyID,
-			&partsCount, &multipart, &userMeta, &m.ObjectPath, &memberPath)
+			&partsCount, &multipart, &userMeta, &m.ObjectPath, &memberPath, &memberIndex)
 		if err := rows.Scan(dst...); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read object metadata: %w", err)
 		}
 		if m.Names, err = names(memberPath, m.Member); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("object metadata %d: %w", m.MetaID, err)
+		}
+		if m.Index, err = DecodeMemberIndex(memberIndex); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("object metadata %d: %w", m.MetaID, err)
 		}

@@ -59,6 +59,7 @@ type DigestSidecar struct {
 	Path       string // evidence path of the sidecar (archive for members)
 	Member     string
 	Names      []string // the sidecar's member name chain (Evidence.Names)
+	Index      []int    // and positions (nil for rows from before they were kept)
 	ObjectPath string   // the object it sits beside, as ingest recorded it
 	Bucket     string
 	Key        string
@@ -157,7 +158,7 @@ func (c *Case) Digests(ctx context.Context) ([]Digest, error) {
 // user metadata.
 func (c *Case) HeadObjectSidecars(ctx context.Context) ([]DigestSidecar, error) {
 	rows, err := c.DB.QueryContext(ctx, `SELECT m.evidence_id, e.path, e.member, coalesce(m.object_path, ''),
-		coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata, coalesce(e.member_path, '')
+		coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata, coalesce(e.member_path, ''), coalesce(e.member_index, '')
 		FROM s3_object_meta m JOIN evidence e ON e.id = m.evidence_id
 		WHERE m.source = 'head-object' AND m.user_metadata IS NOT NULL ORDER BY m.id`)
 	if err != nil {
@@ -167,11 +168,14 @@ func (c *Case) HeadObjectSidecars(ctx context.Context) ([]DigestSidecar, error) 
 	var out []DigestSidecar
 	for rows.Next() {
 		var s DigestSidecar
-		var meta, memberPath string
-		if err := rows.Scan(&s.EvidenceID, &s.Path, &s.Member, &s.ObjectPath, &s.Bucket, &s.Key, &meta, &memberPath); err != nil {
+		var meta, memberPath, memberIndex string
+		if err := rows.Scan(&s.EvidenceID, &s.Path, &s.Member, &s.ObjectPath, &s.Bucket, &s.Key, &meta, &memberPath, &memberIndex); err != nil {
 			return nil, fmt.Errorf("read object metadata: %w", err)
 		}
 		if s.Names, err = names(memberPath, s.Member); err != nil {
+			return nil, fmt.Errorf("object metadata of evidence %d: %w", s.EvidenceID, err)
+		}
+		if s.Index, err = DecodeMemberIndex(memberIndex); err != nil {
 			return nil, fmt.Errorf("object metadata of evidence %d: %w", s.EvidenceID, err)
 		}
 		if err := json.Unmarshal([]byte(meta), &s.Metadata); err != nil {

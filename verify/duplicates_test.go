@@ -315,3 +315,25 @@ func TestRestoredBytesAreNotVerified(t *testing.T) {
 	assert.Empty(t, notValid(re))
 	assert.Empty(t, re.Findings)
 }
+
+// TestNestedArchivesOfOneNameDoNotPair: two nested archives of one name,
+// the object in the first and its sidecars in the second: the sidecars
+// describe no copy in their own archive, so nothing is valid.
+func TestNestedArchivesOfOneNameDoNotPair(t *testing.T) {
+	c, rep, ob := objectCase(t, func(m *fixtures.Manifest, ob fixtures.ObjectInfo) (string, []archived) {
+		n := rel(t, m.Root, ob.Path)
+		return "tar", []archived{
+			{"inner.tar", tarBytes(t, []archived{{n, slurp(t, ob.Path)}})},
+			{"inner.tar", tarBytes(t, []archived{{n + ".metadata.json", slurp(t, ob.MetadataPath)}, {n + ".attributes.json", slurp(t, ob.AttributesPath)}})},
+		}
+	})
+	_ = c
+	var statuses []string
+	for _, it := range rep.Items {
+		if it.Kind == KindObject && strings.HasSuffix(it.S3Key, ob.Key) {
+			statuses = append(statuses, it.Status)
+		}
+	}
+	assert.Equal(t, []string{StatusObjectMissing}, statuses)
+	assert.NotEmpty(t, findingsOf(rep, FindingDuplicateName))
+}

@@ -50,7 +50,7 @@ func load(ctx context.Context, c *store.Case) (*input, error) {
 		s := &scs[i]
 		switch {
 		case s.ObjectPath != "":
-			k := sidecarPlace(s.Path, s.Names, s.ObjectPath).key()
+			k := sidecarPlace(s.Path, s.Names, s.Index, s.ObjectPath).key()
 			in.sidecars[k] = append(in.sidecars[k], s)
 		case s.Key != "":
 			in.byKey[s.Key] = append(in.byKey[s.Key], s)

@@ -154,7 +154,7 @@ func (r *run) objects() ([]Item, error) {
 	// Sidecar rows by the copy they name: every copy at that place gets
 	// the row.
 	for _, m := range beside {
-		at := sidecarPlace(m.Path, m.Names, m.ObjectPath)
+		at := sidecarPlace(m.Path, m.Names, m.Index, m.ObjectPath)
 		if trail[at.key()] {
 			continue
 		}

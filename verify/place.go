@@ -11,7 +11,7 @@ import (
 // that hold the item — and its name within that scope: the slash path of
 // a file on disk, or the innermost member name cleaned and rooted at "/".
 // A sidecar and the object it describes share a scope; items in two
-// archives, or in two nested archives, never do. A member literally named
+// archives, or in two nested archives (even of one name), never do. A member literally named
 // "inner.tar!/x" has the scope of its archive and the name
 // "/inner.tar!/x"; member x of a nested inner.tar has a scope of its own.
 type place struct{ scope, name string }
@@ -19,8 +19,11 @@ type place struct{ scope, name string }
 func (p place) key() string { return p.scope + "\x00" + p.name }
 
 // placeAt is the place of the item at file p with member name chain names
-// (empty for a file on disk).
-func placeAt(p string, names []string) place {
+// and positions index (both empty for a file on disk). The scope names
+// each enclosing archive by name and position, so two nested archives of
+// one name are two scopes; a row recorded before positions were kept
+// (index nil) is scoped by names alone.
+func placeAt(p string, names []string, index []int) place {
 	if len(names) == 0 {
 		return place{"", toSlash(p)}
 	}
@@ -28,10 +31,14 @@ func placeAt(p string, names []string) place {
 	for i, n := range names {
 		clean[i] = store.CleanName(n)
 	}
-	return place{p + "\x00" + store.EncodeMemberPath(clean[:len(clean)-1]), "/" + clean[len(clean)-1]}
+	scope := p + "\x00" + store.EncodeMemberPath(clean[:len(clean)-1])
+	if len(index) == len(names) {
+		scope += "\x00" + store.EncodeMemberIndex(index[:len(index)-1])
+	}
+	return place{scope, "/" + clean[len(clean)-1]}
 }
 
-func placeOf(e *store.Evidence) place { return placeAt(e.Path, e.Names()) }
+func placeOf(e *store.Evidence) place { return placeAt(e.Path, e.Names(), e.MemberIndex) }
 
 // sidecarSuffixes are the names of the metadata exports beside an object.
 var sidecarSuffixes = []string{".metadata.json", ".attributes.json"}
@@ -50,15 +57,15 @@ func described(sc place) (place, bool) {
 // sidecarPlace is the place of the object the metadata row describes: for
 // a sidecar in an archive, from the sidecar's own member names; for one on
 // disk, from its object_path (the object's path on disk).
-func sidecarPlace(path string, names []string, objectPath string) place {
+func sidecarPlace(path string, names []string, index []int, objectPath string) place {
 	if len(names) == 0 {
 		return place{"", toSlash(objectPath)}
 	}
-	if o, ok := described(placeAt(path, names)); ok {
+	if o, ok := described(placeAt(path, names, index)); ok {
 		return o
 	}
 	// Not named like a sidecar (ingest recorded object_path from its
 	// name, so this does not happen): fall back to object_path, in the
 	// sidecar's scope.
-	return place{placeAt(path, names).scope, cleanSlash("/" + objectPath)}
+	return place{placeAt(path, names, index).scope, cleanSlash("/" + objectPath)}
 }

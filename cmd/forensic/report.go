@@ -364,7 +364,7 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 			}
 			if e.Status == report.EvidenceEventsChanged && e.EventCount != nil && e.ActualEventCount != nil {
 				fmt.Fprintf(w, ": the evidence gives %d events (events_sha256 %s), the case held %d (%s) when the report was made",
-					*e.ActualEventCount, e.ActualEventsSHA256, *e.EventCount, e.EventsSHA256)
+					*e.ActualEventCount, q(e.ActualEventsSHA256), *e.EventCount, q(e.EventsSHA256))
 			}
 			fmt.Fprintln(w)
 		}
