@@ -131,3 +131,25 @@ func stripHashes(r itemRow) itemRow {
 	r.SHA256, r.ContentSHA256 = "", ""
 	return r
 }
+
+// TestInventoryManifestBeforeItsData: with several parse workers, an
+// inventory data file walked after its manifest.json always finds the
+// manifest's schema (the manifest is parsed by the walker, before the data
+// file is handed on), run after run.
+func TestInventoryManifestBeforeItsData(t *testing.T) {
+	dir := t.TempDir()
+	manifest, err := os.ReadFile(testcorpus.Path(t, "awsdocs-examples", "s3-user-guide", "inventory-manifest-csv-sample.json"))
+	require.NoError(t, err)
+	writeFile(t, filepath.Join(dir, "inv", "cfg", "2024-01-01T00-00Z", "manifest.json"), manifest)
+	csv, err := os.ReadFile(filepath.Join("s3meta", "testdata", "inventory.csv"))
+	require.NoError(t, err)
+	for i := 0; i < 4; i++ {
+		writeFile(t, filepath.Join(dir, "inv", "cfg", "data", fmt.Sprintf("%04d.csv.gz", i)), gz(t, csv))
+	}
+	for run := 0; run < 20; run++ {
+		c := newCase(t)
+		sum, err := Run(context.Background(), c, []string{filepath.Join(dir, "inv")}, Options{Workers: 4})
+		require.NoError(t, err)
+		require.Empty(t, sum.Errors, "run %d", run)
+	}
+}

@@ -560,6 +560,19 @@ func (r *run) read(root string, e *source.Entry, rd io.Reader) (string, error) {
 		if int64(buf.Len()) <= r.opt.MaxBuffered {
 			sha := hex.EncodeToString(h.Sum(nil))
 			r.bytes.Add(int64(buf.Len()))
+			if path.Base(entryName(e)) == "manifest.json" {
+				// An S3 Inventory manifest is parsed here, not by a
+				// worker: its schema must be known before the data files
+				// the walker hands on after it are parsed (workers would
+				// race it).
+				if r.streamer == nil {
+					r.streamer = r.newReader()
+				}
+				j := job{e: *e, data: buf.Bytes(), held: limit + 1, sha: sha, root: root}
+				r.process(r.streamer, &j)
+				r.budget.release(limit + 1)
+				return sha, nil
+			}
 			select {
 			case r.jobs <- job{e: *e, data: buf.Bytes(), held: limit + 1, sha: sha, root: root}:
 			case <-r.ctx.Done():
