@@ -21,8 +21,10 @@
 // graphic (unicode.IsPrint: spaces other than U+0020, line and paragraph
 // separators, private-use, surrogate and unassigned code points), the
 // other default-ignorable and variation-selector code points (U+034F,
-// U+115F, U+3164, U+FE00–U+FE0F, ...), U+2800 (blank braille), and the
-// characters that look like a slash or a backslash (Lookalike).
+// U+115F, U+3164, U+FE00–U+FE0F, ...), U+2800 (blank braille), the
+// characters that look like a slash or a backslash (Lookalike), and
+// combining marks that could draw outside the value: one at its start,
+// more than two in a row, and enclosing marks.
 package display
 
 import (
@@ -72,24 +74,61 @@ func Unsafe(r rune) bool {
 		unicode.Is(unicode.Variation_Selector, r) || r == 0x2800 || lookalikes[r]
 }
 
-// Safe reports whether s prints as itself: Quote(s) == s.
-func Safe(s string) bool {
-	if strings.HasPrefix(s, `"`) {
-		return false
-	}
+// maxMarks is how many combining marks in a row may follow a character:
+// accented letters take one or two (decomposed names do), and a stack of
+// marks draws over the lines above and below it.
+const maxMarks = 2
+
+// combining reports whether r is a combining mark: drawn on the character
+// before it, so one at the start of a value draws on whatever the output
+// put before the value.
+func combining(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Mc) }
+
+// unsafeRunes calls char for every unsafe character of s, in order: at
+// byte i, n bytes, as (r, false), or as (rune(b), true) for a byte that
+// is not UTF-8. A combining mark is unsafe at the start of s, after more
+// than maxMarks marks in a row, and always when it encloses (Me). It
+// returns whether there was none.
+func unsafeRunes(s string, char func(i, n int, r rune, invalid bool)) bool {
+	clean, marks := true, 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= 0x20 && c < 0x7f {
 			i++
+			marks = 0
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || Unsafe(r) {
-			return false
+		bad := r == utf8.RuneError && n == 1
+		unsafe := bad || Unsafe(r)
+		if !unsafe && combining(r) {
+			marks++
+			unsafe = i == 0 || marks > maxMarks
+		} else {
+			marks = 0
+		}
+		if !unsafe && unicode.Is(unicode.Me, r) {
+			unsafe = true
+		}
+		if unsafe {
+			clean = false
+			if char == nil {
+				return false
+			}
+			if bad {
+				char(i, n, rune(c), true)
+			} else {
+				char(i, n, r, false)
+			}
 		}
 		i += n
 	}
-	return true
+	return clean
+}
+
+// Safe reports whether s prints as itself: Quote(s) == s.
+func Safe(s string) bool {
+	return !strings.HasPrefix(s, `"`) && unsafeRunes(s, nil)
 }
 
 // Scan splits s, in order, into runs of safe text, passed to text, and
@@ -97,29 +136,13 @@ func Safe(s string) bool {
 // byte that is not UTF-8 as (rune(b), true).
 func Scan(s string, text func(string), char func(r rune, invalid bool)) {
 	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f {
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		bad := r == utf8.RuneError && n == 1
-		if !bad && !Unsafe(r) {
-			i += n
-			continue
-		}
+	unsafeRunes(s, func(i, n int, r rune, invalid bool) {
 		if start < i {
 			text(s[start:i])
 		}
-		if bad {
-			char(rune(c), true)
-		} else {
-			char(r, false)
-		}
-		i += n
-		start = i
-	}
+		char(r, invalid)
+		start = i + n
+	})
 	if start < len(s) {
 		text(s[start:])
 	}

@@ -26,6 +26,14 @@ func TestQuote(t *testing.T) {
 		{"del\x7f", `"del\x7f"`},
 		{"c1\u0085\u009b", `"c1\u0085\u009b"`},
 		{"nul\x00", `"nul\x00"`},
+		// Combining marks: one or two on a character (decomposed accents)
+		// print as they are; one at the start, a stack of more than two,
+		// or an enclosing mark could draw outside the value.
+		{"Cafe\u0301/re\u0301sume\u0301.txt", "Cafe\u0301/re\u0301sume\u0301.txt"},
+		{"a\u0308\u0301", "a\u0308\u0301"},
+		{"\u0336struck", `"\u0336struck"`},
+		{"z\u0336\u0336\u0336", "\"z\u0336\u0336\\u0336\""},
+		{"ok\u20dd", `"ok\u20dd"`},
 		// Bytes that are not UTF-8.
 		{"bad\xff\xfe", `"bad\xff\xfe"`},
 		{"cut\xe2\x80", `"cut\xe2\x80"`},
