@@ -383,11 +383,14 @@ func (r *run) walkSource(arg string) error {
 			r.container(abs, e, isDir, &manifest)
 			return nil
 		}
+		// The walker repeats a failed member right after it (and only
+		// then): a repeat of the item stream() already recorded with its
+		// error is skipped, and the mark never outlives the next entry.
+		repeat := e.Err != nil && r.streamedFailure != "" && failureKey(e) == r.streamedFailure
+		r.streamedFailure = ""
 		if e.Err != nil {
-			if displayName(e) == r.streamedFailure {
-				// Already recorded, with its error, by stream().
-				r.streamedFailure = ""
-				return nil
+			if repeat {
+				return nil // already recorded, with its error, by stream()
 			}
 			r.submitError(e)
 			return nil
@@ -587,6 +590,13 @@ func (r *run) read(root string, e *source.Entry, rd io.Reader) (string, error) {
 		return r.stream(root, e, io.MultiReader(bytes.NewReader(buf.Bytes()), rd))
 	}
 	return r.stream(root, e, rd)
+}
+
+// failureKey identifies an entry exactly (path, member and positions), to
+// tell the walker's repeat of a failed member from another entry of the
+// same name.
+func failureKey(e *source.Entry) string {
+	return e.Path + "\x00" + e.Member + "\x00" + store.EncodeMemberIndex(e.MemberIndex)
 }
 
 func displayName(e *source.Entry) string {

@@ -117,7 +117,7 @@ func (r *run) item(rd *reader, root string, e *source.Entry, raw io.Reader, sha 
 		}
 		// Rows were handed on already: the item is recorded with the
 		// error, and the walker's repeat of it is skipped.
-		r.streamedFailure = displayName(e)
+		r.streamedFailure = failureKey(e)
 		k.it.Evidence.Error = fmt.Sprintf("read %s: %v", displayName(e), unwrapRead(ioErr))
 		k.finish(k.it.Evidence, records)
 		return ""

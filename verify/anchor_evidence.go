@@ -2,10 +2,9 @@ package verify
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
+	"github.com/forensic-dev/forensic/internal/location"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -57,7 +56,7 @@ func (r *run) anchorsInEvidence() ([]string, error) {
 		}
 		inside := ""
 		for i := range sources {
-			if within(f.Path, sources[i].Path) {
+			if location.Within(f.Path, sources[i].Path) {
 				inside = sources[i].Path
 				break
 			}
@@ -95,29 +94,4 @@ func (r *run) anchorsInEvidence() ([]string, error) {
 			"its keys prove nothing against whoever could alter the evidence", f.Path, FindingTrustAnchorInEvidence))
 	}
 	return notes, nil
-}
-
-// within reports whether path is dir or lies under it, comparing the
-// paths as given and with symbolic links resolved.
-func within(path, dir string) bool {
-	if under(path, dir) {
-		return true
-	}
-	rp, err1 := filepath.EvalSymlinks(path)
-	rd, err2 := filepath.EvalSymlinks(dir)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return under(rp, rd)
-}
-
-func under(path, dir string) bool {
-	path, dir = filepath.Clean(path), filepath.Clean(dir)
-	if path == dir {
-		return true
-	}
-	if !strings.HasSuffix(dir, string(os.PathSeparator)) {
-		dir += string(os.PathSeparator)
-	}
-	return strings.HasPrefix(path, dir)
 }
