@@ -50,6 +50,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
@@ -222,6 +223,16 @@ func (r *run) objects() ([]Item, error) {
 	}
 	var read []*objectCopy
 	for _, c := range order {
+		// The rows in an order of the evidence's own (not the order ingest
+		// happened to record them in), so that the verdict reads the same
+		// on every run.
+		sort.SliceStable(c.rows, func(i, j int) bool {
+			a, b := c.rows[i], c.rows[j]
+			if a.Path+"\x00"+a.Member != b.Path+"\x00"+b.Member {
+				return a.Path+"\x00"+a.Member < b.Path+"\x00"+b.Member
+			}
+			return a.Source < b.Source
+		})
 		c.detail = map[string]any{"version_id": c.version, "metadata": metaRefs(c.rows)}
 		switch {
 		case c.ev == nil:
