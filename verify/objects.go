@@ -226,8 +226,13 @@ func (r *run) objects() ([]Item, error) {
 		// The rows in an order of the evidence's own (not the order ingest
 		// happened to record them in), so that the verdict reads the same
 		// on every run.
+		// The exports beside the copy come first (their size is the one
+		// reported), then listings and inventory rows.
 		sort.SliceStable(c.rows, func(i, j int) bool {
 			a, b := c.rows[i], c.rows[j]
+			if (a.ObjectPath != "") != (b.ObjectPath != "") {
+				return a.ObjectPath != ""
+			}
 			if a.Path+"\x00"+a.Member != b.Path+"\x00"+b.Member {
 				return a.Path+"\x00"+a.Member < b.Path+"\x00"+b.Member
 			}
