@@ -22,6 +22,12 @@ type ItemStatus struct {
 	EvidenceID int64 // 0 when the item is not in the evidence
 	Status     string
 	Detail     json.RawMessage // JSON object: expected and actual values
+	// The chain's account, region and trail, as verify reports them ("" for
+	// objects and where unknown).
+	Account, Region, Trail string
+	// Path is the item's local path (file, or archive!/member), read back
+	// from its evidence row; "" when it is not in the evidence.
+	Path string
 }
 
 // Finding is one row of findings: what is not a per-item status (gaps,
@@ -246,43 +252,105 @@ func repeat(s string, n int) string {
 // findings and trust anchors with v, in one transaction, and records the
 // time in case_info (last_verify).
 func (c *Case) SaveVerification(ctx context.Context, v *Verification) error {
-	tx, err := c.DB.BeginTx(ctx, nil)
+	s, err := c.BeginVerification(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	for _, t := range []string{"item_status", "findings", "trust_anchors", "trust_anchor_files"} {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-			return fmt.Errorf("clear %s: %w", t, err)
-		}
-	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO item_status(kind, s3_bucket, s3_key, evidence_id, status, detail)
-		VALUES (?,?,?,?,?,?)`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer s.Rollback()
 	for _, it := range v.Items {
-		var ev any
-		if it.EvidenceID != 0 {
-			ev = it.EvidenceID
-		}
-		if _, err := st.ExecContext(ctx, it.Kind, nullStr(it.S3Bucket), nullStr(it.S3Key), ev, it.Status, rawOrNull(it.Detail)); err != nil {
-			return fmt.Errorf("record status of %s: %w", it.S3Key, err)
+		if err := s.AddItem(ctx, it); err != nil {
+			return err
 		}
 	}
 	for _, f := range v.Findings {
-		sev := f.Severity
-		if sev == "" {
-			sev = "error"
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO findings(type, summary, detail, severity, chain, start_time, end_time)
-			VALUES (?,?,?,?,?,?,?)`, f.Type, f.Summary, rawOrNull(f.Detail), sev, nullStr(f.Chain),
-			nullStr(f.StartTime), nullStr(f.EndTime)); err != nil {
-			return fmt.Errorf("record finding: %w", err)
+		if err := s.AddFinding(ctx, f); err != nil {
+			return err
 		}
 	}
-	for _, a := range v.Anchors {
+	return s.Commit(ctx, v.Anchors)
+}
+
+// VerificationSession records one verification in one transaction: the
+// previous run's results are gone only when the new ones are committed
+// whole. Items and findings are written as they come (nothing is held).
+type VerificationSession struct {
+	c    *Case
+	tx   *sql.Tx
+	item *sql.Stmt
+	done bool
+}
+
+// BeginVerification opens a session: it clears the previous results
+// inside its transaction.
+func (c *Case) BeginVerification(ctx context.Context) (*VerificationSession, error) {
+	tx, err := c.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &VerificationSession{c: c, tx: tx}
+	for _, t := range []string{"item_status", "findings", "trust_anchors", "trust_anchor_files"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			s.Rollback()
+			return nil, fmt.Errorf("clear %s: %w", t, err)
+		}
+	}
+	if s.item, err = tx.PrepareContext(ctx, `INSERT INTO item_status(kind, s3_bucket, s3_key, evidence_id, status, detail,
+		account, region, trail) VALUES (?,?,?,?,?,?,?,?,?)`); err != nil {
+		s.Rollback()
+		return nil, err
+	}
+	return s, nil
+}
+
+// AddItem records one item's status.
+func (s *VerificationSession) AddItem(ctx context.Context, it ItemStatus) error {
+	var ev any
+	if it.EvidenceID != 0 {
+		ev = it.EvidenceID
+	}
+	if _, err := s.item.ExecContext(ctx, it.Kind, nullStr(it.S3Bucket), nullStr(it.S3Key), ev, it.Status, rawOrNull(it.Detail),
+		nullStr(it.Account), nullStr(it.Region), nullStr(it.Trail)); err != nil {
+		return fmt.Errorf("record status of %s: %w", it.S3Key, err)
+	}
+	return nil
+}
+
+// AddFinding records one finding.
+func (s *VerificationSession) AddFinding(ctx context.Context, f Finding) error {
+	sev := f.Severity
+	if sev == "" {
+		sev = "error"
+	}
+	if _, err := s.tx.ExecContext(ctx, `INSERT INTO findings(type, summary, detail, severity, chain, start_time, end_time)
+		VALUES (?,?,?,?,?,?,?)`, f.Type, f.Summary, rawOrNull(f.Detail), sev, nullStr(f.Chain),
+		nullStr(f.StartTime), nullStr(f.EndTime)); err != nil {
+		return fmt.Errorf("record finding: %w", err)
+	}
+	return nil
+}
+
+// Rollback abandons the session (the previous results stay); a no-op
+// after Commit.
+func (s *VerificationSession) Rollback() {
+	if !s.done {
+		s.done = true
+		if s.item != nil {
+			s.item.Close()
+		}
+		s.tx.Rollback()
+	}
+}
+
+// Commit records the trust anchors, checks that every evidence row of the
+// VerdictKinds got exactly one status (else nothing is recorded), notes
+// the time and the evidence covered in case_info, and commits.
+func (s *VerificationSession) Commit(ctx context.Context, anchors []AnchorFile) error {
+	if s.done {
+		return errors.New("verification session already ended")
+	}
+	defer s.Rollback()
+	tx := s.tx
+	for _, a := range anchors {
 		res, err := tx.ExecContext(ctx, "INSERT INTO trust_anchor_files(path, sha256, size, keys) VALUES (?,?,?,?)",
 			a.Path, a.SHA256, a.Size, len(a.Keys))
 		if err != nil {
@@ -311,10 +379,47 @@ func (c *Case) SaveVerification(ctx context.Context, v *Verification) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO case_info(key, value) VALUES ('last_verify', ?), ('verified_through_evidence_id', ?)",
-		c.Now().UTC().Format(time.RFC3339Nano), fmt.Sprint(maxID)); err != nil {
+		s.c.Now().UTC().Format(time.RFC3339Nano), fmt.Sprint(maxID)); err != nil {
 		return err
 	}
+	s.item.Close()
+	s.done = true
 	return tx.Commit()
+}
+
+// EachItemStatus calls fn for every item_status row in report order —
+// digests, log files, objects; then by S3 key and local path; then as
+// recorded — with its local path; notValid keeps only the rows whose
+// status is not valid. It streams: nothing is held.
+func (c *Case) EachItemStatus(ctx context.Context, notValid bool, fn func(ItemStatus) error) error {
+	where := ""
+	if notValid {
+		where = "WHERE s.status <> 'valid'"
+	}
+	rows, err := c.DB.QueryContext(ctx, `SELECT s.kind, coalesce(s.s3_bucket, ''), coalesce(s.s3_key, ''),
+		coalesce(s.evidence_id, 0), s.status, coalesce(s.detail, ''), coalesce(s.account, ''), coalesce(s.region, ''),
+		coalesce(s.trail, ''), CASE WHEN e.id IS NULL THEN '' WHEN e.member = '' THEN e.path ELSE e.path || '!/' || e.member END AS p
+		FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id `+where+`
+		ORDER BY CASE s.kind WHEN 'digest' THEN 0 WHEN 'log' THEN 1 ELSE 2 END, coalesce(s.s3_key, ''), p, s.id`)
+	if err != nil {
+		return fmt.Errorf("read item statuses: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it ItemStatus
+		var d string
+		if err := rows.Scan(&it.Kind, &it.S3Bucket, &it.S3Key, &it.EvidenceID, &it.Status, &d, &it.Account, &it.Region,
+			&it.Trail, &it.Path); err != nil {
+			return fmt.Errorf("read item statuses: %w", err)
+		}
+		if d != "" {
+			it.Detail = json.RawMessage(d)
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // VerdictKinds are the evidence kinds that each get exactly one

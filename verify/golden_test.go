@@ -107,8 +107,11 @@ func TestVerifyGolden(t *testing.T) {
 			_, err = ingest.Run(ctx, c, []string{root}, ingest.Options{Workers: 2})
 			require.NoError(t, err)
 			rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
-			b, err := json.Marshal(rep)
-			require.NoError(t, err)
+			// As forensic verify --json prints it: the items read back
+			// from the case.
+			var out bytes.Buffer
+			require.NoError(t, rep.WriteJSON(ctx, c, &out))
+			b := out.Bytes()
 			var doc any
 			require.NoError(t, json.Unmarshal(b, &doc))
 			got, err := json.MarshalIndent(normalize(doc, dir), "", " ")

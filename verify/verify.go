@@ -223,7 +223,7 @@ func save(ctx context.Context, c *store.Case, rep *Report, anchors *TrustAnchors
 			return err
 		}
 		v.Items = append(v.Items, store.ItemStatus{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key,
-			EvidenceID: it.EvidenceID, Status: it.Status, Detail: d})
+			EvidenceID: it.EvidenceID, Status: it.Status, Detail: d, Account: it.Account, Region: it.Region, Trail: it.Trail})
 	}
 	for _, f := range rep.Findings {
 		d, err := gojson.Marshal(f.Detail)

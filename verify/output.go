@@ -1,0 +1,91 @@
+package verify
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+
+	gojson "github.com/goccy/go-json"
+
+	"github.com/forensic-dev/forensic/store"
+)
+
+// itemJSON is an Item as `forensic verify --json` prints it, read back
+// from the case: its detail is the JSON the case holds.
+type itemJSON struct {
+	Kind       string          `json:"kind"`
+	S3Bucket   string          `json:"s3_bucket"`
+	S3Key      string          `json:"s3_key"`
+	Path       string          `json:"path"`
+	Status     string          `json:"status"`
+	Detail     json.RawMessage `json:"detail"`
+	EvidenceID int64           `json:"evidence_id,omitempty"`
+	Account    string          `json:"account,omitempty"`
+	Region     string          `json:"region,omitempty"`
+	Trail      string          `json:"trail,omitempty"`
+}
+
+// jsonWriter writes indented JSON values (HTML characters kept as they
+// are, as the rest of the output) without their encoder's final newline.
+type jsonWriter struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+}
+
+func (j *jsonWriter) value(v any, prefix string) error {
+	j.buf.Reset()
+	e := gojson.NewEncoder(&j.buf)
+	e.SetEscapeHTML(false)
+	e.SetIndent(prefix, "  ")
+	if err := e.Encode(v); err != nil {
+		return err
+	}
+	_, err := j.w.Write(bytes.TrimRight(j.buf.Bytes(), "\n"))
+	return err
+}
+
+// WriteJSON writes the report as `forensic verify --json` prints it —
+// {"summary", "items", "findings"} — with the items read back from the
+// case c, where Run recorded them, in report order: they are never all
+// held in memory, whatever the case's size.
+func (rep *Report) WriteJSON(ctx context.Context, c *store.Case, w io.Writer) error {
+	j := &jsonWriter{w: bufio.NewWriterSize(w, 256<<10)}
+	j.w.WriteString("{\n  \"summary\": ")
+	if err := j.value(rep.Summary, "  "); err != nil {
+		return err
+	}
+	j.w.WriteString(",\n  \"items\": [")
+	n := 0
+	err := c.EachItemStatus(ctx, false, func(it store.ItemStatus) error {
+		if n > 0 {
+			j.w.WriteString(",")
+		}
+		n++
+		j.w.WriteString("\n    ")
+		detail := it.Detail
+		if len(detail) == 0 {
+			detail = json.RawMessage("null")
+		}
+		return j.value(itemJSON{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key, Path: it.Path,
+			Status: it.Status, Detail: detail, EvidenceID: it.EvidenceID, Account: it.Account, Region: it.Region,
+			Trail: it.Trail}, "    ")
+	})
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		j.w.WriteString("\n  ")
+	}
+	j.w.WriteString("],\n  \"findings\": ")
+	findings := rep.Findings
+	if findings == nil {
+		findings = []Finding{}
+	}
+	if err := j.value(findings, "  "); err != nil {
+		return err
+	}
+	j.w.WriteString("\n}\n")
+	return j.w.Flush()
+}
