@@ -52,37 +52,63 @@ func (c *Case) EvidenceOfKinds(ctx context.Context, kinds ...string) ([]Evidence
 	for i, k := range kinds {
 		args[i] = k
 	}
-	rows, err := c.DB.QueryContext(ctx, `SELECT id, source, path, member, coalesce(size, 0), sha256,
-		coalesce(content_sha256, ''), coalesce(content_size, 0), gzip_trailing, compression, kind, format,
-		coalesce(s3_bucket, ''), coalesce(s3_key, ''), coalesce(account_id, ''), coalesce(org_id, ''),
-		coalesce(region, ''), coalesce(trail, ''), backfill, coalesce(error, ''),
-		coalesce(member_path, ''), coalesce(member_index, '')
-		FROM evidence WHERE kind IN (?`+repeat(",?", len(kinds)-1)+`) ORDER BY id`, args...)
+	rows, err := c.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+`
+		FROM evidence e WHERE e.kind IN (?`+repeat(",?", len(kinds)-1)+`) ORDER BY e.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read evidence of kinds %s: %w", strings.Join(kinds, ", "), err)
 	}
 	defer rows.Close()
 	var out []Evidence
 	for rows.Next() {
-		var e Evidence
-		var trailing, backfill int
-		var memberPath, memberIndex string
-		if err := rows.Scan(&e.ID, &e.Source, &e.Path, &e.Member, &e.Size, &e.SHA256, &e.ContentSHA256,
-			&e.ContentSize, &trailing, &e.Compression, &e.Kind, &e.Format, &e.S3Bucket, &e.S3Key, &e.Account,
-			&e.OrgID, &e.Region, &e.Trail, &backfill, &e.Error, &memberPath, &memberIndex); err != nil {
+		var er evidenceRow
+		if err := rows.Scan(er.dest()...); err != nil {
 			return nil, fmt.Errorf("read evidence: %w", err)
 		}
-		e.GzipTrailing, e.Backfill = trailing != 0, backfill != 0
-		var err error
-		if e.MemberPath, err = DecodeMemberPath(memberPath); err != nil {
-			return nil, fmt.Errorf("evidence %d: %w", e.ID, err)
-		}
-		if e.MemberIndex, err = DecodeMemberIndex(memberIndex); err != nil {
-			return nil, fmt.Errorf("evidence %d: %w", e.ID, err)
+		e, err := er.decode()
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// evidenceColumns are the evidence columns verify reads, of table alias a;
+// evidenceDest scans them into e and evidenceDecode finishes e.
+func evidenceColumns(a string) string {
+	return strings.NewReplacer("e.", a+".").Replace(`e.id, e.source, e.path, e.member, coalesce(e.size, 0), e.sha256,
+		coalesce(e.content_sha256, ''), coalesce(e.content_size, 0), e.gzip_trailing, e.compression, e.kind, e.format,
+		coalesce(e.s3_bucket, ''), coalesce(e.s3_key, ''), coalesce(e.account_id, ''), coalesce(e.org_id, ''),
+		coalesce(e.region, ''), coalesce(e.trail, ''), e.backfill, coalesce(e.error, ''),
+		coalesce(e.member_path, ''), coalesce(e.member_index, '')`)
+}
+
+// evidenceRow scans one row of evidenceColumns: Scan into dest(), then
+// decode() finishes the Evidence.
+type evidenceRow struct {
+	e                       Evidence
+	trailing, backfill      int
+	memberPath, memberIndex string
+}
+
+func (r *evidenceRow) dest() []any {
+	e := &r.e
+	return []any{&e.ID, &e.Source, &e.Path, &e.Member, &e.Size, &e.SHA256, &e.ContentSHA256,
+		&e.ContentSize, &r.trailing, &e.Compression, &e.Kind, &e.Format, &e.S3Bucket, &e.S3Key, &e.Account,
+		&e.OrgID, &e.Region, &e.Trail, &r.backfill, &e.Error, &r.memberPath, &r.memberIndex}
+}
+
+func (r *evidenceRow) decode() (Evidence, error) {
+	e := r.e
+	e.GzipTrailing, e.Backfill = r.trailing != 0, r.backfill != 0
+	var err error
+	if e.MemberPath, err = DecodeMemberPath(r.memberPath); err != nil {
+		return e, fmt.Errorf("evidence %d: %w", e.ID, err)
+	}
+	if e.MemberIndex, err = DecodeMemberIndex(r.memberIndex); err != nil {
+		return e, fmt.Errorf("evidence %d: %w", e.ID, err)
+	}
+	return e, nil
 }
 
 const metaColumns = `m.id, m.evidence_id, e.path, e.member, m.source, coalesce(m.bucket, ''), coalesce(m.key, ''),

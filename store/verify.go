@@ -95,18 +95,25 @@ func (c *Case) CloudTrailEvidence(ctx context.Context) ([]Evidence, error) {
 // Digests returns every parsed digest with its log-file entries, in
 // evidence order.
 func (c *Case) Digests(ctx context.Context) ([]Digest, error) {
+	return c.digestsWhere(ctx, "1")
+}
+
+// digestsWhere reads the digests of ct_digests matching where (columns of
+// ct_digests), with their log-file entries, in evidence order.
+func (c *Case) digestsWhere(ctx context.Context, where string, args ...any) ([]Digest, error) {
 	rows, err := c.DB.QueryContext(ctx, `SELECT id, evidence_id, coalesce(aws_account_id, ''),
 		coalesce(digest_start_time, ''), coalesce(digest_end_time, ''), coalesce(digest_s3_bucket, ''),
 		coalesce(digest_s3_object, ''), coalesce(digest_public_key_fingerprint, ''),
 		coalesce(digest_signature_algorithm, ''), newest_event_time, oldest_event_time,
 		previous_digest_s3_bucket, previous_digest_s3_object, previous_digest_hash_value,
 		previous_digest_hash_algorithm, previous_digest_signature, raw
-		FROM ct_digests ORDER BY evidence_id`)
+		FROM ct_digests WHERE `+where+` ORDER BY evidence_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read digests: %w", err)
 	}
 	var out []Digest
 	byID := map[int64]int{}
+	var ids []any
 	for rows.Next() {
 		var d Digest
 		var id int64
@@ -127,15 +134,27 @@ func (c *Case) Digests(ctx context.Context) ([]Digest, error) {
 			}
 		}
 		byID[id] = len(out)
+		ids = append(ids, id)
 		out = append(out, d)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read digests: %w", err)
 	}
-	lrows, err := c.DB.QueryContext(ctx, `SELECT digest_id, coalesce(s3_bucket, ''), coalesce(s3_object, ''),
+	if len(out) == 0 {
+		return out, nil
+	}
+	lq := `SELECT digest_id, coalesce(s3_bucket, ''), coalesce(s3_object, ''),
 		coalesce(hash_value, ''), coalesce(hash_algorithm, ''), newest_event_time, oldest_event_time
-		FROM ct_digest_logs ORDER BY digest_id, idx`)
+		FROM ct_digest_logs ORDER BY digest_id, idx`
+	var largs []any
+	if where != "1" {
+		lq = `SELECT digest_id, coalesce(s3_bucket, ''), coalesce(s3_object, ''),
+		coalesce(hash_value, ''), coalesce(hash_algorithm, ''), newest_event_time, oldest_event_time
+		FROM ct_digest_logs WHERE digest_id IN (?` + repeat(",?", len(ids)-1) + `) ORDER BY digest_id, idx`
+		largs = ids
+	}
+	lrows, err := c.DB.QueryContext(ctx, lq, largs...)
 	if err != nil {
 		return nil, fmt.Errorf("read digest log entries: %w", err)
 	}
@@ -163,10 +182,14 @@ func (c *Case) Digests(ctx context.Context) ([]Digest, error) {
 // HeadObjectSidecars returns every saved head-object export that carries
 // user metadata.
 func (c *Case) HeadObjectSidecars(ctx context.Context) ([]DigestSidecar, error) {
+	return c.headObjectSidecars(ctx, "1")
+}
+
+func (c *Case) headObjectSidecars(ctx context.Context, where string, args ...any) ([]DigestSidecar, error) {
 	rows, err := c.DB.QueryContext(ctx, `SELECT m.evidence_id, e.path, e.member, coalesce(m.object_path, ''),
 		coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata, coalesce(e.member_path, ''), coalesce(e.member_index, '')
 		FROM s3_object_meta m JOIN evidence e ON e.id = m.evidence_id
-		WHERE m.source = 'head-object' AND m.user_metadata IS NOT NULL ORDER BY m.id`)
+		WHERE m.source = 'head-object' AND m.user_metadata IS NOT NULL AND `+where+` ORDER BY m.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read object metadata: %w", err)
 	}

@@ -6,3 +6,7 @@
 ALTER TABLE item_status ADD COLUMN account TEXT;
 ALTER TABLE item_status ADD COLUMN region TEXT;
 ALTER TABLE item_status ADD COLUMN trail TEXT;
+
+-- Saved metadata that names an object by key but sits beside no local
+-- copy (a digest's head-object export saved elsewhere), found by key.
+CREATE INDEX s3_object_meta_key_only ON s3_object_meta(key) WHERE object_path IS NULL OR object_path = '';
