@@ -130,6 +130,40 @@ func (c *Case) ObjectMetaBeside(ctx context.Context) ([]MetaRow, error) {
 	return c.metaRows(ctx, "m.object_path IS NOT NULL AND m.object_path <> ''")
 }
 
+// ObjectMetaBesideObjects is ObjectMetaBeside without the rows exported
+// beside a CloudTrail digest or log file of the case (at the object path
+// they name, in the same archive), which belong to digest verification.
+func (c *Case) ObjectMetaBesideObjects(ctx context.Context) ([]MetaRow, error) {
+	return c.metaRows(ctx, `m.object_path IS NOT NULL AND m.object_path <> '' AND NOT EXISTS (SELECT 1 FROM evidence t
+		WHERE t.path = CASE WHEN e.member = '' THEN m.object_path ELSE e.path END
+		AND t.member = CASE WHEN e.member = '' THEN '' ELSE m.object_path END
+		AND t.kind IN ('cloudtrail_digest', 'cloudtrail_log'))`)
+}
+
+// EvidenceWithErrors returns the evidence rows of kind that could not be
+// read or parsed, in id order.
+func (c *Case) EvidenceWithErrors(ctx context.Context, kind string) ([]Evidence, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+` FROM evidence e WHERE e.kind = ? AND e.error IS NOT NULL
+		AND e.error <> '' ORDER BY e.id`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("read evidence: %w", err)
+	}
+	defer rows.Close()
+	var out []Evidence
+	for rows.Next() {
+		var er evidenceRow
+		if err := rows.Scan(er.dest()...); err != nil {
+			return nil, fmt.Errorf("read evidence: %w", err)
+		}
+		e, err := er.decode()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 // ObjectMetaByKey returns the rows that describe bucket/key and are not
 // exported beside a copy (listings, inventory, exports saved elsewhere),
 // with parts, in row order.

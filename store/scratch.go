@@ -18,6 +18,7 @@ import (
 // It never writes the case's own tables.
 type Scratch struct {
 	*Case
+	present *batch // suffixes MarkPresent has not written yet
 }
 
 // scratchTables are verify's working tables; see the methods that fill
@@ -30,13 +31,18 @@ CREATE TEMP TABLE v_digest (
 	prev_loc    TEXT,            -- previousDigestS3Bucket "/" previousDigestS3Object
 	unparsed    INTEGER NOT NULL, -- no digest could be read from it
 	s3_key      TEXT,            -- the evidence's AWSLogs/... key
-	base        TEXT             -- its file name, for flattened copies
+	base        TEXT,            -- its file name, for flattened copies
+	prev_suffix TEXT,            -- the AWSLogs/... part of previousDigestS3Object
+	prev_base   TEXT             -- and its file name
 );
 CREATE INDEX temp.v_digest_chain ON v_digest(chain, evidence_id);
 CREATE INDEX temp.v_digest_loc ON v_digest(loc);
 CREATE INDEX temp.v_digest_prev ON v_digest(prev_loc);
 CREATE INDEX temp.v_digest_unparsed_key ON v_digest(unparsed, s3_key);
 CREATE INDEX temp.v_digest_unparsed_base ON v_digest(unparsed, base);
+CREATE INDEX temp.v_digest_prev_suffix ON v_digest(prev_suffix);
+CREATE INDEX temp.v_digest_prev_base ON v_digest(prev_base);
+CREATE TEMP TABLE v_present (suffix TEXT PRIMARY KEY);
 CREATE TEMP TABLE v_result (
 	evidence_id INTEGER PRIMARY KEY,
 	key         TEXT NOT NULL,
@@ -152,61 +158,78 @@ type DigestHead struct {
 	PrevObject     *string
 }
 
-// EachDigestHead calls fn for every evidence row of kind
-// cloudtrail_digest, in id order, with its digest's location fields. It
-// streams, and fn must not use the scratch connection.
-func (x *Scratch) EachDigestHead(ctx context.Context, fn func(*DigestHead) error) error {
-	rows, err := x.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+`, d.id IS NOT NULL,
-		coalesce(d.digest_s3_bucket, ''), coalesce(d.digest_s3_object, ''), d.previous_digest_s3_bucket, d.previous_digest_s3_object
-		FROM evidence e LEFT JOIN ct_digests d ON d.evidence_id = e.id WHERE e.kind = ? ORDER BY e.id`, KindCloudTrailDig)
-	if err != nil {
-		return fmt.Errorf("read digests: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var h DigestHead
-		var er evidenceRow
-		var pb, po sql.NullString
-		dst := append(er.dest(), &h.Parsed, &h.Bucket, &h.Object, &pb, &po)
-		if err := rows.Scan(dst...); err != nil {
+// digestChunk is how many digest heads DigestHeadChunks reads at a time.
+const digestChunk = 2000
+
+// DigestHeadChunks calls fn with every evidence row of kind
+// cloudtrail_digest and its digest's location fields, in id order, a
+// chunk at a time; between chunks the connection is free for fn.
+func (x *Scratch) DigestHeadChunks(ctx context.Context, fn func([]DigestHead) error) error {
+	last := int64(0)
+	for {
+		var chunk []DigestHead
+		rows, err := x.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+`, d.id IS NOT NULL,
+			coalesce(d.digest_s3_bucket, ''), coalesce(d.digest_s3_object, ''), d.previous_digest_s3_bucket, d.previous_digest_s3_object
+			FROM evidence e LEFT JOIN ct_digests d ON d.evidence_id = e.id WHERE e.kind = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
+			KindCloudTrailDig, last, digestChunk)
+		if err != nil {
 			return fmt.Errorf("read digests: %w", err)
 		}
-		var err error
-		if h.Evidence, err = er.decode(); err != nil {
+		for rows.Next() {
+			var h DigestHead
+			var er evidenceRow
+			var pb, po sql.NullString
+			if err := rows.Scan(append(er.dest(), &h.Parsed, &h.Bucket, &h.Object, &pb, &po)...); err != nil {
+				rows.Close()
+				return fmt.Errorf("read digests: %w", err)
+			}
+			if h.Evidence, err = er.decode(); err != nil {
+				rows.Close()
+				return err
+			}
+			if pb.Valid {
+				h.PrevBucket = &pb.String
+			}
+			if po.Valid {
+				h.PrevObject = &po.String
+			}
+			chunk = append(chunk, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if pb.Valid {
-			h.PrevBucket = &pb.String
+		if len(chunk) == 0 {
+			return nil
 		}
-		if po.Valid {
-			h.PrevObject = &po.String
-		}
-		if err := fn(&h); err != nil {
+		last = chunk[len(chunk)-1].ID
+		if err := fn(chunk); err != nil {
 			return err
 		}
 	}
-	return rows.Err()
 }
 
 // DigestIndex is one row of v_digest (see scratchTables).
 type DigestIndex struct {
-	EvidenceID    int64
-	Chain         string
-	Loc, PrevLoc  string // "" for none
-	Unparsed      bool
-	S3Key, Base   string
+	EvidenceID           int64
+	Chain                string
+	Loc, PrevLoc         string // "" for none
+	Unparsed             bool
+	S3Key, Base          string
+	PrevSuffix, PrevBase string
 }
 
 // IndexDigests records where every digest is; add, then flush.
 type DigestIndexer struct{ b *batch }
 
 func (x *Scratch) DigestIndexer() *DigestIndexer {
-	return &DigestIndexer{x.batch(`INSERT INTO v_digest(evidence_id, chain, loc, prev_loc, unparsed, s3_key, base)
-		VALUES (?,?,?,?,?,?,?)`)}
+	return &DigestIndexer{x.batch(`INSERT INTO v_digest(evidence_id, chain, loc, prev_loc, unparsed, s3_key, base,
+		prev_suffix, prev_base) VALUES (?,?,?,?,?,?,?,?,?)`)}
 }
 
 func (d *DigestIndexer) Add(ctx context.Context, i DigestIndex) error {
-	return d.b.add(ctx, i.EvidenceID, i.Chain, nullStr(i.Loc), nullStr(i.PrevLoc), b2i(i.Unparsed), nullStr(i.S3Key), nullStr(i.Base))
+	return d.b.add(ctx, i.EvidenceID, i.Chain, nullStr(i.Loc), nullStr(i.PrevLoc), b2i(i.Unparsed), nullStr(i.S3Key), nullStr(i.Base),
+		nullStr(i.PrevSuffix), nullStr(i.PrevBase))
 }
 
 func (d *DigestIndexer) Flush(ctx context.Context) error { return d.b.flush(ctx) }
@@ -272,6 +295,50 @@ func (x *Scratch) SuccessorsOf(ctx context.Context, loc string) ([]int64, error)
 func (x *Scratch) UnparsedAt(ctx context.Context, suffix, base string) ([]int64, error) {
 	return x.ids(ctx, `SELECT evidence_id FROM v_digest WHERE unparsed = 1 AND s3_key = ?
 		UNION SELECT evidence_id FROM v_digest WHERE unparsed = 1 AND s3_key IS NULL AND base = ? ORDER BY 1`, suffix, base)
+}
+
+// PointerTo returns the previous-digest location named by the last
+// digest (in evidence order) that points, by AWSLogs/... suffix (or, with
+// no suffix, by file name), at an unparsed digest, where no parsed digest
+// is: what such a digest is known by. ok is false when none does.
+func (x *Scratch) PointerTo(ctx context.Context, suffix, base string) (loc string, ok bool, err error) {
+	q := `SELECT v.prev_loc FROM v_digest v WHERE v.prev_suffix = ?
+		AND NOT EXISTS (SELECT 1 FROM v_digest p WHERE p.loc = v.prev_loc) ORDER BY v.evidence_id DESC LIMIT 1`
+	arg := suffix
+	if suffix == "" {
+		q = `SELECT v.prev_loc FROM v_digest v WHERE v.prev_base = ?
+			AND NOT EXISTS (SELECT 1 FROM v_digest p WHERE p.loc = v.prev_loc) ORDER BY v.evidence_id DESC LIMIT 1`
+		arg = base
+	}
+	switch err = x.DB.QueryRowContext(ctx, q, arg).Scan(&loc); {
+	case err == sql.ErrNoRows:
+		return "", false, nil
+	case err != nil:
+		return "", false, err
+	}
+	return loc, true, nil
+}
+
+// MarkPresent records the AWSLogs/... suffix of a digest or log file the
+// case holds (for the access-log tail check).
+// They are written a batch at a time; IsPresent sees them all.
+func (x *Scratch) MarkPresent(ctx context.Context, suffix string) error {
+	if x.present == nil {
+		x.present = x.batch("INSERT OR IGNORE INTO v_present(suffix) VALUES (?)")
+	}
+	return x.present.add(ctx, suffix)
+}
+
+// IsPresent reports whether suffix was marked present.
+func (x *Scratch) IsPresent(ctx context.Context, suffix string) (bool, error) {
+	if x.present != nil {
+		if err := x.present.flush(ctx); err != nil {
+			return false, err
+		}
+	}
+	var n int
+	err := x.DB.QueryRowContext(ctx, "SELECT count(*) FROM v_present WHERE suffix = ?", suffix).Scan(&n)
+	return n > 0, err
 }
 
 // DigestRow is a digest with its evidence row and when it was ingested.
@@ -342,16 +409,23 @@ func (x *Scratch) DigestSidecarsAt(ctx context.Context, objectPath, key string, 
 	return x.headObjectSidecars(ctx, "m.object_path = ?", objectPath)
 }
 
+// DigestSidecarsByName returns the saved head-object exports with user
+// metadata of the evidence items at path with name key nk (the sidecar's
+// own name, so that "./K.metadata.json" and "K.metadata.json" are one).
+func (x *Scratch) DigestSidecarsByName(ctx context.Context, path, nk string) ([]DigestSidecar, error) {
+	return x.headObjectSidecars(ctx, "e.path = ? AND e.name_key = ?", path, nk)
+}
+
 // DigestResult is what verify concluded about one digest, kept for the
 // log files it lists and the digests that cover a time.
 type DigestResult struct {
-	EvidenceID               int64
-	Key, Path, Status        string
-	Authentic                bool
-	Chain                    string
-	Account, Region, Trail   string
-	Backfill, TimesOK        bool
-	Start, End               time.Time
+	EvidenceID             int64
+	Key, Path, Status      string
+	Authentic              bool
+	Chain                  string
+	Account, Region, Trail string
+	Backfill, TimesOK      bool
+	Start, End             time.Time
 }
 
 // ResultWriter records digest results and the log files each digest
@@ -422,8 +496,23 @@ func (x *Scratch) FlatLogs(ctx context.Context, base func(*Evidence) string) err
 	return b.flush(ctx)
 }
 
+// eachEvidence streams the evidence rows matching where in id order (at
+// most limit, 0 for all).
+// FlatLogNames returns the file names FlatLogs recorded.
+func (x *Scratch) FlatLogNames(ctx context.Context) ([]string, error) {
+	return x.strings(ctx, "SELECT base FROM v_flat ORDER BY evidence_id")
+}
+
 func (x *Scratch) eachEvidence(ctx context.Context, where string, args []any, fn func(*Evidence) error) error {
-	rows, err := x.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+` FROM evidence e WHERE `+where+` ORDER BY e.id`, args...)
+	return x.eachEvidenceLimit(ctx, where, args, 0, fn)
+}
+
+func (x *Scratch) eachEvidenceLimit(ctx context.Context, where string, args []any, limit int, fn func(*Evidence) error) error {
+	q := `SELECT ` + evidenceColumns("e") + ` FROM evidence e WHERE ` + where + ` ORDER BY e.id`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := x.DB.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read evidence: %w", err)
 	}
@@ -457,7 +546,7 @@ func (x *Scratch) LogChunks(ctx context.Context, fn func([]LogWithListings) erro
 	for {
 		var chunk []LogWithListings
 		byID := map[int64]int{}
-		err := x.eachEvidence(ctx, "e.kind = ? AND e.id > ? LIMIT ?", []any{KindCloudTrailLog, last, logChunk}, func(e *Evidence) error {
+		err := x.eachEvidenceLimit(ctx, "e.kind = ? AND e.id > ?", []any{KindCloudTrailLog, last}, logChunk, func(e *Evidence) error {
 			byID[e.ID] = len(chunk)
 			chunk = append(chunk, LogWithListings{Evidence: *e})
 			return nil
@@ -471,25 +560,25 @@ func (x *Scratch) LogChunks(ctx context.Context, fn func([]LogWithListings) erro
 		first := chunk[0].ID
 		last = chunk[len(chunk)-1].ID
 		rows, err := x.DB.QueryContext(ctx, `
-			SELECT e.id, l.bucket, l.object, l.hash, l.algo, `+resultColumns+`
+			SELECT e.id, l.bucket, l.object, l.hash, l.algo, `+resultColumns+`, l.id AS lid
 			FROM evidence e JOIN v_listing l ON l.suffix = e.s3_key JOIN v_result r ON r.evidence_id = l.digest_id
 			WHERE e.kind = ? AND e.id BETWEEN ? AND ? AND e.s3_key <> ''
 			UNION ALL
-			SELECT e.id, l.bucket, l.object, l.hash, l.algo, `+resultColumns+`
+			SELECT e.id, l.bucket, l.object, l.hash, l.algo, `+resultColumns+`, l.id AS lid
 			FROM v_flat f JOIN evidence e ON e.id = f.evidence_id JOIN v_listing l ON l.base = f.base
 			JOIN v_result r ON r.evidence_id = l.digest_id
 			WHERE f.evidence_id BETWEEN ? AND ?
 			  AND NOT EXISTS (SELECT 1 FROM evidence o WHERE o.kind = ? AND o.s3_key = l.suffix)
-			ORDER BY 1, l.id`, KindCloudTrailLog, first, last, first, last, KindCloudTrailLog)
+			ORDER BY 1, 6, lid`, KindCloudTrailLog, first, last, first, last, KindCloudTrailLog)
 		if err != nil {
 			return fmt.Errorf("read digest listings: %w", err)
 		}
 		for rows.Next() {
-			var id int64
+			var id, lid int64
 			var l Listing
 			var rs resultScan
 			dst := append([]any{&id, &l.Log.S3Bucket, &l.Log.S3Object, &l.Log.HashValue, &l.Log.HashAlgorithm}, rs.dest(&l.Digest)...)
-			if err := rows.Scan(dst...); err != nil {
+			if err := rows.Scan(append(dst, &lid)...); err != nil {
 				rows.Close()
 				return fmt.Errorf("read digest listings: %w", err)
 			}
@@ -548,11 +637,12 @@ type MissingListing struct {
 // was recorded.
 func (x *Scratch) EachMissingListing(ctx context.Context, fn func(*MissingListing) error) error {
 	rows, err := x.DB.QueryContext(ctx, `
-		SELECT l.bucket, l.object, l.hash, l.algo, `+resultColumns+`, min(l.id) OVER (PARTITION BY l.bucket, l.object) AS first
+		SELECT l.bucket, l.object, l.hash, l.algo, `+resultColumns+`,
+		       min(l.digest_id * 4294967296 + l.id) OVER (PARTITION BY l.bucket, l.object) AS first
 		FROM v_listing l JOIN v_result r ON r.evidence_id = l.digest_id
 		WHERE NOT EXISTS (SELECT 1 FROM evidence e WHERE e.kind = ? AND e.s3_key = l.suffix)
 		  AND NOT EXISTS (SELECT 1 FROM v_flat f WHERE f.base = l.base)
-		ORDER BY first, l.id`, KindCloudTrailLog)
+		ORDER BY first, l.digest_id, l.id`, KindCloudTrailLog)
 	if err != nil {
 		return fmt.Errorf("read missing log files: %w", err)
 	}

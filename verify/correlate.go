@@ -159,65 +159,116 @@ func (r *run) loadAccess() (*accessLogs, error) {
 	return acc, nil
 }
 
-// correlate links requests to the digest and log items they touched,
-// adds correlation and tail-coverage findings, and returns summary notes.
-func (r *run) correlate(items []Item, acc *accessLogs) []string {
-	if acc == nil || len(acc.buckets) == 0 {
-		return nil
+// correlator links the access-log requests on AWSLogs/ keys to the
+// digest and log items they touched, item by item as the run emits them
+// (each item is final once emitted), and makes the findings at the end.
+type correlator struct {
+	acc      *accessLogs
+	bySuffix map[string][]*s3Request // requests that change or copy a key, by its AWSLogs/ suffix
+	touched  map[*s3Request][]touch
+	silent   map[string]int // bucket -> items no request explains
+}
+
+// touch is an item a request touched, as the finding names it.
+type touch struct {
+	kind, bucket, key, status, path string
+	account, region, trail          string
+	evidenceID                      int64
+	explained                       bool
+}
+
+func newCorrelator(acc *accessLogs) *correlator {
+	k := &correlator{acc: acc, bySuffix: map[string][]*s3Request{}, touched: map[*s3Request][]touch{}, silent: map[string]int{}}
+	if acc == nil {
+		return k
 	}
-	bySuffix := map[string][]int{}
-	for i := range items {
-		it := &items[i]
-		if it.Kind != KindDigest && it.Kind != KindLog || it.S3Key == "" {
+	for _, q := range acc.reqs {
+		if !q.delivery && q.class != "" {
+			s := awsLogsSuffix(q.key)
+			k.bySuffix[s] = append(k.bySuffix[s], q)
+		}
+	}
+	return k
+}
+
+// item attaches to a digest or log item the requests on its key (in
+// detail.s3_requests), the ones that explain its status (detail.explained_by
+// and its reason), and, when none does in a bucket whose access logs the
+// case holds, says that their silence proves nothing (detail.access_logs).
+func (k *correlator) item(it *Item) {
+	if k.acc == nil || len(k.acc.buckets) == 0 || it.Kind != KindDigest && it.Kind != KindLog || it.S3Key == "" {
+		return
+	}
+	explained := false
+	for _, q := range k.bySuffix[awsLogsSuffix(it.S3Key)] {
+		if it.S3Bucket != "" && q.Bucket != "" && q.Bucket != "-" && it.S3Bucket != q.Bucket {
 			continue
 		}
-		s := awsLogsSuffix(it.S3Key)
-		bySuffix[s] = append(bySuffix[s], i)
-	}
-	touched := func(q *s3Request) []int {
-		var out []int
-		for _, i := range bySuffix[awsLogsSuffix(q.key)] {
-			b := items[i].S3Bucket
-			if b != "" && q.Bucket != "" && q.Bucket != "-" && b != q.Bucket {
-				continue
-			}
-			out = append(out, i)
+		if it.Detail == nil {
+			it.Detail = map[string]any{}
 		}
-		return out
+		reqs, _ := it.Detail["s3_requests"].([]map[string]any)
+		it.Detail["s3_requests"] = append(reqs, q.describe())
+		ex := q.succeeded && (q.class == "delete" && it.Status == StatusMissing ||
+			(q.class == "overwrite" || q.class == "copy") && contentStatuses[it.Status])
+		if ex {
+			explained = true
+			ids, _ := it.Detail["explained_by"].([]string)
+			it.Detail["explained_by"] = append(ids, q.RequestID)
+			reason, _ := it.Detail["reason"].(string)
+			it.Detail["reason"] = strings.TrimPrefix(reason+"; ", "; ") + "explained by " + q.words()
+		}
+		k.touched[q] = append(k.touched[q], touch{kind: it.Kind, bucket: it.S3Bucket, key: it.S3Key, status: it.Status,
+			path: it.Path, account: it.Account, region: it.Region, trail: it.Trail, evidenceID: it.EvidenceID, explained: ex})
 	}
-	explained := map[int]bool{}
-	for _, q := range acc.reqs {
+	if explained || !(it.Status == StatusMissing || contentStatuses[it.Status]) {
+		return
+	}
+	b, ok := k.acc.buckets[it.S3Bucket]
+	if !ok {
+		return
+	}
+	if it.Detail == nil {
+		it.Detail = map[string]any{}
+	}
+	if _, ok := it.Detail["s3_requests"]; !ok {
+		it.Detail["s3_requests"] = []map[string]any{}
+	}
+	it.Detail["access_logs"] = fmt.Sprintf("the case holds %d access-log lines of bucket %s (%s to %s) and none records a request that deleted or overwrote this key; S3 server access logs are delivered on a best-effort basis, so their silence does not show that no such request was made",
+		b.Lines, b.Bucket, b.First, b.Last)
+	k.silent[b.Bucket]++
+}
+
+// findings makes one correlation finding per request that changes or
+// copies an AWSLogs/ key, naming every item it touched (in report order),
+// and returns the summary notes.
+func (k *correlator) findings(r *run) []string {
+	if k.acc == nil || len(k.acc.buckets) == 0 {
+		return nil
+	}
+	for _, q := range k.acc.reqs {
 		if q.delivery || q.class == "" {
 			continue
 		}
-		var refs []map[string]any
+		ts := k.touched[q]
+		sort.SliceStable(ts, func(i, j int) bool {
+			a, b := ts[i], ts[j]
+			if a.kind != b.kind {
+				return kindOrder[a.kind] < kindOrder[b.kind]
+			}
+			if a.key != b.key {
+				return a.key < b.key
+			}
+			return a.path < b.path
+		})
+		refs := []map[string]any{}
 		var explains []string
-		var first *Item
-		for _, i := range touched(q) {
-			it := &items[i]
-			if it.Detail == nil {
-				it.Detail = map[string]any{}
+		for _, t := range ts {
+			refs = append(refs, map[string]any{"kind": t.kind, "s3_bucket": t.bucket, "s3_key": t.key,
+				"status": t.status, "path": t.path, "evidence_id": t.evidenceID, "explained": t.explained})
+			if t.explained {
+				explains = append(explains, fmt.Sprintf("the %s %s %s", t.status, t.kind, t.key))
 			}
-			reqs, _ := it.Detail["s3_requests"].([]map[string]any)
-			it.Detail["s3_requests"] = append(reqs, q.describe())
-			ex := q.succeeded && (q.class == "delete" && it.Status == StatusMissing ||
-				(q.class == "overwrite" || q.class == "copy") && contentStatuses[it.Status])
-			if ex {
-				explained[i] = true
-				ids, _ := it.Detail["explained_by"].([]string)
-				it.Detail["explained_by"] = append(ids, q.RequestID)
-				reason, _ := it.Detail["reason"].(string)
-				it.Detail["reason"] = strings.TrimPrefix(reason+"; ", "; ") + "explained by " + q.words()
-				explains = append(explains, fmt.Sprintf("the %s %s %s", it.Status, it.Kind, it.S3Key))
-			}
-			if first == nil {
-				first = it
-			}
-			refs = append(refs, map[string]any{"kind": it.Kind, "s3_bucket": it.S3Bucket, "s3_key": it.S3Key,
-				"status": it.Status, "path": it.Path, "evidence_id": it.EvidenceID, "explained": ex})
-		}
-		if refs == nil {
-			refs = []map[string]any{}
 		}
 		sev := SeverityWarning
 		if q.succeeded && (q.class == "delete" || q.class == "overwrite" || q.class == "copy") {
@@ -227,8 +278,8 @@ func (r *run) correlate(items []Item, acc *accessLogs) []string {
 		switch {
 		case len(explains) > 0:
 			what = "explains " + strings.Join(explains, ", ")
-		case first != nil:
-			what = fmt.Sprintf("touches %s %s (status %s)", first.Kind, first.S3Key, first.Status)
+		case len(ts) > 0:
+			what = fmt.Sprintf("touches %s %s (status %s)", ts[0].kind, ts[0].key, ts[0].status)
 		}
 		verb := ""
 		if !q.succeeded {
@@ -240,50 +291,24 @@ func (r *run) correlate(items []Item, acc *accessLogs) []string {
 			Detail: q.describe()}
 		f.Detail["touched"] = refs
 		f.Detail["explains"] = len(explains) > 0
-		if first != nil {
-			f.Account, f.Region, f.Trail = first.Account, first.Region, first.Trail
+		if len(ts) > 0 {
+			f.Account, f.Region, f.Trail = ts[0].account, ts[0].region, ts[0].trail
 		}
 		r.findings = append(r.findings, f)
 	}
-	// Missing or changed items no request explains, in buckets whose
-	// access logs the case holds: their silence is not proof.
-	silent := map[string]int{}
-	for i := range items {
-		it := &items[i]
-		if it.Kind != KindDigest && it.Kind != KindLog || explained[i] || !(it.Status == StatusMissing || contentStatuses[it.Status]) {
-			continue
-		}
-		b, ok := acc.buckets[it.S3Bucket]
-		if !ok {
-			continue
-		}
-		if it.Detail == nil {
-			it.Detail = map[string]any{}
-		}
-		if _, ok := it.Detail["s3_requests"]; !ok {
-			it.Detail["s3_requests"] = []map[string]any{}
-		}
-		it.Detail["access_logs"] = fmt.Sprintf("the case holds %d access-log lines of bucket %s (%s to %s) and none records a request that deleted or overwrote this key; S3 server access logs are delivered on a best-effort basis, so their silence does not show that no such request was made",
-			b.Lines, b.Bucket, b.First, b.Last)
-		silent[b.Bucket]++
-	}
 	var notes []string
-	for _, b := range sortedKeys(silent) {
+	for _, b := range sortedKeys(k.silent) {
 		notes = append(notes, fmt.Sprintf("%d missing or changed digests and log files of bucket %s have no request in its access logs that explains them; S3 server access logs are delivered on a best-effort basis, so this does not show that no such request was made",
-			silent[b], b))
+			k.silent[b], b))
 	}
-	r.tailFromAccess(items, acc)
 	return notes
 }
 
 // tailFromAccess reports CloudTrail deliveries after each chain's newest
 // digest of keys the case lacks.
-func (r *run) tailFromAccess(items []Item, acc *accessLogs) {
-	present := map[string]bool{}
-	for _, it := range items {
-		if (it.Kind == KindDigest || it.Kind == KindLog) && it.EvidenceID != 0 {
-			present[awsLogsSuffix(it.S3Key)] = true
-		}
+func (r *run) tailFromAccess(acc *accessLogs) error {
+	if acc == nil || len(acc.buckets) == 0 {
+		return nil
 	}
 	type delivered struct {
 		q  *s3Request
@@ -291,7 +316,14 @@ func (r *run) tailFromAccess(items []Item, acc *accessLogs) {
 	}
 	var ds []delivered
 	for _, q := range acc.reqs {
-		if !q.delivery || !q.succeeded || !q.timeOK || present[awsLogsSuffix(q.key)] {
+		if !q.delivery || !q.succeeded || !q.timeOK {
+			continue
+		}
+		present, err := r.x.IsPresent(r.ctx, awsLogsSuffix(q.key))
+		if err != nil {
+			return err
+		}
+		if present {
 			continue
 		}
 		if ki, ok := cloudtrail.ParseKey(q.key); ok && !ki.FileNameOnly {
@@ -299,14 +331,15 @@ func (r *run) tailFromAccess(items []Item, acc *accessLogs) {
 		}
 	}
 	if len(ds) == 0 {
-		return
+		return nil
 	}
-	for _, c := range r.chains() {
-		chain := r.sortedChain(c)
-		if c.Backfill || len(chain) == 0 {
+	all := append([]chainID{}, r.chainIDs...)
+	sort.Slice(all, func(i, j int) bool { return all[i].String() < all[j].String() })
+	for _, c := range all {
+		n := r.newest[c]
+		if c.Backfill || n == nil {
 			continue
 		}
-		n := chain[len(chain)-1]
 		var digests []string
 		var list []map[string]any
 		logs := 0
@@ -346,6 +379,7 @@ func (r *run) tailFromAccess(items []Item, acc *accessLogs) {
 			Detail: map[string]any{"source": "s3_access_logs", "newest_digest": n.key, "newest_digest_end": fmtTime(n.end),
 				"evidence_until": fmtTime(last), "digests_delivered": digests, "log_files_delivered": logs, "deliveries": list}})
 	}
+	return nil
 }
 
 func sortedKeys(m map[string]int) []string {

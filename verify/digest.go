@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -14,26 +13,6 @@ import (
 	"github.com/forensic-dev/forensic/internal/awstime"
 	"github.com/forensic-dev/forensic/store"
 )
-
-// run is the state of one verification.
-type run struct {
-	ctx     context.Context
-	c       *store.Case
-	opt     Options
-	in      *input
-	anchors *TrustAnchors
-
-	dig            []*digestItem
-	byLoc          map[string][]*digestItem // by signed bucket "/" object
-	missingDigests []Item
-	missingLoc     map[string]bool
-	logItems       []*logItem
-	missingLogs    []Item
-	findings       []Finding
-	rehashed       int
-	fresh          map[int64]*rehashResult // --rehash results by evidence id
-	byChain        map[chainID][]*digestItem
-}
 
 // chainID identifies a digest chain: (bucket, prefix, org id, account,
 // region, trail, backfill).
@@ -75,8 +54,9 @@ type digestItem struct {
 	successors []*digestItem
 	status     string
 	detail     map[string]any
-	authentic  bool // a signature verified under a trusted key valid at the time
-	outOfRange bool // its times are out of range (finding time_range): left out of the chain's time order
+	authentic  bool   // a signature verified under a trusted key valid at the time
+	outOfRange bool   // its times are out of range (finding time_range): left out of the chain's time order
+	ingestedAt string // when its evidence row was written (RFC 3339)
 }
 
 func (d *digestItem) item() Item {
@@ -91,71 +71,8 @@ func (d *digestItem) fail(status, reason string) {
 	}
 }
 
-// digests evaluates every digest in the evidence, flags those whose
-// times are out of range (timerange.go), and records the digests their
-// successors say should exist.
-func (r *run) digests() error {
-	r.byLoc = map[string][]*digestItem{}
-	r.missingLoc = map[string]bool{}
-	for _, e := range r.in.digestEv {
-		d := &digestItem{ev: e, d: r.in.digests[e.ID], detail: map[string]any{}}
-		r.prepare(d)
-		r.dig = append(r.dig, d)
-		if d.d != nil && d.d.DigestS3Object != "" {
-			loc := d.d.DigestS3Bucket + "/" + d.d.DigestS3Object
-			r.byLoc[loc] = append(r.byLoc[loc], d)
-		}
-	}
-	// Link successors to predecessors; what a successor points at and the
-	// evidence lacks is missing (recorded once times are checked).
-	var dangling []*digestItem
-	for _, s := range r.dig {
-		if s.d == nil || s.d.PreviousDigestS3Object == nil {
-			continue
-		}
-		loc := deref(s.d.PreviousDigestS3Bucket) + "/" + *s.d.PreviousDigestS3Object
-		preds := r.byLoc[loc]
-		if len(preds) == 0 {
-			preds = r.unparsableAt(deref(s.d.PreviousDigestS3Bucket), *s.d.PreviousDigestS3Object)
-		}
-		if len(preds) == 0 {
-			dangling = append(dangling, s)
-			continue
-		}
-		for _, p := range preds {
-			p.successors = append(p.successors, s)
-		}
-	}
-	for _, d := range r.dig {
-		r.evaluate(d)
-	}
-	if err := r.timeRanges(); err != nil {
-		return err
-	}
-	for _, s := range dangling {
-		r.missing(s)
-	}
-	// A successor starts where its predecessor ends: digests are hourly
-	// and each names the one before it. One that names a digest ending
-	// hours before it starts (a forged newest digest linked to the last
-	// real one, hiding the deleted hours between) leaves those hours
-	// missing.
-	for _, s := range r.dig {
-		if s.d == nil || s.d.PreviousDigestS3Object == nil || !s.timesOK || s.outOfRange || s.chain.Backfill {
-			continue
-		}
-		loc := deref(s.d.PreviousDigestS3Bucket) + "/" + *s.d.PreviousDigestS3Object
-		for _, p := range r.byLoc[loc] {
-			if p.timesOK && !p.outOfRange && hourSlots(p.end, s.start) >= 1 {
-				r.inferMissing(p, s, deref(s.d.PreviousDigestS3Bucket), "")
-			}
-		}
-	}
-	return nil
-}
-
 // prepare fills what does not depend on other digests.
-func (r *run) prepare(d *digestItem) {
+func (r *run) prepare(d *digestItem) error {
 	e := d.ev
 	d.bucket, d.key = e.S3Bucket, e.S3Key
 	d.chain = chainID{Bucket: e.S3Bucket, OrgID: e.OrgID, Account: e.Account, Region: e.Region, Trail: e.Trail, Backfill: e.Backfill}
@@ -177,30 +94,17 @@ func (r *run) prepare(d *digestItem) {
 			d.start, d.end, d.timesOK = st.UTC(), en.UTC(), true
 		}
 	}
-	d.sidecars = r.in.sidecarsFor(e, d.d)
+	var err error
+	if d.sidecars, err = r.sidecarsFor(e, d.d); err != nil {
+		return err
+	}
 	if len(d.sidecars) > 0 {
 		d.sidecar = d.sidecars[0]
 	}
 	if v, ok := meta(d.sidecar, "signature"); ok {
 		d.metaSig = v
 	}
-}
-
-// unparsableAt returns digests that could not be parsed whose location
-// matches bucket/key (by AWSLogs suffix, else file name).
-func (r *run) unparsableAt(bucket, key string) []*digestItem {
-	suffix := awsLogsSuffix(key)
-	var out []*digestItem
-	for _, d := range r.dig {
-		if d.d != nil && d.d.DigestS3Object != "" {
-			continue
-		}
-		if (d.ev.S3Key != "" && d.ev.S3Key == suffix) || (d.ev.S3Key == "" && path.Base(localName(d.ev)) == path.Base(key)) {
-			d.bucket, d.key = bucket, key
-			out = append(out, d)
-		}
-	}
-	return out
+	return nil
 }
 
 func awsLogsSuffix(key string) string {
@@ -226,13 +130,17 @@ func deref(s *string) string {
 // maxInferredMissing, else the oldest and newest maxInferredMissing/2
 // and a missing_span finding counting them all. Nothing is inferred from
 // the times of a digest flagged out of range (timeRanges).
-func (r *run) missing(s *digestItem) {
+func (r *run) missing(s *digestItem) error {
 	bucket, key := deref(s.d.PreviousDigestS3Bucket), *s.d.PreviousDigestS3Object
 	loc := bucket + "/" + key
-	if r.missingLoc[loc] {
-		return
+	expectedEnd := ""
+	if s.timesOK && !s.outOfRange {
+		expectedEnd = fmtTime(s.start)
 	}
-	r.missingLoc[loc] = true
+	fresh, err := r.x.MarkMissing(r.ctx, loc, s.chain.Account, s.chain.Region, key, expectedEnd)
+	if err != nil || !fresh {
+		return err
+	}
 	detail := map[string]any{
 		"reason":                   fmt.Sprintf("%s names it as previousDigestS3Object, and it is not in the evidence", s.key),
 		"referenced_by":            s.key,
@@ -250,9 +158,8 @@ func (r *run) missing(s *digestItem) {
 	}
 	item := Item{Kind: KindDigest, S3Bucket: bucket, S3Key: key, Status: StatusMissing, Detail: detail,
 		Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail}
-	r.missingDigests = append(r.missingDigests, item)
 	if !s.timesOK || !kok || s.outOfRange {
-		return
+		return r.emit(&item)
 	}
 	// The next older digest of the chain in the evidence.
 	var older *digestItem
@@ -268,10 +175,13 @@ func (r *run) missing(s *digestItem) {
 	}
 	if older == nil {
 		detail["older_digest_in_evidence"] = nil
-		return
+		return r.emit(&item)
 	}
 	detail["older_digest_in_evidence"] = older.key
-	r.inferMissing(older, s, bucket, key)
+	if err := r.emit(&item); err != nil {
+		return err
+	}
+	return r.inferMissing(older, s, bucket, key)
 }
 
 // inferMissing records the hourly digests of s's chain that should end
@@ -281,12 +191,12 @@ func (r *run) missing(s *digestItem) {
 // before s starts: then every digest between is missing, and s's claim
 // to follow older is what shows it. Past maxInferredMissing, the oldest
 // and newest are listed and a missing_span finding counts the rest.
-func (r *run) inferMissing(older, s *digestItem, bucket, named string) {
+func (r *run) inferMissing(older, s *digestItem, bucket, named string) error {
 	ki := s.ki
 	if ki.Account == "" {
 		var ok bool
 		if ki, ok = cloudtrail.ParseKey(s.key); !ok {
-			return
+			return nil
 		}
 	}
 	n := hourSlots(older.end, s.start) // digests ending after older, up to s's start
@@ -301,16 +211,20 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) {
 		s.detail["gap_after_predecessor"] = map[string]any{"predecessor": older.key, "expected_start_time": fmtTime(older.end),
 			"digest_start_time": fmtTime(s.start), "missing_digests": n}
 	}
-	infer := func(k int64) {
+	infer := func(k int64) error {
 		end := addHours(older.end, k)
 		ik := inferredKey(ki, end)
 		iloc := bucket + "/" + ik
-		if r.missingLoc[iloc] || len(r.byLoc[iloc]) > 0 {
-			return
+		present, err := r.x.DigestsAt(r.ctx, iloc)
+		if err != nil || len(present) > 0 {
+			return err
 		}
-		r.missingLoc[iloc] = true
+		fresh, err := r.x.MarkMissing(r.ctx, iloc, s.chain.Account, s.chain.Region, ik, fmtTime(end))
+		if err != nil || !fresh {
+			return err
+		}
 		listed++
-		r.missingDigests = append(r.missingDigests, Item{Kind: KindDigest, S3Bucket: bucket, S3Key: ik, Status: StatusMissing,
+		return r.emit(&Item{Kind: KindDigest, S3Bucket: bucket, S3Key: ik, Status: StatusMissing,
 			Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail,
 			Detail: map[string]any{
 				"reason":              why,
@@ -320,16 +234,22 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) {
 	}
 	if last <= maxInferredMissing {
 		for k := int64(1); k <= last; k++ {
-			infer(k)
+			if err := infer(k); err != nil {
+				return err
+			}
 		}
-		return
+		return nil
 	}
 	half := int64(maxInferredMissing / 2)
 	for k := int64(1); k <= half; k++ {
-		infer(k)
+		if err := infer(k); err != nil {
+			return err
+		}
 	}
 	for k := last - half + 1; k <= last; k++ {
-		infer(k)
+		if err := infer(k); err != nil {
+			return err
+		}
 	}
 	listedNamed := named
 	if named == "" {
@@ -343,6 +263,7 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) {
 			"expected_digests": int(n), "found_digests": 0, "listed_digests": listed, "max_listed_inferred": maxInferredMissing,
 			"expected": fmt.Sprintf("%d hourly digests ending from %s to %s", n, fmtTime(addHours(older.end, 1)), fmtTime(addHours(older.end, n))),
 			"found":    "none in the evidence"}})
+	return nil
 }
 
 // inferredKey is the key of the digest of ki's chain ending at end.
@@ -673,20 +594,19 @@ func locate(e *store.Evidence, bucket, signed string) (actual, how string) {
 	return path.Base(name), "file_name"
 }
 
-// sortedChain returns the parseable digests of chain c by end time,
-// without those whose times are out of range (computed once per run,
-// after timeRanges).
+// sortedChain returns the parseable digests of chain c by end time: c
+// is the chain being verified (computed once per chain).
 func (r *run) sortedChain(c chainID) []*digestItem {
-	if r.byChain == nil {
-		r.byChain = map[chainID][]*digestItem{}
+	if r.ord == nil {
+		r.ord = map[chainID][]*digestItem{}
 		for _, d := range r.dig {
 			if inChainOrder(d) && !d.outOfRange {
-				r.byChain[d.chain] = append(r.byChain[d.chain], d)
+				r.ord[d.chain] = append(r.ord[d.chain], d)
 			}
 		}
-		for _, ds := range r.byChain {
+		for _, ds := range r.ord {
 			sort.SliceStable(ds, func(i, j int) bool { return ds[i].end.Before(ds[j].end) })
 		}
 	}
-	return r.byChain[c]
+	return r.ord[c]
 }

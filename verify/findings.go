@@ -27,10 +27,11 @@ func (r *run) chains() []chainID {
 	return out
 }
 
-// gaps reports every chain restart (a starting digest after an older
-// digest of the same chain) with its time span, and explains it with the
-// trail-control events the case holds in and around that span.
-func (r *run) gaps() error {
+// chainGaps reports every restart of the chain being verified (a
+// starting digest after an older digest of the same chain) with its time
+// span, and explains it with the trail-control events the case holds in
+// and around that span.
+func (r *run) chainGaps() error {
 	for _, c := range r.chains() {
 		if c.Backfill {
 			continue // backfill digests are one-off chains
@@ -110,43 +111,21 @@ func (r *run) gap(c chainID, a, b *digestItem) error {
 // (tail truncation), or not yet been delivered when the evidence was
 // collected.
 func (r *run) coverage() error {
-	all := r.chains()
-	newestOf := map[chainID]*digestItem{}
+	all := append([]chainID{}, r.chainIDs...)
+	sort.Slice(all, func(i, j int) bool { return all[i].String() < all[j].String() })
+	trails := newTrailIndex(all, r.newest)
 	for _, c := range all {
-		if ds := r.sortedChain(c); len(ds) > 0 {
-			newestOf[c] = ds[len(ds)-1]
-		}
-	}
-	trails := newTrailIndex(all, newestOf)
-	logsOf := map[string][]*logItem{}
-	for _, l := range r.logItems {
-		if l.kiOK {
-			k := l.ki.OrgID + "/" + l.ki.Account + "/" + l.ki.Region
-			logsOf[k] = append(logsOf[k], l)
-		}
-	}
-	for _, c := range all {
-		n := newestOf[c]
+		n := r.newest[c]
 		if c.Backfill || n == nil {
 			continue
 		}
 		latest := n.end
 		var why []string
 		logs := 0
-		for _, l := range logsOf[c.OrgID+"/"+c.Account+"/"+c.Region] {
-			if !l.ki.Time.After(n.end) {
-				continue
-			}
-			other := false
-			for _, x := range l.listings {
-				other = other || x.d.chain != c
-			}
-			if other {
-				continue
-			}
-			logs++
-			if l.ki.Time.After(latest) {
-				latest = l.ki.Time
+		if a := r.after[c]; a != nil {
+			logs = a.n
+			if a.latest.After(latest) {
+				latest = a.latest
 			}
 		}
 		if logs > 0 {
@@ -214,7 +193,7 @@ func trailOf(c chainID) chainID {
 	return c
 }
 
-func newTrailIndex(all []chainID, newestOf map[chainID]*digestItem) *trailIndex {
+func newTrailIndex(all []chainID, newestOf map[chainID]*newestDigest) *trailIndex {
 	t := &trailIndex{byTrail: map[chainID][]trailEnd{}}
 	for _, c := range all {
 		if n := newestOf[c]; n != nil && !c.Backfill {

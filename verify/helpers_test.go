@@ -58,6 +58,7 @@ func anchors(t testing.TB, m *fixtures.Manifest) *TrustAnchors {
 // digest, log file and object row got exactly one verdict of its own.
 func runVerify(t testing.TB, c *store.Case, opt Options) *Report {
 	t.Helper()
+	opt.KeepItems = true
 	rep, err := Run(context.Background(), c, opt)
 	require.NoError(t, err)
 	assertOneVerdictPerItem(t, c)

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"path"
 	"path/filepath"
 	"strings"
@@ -9,72 +8,65 @@ import (
 	"github.com/forensic-dev/forensic/store"
 )
 
-// input is what a run reads from the case.
-type input struct {
-	logs     []*store.Evidence
-	digestEv []*store.Evidence
-	digests  map[int64]*store.Digest // by evidence id
-	// sidecars by the place (key) of the object they sit beside; a name
-	// seen twice in a source gives two.
-	sidecars map[string][]*store.DigestSidecar
-	byKey    map[string][]*store.DigestSidecar // sidecars without object_path, by S3 key
-}
-
-func load(ctx context.Context, c *store.Case) (*input, error) {
-	evs, err := c.CloudTrailEvidence(ctx)
-	if err != nil {
-		return nil, err
-	}
-	in := &input{digests: map[int64]*store.Digest{}, sidecars: map[string][]*store.DigestSidecar{},
-		byKey: map[string][]*store.DigestSidecar{}}
-	for i := range evs {
-		e := &evs[i]
-		if e.Kind == store.KindCloudTrailDig {
-			in.digestEv = append(in.digestEv, e)
-		} else {
-			in.logs = append(in.logs, e)
-		}
-	}
-	ds, err := c.Digests(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range ds {
-		in.digests[ds[i].EvidenceID] = &ds[i]
-	}
-	scs, err := c.HeadObjectSidecars(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range scs {
-		s := &scs[i]
-		switch {
-		case s.ObjectPath != "":
-			k := sidecarPlace(s.Path, s.Names, s.Index, s.ObjectPath).key()
-			in.sidecars[k] = append(in.sidecars[k], s)
-		case s.Key != "":
-			in.byKey[s.Key] = append(in.byKey[s.Key], s)
-		}
-	}
-	return in, nil
-}
-
 // sidecarsFor returns the saved head-object metadata of a digest: the
-// exports beside it, else those naming its key. Normally one; a source
-// that holds the sidecar's name twice gives more.
-func (in *input) sidecarsFor(e *store.Evidence, d *store.Digest) []*store.DigestSidecar {
-	if s := in.sidecars[placeOf(e).key()]; len(s) > 0 {
-		return s
+// exports beside it (K.metadata.json at its place: same archive, same
+// level), else those naming its key. Normally one; a source that holds
+// the sidecar's name twice gives more.
+func (r *run) sidecarsFor(e *store.Evidence, d *store.Digest) ([]*store.DigestSidecar, error) {
+	at := placeOf(e)
+	side, nk := e.Path+".metadata.json", ""
+	if names := e.Names(); len(names) > 0 {
+		side = e.Path
+		nk = store.NameKey(e.Path, append(append([]string{}, names[:len(names)-1]...), names[len(names)-1]+".metadata.json"))
+	} else {
+		nk = store.NameKey(side, nil)
 	}
-	if d != nil {
-		if s := in.byKey[d.DigestS3Object]; len(s) > 0 {
-			return s
-		}
-		if i := strings.Index(d.DigestS3Object, "AWSLogs/"); i > 0 {
-			return in.byKey[d.DigestS3Object[i:]]
+	found, err := r.x.DigestSidecarsByName(r.ctx, side, nk)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		// Rows recorded before name keys were: by the object path ingest
+		// recorded (the member as spelt, or the file).
+		if found, err = r.x.DigestSidecarsAt(r.ctx, nonEmpty(e.Member, e.Path), "", false); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	var out []*store.DigestSidecar
+	for i := range found {
+		s := &found[i]
+		if s.ObjectPath != "" && sidecarPlace(s.Path, s.Names, s.Index, s.ObjectPath).key() == at.key() {
+			out = append(out, s)
+		}
+	}
+	if len(out) > 0 || d == nil {
+		return out, nil
+	}
+	for _, key := range []string{d.DigestS3Object, awsLogsSuffixAfter(d.DigestS3Object)} {
+		if key == "" {
+			continue
+		}
+		byKey, err := r.x.DigestSidecarsAt(r.ctx, "", key, true)
+		if err != nil {
+			return nil, err
+		}
+		if len(byKey) > 0 {
+			for i := range byKey {
+				out = append(out, &byKey[i])
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
+}
+
+// awsLogsSuffixAfter is the AWSLogs/... part of a key that has something
+// before it, "" otherwise (as sidecars saved by key are looked up).
+func awsLogsSuffixAfter(key string) string {
+	if i := strings.Index(key, "AWSLogs/"); i > 0 {
+		return key[i:]
+	}
+	return ""
 }
 
 // meta looks a user-metadata name up case-insensitively (S3 lower-cases

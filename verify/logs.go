@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/store"
@@ -21,13 +20,13 @@ type logItem struct {
 
 // listing is one logFiles entry of a digest.
 type listing struct {
-	d *digestItem
+	d *store.DigestResult // what verify concluded about the digest that lists it
 	e *store.DigestLog
 }
 
 func (l listing) describe() map[string]any {
-	return map[string]any{"digest": l.d.key, "digest_path": displayPath(l.d.ev), "digest_status": l.d.status,
-		"digest_authentic": l.d.authentic, "hash_value": l.e.HashValue, "hash_algorithm": l.e.HashAlgorithm}
+	return map[string]any{"digest": l.d.Key, "digest_path": l.d.Path, "digest_status": l.d.Status,
+		"digest_authentic": l.d.Authentic, "hash_value": l.e.HashValue, "hash_algorithm": l.e.HashAlgorithm}
 }
 
 // maxListedBy bounds the listings a log file's detail names: real log
@@ -41,91 +40,6 @@ func describeListings(ls []listing) []map[string]any {
 	out := make([]map[string]any, 0, min(len(ls), maxListedBy))
 	for _, x := range ls[:min(len(ls), maxListedBy)] {
 		out = append(out, x.describe())
-	}
-	return out
-}
-
-// logs matches every logFiles entry of every parsed digest to the log
-// files in the evidence — by the AWSLogs/... suffix of the key, or by file
-// name for flattened copies — and decides each log file's status.
-func (r *run) logs() {
-	bySuffix := map[string][]*logItem{}
-	byName := map[string][]*logItem{}
-	for _, e := range r.in.logs {
-		l := &logItem{ev: e}
-		name := localName(e)
-		if e.S3Key != "" {
-			l.ki, l.kiOK = cloudtrail.ParseKey(e.S3Key)
-			bySuffix[e.S3Key] = append(bySuffix[e.S3Key], l)
-		} else {
-			l.ki, l.kiOK = cloudtrail.ParseKey(name)
-			byName[path.Base(name)] = append(byName[path.Base(name)], l)
-		}
-		r.logItems = append(r.logItems, l)
-	}
-	type missingLog struct {
-		bucket, key string
-		listed      []listing
-	}
-	missing := map[string]*missingLog{}
-	var missingOrder []string
-	for _, d := range r.dig {
-		if d.d == nil {
-			continue
-		}
-		listed := map[string]bool{} // a digest that lists a key twice is format_invalid; its repeats count once
-		for i := range d.d.LogFiles {
-			e := &d.d.LogFiles[i]
-			if listed[e.S3Bucket+"/"+e.S3Object] {
-				continue
-			}
-			listed[e.S3Bucket+"/"+e.S3Object] = true
-			cands := bySuffix[awsLogsSuffix(e.S3Object)]
-			if len(cands) == 0 {
-				cands = byName[path.Base(e.S3Object)]
-			}
-			if len(cands) == 0 {
-				loc := e.S3Bucket + "/" + e.S3Object
-				m := missing[loc]
-				if m == nil {
-					m = &missingLog{bucket: e.S3Bucket, key: e.S3Object}
-					missing[loc] = m
-					missingOrder = append(missingOrder, loc)
-				}
-				m.listed = append(m.listed, listing{d, e})
-				continue
-			}
-			for _, l := range cands {
-				l.listings = append(l.listings, listing{d, e})
-			}
-		}
-	}
-	for _, loc := range missingOrder {
-		m := missing[loc]
-		c := m.listed[0].d.chain
-		r.missingLogs = append(r.missingLogs, Item{Kind: KindLog, S3Bucket: m.bucket, S3Key: m.key, Status: StatusMissing,
-			Account: c.Account, Region: c.Region, Trail: c.Trail,
-			Detail: map[string]any{"reason": fmt.Sprintf("listed by %s, not in the evidence", m.listed[0].d.key),
-				"expected_sha256": m.listed[0].e.HashValue, "listed_by": describeListings(m.listed), "listed_by_count": len(m.listed)}})
-	}
-	home := r.logHomes()
-	for _, l := range r.logItems {
-		r.evaluateLog(l, home)
-	}
-}
-
-// logHomes maps (org, account, region) to the chain whose digests cover
-// those log files, so that an unreferenced file gets a bucket and full key.
-func (r *run) logHomes() map[string][]chainID {
-	out := map[string][]chainID{}
-	seen := map[chainID]bool{}
-	for _, d := range r.dig {
-		if d.d == nil || d.chain.Backfill || d.chain.Account == "" || seen[d.chain] {
-			continue
-		}
-		seen[d.chain] = true
-		k := d.chain.OrgID + "/" + d.chain.Account + "/" + d.chain.Region
-		out[k] = append(out[k], d.chain)
 	}
 	return out
 }
@@ -164,7 +78,7 @@ func nonEmpty(s, def string) string {
 // it with another hash); trailing_data; unreferenced (no digest lists
 // it); unverified (only digests whose signature did not verify list it
 // with this hash); valid.
-func (r *run) evaluateLog(l *logItem, home map[string][]chainID) {
+func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 	e := l.ev
 	sha, trailing, problem, uncompressed := r.content(e)
 	detail := map[string]any{"actual_sha256": sha, "gzip_trailing": trailing, "sha256": e.SHA256}
@@ -186,12 +100,12 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) {
 	if len(l.listings) > 0 {
 		best := l.listings[0]
 		for _, x := range l.listings {
-			if x.d.authentic && !best.d.authentic {
+			if x.d.Authentic && !best.d.Authentic {
 				best = x
 			}
 		}
 		it.S3Bucket, it.S3Key = best.e.S3Bucket, best.e.S3Object
-		it.Account, it.Region, it.Trail = best.d.chain.Account, best.d.chain.Region, best.d.chain.Trail
+		it.Account, it.Region, it.Trail = best.d.Account, best.d.Region, best.d.Trail
 		detail["listed_by"] = describeListings(l.listings)
 		detail["listed_by_count"] = len(l.listings)
 		detail["expected_sha256"] = best.e.HashValue
@@ -203,7 +117,7 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) {
 	for _, x := range l.listings {
 		m := sha != "" && strings.EqualFold(x.e.HashValue, sha) && x.e.HashAlgorithm == "SHA-256"
 		matchAny = matchAny || m
-		if x.d.authentic {
+		if x.d.Authentic {
 			anyAuth = true
 			matchAuth = matchAuth || m
 			if m {
@@ -229,7 +143,11 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) {
 		status, reason = StatusTrailingData, "bytes follow the first gzip member; CloudTrail writes one member, and its hash covers only the first"
 	case len(l.listings) == 0:
 		status, reason = StatusUnreferenced, "no digest in the evidence lists this log file"
-		if d := r.coveringDigest(l); d != "" {
+		d, err := r.coveringDigest(l)
+		if err != nil {
+			return err
+		}
+		if d != "" {
 			detail["covering_digest"] = d
 		}
 	case !matchAuth:
@@ -242,6 +160,7 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) {
 	}
 	it.Status = status
 	l.item = it
+	return nil
 }
 
 // changedSinceIngest compares a log file's bytes as re-read (--rehash)
@@ -307,30 +226,18 @@ func (r *run) guessLocation(l *logItem, it *Item, home map[string][]chainID) {
 
 // coveringDigest names the digest (present or missing) whose time span
 // holds the log file's delivery time, if one is known.
-func (r *run) coveringDigest(l *logItem) string {
+func (r *run) coveringDigest(l *logItem) (string, error) {
 	if !l.kiOK || l.ki.Time.IsZero() {
-		return ""
+		return "", nil
 	}
-	t := l.ki.Time
-	var best string
-	for _, d := range r.dig {
-		if d.timesOK && d.chain.Account == l.ki.Account && d.chain.Region == l.ki.Region && !d.chain.Backfill &&
-			!t.Before(d.start.Truncate(time.Minute)) && t.Before(d.end) {
-			best = d.key + " (" + d.status + ")"
-		}
+	key, status, missing, err := r.x.CoveringDigest(r.ctx, l.ki.Account, l.ki.Region, l.ki.Time)
+	switch {
+	case err != nil:
+		return "", err
+	case key == "":
+		return "", nil
+	case missing:
+		return key + " (missing)", nil
 	}
-	if best != "" {
-		return best
-	}
-	for _, m := range r.missingDigests {
-		st, _ := m.Detail["expected_end_time"].(string)
-		if m.Account != l.ki.Account || m.Region != l.ki.Region || st == "" {
-			continue
-		}
-		end, err := time.Parse(time.RFC3339, st)
-		if err == nil && t.Before(end) && !t.Before(end.Add(-time.Hour).Truncate(time.Minute)) {
-			return m.S3Key + " (missing)"
-		}
-	}
-	return ""
+	return key + " (" + status + ")", nil
 }

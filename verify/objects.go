@@ -101,11 +101,19 @@ func (o *objectCopy) item() Item {
 // metadata once, and returns one item per copy.
 func (r *run) objects() ([]Item, error) {
 	ctx := r.ctx
-	evs, err := r.c.EvidenceOfKinds(ctx, store.KindObject, store.KindUnknown, store.KindObjectMetadata)
+	evs, err := r.c.EvidenceOfKinds(ctx, store.KindObject, store.KindUnknown)
 	if err != nil {
 		return nil, err
 	}
-	beside, err := r.c.ObjectMetaBeside(ctx)
+	// Of the metadata files, only those that could not be read matter
+	// here (a copy's reason names them); digests' sidecars are many and
+	// belong to digest verification.
+	bad, err := r.c.EvidenceWithErrors(ctx, store.KindObjectMetadata)
+	if err != nil {
+		return nil, err
+	}
+	evs = append(evs, bad...)
+	beside, err := r.c.ObjectMetaBesideObjects(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -145,20 +153,11 @@ func (r *run) objects() ([]Item, error) {
 		}
 		local[at.key()] = append(local[at.key()], e)
 	}
-	// CloudTrail files: their sidecars belong to digest verification.
-	trail := map[string]bool{}
-	for _, es := range [][]*store.Evidence{r.in.digestEv, r.in.logs} {
-		for _, e := range es {
-			trail[placeOf(e).key()] = true
-		}
-	}
 	// Sidecar rows by the copy they name: every copy at that place gets
-	// the row.
+	// the row. (Rows beside CloudTrail files were left out by the query:
+	// they belong to digest verification.)
 	for _, m := range beside {
 		at := sidecarPlace(m.Path, m.Names, m.Index, m.ObjectPath)
-		if trail[at.key()] {
-			continue
-		}
 		if _, ok := cloudtrail.ParseKey(at.name); ok && m.Bucket == "" {
 			continue // the sidecar of a CloudTrail file the evidence lacks
 		}

@@ -69,9 +69,17 @@ func (h *hasher) hash(rd io.Reader) (*rehashResult, error) {
 // the hashes just computed, not on those the case records.
 func (r *run) rehash() error {
 	r.fresh = map[int64]*rehashResult{}
+	evs, err := r.c.EvidenceOfKinds(r.ctx, store.KindCloudTrailLog)
+	if err != nil {
+		return err
+	}
+	logs := make([]*store.Evidence, len(evs))
+	for i := range evs {
+		logs[i] = &evs[i]
+	}
 	var mu sync.Mutex
 	hashers := sync.Pool{New: func() any { return newHasher() }}
-	failed, err := readEvidence(r.ctx, r.in.logs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
+	failed, err := readEvidence(r.ctx, logs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
 		h := hashers.Get().(*hasher)
 		defer hashers.Put(h)
 		res, err := h.hash(rd)
@@ -96,7 +104,7 @@ func (r *run) rehash() error {
 	}
 	r.rehashed = len(r.fresh)
 	byID := map[int64]*store.Evidence{}
-	for _, e := range r.in.logs {
+	for _, e := range logs {
 		byID[e.ID] = e
 	}
 	ids := make([]int64, 0, len(failed)+len(r.fresh))

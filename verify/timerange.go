@@ -7,7 +7,6 @@ import (
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/awstime"
-	"github.com/forensic-dev/forensic/store"
 )
 
 // Finding types of the time bounds.
@@ -75,10 +74,7 @@ const (
 // times bound no loop and anchor no inferred missing digest, gap or
 // coverage finding.
 func (r *run) timeRanges() error {
-	ingested, err := r.c.IngestTimes(r.ctx, store.KindCloudTrailDig)
-	if err != nil {
-		return err
-	}
+	var err error
 	// Other digests of each chain: their start and end times, sorted.
 	type times struct{ starts, ends []time.Time }
 	chains := map[chainID]*times{}
@@ -96,8 +92,8 @@ func (r *run) timeRanges() error {
 		sortTimes(c.starts)
 		sortTimes(c.ends)
 	}
-	var logTimes map[string][]time.Time // built when first needed
-	hasEvents := map[string]bool{}      // account "/" region: any record at all
+	logTimes := map[string][]time.Time{} // by org/account/region, read when first needed
+	hasEvents := map[string]bool{}       // account "/" region: any record at all
 	for _, d := range r.dig {
 		if !inChainOrder(d) {
 			continue
@@ -106,7 +102,7 @@ func (r *run) timeRanges() error {
 			"digest_start_time": fmtTime(d.start), "digest_end_time": fmtTime(d.end),
 			"status": d.status, "authentic": d.authentic}
 		var why string
-		ing, ingErr := awstime.Parse(ingested[d.ev.ID])
+		ing, ingErr := awstime.Parse(d.ingestedAt)
 		switch {
 		case d.start.Before(cloudTrailLaunch) || d.end.Before(cloudTrailLaunch):
 			det["rule"] = ruleBeforeCloudTrail
@@ -115,7 +111,7 @@ func (r *run) timeRanges() error {
 			why = "before CloudTrail existed"
 		case ingErr == nil && !ing.Before(cloudTrailLaunch) && (d.end.After(ing.Add(maxIngestSkew)) || d.start.After(ing.Add(maxIngestSkew))):
 			det["rule"] = ruleAfterIngest
-			det["ingested_at"] = ingested[d.ev.ID]
+			det["ingested_at"] = d.ingestedAt
 			det["expected"] = fmt.Sprintf("digestEndTime at most %s after the digest was read into the case (%s)", ingestSkewText, fmtTime(ing))
 			det["found"] = "digestEndTime " + fmtTime(d.end)
 			why = "after the evidence holding it was read into the case (" + fmtTime(ing) + ", by the ingesting machine's clock)"
@@ -132,10 +128,14 @@ func (r *run) timeRanges() error {
 			if countIn(c.ends, lo, hi)+countIn(c.starts, lo, hi) > self {
 				continue // near another digest of the chain
 			}
-			if logTimes == nil {
-				logTimes = r.logKeyTimes()
+			area := d.chain.OrgID + "/" + d.chain.Account + "/" + d.chain.Region
+			lt, read := logTimes[area]
+			if !read {
+				if lt, err = r.logKeyTimes(d.chain); err != nil {
+					return err
+				}
+				logTimes[area] = lt
 			}
-			lt := logTimes[d.chain.OrgID+"/"+d.chain.Account+"/"+d.chain.Region]
 			if countIn(lt, lo, hi) > 0 {
 				continue
 			}
@@ -184,24 +184,34 @@ func (r *run) timeRanges() error {
 // parsed, readable, with times.
 func inChainOrder(d *digestItem) bool { return d.timesOK && d.d != nil && d.ev.Error == "" }
 
-// logKeyTimes returns the times in the names of the log files in the
-// evidence by org id "/" account "/" region, sorted.
-func (r *run) logKeyTimes() map[string][]time.Time {
-	out := map[string][]time.Time{}
-	for _, e := range r.in.logs {
-		name := e.S3Key
-		if name == "" {
-			name = localName(e)
-		}
-		if ki, ok := cloudtrail.ParseKey(name); ok && !ki.Time.IsZero() {
-			k := ki.OrgID + "/" + ki.Account + "/" + ki.Region
-			out[k] = append(out[k], ki.Time)
+// logKeyTimes returns the times in the names of the log files of c's
+// organization, account and region, sorted: those with an AWSLogs/ key,
+// read through the key index, and the flattened copies, known by their
+// names. Asked only for a digest whose times are suspect.
+func (r *run) logKeyTimes(c chainID) ([]time.Time, error) {
+	prefix := "AWSLogs/"
+	if c.OrgID != "" {
+		prefix += c.OrgID + "/"
+	}
+	prefix += c.Account + "/" + cloudtrail.TypeLog + "/" + c.Region + "/"
+	var out []time.Time
+	add := func(name string) {
+		if ki, ok := cloudtrail.ParseKey(name); ok && !ki.Time.IsZero() && ki.OrgID == c.OrgID && ki.Account == c.Account && ki.Region == c.Region {
+			out = append(out, ki.Time)
 		}
 	}
-	for _, ts := range out {
-		sortTimes(ts)
+	if err := r.x.LogKeysOf(r.ctx, prefix, func(k string) bool { add(k); return false }); err != nil {
+		return nil, err
 	}
-	return out
+	flat, err := r.x.FlatLogNames(r.ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range flat {
+		add(n)
+	}
+	sortTimes(out)
+	return out, nil
 }
 
 func sortTimes(ts []time.Time) { sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) }) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	gojson "github.com/goccy/go-json"
+	"path"
 	"sort"
 	"time"
 
@@ -70,11 +71,17 @@ type Options struct {
 	// recorded at ingest.
 	Rehash  bool
 	Workers int // rehash and object-reading workers; default GOMAXPROCS
+	// KeepItems fills Report.Items with every item (for callers that
+	// want them in memory, such as tests). Without it the items are only
+	// in the case, where Report.WriteJSON and store.Case.EachItemStatus
+	// read them back: memory does not grow with the case.
+	KeepItems bool
 }
 
 // Report is the outcome of a run: one Item per digest, log file and
-// object copy, in the evidence or expected from it, and the Findings that
-// are not per-item statuses.
+// object copy, in the evidence or expected from it (recorded in the case;
+// in Items too with Options.KeepItems), and the Findings that are not
+// per-item statuses.
 type Report struct {
 	Summary  Summary   `json:"summary"`
 	Items    []Item    `json:"items"`
@@ -167,21 +174,52 @@ func (r *Report) Failed() bool { return !r.Summary.OK }
 // findings.
 func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	started := time.Now()
-	in, err := load(ctx, c)
+	x, err := store.OpenScratch(ctx, c.Path)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{ctx: ctx, c: c, opt: opt, in: in, anchors: opt.Anchors}
+	defer x.Close()
+	s, err := c.BeginVerification(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record verification in %s: %w", c.Path, err)
+	}
+	defer s.Rollback()
+	r := &run{ctx: ctx, c: x.Case, x: x, s: s, opt: opt, anchors: opt.Anchors,
+		newest: map[chainID]*newestDigest{}, homes: map[string][]chainID{}, after: map[chainID]*logsAfter{},
+		results: x.ResultWriter(), sum: newSummaryAcc()}
 	if opt.Rehash {
 		if err := r.rehash(); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.digests(); err != nil {
+	acc, err := r.loadAccess()
+	if err != nil {
 		return nil, err
 	}
-	r.logs()
-	if err := r.gaps(); err != nil {
+	r.corr = newCorrelator(acc)
+	if err := r.x.FlatLogs(ctx, func(e *store.Evidence) string { return path.Base(localName(e)) }); err != nil {
+		return nil, err
+	}
+	if err := r.indexDigests(); err != nil {
+		return nil, err
+	}
+	chains, err := x.Chains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range chains {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := r.chain(k); err != nil {
+			return nil, err
+		}
+	}
+	r.dig, r.byID, r.ord = nil, nil, nil
+	if err := r.logsPass(); err != nil {
+		return nil, err
+	}
+	if err := r.missingLogsPass(); err != nil {
 		return nil, err
 	}
 	if err := r.coverage(); err != nil {
@@ -194,77 +232,64 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	acc, err := r.loadAccess()
-	if err != nil {
-		return nil, err
+	for i := range objs {
+		if err := r.emit(&objs[i]); err != nil {
+			return nil, err
+		}
 	}
 	anchorNotes, err := r.anchorsInEvidence()
 	if err != nil {
 		return nil, err
 	}
-	rep := r.report(objs, acc)
+	notes := r.corr.findings(r)
+	if err := r.tailFromAccess(acc); err != nil {
+		return nil, err
+	}
+	sortFindings(r.findings)
+	for _, f := range r.findings {
+		d, err := gojson.Marshal(f.Detail)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.AddFinding(ctx, store.Finding{Type: f.Type, Severity: f.Severity, Summary: f.Summary,
+			Chain: f.Chain, StartTime: f.Start, EndTime: f.End, Detail: d}); err != nil {
+			return nil, err
+		}
+	}
+	rep := &Report{Items: r.items, Findings: r.findings}
+	if rep.Findings == nil {
+		rep.Findings = []Finding{}
+	}
+	if rep.Items == nil {
+		rep.Items = []Item{}
+	}
+	sortItems(rep.Items)
+	rep.Summary = r.sum.finish(rep.Findings)
+	r.summaryNotes(&rep.Summary, notes)
 	rep.Summary.Notes = append(rep.Summary.Notes, anchorNotes...)
-	if n, err := c.CountEvidenceKeys(ctx); err == nil && n > 0 && (opt.Anchors == nil || len(opt.Anchors.Keys) == 0) {
+	if n, err := r.c.CountEvidenceKeys(ctx); err == nil && n > 0 && (opt.Anchors == nil || len(opt.Anchors.Keys) == 0) {
 		rep.Summary.Notes = append(rep.Summary.Notes, fmt.Sprintf(
 			"no --public-keys given: the case holds %d public keys as evidence, but keys are trusted only when supplied with --public-keys, so no digest can be valid", n))
 	}
-	if err := save(ctx, c, rep, opt.Anchors); err != nil {
-		return nil, err
+	var files []store.AnchorFile
+	if opt.Anchors != nil {
+		files = opt.Anchors.Files
+	}
+	if err := s.Commit(ctx, files); err != nil {
+		return nil, fmt.Errorf("record verification in %s: %w", c.Path, err)
 	}
 	rep.Summary.Seconds = time.Since(started).Seconds()
 	return rep, nil
 }
 
-func save(ctx context.Context, c *store.Case, rep *Report, anchors *TrustAnchors) error {
-	v := &store.Verification{}
-	for _, it := range rep.Items {
-		d, err := gojson.Marshal(it.Detail) // encoding/json's bytes, faster
-		if err != nil {
-			return err
-		}
-		v.Items = append(v.Items, store.ItemStatus{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key,
-			EvidenceID: it.EvidenceID, Status: it.Status, Detail: d, Account: it.Account, Region: it.Region, Trail: it.Trail})
-	}
-	for _, f := range rep.Findings {
-		d, err := gojson.Marshal(f.Detail)
-		if err != nil {
-			return err
-		}
-		v.Findings = append(v.Findings, store.Finding{Type: f.Type, Severity: f.Severity, Summary: f.Summary,
-			Chain: f.Chain, StartTime: f.Start, EndTime: f.End, Detail: d})
-	}
-	if anchors != nil {
-		v.Anchors = anchors.Files
-	}
-	if err := c.SaveVerification(ctx, v); err != nil {
-		return fmt.Errorf("record verification in %s: %w", c.Path, err)
-	}
-	return nil
-}
-
 // kindOrder orders items in a report: digests, log files, objects.
 var kindOrder = map[string]int{KindDigest: 0, KindLog: 1, KindObject: 2}
 
-// report assembles items (objs are the object items), correlates them
-// with the access logs, and adds findings and the summary.
-func (r *run) report(objs []Item, acc *accessLogs) *Report {
-	rep := &Report{Items: []Item{}}
-	for _, d := range r.dig {
-		rep.Items = append(rep.Items, d.item())
-	}
-	rep.Items = append(rep.Items, r.missingDigests...)
-	for _, l := range r.logItems {
-		rep.Items = append(rep.Items, l.item)
-	}
-	rep.Items = append(rep.Items, r.missingLogs...)
-	rep.Items = append(rep.Items, objs...)
-	notes := r.correlate(rep.Items, acc)
-	rep.Findings = r.findings
-	if rep.Findings == nil {
-		rep.Findings = []Finding{}
-	}
-	sort.SliceStable(rep.Items, func(i, j int) bool {
-		a, b := rep.Items[i], rep.Items[j]
+// sortItems orders items as a report lists them: digests, log files,
+// objects; then by S3 key and local path.
+func sortItems(items []Item) {
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
 		if a.Kind != b.Kind {
 			return kindOrder[a.Kind] < kindOrder[b.Kind]
 		}
@@ -273,86 +298,10 @@ func (r *run) report(objs []Item, acc *accessLogs) *Report {
 		}
 		return a.Path < b.Path
 	})
-	s := &rep.Summary
-	s.OK = true
-	s.Digests.ByStatus, s.Logs.ByStatus, s.Objects.ByStatus, s.Findings = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	s.Notes = []string{}
-	type ck struct{ a, r, t string }
-	chains := map[ck]*ChainSummary{}
-	chain := func(it *Item) *ChainSummary {
-		k := ck{it.Account, it.Region, it.Trail}
-		if chains[k] == nil {
-			chains[k] = &ChainSummary{Account: it.Account, Region: it.Region, Trail: it.Trail, Gaps: []string{}}
-		}
-		return chains[k]
-	}
-	for i := range rep.Items {
-		it := &rep.Items[i]
-		cnt := &s.Logs
-		switch it.Kind {
-		case KindDigest:
-			cnt = &s.Digests
-		case KindObject:
-			cnt = &s.Objects
-		}
-		cnt.Total++
-		cnt.ByStatus[it.Status]++
-		ok := it.Status == StatusValid
-		if ok {
-			cnt.Valid++
-		} else {
-			s.OK = false
-		}
-		if it.Kind == KindObject {
-			continue
-		}
-		cs := chain(it)
-		if it.Kind == KindDigest {
-			cs.DigestsTotal++
-			if ok {
-				cs.DigestsValid++
-			}
-		} else {
-			cs.LogsTotal++
-			if ok {
-				cs.LogsValid++
-			}
-		}
-	}
-	for _, d := range r.dig {
-		if !d.timesOK || d.outOfRange {
-			continue
-		}
-		it := d.item()
-		cs := chain(&it)
-		st, en := fmtTime(d.start), fmtTime(d.end)
-		if cs.Start == "" || st < cs.Start {
-			cs.Start = st
-		}
-		if en > cs.End {
-			cs.End = en
-		}
-	}
-	for _, f := range rep.Findings {
-		s.Findings[f.Type]++
-		if f.Severity == SeverityError {
-			s.OK = false
-		}
-		if f.Type == FindingGap {
-			cs := chain(&Item{Account: f.Account, Region: f.Region, Trail: f.Trail})
-			cs.Gaps = append(cs.Gaps, f.Start+"/"+f.End)
-		}
-	}
-	for _, cs := range chains {
-		s.Chains = append(s.Chains, *cs)
-	}
-	sort.Slice(s.Chains, func(i, j int) bool {
-		a, b := s.Chains[i], s.Chains[j]
-		return a.Account+"\x00"+a.Region+"\x00"+a.Trail < b.Account+"\x00"+b.Region+"\x00"+b.Trail
-	})
-	if s.Chains == nil {
-		s.Chains = []ChainSummary{}
-	}
+}
+
+// summaryNotes adds the trust anchors and the notes to a summary.
+func (r *run) summaryNotes(s *Summary, notes []string) {
 	s.TrustAnchors = []AnchorSummary{}
 	if r.anchors != nil {
 		for _, f := range r.anchors.Files {
@@ -372,7 +321,6 @@ func (r *run) report(objs []Item, acc *accessLogs) *Report {
 	}
 	s.Notes = append(s.Notes, notes...)
 	s.Rehashed = r.rehashed
-	return rep
 }
 
 func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
