@@ -52,7 +52,7 @@ func (c *Case) EvidenceOfKinds(ctx context.Context, kinds ...string) ([]Evidence
 	for i, k := range kinds {
 		args[i] = k
 	}
-	rows, err := c.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+`
+	rows, err := c.query(ctx, `SELECT `+evidenceColumns("e")+`
 		FROM evidence e WHERE e.kind IN (?`+repeat(",?", len(kinds)-1)+`) ORDER BY e.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read evidence of kinds %s: %w", strings.Join(kinds, ", "), err)
@@ -143,7 +143,7 @@ func (c *Case) ObjectMetaBesideObjects(ctx context.Context) ([]MetaRow, error) {
 // EvidenceWithErrors returns the evidence rows of kind that could not be
 // read or parsed, in id order.
 func (c *Case) EvidenceWithErrors(ctx context.Context, kind string) ([]Evidence, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+` FROM evidence e WHERE e.kind = ? AND e.error IS NOT NULL
+	rows, err := c.query(ctx, `SELECT `+evidenceColumns("e")+` FROM evidence e WHERE e.kind = ? AND e.error IS NOT NULL
 		AND e.error <> '' ORDER BY e.id`, kind)
 	if err != nil {
 		return nil, fmt.Errorf("read evidence: %w", err)
@@ -172,7 +172,7 @@ func (c *Case) ObjectMetaByKey(ctx context.Context, bucket, key string) ([]MetaR
 }
 
 func (c *Case) metaRows(ctx context.Context, where string, args ...any) ([]MetaRow, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT `+metaColumns+` FROM s3_object_meta m
+	rows, err := c.query(ctx, `SELECT `+metaColumns+` FROM s3_object_meta m
 		JOIN evidence e ON e.id = m.evidence_id WHERE `+where+` ORDER BY m.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read object metadata: %w", err)
@@ -255,7 +255,7 @@ func (c *Case) metaRows(ctx context.Context, where string, args ...any) ([]MetaR
 	if len(out) == 0 {
 		return out, nil
 	}
-	prows, err := c.DB.QueryContext(ctx, `SELECT p.meta_id, p.part_number, p.size, coalesce(p.checksums, '')
+	prows, err := c.query(ctx, `SELECT p.meta_id, p.part_number, p.size, coalesce(p.checksums, '')
 		FROM s3_object_parts p JOIN s3_object_meta m ON m.id = p.meta_id JOIN evidence e ON e.id = m.evidence_id
 		WHERE `+where+` ORDER BY p.meta_id, p.part_number`, args...)
 	if err != nil {
@@ -292,7 +292,7 @@ func (c *Case) metaRows(ctx context.Context, where string, args ...any) ([]MetaR
 // could not be split into fields are left out.
 func (c *Case) AccessRequestsOnKeys(ctx context.Context, sub string) ([]AccessRequest, error) {
 	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(sub)
-	rows, err := c.DB.QueryContext(ctx, `SELECT a.evidence_id, a.line_no, coalesce(a.time, ''),
+	rows, err := c.query(ctx, `SELECT a.evidence_id, a.line_no, coalesce(a.time, ''),
 		coalesce(a.bucket_owner, ''), coalesce(a.bucket, ''), coalesce(a.remote_ip, ''), coalesce(a.requester, ''),
 		coalesce(a.request_id, ''), coalesce(a.operation, ''), coalesce(a.key, ''), coalesce(a.request_uri, ''),
 		coalesce(a.http_status, ''), coalesce(a.error_code, ''), coalesce(a.object_size, ''),
@@ -323,7 +323,7 @@ func (c *Case) AccessRequestsOnKeys(ctx context.Context, sub string) ([]AccessRe
 // AccessBuckets returns, per bucket named in the access-log lines of the
 // case, how many lines there are and the time they span.
 func (c *Case) AccessBuckets(ctx context.Context) ([]AccessBucket, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT coalesce(bucket, ''), count(*), coalesce(min(time), ''),
+	rows, err := c.query(ctx, `SELECT coalesce(bucket, ''), count(*), coalesce(min(time), ''),
 		coalesce(max(time), '') FROM s3_access GROUP BY 1 ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("read access-log buckets: %w", err)

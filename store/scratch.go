@@ -101,7 +101,7 @@ func OpenScratch(ctx context.Context, path string) (*Scratch, error) {
 		db.Close()
 		return nil, fmt.Errorf("open case %s: verify's working tables: %w", path, err)
 	}
-	return &Scratch{Case: &Case{DB: db, Path: path, ReadOnly: true, Now: time.Now}}, nil
+	return &Scratch{Case: &Case{DB: db, Path: path, ReadOnly: true, Now: time.Now, stmts: &stmtCache{}}}, nil
 }
 
 // scratchBatch is how many rows one working-table transaction writes.
@@ -168,7 +168,7 @@ func (x *Scratch) DigestHeadChunks(ctx context.Context, fn func([]DigestHead) er
 	last := int64(0)
 	for {
 		var chunk []DigestHead
-		rows, err := x.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+`, d.id IS NOT NULL,
+		rows, err := x.query(ctx, `SELECT `+evidenceColumns("e")+`, d.id IS NOT NULL,
 			coalesce(d.digest_s3_bucket, ''), coalesce(d.digest_s3_object, ''), d.previous_digest_s3_bucket, d.previous_digest_s3_object
 			FROM evidence e LEFT JOIN ct_digests d ON d.evidence_id = e.id WHERE e.kind = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
 			KindCloudTrailDig, last, digestChunk)
@@ -240,7 +240,7 @@ func (x *Scratch) Chains(ctx context.Context) ([]string, error) {
 }
 
 func (x *Scratch) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := x.DB.QueryContext(ctx, q, args...)
+	rows, err := x.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func (x *Scratch) strings(ctx context.Context, q string, args ...any) ([]string,
 }
 
 func (x *Scratch) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := x.DB.QueryContext(ctx, q, args...)
+	rows, err := x.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +310,7 @@ func (x *Scratch) PointerTo(ctx context.Context, suffix, base string) (loc strin
 			AND NOT EXISTS (SELECT 1 FROM v_digest p WHERE p.loc = v.prev_loc) ORDER BY v.evidence_id DESC LIMIT 1`
 		arg = base
 	}
-	switch err = x.DB.QueryRowContext(ctx, q, arg).Scan(&loc); {
+	switch err = x.queryRow(ctx, q, arg).Scan(&loc); {
 	case err == sql.ErrNoRows:
 		return "", false, nil
 	case err != nil:
@@ -337,7 +337,7 @@ func (x *Scratch) IsPresent(ctx context.Context, suffix string) (bool, error) {
 		}
 	}
 	var n int
-	err := x.DB.QueryRowContext(ctx, "SELECT count(*) FROM v_present WHERE suffix = ?", suffix).Scan(&n)
+	err := x.queryRow(ctx, "SELECT count(*) FROM v_present WHERE suffix = ?", suffix).Scan(&n)
 	return n > 0, err
 }
 
@@ -362,7 +362,7 @@ func (x *Scratch) DigestsByID(ctx context.Context, ids []int64) ([]DigestRow, er
 			args[i] = id
 		}
 		in := "(?" + repeat(",?", len(part)-1) + ")"
-		rows, err := x.DB.QueryContext(ctx, `SELECT `+evidenceColumns("e")+`, coalesce(e.ingested_at, '') FROM evidence e
+		rows, err := x.query(ctx, `SELECT `+evidenceColumns("e")+`, coalesce(e.ingested_at, '') FROM evidence e
 			WHERE e.id IN `+in+` ORDER BY e.id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read digests: %w", err)
@@ -512,7 +512,7 @@ func (x *Scratch) eachEvidenceLimit(ctx context.Context, where string, args []an
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
-	rows, err := x.DB.QueryContext(ctx, q, args...)
+	rows, err := x.query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read evidence: %w", err)
 	}
@@ -559,7 +559,7 @@ func (x *Scratch) LogChunks(ctx context.Context, fn func([]LogWithListings) erro
 		}
 		first := chunk[0].ID
 		last = chunk[len(chunk)-1].ID
-		rows, err := x.DB.QueryContext(ctx, `
+		rows, err := x.query(ctx, `
 			SELECT e.id, l.bucket, l.object, l.hash, l.algo, `+resultColumns+`, l.id AS lid
 			FROM evidence e JOIN v_listing l ON l.suffix = e.s3_key JOIN v_result r ON r.evidence_id = l.digest_id
 			WHERE e.kind = ? AND e.id BETWEEN ? AND ? AND e.s3_key <> ''
@@ -636,7 +636,7 @@ type MissingListing struct {
 // name), grouped by bucket/key, in the order the first listing of each
 // was recorded.
 func (x *Scratch) EachMissingListing(ctx context.Context, fn func(*MissingListing) error) error {
-	rows, err := x.DB.QueryContext(ctx, `
+	rows, err := x.query(ctx, `
 		SELECT l.bucket, l.object, l.hash, l.algo, `+resultColumns+`,
 		       min(l.digest_id * 4294967296 + l.id) OVER (PARTITION BY l.bucket, l.object) AS first
 		FROM v_listing l JOIN v_result r ON r.evidence_id = l.digest_id
@@ -681,7 +681,7 @@ func (x *Scratch) EachMissingListing(ctx context.Context, fn func(*MissingListin
 // the account, region, key and expected end time an unreferenced log
 // file's covering digest is found by; it reports whether loc was new.
 func (x *Scratch) MarkMissing(ctx context.Context, loc, account, region, key, expectedEnd string) (bool, error) {
-	res, err := x.DB.ExecContext(ctx, `INSERT OR IGNORE INTO v_missing(loc, account, region, key, expected_end, seq)
+	res, err := x.exec(ctx, `INSERT OR IGNORE INTO v_missing(loc, account, region, key, expected_end, seq)
 		VALUES (?,?,?,?,?, (SELECT coalesce(max(seq), 0) + 1 FROM v_missing))`, loc, account, region, key, expectedEnd)
 	if err != nil {
 		return false, fmt.Errorf("verify's working tables: %w", err)
@@ -693,7 +693,7 @@ func (x *Scratch) MarkMissing(ctx context.Context, loc, account, region, key, ex
 // IsMissing reports whether loc was marked missing.
 func (x *Scratch) IsMissing(ctx context.Context, loc string) (bool, error) {
 	var n int
-	err := x.DB.QueryRowContext(ctx, "SELECT count(*) FROM v_missing WHERE loc = ?", loc).Scan(&n)
+	err := x.queryRow(ctx, "SELECT count(*) FROM v_missing WHERE loc = ?", loc).Scan(&n)
 	return n > 0, err
 }
 
@@ -703,7 +703,7 @@ func (x *Scratch) IsMissing(ctx context.Context, loc string) (bool, error) {
 // digest whose hour ends after t; "" when none.
 func (x *Scratch) CoveringDigest(ctx context.Context, account, region string, t time.Time) (key, status string, missing bool, err error) {
 	u := t.Unix()
-	err = x.DB.QueryRowContext(ctx, `SELECT key, status FROM v_result WHERE account = ? AND region = ? AND backfill = 0
+	err = x.queryRow(ctx, `SELECT key, status FROM v_result WHERE account = ? AND region = ? AND backfill = 0
 		AND times_ok = 1 AND (start_unix - start_unix % 60) <= ? AND ? < end_unix ORDER BY evidence_id DESC LIMIT 1`,
 		account, region, u, u).Scan(&key, &status)
 	if err == nil {
@@ -712,7 +712,7 @@ func (x *Scratch) CoveringDigest(ctx context.Context, account, region string, t 
 	if err != sql.ErrNoRows {
 		return "", "", false, err
 	}
-	rows, err := x.DB.QueryContext(ctx, "SELECT key, expected_end FROM v_missing WHERE account = ? AND region = ? ORDER BY seq",
+	rows, err := x.query(ctx, "SELECT key, expected_end FROM v_missing WHERE account = ? AND region = ? ORDER BY seq",
 		account, region)
 	if err != nil {
 		return "", "", false, err
@@ -737,7 +737,7 @@ func (x *Scratch) CoveringDigest(ctx context.Context, account, region string, t 
 // LogKeysOf calls fn with the AWSLogs/... key of every log file whose key
 // starts with prefix, through the key index, until fn returns true.
 func (x *Scratch) LogKeysOf(ctx context.Context, prefix string, fn func(key string) bool) error {
-	rows, err := x.DB.QueryContext(ctx, `SELECT s3_key FROM evidence WHERE s3_key >= ? AND s3_key < ? AND kind = ?`,
+	rows, err := x.query(ctx, `SELECT s3_key FROM evidence WHERE s3_key >= ? AND s3_key < ? AND kind = ?`,
 		prefix, prefix+"\xff", KindCloudTrailLog)
 	if err != nil {
 		return err

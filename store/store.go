@@ -55,6 +55,8 @@ type Case struct {
 	Path     string
 	ReadOnly bool
 	Now      func() time.Time
+
+	stmts *stmtCache // nil: every query is compiled when run
 }
 
 // Open opens or creates the case file at path and brings its schema up to
@@ -191,7 +193,10 @@ func OpenReadOnly(ctx context.Context, path string) (*Case, error) {
 }
 
 // Close closes the database.
-func (c *Case) Close() error { return c.DB.Close() }
+func (c *Case) Close() error {
+	c.closeStmts()
+	return c.DB.Close()
+}
 
 func (c *Case) migrate(ctx context.Context) error {
 	if _, err := c.DB.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"); err != nil {

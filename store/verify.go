@@ -101,7 +101,7 @@ func (c *Case) Digests(ctx context.Context) ([]Digest, error) {
 // digestsWhere reads the digests of ct_digests matching where (columns of
 // ct_digests), with their log-file entries, in evidence order.
 func (c *Case) digestsWhere(ctx context.Context, where string, args ...any) ([]Digest, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT id, evidence_id, coalesce(aws_account_id, ''),
+	rows, err := c.query(ctx, `SELECT id, evidence_id, coalesce(aws_account_id, ''),
 		coalesce(digest_start_time, ''), coalesce(digest_end_time, ''), coalesce(digest_s3_bucket, ''),
 		coalesce(digest_s3_object, ''), coalesce(digest_public_key_fingerprint, ''),
 		coalesce(digest_signature_algorithm, ''), newest_event_time, oldest_event_time,
@@ -154,7 +154,7 @@ func (c *Case) digestsWhere(ctx context.Context, where string, args ...any) ([]D
 		FROM ct_digest_logs WHERE digest_id IN (?` + repeat(",?", len(ids)-1) + `) ORDER BY digest_id, idx`
 		largs = ids
 	}
-	lrows, err := c.DB.QueryContext(ctx, lq, largs...)
+	lrows, err := c.query(ctx, lq, largs...)
 	if err != nil {
 		return nil, fmt.Errorf("read digest log entries: %w", err)
 	}
@@ -186,7 +186,7 @@ func (c *Case) HeadObjectSidecars(ctx context.Context) ([]DigestSidecar, error) 
 }
 
 func (c *Case) headObjectSidecars(ctx context.Context, where string, args ...any) ([]DigestSidecar, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT m.evidence_id, e.path, e.member, coalesce(m.object_path, ''),
+	rows, err := c.query(ctx, `SELECT m.evidence_id, e.path, e.member, coalesce(m.object_path, ''),
 		coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata, coalesce(e.member_path, ''), coalesce(e.member_index, '')
 		FROM s3_object_meta m JOIN evidence e ON e.id = m.evidence_id
 		WHERE m.source = 'head-object' AND m.user_metadata IS NOT NULL AND `+where+` ORDER BY m.id`, args...)
@@ -218,7 +218,7 @@ func (c *Case) headObjectSidecars(ctx context.Context, where string, args ...any
 // CountEvidenceKeys returns how many public keys were ingested as evidence.
 func (c *Case) CountEvidenceKeys(ctx context.Context) (int, error) {
 	var n int
-	err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM public_keys").Scan(&n)
+	err := c.queryRow(ctx, "SELECT count(*) FROM public_keys").Scan(&n)
 	return n, err
 }
 
@@ -227,7 +227,7 @@ func (c *Case) CountEvidenceKeys(ctx context.Context) (int, error) {
 // and whose awsRegion is region; "" when there is none.
 func (c *Case) NewestEventAfter(ctx context.Context, account, region, after string) (string, error) {
 	var t sql.NullString
-	err := c.DB.QueryRowContext(ctx, `SELECT max(event_time) FROM ct_events WHERE event_time > ?
+	err := c.queryRow(ctx, `SELECT max(event_time) FROM ct_events WHERE event_time > ?
 		AND coalesce(recipient_account_id, account_id) = ? AND aws_region = ?`, after, account, region).Scan(&t)
 	return t.String, err
 }
@@ -246,7 +246,7 @@ func (c *Case) EventsBetween(ctx context.Context, from, to string, names []strin
 	for _, n := range names {
 		args = append(args, n)
 	}
-	rows, err := c.DB.QueryContext(ctx, q, args...)
+	rows, err := c.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
@@ -419,7 +419,7 @@ func (c *Case) EachItemStatus(ctx context.Context, notValid bool, fn func(ItemSt
 	if notValid {
 		where = "WHERE s.status <> 'valid'"
 	}
-	rows, err := c.DB.QueryContext(ctx, `SELECT s.kind, coalesce(s.s3_bucket, ''), coalesce(s.s3_key, ''),
+	rows, err := c.query(ctx, `SELECT s.kind, coalesce(s.s3_bucket, ''), coalesce(s.s3_key, ''),
 		coalesce(s.evidence_id, 0), s.status, coalesce(s.detail, ''), coalesce(s.account, ''), coalesce(s.region, ''),
 		coalesce(s.trail, ''), CASE WHEN e.id IS NULL THEN '' WHEN e.member = '' THEN e.path ELSE e.path || '!/' || e.member END AS p
 		FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id `+where+`
@@ -519,17 +519,17 @@ func (u *Unverified) Any() bool { return !u.Verified || u.AddedAfter > 0 || u.No
 func (c *Case) CheckVerified(ctx context.Context, limit int) (*Unverified, error) {
 	u := &Unverified{}
 	var last, through sql.NullString
-	if err := c.DB.QueryRowContext(ctx, `SELECT (SELECT value FROM case_info WHERE key = 'last_verify'),
+	if err := c.queryRow(ctx, `SELECT (SELECT value FROM case_info WHERE key = 'last_verify'),
 		(SELECT value FROM case_info WHERE key = 'verified_through_evidence_id')`).Scan(&last, &through); err != nil {
 		return nil, err
 	}
 	u.Verified, u.VerifiedAt = last.Valid, last.String
 	sample := func(q string, args ...any) (int, []string, error) {
 		var n int
-		if err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+")", args...).Scan(&n); err != nil {
+		if err := c.queryRow(ctx, "SELECT count(*) FROM ("+q+")", args...).Scan(&n); err != nil {
 			return 0, nil, err
 		}
-		rows, err := c.DB.QueryContext(ctx, q+" ORDER BY e.id LIMIT ?", append(args, limit)...)
+		rows, err := c.query(ctx, q+" ORDER BY e.id LIMIT ?", append(args, limit)...)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -566,7 +566,7 @@ func (c *Case) CheckVerified(ctx context.Context, limit int) (*Unverified, error
 
 // ItemStatuses returns item_status in insertion order.
 func (c *Case) ItemStatuses(ctx context.Context) ([]ItemStatus, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT kind, coalesce(s3_bucket, ''), coalesce(s3_key, ''),
+	rows, err := c.query(ctx, `SELECT kind, coalesce(s3_bucket, ''), coalesce(s3_key, ''),
 		coalesce(evidence_id, 0), status, coalesce(detail, '') FROM item_status ORDER BY id`)
 	if err != nil {
 		return nil, err
