@@ -33,15 +33,10 @@ CREATE TEMP TABLE v_digest (
 	s3_key      TEXT,            -- the evidence's AWSLogs/... key
 	base        TEXT,            -- its file name, for flattened copies
 	prev_suffix TEXT,            -- the AWSLogs/... part of previousDigestS3Object
-	prev_base   TEXT             -- and its file name
+	prev_base   TEXT,            -- and its file name
+	side_path   TEXT,            -- where its head-object sidecar would be: evidence path
+	side_nk     TEXT             -- and name key
 );
-CREATE INDEX temp.v_digest_chain ON v_digest(chain, evidence_id);
-CREATE INDEX temp.v_digest_loc ON v_digest(loc);
-CREATE INDEX temp.v_digest_prev ON v_digest(prev_loc);
-CREATE INDEX temp.v_digest_unparsed_key ON v_digest(unparsed, s3_key);
-CREATE INDEX temp.v_digest_unparsed_base ON v_digest(unparsed, base);
-CREATE INDEX temp.v_digest_prev_suffix ON v_digest(prev_suffix);
-CREATE INDEX temp.v_digest_prev_base ON v_digest(prev_base);
 CREATE TEMP TABLE v_present (suffix TEXT PRIMARY KEY);
 CREATE TEMP TABLE v_result (
 	evidence_id INTEGER PRIMARY KEY,
@@ -58,7 +53,6 @@ CREATE TEMP TABLE v_result (
 	start_unix  INTEGER,
 	end_unix    INTEGER
 );
-CREATE INDEX temp.v_result_area ON v_result(account, region, evidence_id);
 CREATE TEMP TABLE v_listing (
 	id          INTEGER PRIMARY KEY,
 	suffix      TEXT NOT NULL,
@@ -69,13 +63,10 @@ CREATE TEMP TABLE v_listing (
 	hash        TEXT NOT NULL,
 	algo        TEXT NOT NULL
 );
-CREATE INDEX temp.v_listing_suffix ON v_listing(suffix);
-CREATE INDEX temp.v_listing_base ON v_listing(base);
 CREATE TEMP TABLE v_flat (
 	evidence_id INTEGER PRIMARY KEY,
 	base        TEXT NOT NULL
 );
-CREATE INDEX temp.v_flat_base ON v_flat(base);
 CREATE TEMP TABLE v_missing (
 	loc          TEXT PRIMARY KEY,
 	account      TEXT NOT NULL,
@@ -86,6 +77,29 @@ CREATE TEMP TABLE v_missing (
 );
 CREATE INDEX temp.v_missing_area ON v_missing(account, region, seq);
 `
+
+// The indexes of the tables filled in one pass and read in the next are
+// made when the pass ends: one sort instead of a B-tree insert per row
+// and index.
+const (
+	digestIndexes = `
+CREATE INDEX temp.v_digest_chain ON v_digest(chain, evidence_id);
+CREATE INDEX temp.v_digest_loc ON v_digest(loc);
+CREATE INDEX temp.v_digest_prev ON v_digest(prev_loc);
+CREATE INDEX temp.v_digest_unparsed_key ON v_digest(unparsed, s3_key);
+CREATE INDEX temp.v_digest_unparsed_base ON v_digest(unparsed, base);
+CREATE INDEX temp.v_digest_prev_suffix ON v_digest(prev_suffix);
+CREATE INDEX temp.v_digest_prev_base ON v_digest(prev_base);
+`
+	resultIndexes = `
+CREATE INDEX temp.v_result_area ON v_result(account, region, evidence_id);
+CREATE INDEX temp.v_listing_suffix ON v_listing(suffix);
+CREATE INDEX temp.v_listing_base ON v_listing(base);
+`
+	flatIndexes = `
+CREATE INDEX temp.v_flat_base ON v_flat(base);
+`
+)
 
 // OpenScratch opens a scratch connection to the case file at path.
 func OpenScratch(ctx context.Context, path string) (*Scratch, error) {
@@ -217,6 +231,7 @@ type DigestIndex struct {
 	Unparsed             bool
 	S3Key, Base          string
 	PrevSuffix, PrevBase string
+	SidePath, SideNK     string // the evidence path and name key its sidecar would have
 }
 
 // IndexDigests records where every digest is; add, then flush.
@@ -224,15 +239,30 @@ type DigestIndexer struct{ b *batch }
 
 func (x *Scratch) DigestIndexer() *DigestIndexer {
 	return &DigestIndexer{x.batch(`INSERT INTO v_digest(evidence_id, chain, loc, prev_loc, unparsed, s3_key, base,
-		prev_suffix, prev_base) VALUES (?,?,?,?,?,?,?,?,?)`)}
+		prev_suffix, prev_base, side_path, side_nk) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)}
 }
 
 func (d *DigestIndexer) Add(ctx context.Context, i DigestIndex) error {
 	return d.b.add(ctx, i.EvidenceID, i.Chain, nullStr(i.Loc), nullStr(i.PrevLoc), b2i(i.Unparsed), nullStr(i.S3Key), nullStr(i.Base),
-		nullStr(i.PrevSuffix), nullStr(i.PrevBase))
+		nullStr(i.PrevSuffix), nullStr(i.PrevBase), i.SidePath, i.SideNK)
 }
 
 func (d *DigestIndexer) Flush(ctx context.Context) error { return d.b.flush(ctx) }
+
+// Close writes what is left and indexes v_digest; add nothing after it.
+func (d *DigestIndexer) Close(ctx context.Context) error {
+	if err := d.b.flush(ctx); err != nil {
+		return err
+	}
+	return d.b.x.makeIndexes(ctx, digestIndexes)
+}
+
+func (x *Scratch) makeIndexes(ctx context.Context, ddl string) error {
+	if _, err := x.DB.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("verify's working tables: index: %w", err)
+	}
+	return nil
+}
 
 // Chains returns the distinct chain keys of v_digest, sorted.
 func (x *Scratch) Chains(ctx context.Context) ([]string, error) {
@@ -409,6 +439,36 @@ func (x *Scratch) DigestSidecarsAt(ctx context.Context, objectPath, key string, 
 	return x.headObjectSidecars(ctx, "m.object_path = ?", objectPath)
 }
 
+// ChainSidecars returns, for every digest of chain, the saved head-object
+// exports with user metadata at the place its sidecar would be (its
+// DigestIndex's SidePath and SideNK): one query for the chain, where
+// DigestSidecarsByName would take one per digest. A digest with none has
+// no entry.
+func (x *Scratch) ChainSidecars(ctx context.Context, chain string) (map[int64][]DigestSidecar, error) {
+	rows, err := x.query(ctx, `SELECT v.evidence_id, `+sidecarColumns+`
+		FROM v_digest v JOIN evidence e ON e.path = v.side_path AND e.name_key = v.side_nk
+		JOIN s3_object_meta m ON m.evidence_id = e.id
+		WHERE v.chain = ? AND m.source = 'head-object' AND m.user_metadata IS NOT NULL ORDER BY v.evidence_id, m.id`, chain)
+	if err != nil {
+		return nil, fmt.Errorf("read object metadata: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]DigestSidecar{}
+	for rows.Next() {
+		var id int64
+		var sc sidecarScan
+		if err := rows.Scan(append([]any{&id}, sc.dest()...)...); err != nil {
+			return nil, fmt.Errorf("read object metadata: %w", err)
+		}
+		s, err := sc.decode()
+		if err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], s)
+	}
+	return out, rows.Err()
+}
+
 // DigestSidecarsByName returns the saved head-object exports with user
 // metadata of the evidence items at path with name key nk (the sidecar's
 // own name, so that "./K.metadata.json" and "K.metadata.json" are one).
@@ -463,6 +523,15 @@ func (w *ResultWriter) Flush(ctx context.Context) error {
 	return w.list.flush(ctx)
 }
 
+// Close writes what is left and indexes the results and listings for
+// the log files' pass; add nothing after it.
+func (w *ResultWriter) Close(ctx context.Context) error {
+	if err := w.Flush(ctx); err != nil {
+		return err
+	}
+	return w.res.x.makeIndexes(ctx, resultIndexes)
+}
+
 // Listing is one logFiles entry of a digest with what verify concluded
 // about that digest.
 type Listing struct {
@@ -480,20 +549,32 @@ type LogWithListings struct {
 // key (flattened copies), by which digests' listings find them.
 func (x *Scratch) FlatLogs(ctx context.Context, base func(*Evidence) string) error {
 	b := x.batch("INSERT INTO v_flat(evidence_id, base) VALUES (?,?)")
-	var rows []Evidence
-	err := x.eachEvidence(ctx, "e.kind = ? AND (e.s3_key IS NULL OR e.s3_key = '')", []any{KindCloudTrailLog}, func(e *Evidence) error {
-		rows = append(rows, *e) // flattened copies are few; written after the read
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for i := range rows {
-		if err := b.add(ctx, rows[i].ID, base(&rows[i])); err != nil {
+	// A chunk is read, then written: the one connection cannot write
+	// while it reads.
+	for last := int64(0); ; {
+		var rows []Evidence
+		err := x.eachEvidenceLimit(ctx, "e.kind = ? AND (e.s3_key IS NULL OR e.s3_key = '') AND e.id > ?",
+			[]any{KindCloudTrailLog, last}, logChunk, func(e *Evidence) error {
+				rows = append(rows, *e)
+				return nil
+			})
+		if err != nil {
 			return err
 		}
+		if len(rows) == 0 {
+			break
+		}
+		last = rows[len(rows)-1].ID
+		for i := range rows {
+			if err := b.add(ctx, rows[i].ID, base(&rows[i])); err != nil {
+				return err
+			}
+		}
 	}
-	return b.flush(ctx)
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
+	return x.makeIndexes(ctx, flatIndexes)
 }
 
 // eachEvidence streams the evidence rows matching where in id order (at

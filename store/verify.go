@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -186,8 +187,7 @@ func (c *Case) HeadObjectSidecars(ctx context.Context) ([]DigestSidecar, error) 
 }
 
 func (c *Case) headObjectSidecars(ctx context.Context, where string, args ...any) ([]DigestSidecar, error) {
-	rows, err := c.query(ctx, `SELECT m.evidence_id, e.path, e.member, coalesce(m.object_path, ''),
-		coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata, coalesce(e.member_path, ''), coalesce(e.member_index, '')
+	rows, err := c.query(ctx, `SELECT `+sidecarColumns+`
 		FROM s3_object_meta m JOIN evidence e ON e.id = m.evidence_id
 		WHERE m.source = 'head-object' AND m.user_metadata IS NOT NULL AND `+where+` ORDER BY m.id`, args...)
 	if err != nil {
@@ -196,23 +196,48 @@ func (c *Case) headObjectSidecars(ctx context.Context, where string, args ...any
 	defer rows.Close()
 	var out []DigestSidecar
 	for rows.Next() {
-		var s DigestSidecar
-		var meta, memberPath, memberIndex string
-		if err := rows.Scan(&s.EvidenceID, &s.Path, &s.Member, &s.ObjectPath, &s.Bucket, &s.Key, &meta, &memberPath, &memberIndex); err != nil {
+		var sc sidecarScan
+		if err := rows.Scan(sc.dest()...); err != nil {
 			return nil, fmt.Errorf("read object metadata: %w", err)
 		}
-		if s.Names, err = names(memberPath, s.Member); err != nil {
-			return nil, fmt.Errorf("object metadata of evidence %d: %w", s.EvidenceID, err)
-		}
-		if s.Index, err = DecodeMemberIndex(memberIndex); err != nil {
-			return nil, fmt.Errorf("object metadata of evidence %d: %w", s.EvidenceID, err)
-		}
-		if err := json.Unmarshal([]byte(meta), &s.Metadata); err != nil {
-			return nil, fmt.Errorf("object metadata of evidence %d: user_metadata: %w", s.EvidenceID, err)
+		s, err := sc.decode()
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// sidecarColumns are what a DigestSidecar is read from (m: its
+// s3_object_meta row, e: its evidence row).
+const sidecarColumns = `m.evidence_id, e.path, e.member, coalesce(m.object_path, ''),
+	coalesce(m.bucket, ''), coalesce(m.key, ''), m.user_metadata, coalesce(e.member_path, ''), coalesce(e.member_index, '')`
+
+// sidecarScan holds what Scan fills for a DigestSidecar before decode.
+type sidecarScan struct {
+	s                        DigestSidecar
+	meta, memberPath, mIndex string
+}
+
+func (sc *sidecarScan) dest() []any {
+	s := &sc.s
+	return []any{&s.EvidenceID, &s.Path, &s.Member, &s.ObjectPath, &s.Bucket, &s.Key, &sc.meta, &sc.memberPath, &sc.mIndex}
+}
+
+func (sc *sidecarScan) decode() (DigestSidecar, error) {
+	s := sc.s
+	var err error
+	if s.Names, err = names(sc.memberPath, s.Member); err != nil {
+		return s, fmt.Errorf("object metadata of evidence %d: %w", s.EvidenceID, err)
+	}
+	if s.Index, err = DecodeMemberIndex(sc.mIndex); err != nil {
+		return s, fmt.Errorf("object metadata of evidence %d: %w", s.EvidenceID, err)
+	}
+	if err := json.Unmarshal([]byte(sc.meta), &s.Metadata); err != nil {
+		return s, fmt.Errorf("object metadata of evidence %d: user_metadata: %w", s.EvidenceID, err)
+	}
+	return s, nil
 }
 
 // CountEvidenceKeys returns how many public keys were ingested as evidence.
@@ -296,12 +321,26 @@ func (c *Case) SaveVerification(ctx context.Context, v *Verification) error {
 // VerificationSession records one verification in one transaction: the
 // previous run's results are gone only when the new ones are committed
 // whole. Items and findings are written as they come (nothing is held).
+//
+// Items are inserted by a goroutine of the session's own, so that the
+// inserts (a third of a log file's cost) run beside the verification
+// rather than inside it; an insert error is returned by a later AddItem,
+// AddFinding or Commit.
 type VerificationSession struct {
 	c    *Case
 	tx   *sql.Tx
 	item *sql.Stmt
 	done bool
+
+	ctx     context.Context
+	items   chan ItemStatus // to the inserting goroutine; nil once drained
+	result  chan error      // its first error (or nil) when items is closed
+	failed  atomic.Bool     // it has met an error: stop sending
+	drained error
 }
+
+// sessionQueue is how many items may wait for the inserting goroutine.
+const sessionQueue = 1024
 
 // BeginVerification opens a session: it clears the previous results
 // inside its transaction.
@@ -322,11 +361,58 @@ func (c *Case) BeginVerification(ctx context.Context) (*VerificationSession, err
 		s.Rollback()
 		return nil, err
 	}
+	s.ctx, s.items, s.result = ctx, make(chan ItemStatus, sessionQueue), make(chan error, 1)
+	go s.insert(s.items)
 	return s, nil
+}
+
+// insert writes the queued items until the queue is closed, then reports
+// its first error; after an error it only drains the queue.
+func (s *VerificationSession) insert(items <-chan ItemStatus) {
+	var first error
+	for it := range items {
+		if first != nil {
+			continue
+		}
+		if first = s.insertItem(s.ctx, it); first != nil {
+			s.failed.Store(true)
+		}
+	}
+	s.result <- first
+}
+
+// drain stops the inserting goroutine once it has written every queued
+// item, and returns its error; items added afterwards are inserted
+// directly.
+func (s *VerificationSession) drain() error {
+	if s.items != nil {
+		close(s.items)
+		s.items = nil
+		s.drained = <-s.result
+	}
+	return s.drained
 }
 
 // AddItem records one item's status.
 func (s *VerificationSession) AddItem(ctx context.Context, it ItemStatus) error {
+	if s.items == nil {
+		if s.drained != nil {
+			return s.drained
+		}
+		return s.insertItem(ctx, it)
+	}
+	if s.failed.Load() {
+		return s.drain()
+	}
+	select {
+	case s.items <- it:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *VerificationSession) insertItem(ctx context.Context, it ItemStatus) error {
 	var ev any
 	if it.EvidenceID != 0 {
 		ev = it.EvidenceID
@@ -340,6 +426,9 @@ func (s *VerificationSession) AddItem(ctx context.Context, it ItemStatus) error 
 
 // AddFinding records one finding.
 func (s *VerificationSession) AddFinding(ctx context.Context, f Finding) error {
+	if err := s.drain(); err != nil {
+		return err
+	}
 	sev := f.Severity
 	if sev == "" {
 		sev = "error"
@@ -357,6 +446,7 @@ func (s *VerificationSession) AddFinding(ctx context.Context, f Finding) error {
 func (s *VerificationSession) Rollback() {
 	if !s.done {
 		s.done = true
+		s.drain()
 		if s.item != nil {
 			s.item.Close()
 		}
@@ -372,6 +462,9 @@ func (s *VerificationSession) Commit(ctx context.Context, anchors []AnchorFile) 
 		return errors.New("verification session already ended")
 	}
 	defer s.Rollback()
+	if err := s.drain(); err != nil {
+		return err
+	}
 	tx := s.tx
 	for _, a := range anchors {
 		res, err := tx.ExecContext(ctx, "INSERT INTO trust_anchor_files(path, sha256, size, keys) VALUES (?,?,?,?)",

@@ -344,16 +344,7 @@ func (r *run) evaluate(d *digestItem) {
 	d.detail["actual_key"] = actual
 	moved := actual != dd.DigestS3Object
 
-	// Signature sources.
-	var sigs []sigSource
-	if d.metaSig != "" {
-		sigs = append(sigs, sigSource{"metadata", d.metaSig, d.key})
-	}
-	for _, s := range d.successors {
-		if s.d.PreviousDigestSignature != nil {
-			sigs = append(sigs, sigSource{"successor", *s.d.PreviousDigestSignature, s.key})
-		}
-	}
+	sigs := d.sigSources()
 	if d.sidecar != nil {
 		d.detail["metadata_evidence_id"] = d.sidecar.EvidenceID
 	}
@@ -433,7 +424,7 @@ func (r *run) evaluate(d *digestItem) {
 		for _, s := range sigs {
 			k := strings.ToLower(strings.TrimSpace(s.sig))
 			if _, done := results[k]; !done {
-				results[k] = CheckSignature(kc.anchor.Pub, dd, s.sig) == nil
+				results[k] = r.sigs.check(kc.anchor, d, s.sig)
 			}
 		}
 	}
@@ -510,6 +501,21 @@ func vouches(status string) bool {
 }
 
 type sigSource struct{ source, sig, from string }
+
+// sigSources are the signatures that may be d's: its saved metadata's,
+// then each successor's previousDigestSignature.
+func (d *digestItem) sigSources() []sigSource {
+	var sigs []sigSource
+	if d.metaSig != "" {
+		sigs = append(sigs, sigSource{"metadata", d.metaSig, d.key})
+	}
+	for _, s := range d.successors {
+		if s.d != nil && s.d.PreviousDigestSignature != nil {
+			sigs = append(sigs, sigSource{"successor", *s.d.PreviousDigestSignature, s.key})
+		}
+	}
+	return sigs
+}
 
 // sidecarsAgree checks a digest that has more than one saved metadata
 // export (its sidecar's name occurs twice in a source): when they differ

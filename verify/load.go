@@ -12,19 +12,20 @@ import (
 // exports beside it (K.metadata.json at its place: same archive, same
 // level), else those naming its key. Normally one; a source that holds
 // the sidecar's name twice gives more.
+//
+// The chain being loaded has its sidecars by name read in one query
+// (r.side); any other digest, by its own.
 func (r *run) sidecarsFor(e *store.Evidence, d *store.Digest) ([]*store.DigestSidecar, error) {
 	at := placeOf(e)
-	side, nk := e.Path+".metadata.json", ""
-	if names := e.Names(); len(names) > 0 {
-		side = e.Path
-		nk = store.NameKey(e.Path, append(append([]string{}, names[:len(names)-1]...), names[len(names)-1]+".metadata.json"))
-	} else {
-		nk = store.NameKey(side, nil)
+	found, inChain := r.side[e.ID]
+	if !inChain {
+		side, nk := sidecarName(e)
+		var err error
+		if found, err = r.x.DigestSidecarsByName(r.ctx, side, nk); err != nil {
+			return nil, err
+		}
 	}
-	found, err := r.x.DigestSidecarsByName(r.ctx, side, nk)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	if len(found) == 0 {
 		// Rows recorded before name keys were: by the object path ingest
 		// recorded (the member as spelt, or the file).
@@ -58,6 +59,17 @@ func (r *run) sidecarsFor(e *store.Evidence, d *store.Digest) ([]*store.DigestSi
 		}
 	}
 	return nil, nil
+}
+
+// sidecarName is the evidence path and name key that the saved
+// head-object export of the digest e would have: K.metadata.json beside
+// it, at the same level of the same archive.
+func sidecarName(e *store.Evidence) (path, nameKey string) {
+	if names := e.Names(); len(names) > 0 {
+		return e.Path, store.NameKey(e.Path, append(append([]string{}, names[:len(names)-1]...), names[len(names)-1]+".metadata.json"))
+	}
+	side := e.Path + ".metadata.json"
+	return side, store.NameKey(side, nil)
 }
 
 // awsLogsSuffixAfter is the AWSLogs/... part of a key that has something

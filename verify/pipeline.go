@@ -31,9 +31,10 @@ type run struct {
 	anchors *TrustAnchors
 
 	// The chain being verified.
-	dig  []*digestItem             // its digests, in evidence order
-	byID map[int64]*digestItem     // its digests and the others loaded with them
-	ord  map[chainID][]*digestItem // sortedChain, computed once per chain
+	dig  []*digestItem                   // its digests, in evidence order
+	byID map[int64]*digestItem           // its digests and the others loaded with them
+	side map[int64][]store.DigestSidecar // while they load: each one's sidecars by name
+	ord  map[chainID][]*digestItem       // sortedChain, computed once per chain
 
 	// Per chain, for what spans chains (coverage, tail, homes).
 	newest   map[chainID]*newestDigest
@@ -47,6 +48,7 @@ type run struct {
 	sum      *summaryAcc
 	items    []Item // every item, when opt.KeepItems
 	rehashed int
+	sigs     sigChecks               // the chain's signature results, verified ahead
 	fresh    map[int64]*rehashResult // --rehash results by evidence id
 }
 
@@ -99,6 +101,7 @@ func (r *run) indexDigests() error {
 			if h.S3Key == "" {
 				x.Base = path.Base(localName(&h.Evidence))
 			}
+			x.SidePath, x.SideNK = sidecarName(&h.Evidence)
 			if h.Parsed && h.PrevObject != nil {
 				x.PrevLoc = deref(h.PrevBucket) + "/" + *h.PrevObject
 				x.PrevSuffix, x.PrevBase = awsLogsSuffix(*h.PrevObject), path.Base(*h.PrevObject)
@@ -112,7 +115,7 @@ func (r *run) indexDigests() error {
 	if err != nil {
 		return err
 	}
-	return w.Flush(r.ctx)
+	return w.Close(r.ctx)
 }
 
 // loadDigests loads and prepares the digests of the given evidence ids
@@ -154,7 +157,19 @@ func (r *run) chain(key string) error {
 	if err != nil {
 		return err
 	}
-	if r.dig, err = r.loadDigests(ids); err != nil {
+	side, err := r.x.ChainSidecars(r.ctx, key)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, ok := side[id]; !ok {
+			side[id] = nil // read: none there
+		}
+	}
+	r.side = side
+	r.dig, err = r.loadDigests(ids)
+	r.side = nil
+	if err != nil {
 		return err
 	}
 	// An unparsable digest is known by the location a successor names
@@ -206,6 +221,8 @@ func (r *run) chain(key string) error {
 			dangling = append(dangling, d)
 		}
 	}
+	r.sigs.reset()
+	r.sigs.prefetch(r.anchors, r.dig)
 	for _, d := range r.dig {
 		r.evaluate(d)
 	}

@@ -216,6 +216,9 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 		}
 	}
 	r.dig, r.byID, r.ord = nil, nil, nil
+	if err := r.results.Close(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.logsPass(); err != nil {
 		return nil, err
 	}
