@@ -642,7 +642,7 @@ func (b *builder) streamStatuses(c *canonWriter) {
 		e.sha256 AS evidence_sha256 FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id
 		WHERE s.status != 'valid'
 		ORDER BY s.kind, coalesce(s.s3_bucket, ''), coalesce(s.s3_key, ''), s.status, coalesce(e.path, ''), coalesce(e.member, ''), s.id`,
-		map[string]bool{"detail": true}, func(o obj) error {
+		map[string]bool{"detail": true, "checks": true}, func(o obj) error {
 			delete(o, "id")
 			if n > 0 {
 				c.raw(",")

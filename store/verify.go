@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/forensic-dev/forensic/internal/display"
 )
 
 // Reads and writes for `forensic verify` (package verify): the CloudTrail
@@ -23,6 +25,7 @@ type ItemStatus struct {
 	EvidenceID int64 // 0 when the item is not in the evidence
 	Status     string
 	Detail     json.RawMessage // JSON object: expected and actual values
+	Checks     json.RawMessage // JSON array of the checks run: {name, status, want, got, reason}
 	// The chain's account, region and trail, as verify reports them ("" for
 	// objects and where unknown).
 	Account, Region, Trail string
@@ -357,7 +360,7 @@ func (c *Case) BeginVerification(ctx context.Context) (*VerificationSession, err
 		}
 	}
 	if s.item, err = tx.PrepareContext(ctx, `INSERT INTO item_status(kind, s3_bucket, s3_key, evidence_id, status, detail,
-		account, region, trail) VALUES (?,?,?,?,?,?,?,?,?)`); err != nil {
+		account, region, trail, checks) VALUES (?,?,?,?,?,?,?,?,?,?)`); err != nil {
 		s.Rollback()
 		return nil, err
 	}
@@ -418,7 +421,7 @@ func (s *VerificationSession) insertItem(ctx context.Context, it ItemStatus) err
 		ev = it.EvidenceID
 	}
 	if _, err := s.item.ExecContext(ctx, it.Kind, nullStr(it.S3Bucket), nullStr(it.S3Key), ev, it.Status, rawOrNull(it.Detail),
-		nullStr(it.Account), nullStr(it.Region), nullStr(it.Trail)); err != nil {
+		nullStr(it.Account), nullStr(it.Region), nullStr(it.Trail), rawOrNull(it.Checks)); err != nil {
 		return fmt.Errorf("record status of %s: %w", it.S3Key, err)
 	}
 	return nil
@@ -514,7 +517,7 @@ func (c *Case) EachItemStatus(ctx context.Context, notValid bool, fn func(ItemSt
 	}
 	rows, err := c.query(ctx, `SELECT s.kind, coalesce(s.s3_bucket, ''), coalesce(s.s3_key, ''),
 		coalesce(s.evidence_id, 0), s.status, coalesce(s.detail, ''), coalesce(s.account, ''), coalesce(s.region, ''),
-		coalesce(s.trail, ''), CASE WHEN e.id IS NULL THEN '' WHEN e.member = '' THEN e.path ELSE e.path || '!/' || e.member END AS p
+		coalesce(s.trail, ''), coalesce(s.checks, ''), CASE WHEN e.id IS NULL THEN '' WHEN e.member = '' THEN e.path ELSE e.path || '!/' || e.member END AS p
 		FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id `+where+`
 		ORDER BY CASE s.kind WHEN 'digest' THEN 0 WHEN 'log' THEN 1 ELSE 2 END, coalesce(s.s3_key, ''), p, s.id`)
 	if err != nil {
@@ -524,12 +527,16 @@ func (c *Case) EachItemStatus(ctx context.Context, notValid bool, fn func(ItemSt
 	for rows.Next() {
 		var it ItemStatus
 		var d string
+		var checks string
 		if err := rows.Scan(&it.Kind, &it.S3Bucket, &it.S3Key, &it.EvidenceID, &it.Status, &d, &it.Account, &it.Region,
-			&it.Trail, &it.Path); err != nil {
+			&it.Trail, &checks, &it.Path); err != nil {
 			return fmt.Errorf("read item statuses: %w", err)
 		}
 		if d != "" {
 			it.Detail = json.RawMessage(d)
+		}
+		if checks != "" {
+			it.Checks = json.RawMessage(checks)
 		}
 		if err := fn(it); err != nil {
 			return err
@@ -598,12 +605,7 @@ func (u *Unverified) Reason() string {
 	return strings.Join(parts, "; ")
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
+func plural(n int, one, many string) string { return display.Plural(n, one, many) }
 
 // Any reports whether anything is not covered.
 func (u *Unverified) Any() bool { return !u.Verified || u.AddedAfter > 0 || u.NoStatus > 0 }

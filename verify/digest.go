@@ -54,6 +54,8 @@ type digestItem struct {
 	successors []*digestItem
 	status     string
 	detail     map[string]any
+	checks     checkList
+	authBy     string // the source of the signature that verified
 	authentic  bool   // a signature verified under a trusted key valid at the time
 	outOfRange bool   // its times are out of range (finding time_range): left out of the chain's time order
 	ingestedAt string // when its evidence row was written (RFC 3339)
@@ -61,13 +63,21 @@ type digestItem struct {
 
 func (d *digestItem) item() Item {
 	return Item{Kind: KindDigest, S3Bucket: d.bucket, S3Key: d.key, Path: displayPath(d.ev), Status: d.status,
-		Detail: d.detail, EvidenceID: d.ev.ID, Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail}
+		Detail: d.detail, EvidenceID: d.ev.ID, Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail,
+		Checks: d.checks}
 }
 
-func (d *digestItem) fail(status, reason string) {
+func (d *digestItem) pass(name, want, got string) { d.checks.pass(name, want, got) }
+
+func (d *digestItem) fail(name, want, got, reason string) { d.checks.fail(name, want, got, reason) }
+
+func (d *digestItem) notRun(name, reason string) { d.checks.notRun(name, reason) }
+
+// decide derives the digest's status from its checks (once): see
+// DigestOrder.
+func (d *digestItem) decide() {
 	if d.status == "" {
-		d.status = status
-		d.detail["reason"] = reason
+		d.status = d.checks.decide(DigestOrder, d.detail)
 	}
 }
 
@@ -156,8 +166,9 @@ func (r *run) missing(s *digestItem) error {
 	if s.outOfRange {
 		detail["time_range"] = fmt.Sprintf("named by %s, whose times are out of range (finding %s): no time is inferred for it", s.key, FindingTimeRange)
 	}
-	item := Item{Kind: KindDigest, S3Bucket: bucket, S3Key: key, Status: StatusMissing, Detail: detail,
+	item := Item{Kind: KindDigest, S3Bucket: bucket, S3Key: key, Detail: detail,
 		Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail}
+	item.Status, item.Checks = missingChecks(DigestOrder, fmt.Sprintf("the digest %s named by %s as previousDigestS3Object", key, s.key), detail)
 	if !s.timesOK || !kok || s.outOfRange {
 		return r.emit(&item)
 	}
@@ -224,13 +235,15 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) error {
 			return err
 		}
 		listed++
-		return r.emit(&Item{Kind: KindDigest, S3Bucket: bucket, S3Key: ik, Status: StatusMissing,
+		it := Item{Kind: KindDigest, S3Bucket: bucket, S3Key: ik,
 			Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail,
 			Detail: map[string]any{
 				"reason":              why,
 				"expected_start_time": fmtTime(end.Add(-time.Hour)), "expected_end_time": fmtTime(end),
 				"inferred_from_time_order": true, "older_digest_in_evidence": older.key, "referenced_by": nil,
-			}})
+			}}
+		it.Status, it.Checks = missingChecks(DigestOrder, fmt.Sprintf("the hourly digest ending %s, between %s and %s", fmtTime(end), older.key, s.key), it.Detail)
+		return r.emit(&it)
 	}
 	if last <= maxInferredMissing {
 		for k := int64(1); k <= last; k++ {
@@ -282,34 +295,41 @@ func inferredKey(ki cloudtrail.KeyInfo, end time.Time) string {
 	return b.String()
 }
 
-// evaluate decides a digest's status. Precedence, first that applies:
-// format_invalid, signature_invalid (algorithm), key_unknown,
-// key_not_valid_at_time, signature_unavailable, signature_invalid,
-// chain_mismatch, moved, valid. authentic is set independently: true when
-// any available signature (saved metadata or a successor's copy) verifies
-// under a supplied key valid at the time.
+// evaluate runs a digest's checks (DigestOrder, most severe first) and
+// derives its status from them: the status of the first check in that
+// order that failed, valid when none did. A check that cannot run
+// because an earlier one failed is recorded as not run. authentic is set
+// independently: true when any available signature (saved metadata or a
+// successor's copy) verifies under a supplied key valid at the time, and
+// the status is one that vouches.
 func (r *run) evaluate(d *digestItem) {
+	defer d.decide()
 	dd := d.d
+	d.pass(CheckPresent, "the digest file in the evidence", displayPath(d.ev))
+	const wantFormat = "one gzip member of CloudTrail digest JSON: digestStartTime and digestEndTime times; digestS3Bucket, digestS3Object and digestPublicKeyFingerprint set; previousDigest* all null (a starting digest) or all set; each log file listed once"
 	if d.ev.Error != "" || dd == nil {
 		reason := d.ev.Error
 		if reason == "" {
 			reason = "not parsed as a digest"
 		}
-		d.fail(StatusFormatInvalid, reason)
+		d.fail(CheckFormat, wantFormat, reason, reason)
 		d.detail["error"] = reason
 		return
 	}
 	if d.ev.GzipTrailing {
-		d.fail(StatusFormatInvalid, "bytes follow the first gzip member (awscli: unexpected data after end of compressed stream)")
+		d.fail(CheckFormat, wantFormat, "bytes after the first gzip member",
+			"bytes follow the first gzip member (awscli: unexpected data after end of compressed stream)")
 		d.detail["gzip_trailing"] = true
 		return
 	}
 	if !d.timesOK {
-		d.fail(StatusFormatInvalid, fmt.Sprintf("digestStartTime %q or digestEndTime %q is not a time", dd.DigestStartTime, dd.DigestEndTime))
+		got := fmt.Sprintf("digestStartTime %q, digestEndTime %q", dd.DigestStartTime, dd.DigestEndTime)
+		d.fail(CheckFormat, wantFormat, got, fmt.Sprintf("digestStartTime %q or digestEndTime %q is not a time", dd.DigestStartTime, dd.DigestEndTime))
 		return
 	}
 	if dd.DigestS3Bucket == "" || dd.DigestS3Object == "" || dd.DigestPublicKeyFingerprint == "" {
-		d.fail(StatusFormatInvalid, "digestS3Bucket, digestS3Object or digestPublicKeyFingerprint is empty or null")
+		got := fmt.Sprintf("digestS3Bucket %q, digestS3Object %q, digestPublicKeyFingerprint %q", dd.DigestS3Bucket, dd.DigestS3Object, dd.DigestPublicKeyFingerprint)
+		d.fail(CheckFormat, wantFormat, got, "digestS3Bucket, digestS3Object or digestPublicKeyFingerprint is empty or null")
 		return
 	}
 	prev := []*string{dd.PreviousDigestS3Bucket, dd.PreviousDigestS3Object, dd.PreviousDigestHashValue,
@@ -321,7 +341,8 @@ func (r *run) evaluate(d *digestItem) {
 		}
 	}
 	if nulls != 0 && nulls != len(prev) {
-		d.fail(StatusFormatInvalid, "previousDigest* fields are partly null: a starting digest has all five null, any other none")
+		d.fail(CheckFormat, wantFormat, fmt.Sprintf("%d of the 5 previousDigest* fields null", nulls),
+			"previousDigest* fields are partly null: a starting digest has all five null, any other none")
 		return
 	}
 	seen := make(map[string]bool, len(dd.LogFiles))
@@ -329,11 +350,13 @@ func (r *run) evaluate(d *digestItem) {
 		k := l.S3Bucket + "/" + l.S3Object
 		if seen[k] {
 			d.detail["repeated_log_file"] = map[string]any{"index": i, "s3_bucket": l.S3Bucket, "s3_object": l.S3Object}
-			d.fail(StatusFormatInvalid, fmt.Sprintf("logFiles lists s3://%s more than once (again at index %d): CloudTrail lists each log file once", k, i))
+			d.fail(CheckFormat, wantFormat, fmt.Sprintf("s3://%s listed again at index %d", k, i),
+				fmt.Sprintf("logFiles lists s3://%s more than once (again at index %d): CloudTrail lists each log file once", k, i))
 			return
 		}
 		seen[k] = true
 	}
+	d.pass(CheckFormat, wantFormat, fmt.Sprintf("a digest of %s to %s listing %d log files", dd.DigestStartTime, dd.DigestEndTime, len(dd.LogFiles)))
 	d.detail["starting_digest"] = nulls == len(prev)
 	d.detail["digest_start_time"], d.detail["digest_end_time"] = dd.DigestStartTime, dd.DigestEndTime
 	d.detail["fingerprint"] = dd.DigestPublicKeyFingerprint
@@ -358,6 +381,15 @@ func (r *run) evaluate(d *digestItem) {
 	metaAlgo, hasMetaAlgo := meta(d.sidecar, "signature-algorithm")
 	algoOK := algo == SignatureAlgorithm && (d.metaSig == "" && !hasMetaAlgo || hasMetaAlgo && metaAlgo == SignatureAlgorithm)
 	d.detail["signature_algorithm_ok"] = algoOK
+	wantAlgo := "digestSignatureAlgorithm " + SignatureAlgorithm + ", and signature-algorithm " + SignatureAlgorithm + " in saved metadata that carries a signature"
+	gotAlgo := fmt.Sprintf("digestSignatureAlgorithm %q", algo)
+	if d.sidecar != nil {
+		if hasMetaAlgo {
+			gotAlgo += fmt.Sprintf(", metadata signature-algorithm %q", metaAlgo)
+		} else {
+			gotAlgo += ", metadata signature-algorithm absent"
+		}
+	}
 	if !algoOK {
 		d.detail["expected_signature_algorithm"] = SignatureAlgorithm
 		d.detail["digest_signature_algorithm"] = algo
@@ -371,34 +403,52 @@ func (r *run) evaluate(d *digestItem) {
 				reason = fmt.Sprintf("its saved metadata's signature-algorithm is %q, not %s", metaAlgo, SignatureAlgorithm)
 			}
 		}
-		d.fail(StatusSignatureInvalid, reason)
+		d.fail(CheckSignatureAlgorithm, wantAlgo, gotAlgo, reason)
+	} else {
+		d.pass(CheckSignatureAlgorithm, wantAlgo, gotAlgo)
 	}
 
 	// The time the key must be valid at.
 	at := d.end
 	d.detail["key_time_source"] = "digestEndTime"
+	const wantKeyTime = "digestEndTime; for a backfill digest, the backfill-generation-timestamp of its saved metadata"
 	if d.chain.Backfill {
 		if ts, ok := meta(d.sidecar, "backfill-generation-timestamp"); ok {
 			t, err := awstime.Parse(ts)
 			if err != nil {
-				d.fail(StatusFormatInvalid, fmt.Sprintf("backfill-generation-timestamp %q is not a time", ts))
+				reason := fmt.Sprintf("backfill-generation-timestamp %q is not a time", ts)
+				d.fail(CheckKeyTime, wantKeyTime, fmt.Sprintf("backfill-generation-timestamp %q", ts), reason)
 				return
 			}
 			at = t.UTC()
 			d.detail["key_time_source"] = "backfill-generation-timestamp"
 		} else if d.sidecar != nil {
-			d.fail(StatusFormatInvalid, "backfill digest: its saved metadata lacks backfill-generation-timestamp")
+			d.fail(CheckKeyTime, wantKeyTime, "saved metadata without backfill-generation-timestamp",
+				"backfill digest: its saved metadata lacks backfill-generation-timestamp")
 			return
 		}
 	}
+	d.pass(CheckKeyTime, wantKeyTime, fmtTime(at)+" ("+d.detail["key_time_source"].(string)+")")
 	d.detail["key_time"] = fmtTime(at)
 	kc := r.anchors.pick(dd.DigestPublicKeyFingerprint, d.chain.Region, at)
 	if len(kc.windows) > 0 {
 		d.detail["keys_with_fingerprint"] = kc.windows
 	}
-	if kc.status != "" {
-		d.fail(kc.status, kc.reason)
-	} else {
+	wantKey := "a supplied public key with fingerprint " + dd.DigestPublicKeyFingerprint
+	wantValid := "a key with fingerprint " + dd.DigestPublicKeyFingerprint + " valid at " + fmtTime(at)
+	switch {
+	case kc.status == StatusKeyUnknown:
+		d.fail(CheckKeyKnown, wantKey, "no supplied key has it", kc.reason)
+	case kc.status != "":
+		d.pass(CheckKeyKnown, wantKey, fmt.Sprintf("%d supplied keys have it", len(kc.windows)))
+		var ws []string
+		for _, a := range kc.cands {
+			ws = append(ws, a.validity())
+		}
+		d.fail(CheckKeyValidAtTime, wantValid, strings.Join(ws, "; "), kc.reason)
+	default:
+		d.pass(CheckKeyKnown, wantKey, "key from "+kc.anchor.File)
+		d.pass(CheckKeyValidAtTime, wantValid, kc.anchor.validity())
 		d.detail["key_file"] = kc.anchor.File
 		d.detail["key_region"] = kc.anchor.Region
 		d.detail["key_bits"] = kc.anchor.Bits
@@ -414,9 +464,17 @@ func (r *run) evaluate(d *digestItem) {
 	}
 
 	// Signatures.
+	const wantSig = "a signature: the signature of its saved S3 metadata, or a successor digest's previousDigestSignature"
 	if len(sigs) == 0 {
 		d.detail["signature_source"] = nil
-		d.fail(StatusSignatureUnavailable, "no saved S3 metadata (head-object sidecar) and no successor digest holding its signature")
+		d.fail(CheckSignatureAvailable, wantSig, "none",
+			"no saved S3 metadata (head-object sidecar) and no successor digest holding its signature")
+	} else {
+		var from []string
+		for _, s := range sigs {
+			from = append(from, s.source+" ("+s.from+")")
+		}
+		d.pass(CheckSignatureAvailable, wantSig, strings.Join(from, ", "))
 	}
 	results := map[string]bool{}
 	authBy := ""
@@ -427,6 +485,12 @@ func (r *run) evaluate(d *digestItem) {
 				results[k] = r.sigs.check(kc.anchor, d, s.sig)
 			}
 		}
+	}
+	switch {
+	case len(sigs) == 0:
+		d.notRun(CheckSig, "no signature to verify")
+	case kc.anchor == nil:
+		d.notRun(CheckSig, "no supplied key valid at the time to verify it with")
 	}
 	if len(sigs) > 0 {
 		d.detail["signature_source"] = sigs[0].source
@@ -441,9 +505,12 @@ func (r *run) evaluate(d *digestItem) {
 					break
 				}
 			}
+			want := fmt.Sprintf("the %s signature verifies over the string to sign (RSA PKCS#1 v1.5, SHA-256) with key %s", sigs[0].source, kc.anchor.Fingerprint)
 			if !ok {
 				d.detail["string_to_sign"] = string(StringToSign(dd))
-				d.fail(StatusSignatureInvalid, fmt.Sprintf("the signature from %s does not verify with key %s", sigs[0].source, kc.anchor.Fingerprint))
+				d.fail(CheckSig, want, "does not verify", fmt.Sprintf("the signature from %s does not verify with key %s", sigs[0].source, kc.anchor.Fingerprint))
+			} else {
+				d.pass(CheckSig, want, "verifies")
 			}
 		}
 	}
@@ -455,31 +522,48 @@ func (r *run) evaluate(d *digestItem) {
 		l := map[string]any{"successor": s.key, "successor_path": displayPath(s.ev),
 			"expected_sha256": deref(s.d.PreviousDigestHashValue), "actual_sha256": d.contentSHA,
 			"hash_algorithm": deref(s.d.PreviousDigestHashAlgorithm)}
-		ok := strings.EqualFold(deref(s.d.PreviousDigestHashValue), d.contentSHA) && deref(s.d.PreviousDigestHashAlgorithm) == "SHA-256"
+		hashOK := strings.EqualFold(deref(s.d.PreviousDigestHashValue), d.contentSHA) && deref(s.d.PreviousDigestHashAlgorithm) == "SHA-256"
+		ok := hashOK
+		wantHash := fmt.Sprintf("successor %s: previousDigestHashAlgorithm SHA-256, previousDigestHashValue %s (SHA-256 of this digest's content)", s.key, d.contentSHA)
+		gotHash := fmt.Sprintf("previousDigestHashAlgorithm %q, previousDigestHashValue %q", deref(s.d.PreviousDigestHashAlgorithm), deref(s.d.PreviousDigestHashValue))
+		mismatch := fmt.Sprintf("successor %s holds a previousDigestHashValue or previousDigestSignature that does not match this digest", s.key)
+		if hashOK {
+			d.pass(CheckPrevHashLink, wantHash, gotHash)
+		} else {
+			d.fail(CheckPrevHashLink, wantHash, gotHash, mismatch)
+		}
 		if d.metaSig != "" {
 			l["expected_signature"] = deref(s.d.PreviousDigestSignature)
 			l["actual_signature"] = d.metaSig
+			wantSigLink := fmt.Sprintf("successor %s: previousDigestSignature equal to the saved metadata's signature %s", s.key, d.metaSig)
 			if !sameSig(deref(s.d.PreviousDigestSignature), d.metaSig) {
 				ok = false
 				r.conflict(d, s, results)
+				d.fail(CheckPrevSignatureLink, wantSigLink, deref(s.d.PreviousDigestSignature), mismatch)
+			} else {
+				d.pass(CheckPrevSignatureLink, wantSigLink, deref(s.d.PreviousDigestSignature))
 			}
 		}
 		l["match"] = ok
 		links = append(links, l)
-		if !ok {
-			d.fail(StatusChainMismatch, fmt.Sprintf("successor %s holds a previousDigestHashValue or previousDigestSignature that does not match this digest", s.key))
-		}
+	}
+	if len(d.successors) == 0 {
+		d.notRun(CheckPrevHashLink, "no digest in the evidence names this one as its previous digest")
+	}
+	if len(d.successors) == 0 || d.metaSig == "" {
+		d.notRun(CheckPrevSignatureLink, "needs a successor digest and a signature in saved metadata to compare")
 	}
 	if links != nil {
 		d.detail["successor_links"] = links
 	}
+	wantLoc := "found at its signed key " + dd.DigestS3Object
 	if moved {
 		d.detail["expected_key"] = dd.DigestS3Object
-		d.fail(StatusMoved, fmt.Sprintf("found at key %s, signed for %s", actual, dd.DigestS3Object))
+		d.fail(CheckLocation, wantLoc, actual+" (by "+how+")", fmt.Sprintf("found at key %s, signed for %s", actual, dd.DigestS3Object))
+	} else {
+		d.pass(CheckLocation, wantLoc, actual+" (by "+how+")")
 	}
-	if d.status == "" {
-		d.status = StatusValid
-	}
+	d.decide()
 	// A digest whose own signature or key is not in order vouches for
 	// nothing, with no exception: its log files are unverified.
 	if !vouches(d.status) {
@@ -487,6 +571,7 @@ func (r *run) evaluate(d *digestItem) {
 	}
 	d.detail["authentic"] = d.authentic
 	if d.authentic {
+		d.authBy = authBy
 		d.detail["authenticated_by"] = authBy
 	}
 }
@@ -522,7 +607,9 @@ func (d *digestItem) sigSources() []sigSource {
 // in signature or signature-algorithm, what S3 held cannot be told, so no
 // signature of the digest counts; a conflict finding names them all.
 func (r *run) sidecarsAgree(d *digestItem) {
+	const want = "every saved metadata export of the digest holds the same signature and signature-algorithm"
 	if len(d.sidecars) < 2 {
+		d.pass(CheckMetadataConsistent, want, fmt.Sprintf("%d export", len(d.sidecars)))
 		return
 	}
 	first := d.sidecars[0]
@@ -542,10 +629,12 @@ func (r *run) sidecarsAgree(d *digestItem) {
 	}
 	d.detail["metadata_evidence_ids"] = ids
 	if agree {
+		d.pass(CheckMetadataConsistent, want, fmt.Sprintf("%d exports, all alike", len(d.sidecars)))
 		return
 	}
 	d.detail["metadata_exports"] = found
-	d.fail(StatusSignatureInvalid, fmt.Sprintf("%d saved metadata exports of this digest disagree on its signature: which one S3 held cannot be told", len(d.sidecars)))
+	d.fail(CheckMetadataConsistent, want, fmt.Sprintf("%d exports that differ", len(d.sidecars)),
+		fmt.Sprintf("%d saved metadata exports of this digest disagree on its signature: which one S3 held cannot be told", len(d.sidecars)))
 	r.findings = append(r.findings, Finding{Type: FindingConflict, Severity: SeverityError, Chain: d.chain.String(),
 		Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail,
 		Summary: fmt.Sprintf("%d saved metadata exports of digest %s disagree on its signature", len(d.sidecars), d.key),

@@ -286,8 +286,21 @@ func (a *Anchor) window() map[string]any {
 	return w
 }
 
+// validity says in words when a's key is valid, and where it came from.
+func (a *Anchor) validity() string {
+	from, to := "any time", "no end"
+	if a.ValidityStart != nil {
+		from = a.ValidityStart.UTC().Format(time.RFC3339)
+	}
+	if a.ValidityEnd != nil {
+		to = a.ValidityEnd.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("valid from %s to %s (%s)", from, to, a.File)
+}
+
 // keyChoice is the outcome of looking a digest's key up.
 type keyChoice struct {
+	cands   []*Anchor // the supplied keys with the fingerprint, best first
 	anchor  *Anchor
 	status  string // "" when a key was found and is valid at the time
 	reason  string
@@ -319,7 +332,7 @@ func (t *TrustAnchors) pick(fp, region string, at time.Time) keyChoice {
 	}
 	sorted := append([]*Anchor(nil), cands...)
 	sort.SliceStable(sorted, func(i, j int) bool { return rank(sorted[i]) < rank(sorted[j]) })
-	var kc keyChoice
+	kc := keyChoice{cands: sorted}
 	for _, a := range sorted {
 		kc.windows = append(kc.windows, a.window())
 		if kc.anchor == nil && a.covers(at) {

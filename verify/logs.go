@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -112,7 +113,6 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 	} else {
 		r.guessLocation(l, &it, home)
 	}
-	status, reason := "", ""
 	matchAny, matchAuth, anyAuth := false, false, false
 	for _, x := range l.listings {
 		m := sha != "" && strings.EqualFold(x.e.HashValue, sha) && x.e.HashAlgorithm == "SHA-256"
@@ -125,24 +125,80 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 			}
 		}
 	}
+	var cl checkList
+	cl.pass(CheckPresent, "the log file in the evidence", displayPath(e))
 	changed := r.changedSinceIngest(e, detail)
-	switch {
+	const wantSame = "re-read from the evidence (--rehash), the bytes and content ingest recorded"
+	switch f := r.fresh[e.ID]; {
+	case f == nil:
+		cl.notRun(CheckUnchanged, "not re-read: verify --rehash re-reads every log file")
 	case changed != "":
 		// The events in the case were indexed from the ingested bytes;
 		// these are others. Whatever they prove, it is not about them.
-		status, reason = StatusChangedSinceIngest, changed
-	case problem != "":
-		status, reason = StatusFormatInvalid, problem
-	case len(l.listings) > 0 && (!matchAny || anyAuth && !matchAuth):
-		status = StatusHashMismatch
-		reason = fmt.Sprintf("SHA-256 of the content %s differs from hashValue %s in %s", sha, detail["expected_sha256"], it.S3Key)
-		if anyAuth {
-			reason = fmt.Sprintf("SHA-256 of the content %s differs from the hashValue in the valid digest(s) listing it (%s)", sha, detail["expected_sha256"])
-		}
-	case trailing:
-		status, reason = StatusTrailingData, "bytes follow the first gzip member; CloudTrail writes one member, and its hash covers only the first"
+		cl.fail(CheckUnchanged, wantSame, "SHA-256 "+f.sha+", content SHA-256 "+f.contentSHA, changed)
+	default:
+		cl.pass(CheckUnchanged, wantSame, "SHA-256 "+f.sha)
+	}
+	const wantReadable = "readable content: the first gzip member decompresses (or the file is an uncompressed copy)"
+	if problem != "" {
+		cl.fail(CheckFormat, wantReadable, problem, problem)
+	} else {
+		cl.pass(CheckFormat, wantReadable, "content SHA-256 "+sha)
+	}
+	switch {
 	case len(l.listings) == 0:
-		status, reason = StatusUnreferenced, "no digest in the evidence lists this log file"
+		cl.notRun(CheckContentHash, "no digest lists it: no hashValue to compare with")
+	case problem != "":
+		cl.notRun(CheckContentHash, "its content could not be read")
+	default:
+		want := fmt.Sprintf("SHA-256 of the content equal to a listing's hashValue (SHA-256), and to that of every listing digest whose signature verified: %s", detail["expected_sha256"])
+		if !matchAny || anyAuth && !matchAuth {
+			reason := fmt.Sprintf("SHA-256 of the content %s differs from hashValue %s in %s", sha, detail["expected_sha256"], it.S3Key)
+			if anyAuth {
+				reason = fmt.Sprintf("SHA-256 of the content %s differs from the hashValue in the valid digest(s) listing it (%s)", sha, detail["expected_sha256"])
+			}
+			cl.fail(CheckContentHash, want, sha, reason)
+		} else {
+			cl.pass(CheckContentHash, want, sha)
+		}
+	}
+	const wantOneMember = "one gzip member (CloudTrail writes one, and its hash covers only the first)"
+	switch {
+	case trailing:
+		cl.fail(CheckGzipSingleMember, wantOneMember, "bytes after the first gzip member",
+			"bytes follow the first gzip member; CloudTrail writes one member, and its hash covers only the first")
+	case uncompressed:
+		cl.pass(CheckGzipSingleMember, wantOneMember, "an uncompressed copy")
+	case problem != "":
+		cl.notRun(CheckGzipSingleMember, "its content could not be read")
+	default:
+		cl.pass(CheckGzipSingleMember, wantOneMember, "one gzip member")
+	}
+	const wantListed = "listed in the logFiles of a digest in the evidence"
+	if len(l.listings) == 0 {
+		cl.fail(CheckListed, wantListed, "no digest lists it", "no digest in the evidence lists this log file")
+	} else {
+		cl.pass(CheckListed, wantListed, display.Plural(len(l.listings), "digest lists it", "digests list it"))
+	}
+	const wantAuth = "listed with its content's SHA-256 by a digest whose signature verified under a supplied key"
+	switch {
+	case len(l.listings) == 0:
+		cl.notRun(CheckListedByValidDigest, "no digest lists it")
+	case problem != "":
+		cl.notRun(CheckListedByValidDigest, "its content could not be read")
+	case !matchAuth:
+		got, why := "no listing digest's signature verified", "only digests whose signature could not be verified list this log file"
+		if anyAuth {
+			got = "the digests whose signature verified list another hash"
+			why = "the digests whose signature verified list it with another hash"
+		}
+		cl.fail(CheckListedByValidDigest, wantAuth, got, why)
+	default:
+		cl.pass(CheckListedByValidDigest, wantAuth, "listed so")
+	}
+	it.Status = cl.decide(LogOrder, detail)
+	it.Checks = cl
+	if it.Status == StatusUnreferenced {
 		d, err := r.coveringDigest(l)
 		if err != nil {
 			return err
@@ -150,15 +206,7 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 		if d != "" {
 			detail["covering_digest"] = d
 		}
-	case !matchAuth:
-		status, reason = StatusUnverified, "only digests whose signature could not be verified list this log file"
-	default:
-		status = StatusValid
 	}
-	if reason != "" {
-		detail["reason"] = reason
-	}
-	it.Status = status
 	l.item = it
 	return nil
 }

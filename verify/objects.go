@@ -87,10 +87,11 @@ type objectCopy struct {
 	readErr  string
 	status   string
 	detail   map[string]any
+	checks   checkList
 }
 
 func (o *objectCopy) item() Item {
-	it := Item{Kind: KindObject, S3Bucket: o.bucket, S3Key: o.key, Status: o.status, Detail: o.detail}
+	it := Item{Kind: KindObject, S3Bucket: o.bucket, S3Key: o.key, Status: o.status, Detail: o.detail, Checks: o.checks}
 	if o.ev != nil {
 		it.Path, it.EvidenceID = displayPath(o.ev), o.ev.ID
 	}
@@ -238,15 +239,16 @@ func (r *run) objects() ([]Item, error) {
 			return a.Source < b.Source
 		})
 		c.detail = map[string]any{"version_id": c.version, "metadata": metaRefs(c.rows)}
+		const wantMeta = "saved metadata of the object: a head-object or get-object-attributes export beside it, or a listing or inventory row"
 		switch {
 		case c.ev == nil:
-			c.status = StatusObjectMissing
 			c.detail["expected_path"] = c.expected
 			c.detail["reason"] = fmt.Sprintf("metadata exported beside %s (%s) describe an object copy the evidence lacks",
 				c.expected, sourcesOf(c.rows))
 			c.detail["size"] = map[string]any{"expected": claimedSize(c.rows), "actual": nil}
+			c.status, c.checks = missingChecks(ObjectOrder, "the object copy "+c.expected+" the metadata describe", c.detail)
 		case len(c.rows) == 0:
-			c.status = StatusMetadataMissing
+			c.checks.pass(CheckPresent, "the object copy in the evidence", displayPath(c.ev))
 			name := displayPath(c.ev)
 			reason := fmt.Sprintf("no head-object or get-object-attributes export beside it (%s.metadata.json, %s.attributes.json) and no listing or inventory row for s3://%s/%s",
 				path.Base(name), path.Base(name), c.bucket, c.key)
@@ -262,18 +264,25 @@ func (r *run) objects() ([]Item, error) {
 			c.detail["reason"] = reason
 			c.detail["size"] = map[string]any{"expected": nil, "actual": c.ev.Size}
 			c.detail["sha256"] = c.ev.SHA256
+			c.checks.fail(CheckMetadata, wantMeta, "none", reason)
+			c.status = c.checks.decide(ObjectOrder, nil)
 		default:
+			c.checks.pass(CheckPresent, "the object copy in the evidence", displayPath(c.ev))
+			c.checks.pass(CheckMetadata, wantMeta, sourcesOf(c.rows))
 			metas := make([]store.ObjectMeta, len(c.rows))
 			for i := range c.rows {
 				metas[i] = c.rows[i].ObjectMeta
 				metas[i].ObjectPath = "" // sidecar rows of one copy may spell it differently
 			}
 			p, err := s3check.NewPlan(metas)
+			const wantTogether = "metadata rows that can be checked together (one object, one version)"
 			if err != nil {
-				c.status = StatusUnverifiable
 				c.detail["reason"] = "the metadata rows cannot be checked together: " + err.Error()
+				c.checks.fail(CheckMetadataCompatible, wantTogether, err.Error(), c.detail["reason"].(string))
+				c.status = c.checks.decide(ObjectOrder, nil)
 				continue
 			}
+			c.checks.pass(CheckMetadataCompatible, wantTogether, fmt.Sprintf("%d rows", len(metas)))
 			c.plan = p
 			read = append(read, c)
 		}
@@ -326,9 +335,10 @@ func (r *run) readObjects(cs []*objectCopy) error {
 // judgeObject turns a copy's check result into its status and detail.
 func (r *run) judgeObject(c *objectCopy) {
 	d := c.detail
+	defer func() { c.status = c.checks.decide(ObjectOrder, nil) }()
 	if c.result == nil {
-		c.status = StatusUnverifiable
 		d["reason"] = fmt.Sprintf("cannot read %s: %s", displayPath(c.ev), c.readErr)
+		c.checks.fail(s3check.CheckReadable, "the object's bytes read to the end", c.readErr, d["reason"].(string))
 		d["size"] = map[string]any{"expected": sizeOrNil(c.plan.Size), "actual": nil}
 		d["sha256_at_ingest"] = c.ev.SHA256
 		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
@@ -337,6 +347,16 @@ func (r *run) judgeObject(c *objectCopy) {
 		return
 	}
 	res := c.result
+	// The bytes read: their checks, first whether they are the bytes
+	// ingested.
+	const wantSame = "the bytes ingested: SHA-256 as recorded at ingest"
+	if c.sha != c.ev.SHA256 {
+		c.checks.fail(CheckUnchanged, wantSame+" ("+c.ev.SHA256+")", c.sha,
+			fmt.Sprintf("read again, the copy's SHA-256 is %s, not %s as ingested", c.sha, c.ev.SHA256))
+	} else {
+		c.checks.pass(CheckUnchanged, wantSame+" ("+c.ev.SHA256+")", c.sha)
+	}
+	c.checks = append(c.checks, res.Verdict...)
 	c.status = res.Status
 	checks := make([]map[string]any, 0, len(res.Checks))
 	var primary *s3check.Check

@@ -25,6 +25,7 @@ type itemJSON struct {
 	Account    string          `json:"account,omitempty"`
 	Region     string          `json:"region,omitempty"`
 	Trail      string          `json:"trail,omitempty"`
+	Checks     json.RawMessage `json:"checks"`
 }
 
 // jsonWriter writes indented JSON values (HTML characters kept as they
@@ -68,9 +69,13 @@ func (rep *Report) WriteJSON(ctx context.Context, c *store.Case, w io.Writer) er
 		if len(detail) == 0 {
 			detail = json.RawMessage("null")
 		}
+		checks := it.Checks
+		if len(checks) == 0 {
+			checks = json.RawMessage("[]")
+		}
 		return j.value(itemJSON{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key, Path: it.Path,
 			Status: it.Status, Detail: detail, EvidenceID: it.EvidenceID, Account: it.Account, Region: it.Region,
-			Trail: it.Trail}, "    ")
+			Trail: it.Trail, Checks: checks}, "    ")
 	})
 	if err != nil {
 		return err

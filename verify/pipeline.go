@@ -408,10 +408,12 @@ func (r *run) missingLogsPass() error {
 			ls[i] = listing{d: &m.Listings[i].Digest, e: &m.Listings[i].Log}
 		}
 		first := ls[0]
-		batch = append(batch, Item{Kind: KindLog, S3Bucket: m.Bucket, S3Key: m.Object, Status: StatusMissing,
+		it := Item{Kind: KindLog, S3Bucket: m.Bucket, S3Key: m.Object,
 			Account: first.d.Account, Region: first.d.Region, Trail: first.d.Trail,
 			Detail: map[string]any{"reason": fmt.Sprintf("listed by %s, not in the evidence", first.d.Key),
-				"expected_sha256": first.e.HashValue, "listed_by": describeListings(ls), "listed_by_count": len(ls)}})
+				"expected_sha256": first.e.HashValue, "listed_by": describeListings(ls), "listed_by_count": len(ls)}}
+		it.Status, it.Checks = missingChecks(LogOrder, fmt.Sprintf("the log file s3://%s/%s listed by %s", m.Bucket, m.Object, first.d.Key), it.Detail)
+		batch = append(batch, it)
 		return nil
 	})
 	if err != nil {
@@ -431,12 +433,20 @@ func (r *run) emit(it *Item) error {
 			return err
 		}
 	}
+	if err := checkDerived(it); err != nil {
+		return err
+	}
 	d, err := gojson.Marshal(it.Detail) // encoding/json's bytes, faster
 	if err != nil {
 		return err
 	}
+	cs, err := gojson.Marshal(it.Checks)
+	if err != nil {
+		return err
+	}
 	if err := r.s.AddItem(r.ctx, store.ItemStatus{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key,
-		EvidenceID: it.EvidenceID, Status: it.Status, Detail: d, Account: it.Account, Region: it.Region, Trail: it.Trail}); err != nil {
+		EvidenceID: it.EvidenceID, Status: it.Status, Detail: d, Account: it.Account, Region: it.Region, Trail: it.Trail,
+		Checks: cs}); err != nil {
 		return err
 	}
 	r.sum.item(it)

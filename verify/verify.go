@@ -102,6 +102,9 @@ type Item struct {
 	Account    string         `json:"account,omitempty"`
 	Region     string         `json:"region,omitempty"`
 	Trail      string         `json:"trail,omitempty"`
+	// Checks are every check run on the item, in the order they ran,
+	// then those that could not run; Status is derived from them.
+	Checks []Check `json:"checks"`
 }
 
 // Finding is a gap, conflict, coverage, rehash or correlation observation.

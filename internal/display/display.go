@@ -28,6 +28,7 @@
 package display
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -226,4 +227,12 @@ func hex(v uint32, n int) string {
 		v >>= 4
 	}
 	return string(b)
+}
+
+// Plural is n followed by one or many: "1 digest", "3 digests".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -43,6 +44,10 @@ type Result struct {
 	// ExpectedSize is Plan.Size: the size the metadata claims, nil if none.
 	ExpectedSize *int64
 	Checks       []Check // one per value checked or skipped, then one per exported part checksum
+	// Verdict is every check as {name, status, want, got}: readable,
+	// size, one per Checks entry, verifiable; Status is derived from it by
+	// Order.
+	Verdict []verdict.Check
 	// Reason says why the status is not valid: for unverifiable, why
 	// nothing could be checked; for the others, what differed.
 	Reason    string
@@ -137,53 +142,127 @@ func (p *Plan) Check(r io.Reader) Result {
 	return res
 }
 
-// status sets Status and Reason from the checks, the size and readErr.
-func (p *Plan) status(res *Result, readErr error) {
-	ran := 0
-	var bad, skipped []string
-	for _, c := range res.Checks {
-		switch {
-		case c.Skipped:
-			skipped = append(skipped, strings.TrimSpace(c.Algorithm+" "+c.Type)+": "+c.Reason)
-		case !c.Match:
-			ran++
-			bad = append(bad, fmt.Sprintf("%s %s expected %s, computed %s", c.Algorithm, c.Type, c.Expected, c.Computed))
-		default:
-			ran++
-		}
+// Names of the checks of a Result's Verdict (a public contract: add,
+// never rename): readable, size, one per algorithm in lower case
+// ("crc32", ..., "xxhash128", "etag"; "<algorithm>_part" for an exported
+// part checksum), and verifiable (at least one value compared).
+const (
+	CheckReadable   = "readable"
+	CheckSize       = "size"
+	CheckVerifiable = "verifiable"
+)
+
+// CheckName is the verdict check name of c.
+func CheckName(c Check) string {
+	n := strings.ToLower(c.Algorithm)
+	if c.Type == TypePart {
+		n += "_part"
 	}
-	var wrongSize []string
+	return n
+}
+
+// Order is the severity order of a Result's Verdict: reading, size, then
+// every checksum and ETag check, then whether any value was compared.
+var Order = func() verdict.Order {
+	o := verdict.Order{Valid: StatusValid, Rules: []verdict.Rule{
+		{Check: CheckReadable, Status: StatusUnverifiable},
+		{Check: CheckSize, Status: StatusSizeMismatch},
+	}}
+	for _, a := range append(append([]string{}, algorithmOrder...), "ETAG") {
+		o.Rules = append(o.Rules, verdict.Rule{Check: strings.ToLower(a), Status: StatusChecksumMismatch, Optional: true})
+	}
+	for _, a := range algorithmOrder {
+		o.Rules = append(o.Rules, verdict.Rule{Check: strings.ToLower(a) + "_part", Status: StatusChecksumMismatch, Optional: true})
+	}
+	o.Rules = append(o.Rules, verdict.Rule{Check: CheckVerifiable, Status: StatusUnverifiable})
+	return o
+}()
+
+// status records the Verdict — reading, the size, every check — derives
+// Status from it by Order, and says why in Reason.
+func (p *Plan) status(res *Result, readErr error) {
+	var v []verdict.Check
+	add := func(name, status, want, got, reason string) {
+		v = append(v, verdict.Check{Name: name, Status: status, Want: want, Got: got, Reason: reason})
+	}
+	if readErr != nil {
+		add(CheckReadable, verdict.Fail, "the object's bytes read to the end", fmt.Sprintf("%v after %d bytes", readErr, res.Size),
+			fmt.Sprintf("read object: %v (after %d bytes)", readErr, res.Size))
+	} else {
+		add(CheckReadable, verdict.Pass, "the object's bytes read to the end", fmt.Sprintf("%d bytes", res.Size), "")
+	}
+	var claimed, wrongSize []string
 	for _, s := range p.sizes {
+		claimed = append(claimed, strconv.FormatInt(s, 10))
 		if s != res.Size {
 			wrongSize = append(wrongSize, strconv.FormatInt(s, 10))
 		}
 	}
 	switch {
 	case readErr != nil:
-		res.Status = StatusUnverifiable
-		res.Err = readErr
-		res.Reason = fmt.Sprintf("read object: %v (after %d bytes)", readErr, res.Size)
+		add(CheckSize, verdict.NotRun, "", "", "the object could not be read to the end")
+	case len(claimed) == 0:
+		add(CheckSize, verdict.NotRun, "", "", "the metadata claim no size")
 	case len(wrongSize) > 0:
-		res.Status = StatusSizeMismatch
-		res.Reason = fmt.Sprintf("read %d bytes, metadata says %s", res.Size, strings.Join(wrongSize, " and "))
-	case ran == 0:
-		res.Status = StatusUnverifiable
+		add(CheckSize, verdict.Fail, strings.Join(claimed, " and ")+" bytes, as the metadata say", fmt.Sprintf("%d bytes", res.Size),
+			fmt.Sprintf("read %d bytes, metadata says %s", res.Size, strings.Join(wrongSize, " and ")))
+	default:
+		add(CheckSize, verdict.Pass, strings.Join(claimed, " and ")+" bytes, as the metadata say", fmt.Sprintf("%d bytes", res.Size), "")
+	}
+	ran := 0
+	var bad, skipped []string
+	for _, c := range res.Checks {
+		want := strings.TrimSpace(c.Type+" "+c.Expected) + " (as exported)"
 		switch {
-		case len(skipped) > 0:
-			res.Reason = strings.Join(skipped, "; ")
+		case readErr != nil:
+			add(CheckName(c), verdict.NotRun, want, "", "the object could not be read to the end")
+		case c.Skipped:
+			skipped = append(skipped, strings.TrimSpace(c.Algorithm+" "+c.Type)+": "+c.Reason)
+			add(CheckName(c), verdict.NotRun, want, c.Computed, c.Reason)
+		case !c.Match:
+			ran++
+			bad = append(bad, fmt.Sprintf("%s %s expected %s, computed %s", c.Algorithm, c.Type, c.Expected, c.Computed))
+			add(CheckName(c), verdict.Fail, want, c.Computed+" ("+c.Method+")", bad[len(bad)-1])
 		default:
-			res.Reason = "no checksum or ETag exported"
-			for _, n := range p.Notes {
-				if strings.HasPrefix(n, "the metadata names checksum") {
-					res.Reason += " (" + n + ")"
-				}
+			ran++
+			add(CheckName(c), verdict.Pass, want, c.Computed+" ("+c.Method+")", "")
+		}
+	}
+	noneReason := ""
+	switch {
+	case len(skipped) > 0:
+		noneReason = strings.Join(skipped, "; ")
+	default:
+		noneReason = "no checksum or ETag exported"
+		for _, n := range p.Notes {
+			if strings.HasPrefix(n, "the metadata names checksum") {
+				noneReason += " (" + n + ")"
 			}
 		}
-	case len(bad) > 0:
-		res.Status = StatusChecksumMismatch
-		res.Reason = strings.Join(bad, "; ")
+	}
+	const wantOne = "at least one exported checksum or ETag compared with the bytes"
+	switch {
+	case readErr != nil:
+		add(CheckVerifiable, verdict.NotRun, wantOne, "", "the object could not be read to the end")
+	case ran == 0:
+		add(CheckVerifiable, verdict.Fail, wantOne, "none", noneReason)
 	default:
-		res.Status = StatusValid
+		add(CheckVerifiable, verdict.Pass, wantOne, fmt.Sprintf("%d compared", ran), "")
+	}
+	res.Verdict = v
+	res.Status, _, _ = Order.Status(v)
+	switch res.Status {
+	case StatusUnverifiable:
+		if readErr != nil {
+			res.Err = readErr
+			res.Reason = fmt.Sprintf("read object: %v (after %d bytes)", readErr, res.Size)
+		} else {
+			res.Reason = noneReason
+		}
+	case StatusSizeMismatch:
+		res.Reason = fmt.Sprintf("read %d bytes, metadata says %s", res.Size, strings.Join(wrongSize, " and "))
+	case StatusChecksumMismatch:
+		res.Reason = strings.Join(bad, "; ")
 	}
 }
 
