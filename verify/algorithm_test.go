@@ -62,9 +62,9 @@ func TestSignatureAlgorithmMustBeExact(t *testing.T) {
 			assert.Equal(t, want, notValid(rep))
 			for _, it := range rep.Items {
 				if it.Kind == KindDigest && it.S3Key == target.Key {
-					assert.Equal(t, false, it.Detail["authentic"])
-					assert.Equal(t, SignatureAlgorithm, it.Detail["expected_signature_algorithm"])
-					assert.NotEmpty(t, it.Detail["reason"])
+					assert.Equal(t, false, det(it.Detail)["authentic"])
+					assert.Equal(t, SignatureAlgorithm, det(it.Detail)["expected_signature_algorithm"])
+					assert.NotEmpty(t, det(it.Detail)["reason"])
 				}
 			}
 			var unverified int
@@ -107,8 +107,8 @@ func TestDigestSignatureAlgorithmMustBeExact(t *testing.T) {
 			assert.Equal(t, want, notValid(rep))
 			for _, it := range rep.Items {
 				if it.S3Key == target.Key {
-					assert.Equal(t, algo, it.Detail["digest_signature_algorithm"])
-					assert.Equal(t, true, it.Detail["signature_verified"], "the RSA check itself passes: only the algorithm is wrong")
+					assert.Equal(t, algo, det(it.Detail)["digest_signature_algorithm"])
+					assert.Equal(t, true, det(it.Detail)["signature_verified"], "the RSA check itself passes: only the algorithm is wrong")
 				}
 			}
 		})

@@ -107,8 +107,8 @@ func TestForgedDigestTimeIsAFindingNotALoopBound(t *testing.T) {
 				// times.
 				require.Equal(t, 1, len(missing), "missing digests")
 				assert.Equal(t, m.DigestKey(m.Digests[0], f.start), missing[0].S3Key)
-				assert.Equal(t, "", missing[0].Detail["expected_end_time"])
-				assert.NotEmpty(t, missing[0].Detail["time_range"])
+				assert.Equal(t, "", det(missing[0].Detail)["expected_end_time"])
+				assert.NotEmpty(t, det(missing[0].Detail)["time_range"])
 			case f.dropFirst:
 				require.Equal(t, 1, len(missing), "missing digests")
 				assert.Equal(t, m.Digests[0].Key, missing[0].S3Key)
@@ -124,10 +124,10 @@ func TestForgedDigestTimeIsAFindingNotALoopBound(t *testing.T) {
 			tr := findingsOf(rep, FindingTimeRange)
 			require.Len(t, tr, 1, "time_range findings: %v", rep.Findings)
 			assert.Equal(t, SeverityError, tr[0].Severity)
-			assert.Equal(t, fd.Key, tr[0].Detail["digest"])
-			assert.Equal(t, fd.Start.Format(time.RFC3339), tr[0].Detail["digest_start_time"])
-			assert.NotEmpty(t, tr[0].Detail["expected"])
-			assert.NotEmpty(t, tr[0].Detail["found"])
+			assert.Equal(t, fd.Key, det(tr[0].Detail)["digest"])
+			assert.Equal(t, fd.Start.Format(time.RFC3339), det(tr[0].Detail)["digest_start_time"])
+			assert.NotEmpty(t, det(tr[0].Detail)["expected"])
+			assert.NotEmpty(t, det(tr[0].Detail)["found"])
 			assert.Contains(t, tr[0].Summary, fd.Key)
 			st := statuses(rep)
 			assert.Equal(t, StatusKeyNotValidAtTime, st[KindDigest+" "+fd.Key])
@@ -198,7 +198,7 @@ func TestMissingDigestsBeyondTheBoundAreOneSpan(t *testing.T) {
 			assert.Equal(t, tc.items, len(byKey), "missing digest items")
 			// The named predecessor, then the oldest and newest inferred.
 			last := gone[len(gone)-1]
-			assert.Equal(t, false, byKey[last.Key].Detail["inferred_from_time_order"])
+			assert.Equal(t, false, det(byKey[last.Key].Detail)["inferred_from_time_order"])
 			half := maxInferredMissing / 2
 			for i, d := range gone[:len(gone)-1] {
 				_, listed := byKey[d.Key]
@@ -220,11 +220,11 @@ func TestMissingDigestsBeyondTheBoundAreOneSpan(t *testing.T) {
 			assert.Equal(t, SeverityError, f.Severity)
 			assert.Equal(t, m.Digests[4].End.Format(time.RFC3339), f.Start)
 			assert.Equal(t, m.Digests[5+tc.deleted].Start.Format(time.RFC3339), f.End)
-			assert.Equal(t, tc.deleted, f.Detail["expected_digests"])
-			assert.Equal(t, 0, f.Detail["found_digests"])
-			assert.Equal(t, tc.items, f.Detail["listed_digests"])
-			assert.Equal(t, m.Digests[4].Key, f.Detail["last_digest_before"])
-			assert.Equal(t, m.Digests[5+tc.deleted].Key, f.Detail["first_digest_after"])
+			assert.Equal(t, tc.deleted, det(f.Detail)["expected_digests"])
+			assert.Equal(t, 0, det(f.Detail)["found_digests"])
+			assert.Equal(t, tc.items, det(f.Detail)["listed_digests"])
+			assert.Equal(t, m.Digests[4].Key, det(f.Detail)["last_digest_before"])
+			assert.Equal(t, m.Digests[5+tc.deleted].Key, det(f.Detail)["first_digest_after"])
 			assert.Contains(t, f.Summary, "60 digests")
 		})
 	}
@@ -271,8 +271,8 @@ func TestDigestAfterIngestTime(t *testing.T) {
 			}
 			assert.Len(t, tr, len(m.Digests))
 			for _, f := range tr {
-				assert.Equal(t, "after_ingest", f.Detail["rule"])
-				assert.True(t, strings.HasPrefix(f.Detail["found"].(string), "digestEndTime "), f.Detail["found"])
+				assert.Equal(t, "after_ingest", det(f.Detail)["rule"])
+				assert.True(t, strings.HasPrefix(det(f.Detail)["found"].(string), "digestEndTime "), det(f.Detail)["found"])
 			}
 		})
 	}
@@ -302,7 +302,7 @@ func TestCoverageCountsHoursPastDuration(t *testing.T) {
 	cov := findingsOf(rep, FindingCoverage)
 	require.Len(t, cov, 1)
 	newest := m.Digests[len(m.Digests)-1].End
-	assert.Equal(t, int((far.Unix()-newest.Unix()+3599)/3600), cov[0].Detail["expected_missing_digests"])
+	assert.Equal(t, int((far.Unix()-newest.Unix()+3599)/3600), det(cov[0].Detail)["expected_missing_digests"])
 	assert.Equal(t, far.Format(time.RFC3339), cov[0].End)
 }
 

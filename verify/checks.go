@@ -112,7 +112,7 @@ func (l checkList) has(name string) bool {
 // decide derives the status from the checks by o, records every check of
 // o that was not reached as not run, and puts the deciding check's
 // reason in detail["reason"].
-func (l *checkList) decide(o verdict.Order, detail map[string]any) string {
+func (l *checkList) decide(o verdict.Order, detail verdict.Detail) string {
 	status, decided, unknown := o.Status(*l)
 	if unknown != "" {
 		panic(fmt.Sprintf("verify: check %q failed but has no place in its kind's order", unknown))
@@ -127,7 +127,7 @@ func (l *checkList) decide(o verdict.Order, detail map[string]any) string {
 		}
 	}
 	if decided != nil && detail != nil {
-		detail["reason"] = decided.Reason
+		detail.Shared().Reason = decided.Reason
 	}
 	return status
 }
@@ -155,8 +155,8 @@ func checkDerived(it *Item) error {
 // missingChecks are the checks of an item the evidence lacks: present
 // fails (want names what is expected, and why), every other check of o
 // cannot run. detail["reason"] stays as the caller wrote it.
-func missingChecks(o verdict.Order, want string, detail map[string]any) (string, []Check) {
-	reason, _ := detail["reason"].(string)
+func missingChecks(o verdict.Order, want string, detail verdict.Detail) (string, []Check) {
+	reason := detail.Shared().Reason
 	var cl checkList
 	cl.fail(CheckPresent, want, "not in the evidence", reason)
 	for _, name := range o.Required()[1:] {

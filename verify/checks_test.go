@@ -58,7 +58,7 @@ func checkVerdicts(t *testing.T, set string, report []byte) {
 		require.Equal(t, status, it.Status, "%s: status and checks disagree", where)
 		if decided != nil && it.Kind != KindObject {
 			// Access-log correlation may add what explains it.
-			reason, _ := it.Detail["reason"].(string)
+			reason, _ := det(it.Detail)["reason"].(string)
 			assert.True(t, strings.HasPrefix(reason, decided.Reason), "%s: reason %q is not its deciding check's %q", where, reason, decided.Reason)
 		}
 	}

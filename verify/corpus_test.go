@@ -51,21 +51,21 @@ func TestCorpusDigests(t *testing.T) {
 		case realKey:
 			assert.Equal(t, "alice-bucket", it.S3Bucket)
 			assert.Equal(t, real, it.Path)
-			assert.Equal(t, "47aaa19f7eec22e9bd0b5e58cfade8cb", it.Detail["fingerprint"])
+			assert.Equal(t, "47aaa19f7eec22e9bd0b5e58cfade8cb", det(it.Detail)["fingerprint"])
 			// The exact bytes, trailing newline included.
-			assert.Equal(t, "c9ebd8ad4ac1cbfbc425f0b32c5ea6d3b80d01d49dbfebaf7b870480aadf8002", it.Detail["sha256"])
-			assert.Equal(t, "2020-09-11T18:36:49Z", it.Detail["digest_start_time"])
-			assert.Equal(t, "2020-09-11T19:36:49Z", it.Detail["digest_end_time"])
-			assert.Equal(t, false, it.Detail["starting_digest"])
+			assert.Equal(t, "c9ebd8ad4ac1cbfbc425f0b32c5ea6d3b80d01d49dbfebaf7b870480aadf8002", det(it.Detail)["sha256"])
+			assert.Equal(t, "2020-09-11T18:36:49Z", det(it.Detail)["digest_start_time"])
+			assert.Equal(t, "2020-09-11T19:36:49Z", det(it.Detail)["digest_end_time"])
+			assert.Equal(t, false, det(it.Detail)["starting_digest"])
 			assert.Equal(t, "123456789123", it.Account)
 			assert.Equal(t, "us-west-2", it.Region)
 			assert.Equal(t, "leh-ct-test", it.Trail)
 		case realPrev:
 			// Kept as written: 63 hex characters in this anonymised copy.
-			assert.Equal(t, "531914fcfa0dbacf0c9dd1475a1fdcb5dea6e85921409f3c3ec0ba39063c860", it.Detail["expected_sha256"])
-			assert.Equal(t, "2020-09-11T18:36:49Z", it.Detail["expected_end_time"])
+			assert.Equal(t, "531914fcfa0dbacf0c9dd1475a1fdcb5dea6e85921409f3c3ec0ba39063c860", det(it.Detail)["expected_sha256"])
+			assert.Equal(t, "2020-09-11T18:36:49Z", det(it.Detail)["expected_end_time"])
 		case sampleKey:
-			assert.Equal(t, "e54be22e06fe342543dc87eb018017339cce2851a3c41312cc059e01bd4c5a06", it.Detail["sha256"])
+			assert.Equal(t, "e54be22e06fe342543dc87eb018017339cce2851a3c41312cc059e01bd4c5a06", det(it.Detail)["sha256"])
 			assert.Equal(t, "S3-bucket-name", it.S3Bucket)
 		}
 	}

@@ -42,6 +42,7 @@ package verify
 // account, region, organization and prefix — are a coverage finding.
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"sort"
@@ -50,6 +51,7 @@ import (
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -108,11 +110,24 @@ func (q *s3Request) logPath() string {
 	return q.Path + "!/" + q.Member
 }
 
-func (q *s3Request) describe() map[string]any {
-	return map[string]any{"requester": q.Requester, "time": q.Time, "remote_ip": q.RemoteIP, "request_id": q.RequestID,
-		"operation": q.Operation, "key": q.key, "bucket": q.Bucket, "http_status": q.HTTPStatus, "error_code": q.ErrorCode,
-		"version_id": q.VersionID, "user_agent": q.UserAgent, "class": q.class, "succeeded": q.succeeded,
-		"access_log": q.logPath(), "line": q.LineNo, "evidence_id": q.EvidenceID}
+func (q *s3Request) describe() verdict.S3Request {
+	return verdict.S3Request{Requester: q.Requester, Time: q.Time, RemoteIP: q.RemoteIP, RequestID: q.RequestID,
+		Operation: q.Operation, Key: q.key, Bucket: q.Bucket, HTTPStatus: q.HTTPStatus, ErrorCode: q.ErrorCode,
+		VersionID: q.VersionID, UserAgent: q.UserAgent, Class: q.class, Succeeded: q.succeeded,
+		AccessLog: q.logPath(), Line: q.LineNo, EvidenceID: q.EvidenceID}
+}
+
+// toMap is v's JSON object as a map, for a finding's detail.
+func toMap(v any) map[string]any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // a struct of strings, numbers and bools
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
+	return m
 }
 
 func (q *s3Request) words() string {
@@ -204,19 +219,17 @@ func (k *correlator) item(it *Item) {
 		if it.S3Bucket != "" && q.Bucket != "" && q.Bucket != "-" && it.S3Bucket != q.Bucket {
 			continue
 		}
-		if it.Detail == nil {
-			it.Detail = map[string]any{}
+		c := it.Detail.Shared()
+		if c.S3Requests == nil {
+			c.S3Requests = &[]verdict.S3Request{}
 		}
-		reqs, _ := it.Detail["s3_requests"].([]map[string]any)
-		it.Detail["s3_requests"] = append(reqs, q.describe())
+		*c.S3Requests = append(*c.S3Requests, q.describe())
 		ex := q.succeeded && (q.class == "delete" && it.Status == StatusMissing ||
 			(q.class == "overwrite" || q.class == "copy") && contentStatuses[it.Status])
 		if ex {
 			explained = true
-			ids, _ := it.Detail["explained_by"].([]string)
-			it.Detail["explained_by"] = append(ids, q.RequestID)
-			reason, _ := it.Detail["reason"].(string)
-			it.Detail["reason"] = strings.TrimPrefix(reason+"; ", "; ") + "explained by " + q.words()
+			c.ExplainedBy = append(c.ExplainedBy, q.RequestID)
+			c.Reason = strings.TrimPrefix(c.Reason+"; ", "; ") + "explained by " + q.words()
 		}
 		k.touched[q] = append(k.touched[q], touch{kind: it.Kind, bucket: it.S3Bucket, key: it.S3Key, status: it.Status,
 			path: it.Path, account: it.Account, region: it.Region, trail: it.Trail, evidenceID: it.EvidenceID, explained: ex})
@@ -228,13 +241,11 @@ func (k *correlator) item(it *Item) {
 	if !ok {
 		return
 	}
-	if it.Detail == nil {
-		it.Detail = map[string]any{}
+	c := it.Detail.Shared()
+	if c.S3Requests == nil {
+		c.S3Requests = &[]verdict.S3Request{}
 	}
-	if _, ok := it.Detail["s3_requests"]; !ok {
-		it.Detail["s3_requests"] = []map[string]any{}
-	}
-	it.Detail["access_logs"] = fmt.Sprintf("the case holds %d access-log lines of bucket %s (%s to %s) and none records a request that deleted or overwrote this key; S3 server access logs are delivered on a best-effort basis, so their silence does not show that no such request was made",
+	c.AccessLogs = fmt.Sprintf("the case holds %d access-log lines of bucket %s (%s to %s) and none records a request that deleted or overwrote this key; S3 server access logs are delivered on a best-effort basis, so their silence does not show that no such request was made",
 		b.Lines, b.Bucket, b.First, b.Last)
 	k.silent[b.Bucket]++
 }
@@ -288,7 +299,7 @@ func (k *correlator) findings(r *run) []string {
 		f := Finding{Type: FindingCorrelation, Severity: sev, Start: q.Time, End: q.Time,
 			Summary: fmt.Sprintf("%s%s of s3://%s/%s by %s at %s from %s (request id %s, HTTP %s): %s",
 				verb, q.Operation, q.Bucket, q.key, q.Requester, q.Time, q.RemoteIP, q.RequestID, q.HTTPStatus, what),
-			Detail: q.describe()}
+			Detail: toMap(q.describe())}
 		f.Detail["touched"] = refs
 		f.Detail["explains"] = len(explains) > 0
 		if len(ts) > 0 {
@@ -364,7 +375,7 @@ func (r *run) tailFromAccess(acc *accessLogs) error {
 			if q.at.After(last) {
 				last = q.at
 			}
-			list = append(list, q.describe())
+			list = append(list, toMap(q.describe()))
 		}
 		if len(list) == 0 {
 			continue

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/verdict"
 )
 
 // accessSet is small() with access logs (no objects).
@@ -51,7 +52,7 @@ func checkRequest(t *testing.T, d map[string]any, info fixtures.TamperInfo, key 
 	assert.Equal(t, key, d["key"])
 	assert.Equal(t, fixtures.DefaultTrailBucket, d["bucket"])
 	assert.Equal(t, true, d["succeeded"])
-	assert.Equal(t, 1, d["line"])
+	assert.EqualValues(t, 1, d["line"])
 	require.Len(t, info.Created, 1)
 	assert.Equal(t, info.Created[0], d["access_log"])
 }
@@ -61,22 +62,22 @@ func TestCorrelationLogDeletedViaS3(t *testing.T) {
 	key := info.LogKeys[0]
 	assert.Equal(t, map[string]string{"log " + key: StatusMissing}, notValid(rep))
 	it := itemByKey(t, rep, KindLog, key)
-	assert.Equal(t, []string{info.RequestID}, it.Detail["explained_by"])
-	assert.Contains(t, it.Detail["reason"], "; explained by REST.DELETE.OBJECT by "+info.Principal+" at "+
+	assert.Equal(t, []string{info.RequestID}, logDetail(it).ExplainedBy)
+	assert.Contains(t, det(it.Detail)["reason"], "; explained by REST.DELETE.OBJECT by "+info.Principal+" at "+
 		info.Time.UTC().Format(time.RFC3339)+" from "+info.SourceIP+" (request id "+info.RequestID+", HTTP 204; ")
-	reqs := it.Detail["s3_requests"].([]map[string]any)
+	reqs := *logDetail(it).S3Requests
 	require.Len(t, reqs, 1)
-	checkRequest(t, reqs[0], info, key)
-	assert.Nil(t, it.Detail["access_logs"], "explained: no best-effort caveat needed")
+	checkRequest(t, toMap(reqs[0]), info, key)
+	assert.Empty(t, logDetail(it).AccessLogs, "explained: no best-effort caveat needed")
 
 	cf := findingsOf(rep, FindingCorrelation)
 	require.Len(t, cf, 1)
 	f := cf[0]
 	assert.Equal(t, SeverityError, f.Severity)
 	checkRequest(t, f.Detail, info, key)
-	assert.Equal(t, "delete", f.Detail["class"])
-	assert.Equal(t, true, f.Detail["explains"])
-	touched := f.Detail["touched"].([]map[string]any)
+	assert.Equal(t, "delete", det(f.Detail)["class"])
+	assert.Equal(t, true, det(f.Detail)["explains"])
+	touched := det(f.Detail)["touched"].([]map[string]any)
 	require.Len(t, touched, 1)
 	assert.Equal(t, KindLog, touched[0]["kind"])
 	assert.Equal(t, key, touched[0]["s3_key"])
@@ -95,17 +96,17 @@ func TestCorrelationDigestOverwrittenViaS3(t *testing.T) {
 	assert.Equal(t, StatusSignatureInvalid, nv["digest "+dkey])
 	assert.Equal(t, StatusUnreferenced, nv["log "+hidden])
 	it := itemByKey(t, rep, KindDigest, dkey)
-	assert.Equal(t, []string{info.RequestID}, it.Detail["explained_by"])
-	assert.Contains(t, it.Detail["reason"], "explained by REST.PUT.OBJECT by "+info.Principal)
-	reqs := it.Detail["s3_requests"].([]map[string]any)
+	assert.Equal(t, []string{info.RequestID}, digestDetail(it).ExplainedBy)
+	assert.Contains(t, digestDetail(it).Reason, "explained by REST.PUT.OBJECT by "+info.Principal)
+	reqs := *digestDetail(it).S3Requests
 	require.Len(t, reqs, 1, "CloudTrail's own delivery of the digest is not listed")
-	checkRequest(t, reqs[0], info, dkey)
+	checkRequest(t, toMap(reqs[0]), info, dkey)
 
 	cf := findingsOf(rep, FindingCorrelation)
 	require.Len(t, cf, 1)
 	assert.Equal(t, SeverityError, cf[0].Severity)
-	assert.Equal(t, "overwrite", cf[0].Detail["class"])
-	assert.Equal(t, true, cf[0].Detail["explains"])
+	assert.Equal(t, "overwrite", det(cf[0].Detail)["class"])
+	assert.Equal(t, true, det(cf[0].Detail)["explains"])
 	checkRequest(t, cf[0].Detail, info, dkey)
 	assert.Contains(t, cf[0].Summary, "explains the signature_invalid digest "+dkey)
 	_ = m
@@ -117,14 +118,14 @@ func TestCorrelationTailSeenInAccessLogs(t *testing.T) {
 	rep, m, info := setInfo(t, accessSet(), fixtures.DigestTailDeleted)
 	var cov []Finding
 	for _, f := range findingsOf(rep, FindingCoverage) {
-		if f.Detail["source"] == "s3_access_logs" {
+		if det(f.Detail)["source"] == "s3_access_logs" {
 			cov = append(cov, f)
 		}
 	}
 	require.Len(t, cov, 1, "%v", rep.Findings)
 	f := cov[0]
 	assert.Equal(t, SeverityError, f.Severity)
-	assert.Equal(t, info.DigestKeys, f.Detail["digests_delivered"])
+	assert.Equal(t, info.DigestKeys, det(f.Detail)["digests_delivered"])
 	var newest fixtures.DigestInfo
 	var last time.Time
 	for _, d := range m.Digests {
@@ -138,13 +139,13 @@ func TestCorrelationTailSeenInAccessLogs(t *testing.T) {
 			newest = d
 		}
 	}
-	assert.Equal(t, newest.Key, f.Detail["newest_digest"])
+	assert.Equal(t, newest.Key, det(f.Detail)["newest_digest"])
 	assert.Equal(t, newest.End.UTC().Format(time.RFC3339), f.Start)
 	// Access-log times are one second before delivery (fixtures).
 	assert.Equal(t, last.Add(-time.Second).UTC().Format(time.RFC3339), f.End)
-	assert.Equal(t, 2, len(f.Detail["deliveries"].([]map[string]any)))
-	assert.Equal(t, 0, f.Detail["log_files_delivered"])
-	for _, d := range f.Detail["deliveries"].([]map[string]any) {
+	assert.Equal(t, 2, len(det(f.Detail)["deliveries"].([]map[string]any)))
+	assert.Equal(t, 0, det(f.Detail)["log_files_delivered"])
+	for _, d := range det(f.Detail)["deliveries"].([]map[string]any) {
 		assert.Equal(t, "svc:cloudtrail.amazonaws.com", d["requester"])
 	}
 	assert.Empty(t, findingsOf(rep, FindingCorrelation))
@@ -157,9 +158,9 @@ func TestCorrelationMissingWithoutRequest(t *testing.T) {
 	key := info.LogKeys[0]
 	assert.Equal(t, map[string]string{"log " + key: StatusMissing}, notValid(rep))
 	it := itemByKey(t, rep, KindLog, key)
-	assert.Equal(t, []map[string]any{}, it.Detail["s3_requests"])
-	assert.Nil(t, it.Detail["explained_by"])
-	assert.Contains(t, it.Detail["access_logs"], "none records a request that deleted or overwrote this key; S3 server access logs are delivered on a best-effort basis")
+	assert.Equal(t, &[]verdict.S3Request{}, it.Detail.Shared().S3Requests)
+	assert.Nil(t, it.Detail.Shared().ExplainedBy)
+	assert.Contains(t, det(it.Detail)["access_logs"], "none records a request that deleted or overwrote this key; S3 server access logs are delivered on a best-effort basis")
 	assert.Equal(t, []string{"1 missing or changed digests and log files of bucket " + fixtures.DefaultTrailBucket +
 		" have no request in its access logs that explains them; S3 server access logs are delivered on a best-effort basis, so this does not show that no such request was made"},
 		rep.Summary.Notes)
@@ -190,14 +191,14 @@ func TestCorrelationSeverities(t *testing.T) {
 	cf := findingsOf(rep, FindingCorrelation)
 	require.Len(t, cf, 2, "%v", cf)
 	assert.Equal(t, SeverityWarning, cf[0].Severity)
-	assert.Equal(t, "acl", cf[0].Detail["class"])
-	assert.Equal(t, lkey, cf[0].Detail["key"])
-	assert.Equal(t, false, cf[0].Detail["explains"])
+	assert.Equal(t, "acl", det(cf[0].Detail)["class"])
+	assert.Equal(t, lkey, det(cf[0].Detail)["key"])
+	assert.Equal(t, false, det(cf[0].Detail)["explains"])
 	assert.Contains(t, cf[0].Summary, "touches log "+lkey+" (status valid)")
 	assert.Equal(t, SeverityWarning, cf[1].Severity)
-	assert.Equal(t, false, cf[1].Detail["succeeded"])
+	assert.Equal(t, false, det(cf[1].Detail)["succeeded"])
 	assert.True(t, strings.HasPrefix(cf[1].Summary, "attempted (failed) REST.DELETE.OBJECT of "), cf[1].Summary)
 	it := itemByKey(t, rep, KindLog, lkey)
-	assert.Len(t, it.Detail["s3_requests"], 2)
+	assert.Len(t, *it.Detail.Shared().S3Requests, 2)
 	assert.False(t, rep.Failed(), "warnings alone do not fail verification")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -53,7 +54,7 @@ type digestItem struct {
 	metaSig    string
 	successors []*digestItem
 	status     string
-	detail     map[string]any
+	detail     *verdict.DigestDetail
 	checks     checkList
 	authBy     string // the source of the signature that verified
 	authentic  bool   // a signature verified under a trusted key valid at the time
@@ -89,7 +90,7 @@ func (r *run) prepare(d *digestItem) error {
 	if d.d != nil {
 		sum := sha256.Sum256(d.d.Raw)
 		d.contentSHA = hex.EncodeToString(sum[:])
-		d.detail["sha256"] = d.contentSHA
+		d.detail.SHA256 = d.contentSHA
 		if d.d.DigestS3Object != "" {
 			d.bucket, d.key = d.d.DigestS3Bucket, d.d.DigestS3Object
 			if ki, ok := cloudtrail.ParseKey(d.d.DigestS3Object); ok && ki.Type == cloudtrail.TypeDigest {
@@ -151,20 +152,20 @@ func (r *run) missing(s *digestItem) error {
 	if err != nil || !fresh {
 		return err
 	}
-	detail := map[string]any{
-		"reason":                   fmt.Sprintf("%s names it as previousDigestS3Object, and it is not in the evidence", s.key),
-		"referenced_by":            s.key,
-		"expected_sha256":          deref(s.d.PreviousDigestHashValue),
-		"expected_signature":       deref(s.d.PreviousDigestSignature),
-		"expected_end_time":        "",
-		"inferred_from_time_order": false,
+	detail := &verdict.DigestDetail{
+		Common:                verdict.Common{Reason: fmt.Sprintf("%s names it as previousDigestS3Object, and it is not in the evidence", s.key)},
+		ReferencedBy:          verdict.Str(s.key),
+		ExpectedSHA256:        verdict.Ptr(deref(s.d.PreviousDigestHashValue)),
+		ExpectedSignature:     verdict.Ptr(deref(s.d.PreviousDigestSignature)),
+		ExpectedEndTime:       verdict.Ptr(""),
+		InferredFromTimeOrder: verdict.Ptr(false),
 	}
 	_, kok := cloudtrail.ParseKey(key)
 	if s.timesOK && !s.outOfRange {
-		detail["expected_end_time"] = fmtTime(s.start)
+		detail.ExpectedEndTime = verdict.Ptr(fmtTime(s.start))
 	}
 	if s.outOfRange {
-		detail["time_range"] = fmt.Sprintf("named by %s, whose times are out of range (finding %s): no time is inferred for it", s.key, FindingTimeRange)
+		detail.TimeRange = fmt.Sprintf("named by %s, whose times are out of range (finding %s): no time is inferred for it", s.key, FindingTimeRange)
 	}
 	item := Item{Kind: KindDigest, S3Bucket: bucket, S3Key: key, Detail: detail,
 		Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail}
@@ -185,10 +186,10 @@ func (r *run) missing(s *digestItem) error {
 		}
 	}
 	if older == nil {
-		detail["older_digest_in_evidence"] = nil
+		detail.OlderDigestInEvidence = verdict.Null()
 		return r.emit(&item)
 	}
-	detail["older_digest_in_evidence"] = older.key
+	detail.OlderDigestInEvidence = verdict.Str(older.key)
 	if err := r.emit(&item); err != nil {
 		return err
 	}
@@ -219,8 +220,8 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) error {
 		last, listed = n, 0
 		why = fmt.Sprintf("digests are hourly, and %s names %s as the digest before it, but that one ends at %s and %s starts at %s: the %d digests between are missing (or %s is not what it claims); this key is inferred from the time",
 			s.key, older.key, fmtTime(older.end), s.key, fmtTime(s.start), n, s.key)
-		s.detail["gap_after_predecessor"] = map[string]any{"predecessor": older.key, "expected_start_time": fmtTime(older.end),
-			"digest_start_time": fmtTime(s.start), "missing_digests": n}
+		s.detail.GapAfterPredecessor = &verdict.GapAfterPredecessor{Predecessor: older.key, ExpectedStartTime: fmtTime(older.end),
+			DigestStartTime: fmtTime(s.start), MissingDigests: n}
 	}
 	infer := func(k int64) error {
 		end := addHours(older.end, k)
@@ -237,10 +238,10 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) error {
 		listed++
 		it := Item{Kind: KindDigest, S3Bucket: bucket, S3Key: ik,
 			Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail,
-			Detail: map[string]any{
-				"reason":              why,
-				"expected_start_time": fmtTime(end.Add(-time.Hour)), "expected_end_time": fmtTime(end),
-				"inferred_from_time_order": true, "older_digest_in_evidence": older.key, "referenced_by": nil,
+			Detail: &verdict.DigestDetail{
+				Common:            verdict.Common{Reason: why},
+				ExpectedStartTime: fmtTime(end.Add(-time.Hour)), ExpectedEndTime: verdict.Ptr(fmtTime(end)),
+				InferredFromTimeOrder: verdict.Ptr(true), OlderDigestInEvidence: verdict.Str(older.key), ReferencedBy: verdict.Null(),
 			}}
 		it.Status, it.Checks = missingChecks(DigestOrder, fmt.Sprintf("the hourly digest ending %s, between %s and %s", fmtTime(end), older.key, s.key), it.Detail)
 		return r.emit(&it)
@@ -313,13 +314,13 @@ func (r *run) evaluate(d *digestItem) {
 			reason = "not parsed as a digest"
 		}
 		d.fail(CheckFormat, wantFormat, reason, reason)
-		d.detail["error"] = reason
+		d.detail.Error = reason
 		return
 	}
 	if d.ev.GzipTrailing {
 		d.fail(CheckFormat, wantFormat, "bytes after the first gzip member",
 			"bytes follow the first gzip member (awscli: unexpected data after end of compressed stream)")
-		d.detail["gzip_trailing"] = true
+		d.detail.GzipTrailing = true
 		return
 	}
 	if !d.timesOK {
@@ -349,7 +350,7 @@ func (r *run) evaluate(d *digestItem) {
 	for i, l := range dd.LogFiles {
 		k := l.S3Bucket + "/" + l.S3Object
 		if seen[k] {
-			d.detail["repeated_log_file"] = map[string]any{"index": i, "s3_bucket": l.S3Bucket, "s3_object": l.S3Object}
+			d.detail.RepeatedLogFile = &verdict.RepeatedLogFile{Index: i, S3Bucket: l.S3Bucket, S3Object: l.S3Object}
 			d.fail(CheckFormat, wantFormat, fmt.Sprintf("s3://%s listed again at index %d", k, i),
 				fmt.Sprintf("logFiles lists s3://%s more than once (again at index %d): CloudTrail lists each log file once", k, i))
 			return
@@ -357,19 +358,19 @@ func (r *run) evaluate(d *digestItem) {
 		seen[k] = true
 	}
 	d.pass(CheckFormat, wantFormat, fmt.Sprintf("a digest of %s to %s listing %d log files", dd.DigestStartTime, dd.DigestEndTime, len(dd.LogFiles)))
-	d.detail["starting_digest"] = nulls == len(prev)
-	d.detail["digest_start_time"], d.detail["digest_end_time"] = dd.DigestStartTime, dd.DigestEndTime
-	d.detail["fingerprint"] = dd.DigestPublicKeyFingerprint
+	d.detail.StartingDigest = verdict.Ptr(nulls == len(prev))
+	d.detail.DigestStartTime, d.detail.DigestEndTime = dd.DigestStartTime, dd.DigestEndTime
+	d.detail.Fingerprint = dd.DigestPublicKeyFingerprint
 
 	// Where it was found.
 	actual, how := locate(d.ev, dd.DigestS3Bucket, dd.DigestS3Object)
-	d.detail["located_by"] = how
-	d.detail["actual_key"] = actual
+	d.detail.LocatedBy = how
+	d.detail.ActualKey = actual
 	moved := actual != dd.DigestS3Object
 
 	sigs := d.sigSources()
 	if d.sidecar != nil {
-		d.detail["metadata_evidence_id"] = d.sidecar.EvidenceID
+		d.detail.MetadataEvidenceID = d.sidecar.EvidenceID
 	}
 	r.sidecarsAgree(d)
 	// The algorithm must be exactly SHA256withRSA, in the digest and in
@@ -380,7 +381,7 @@ func (r *run) evaluate(d *digestItem) {
 	algo := dd.DigestSignatureAlgorithm
 	metaAlgo, hasMetaAlgo := meta(d.sidecar, "signature-algorithm")
 	algoOK := algo == SignatureAlgorithm && (d.metaSig == "" && !hasMetaAlgo || hasMetaAlgo && metaAlgo == SignatureAlgorithm)
-	d.detail["signature_algorithm_ok"] = algoOK
+	d.detail.SignatureAlgorithmOK = verdict.Ptr(algoOK)
 	wantAlgo := "digestSignatureAlgorithm " + SignatureAlgorithm + ", and signature-algorithm " + SignatureAlgorithm + " in saved metadata that carries a signature"
 	gotAlgo := fmt.Sprintf("digestSignatureAlgorithm %q", algo)
 	if d.sidecar != nil {
@@ -391,14 +392,14 @@ func (r *run) evaluate(d *digestItem) {
 		}
 	}
 	if !algoOK {
-		d.detail["expected_signature_algorithm"] = SignatureAlgorithm
-		d.detail["digest_signature_algorithm"] = algo
+		d.detail.ExpectedSignatureAlgorithm = SignatureAlgorithm
+		d.detail.DigestSignatureAlgorithm = verdict.Ptr(algo)
 		reason := fmt.Sprintf("the digest's digestSignatureAlgorithm is %q, not %s", algo, SignatureAlgorithm)
 		if algo == SignatureAlgorithm {
 			reason = fmt.Sprintf("its saved metadata carries a signature but no signature-algorithm (expected %s)", SignatureAlgorithm)
 		}
 		if hasMetaAlgo {
-			d.detail["metadata_signature_algorithm"] = metaAlgo
+			d.detail.MetadataSignatureAlgorithm = verdict.Ptr(metaAlgo)
 			if algo == SignatureAlgorithm {
 				reason = fmt.Sprintf("its saved metadata's signature-algorithm is %q, not %s", metaAlgo, SignatureAlgorithm)
 			}
@@ -410,7 +411,7 @@ func (r *run) evaluate(d *digestItem) {
 
 	// The time the key must be valid at.
 	at := d.end
-	d.detail["key_time_source"] = "digestEndTime"
+	d.detail.KeyTimeSource = "digestEndTime"
 	const wantKeyTime = "digestEndTime; for a backfill digest, the backfill-generation-timestamp of its saved metadata"
 	if d.chain.Backfill {
 		if ts, ok := meta(d.sidecar, "backfill-generation-timestamp"); ok {
@@ -421,18 +422,18 @@ func (r *run) evaluate(d *digestItem) {
 				return
 			}
 			at = t.UTC()
-			d.detail["key_time_source"] = "backfill-generation-timestamp"
+			d.detail.KeyTimeSource = "backfill-generation-timestamp"
 		} else if d.sidecar != nil {
 			d.fail(CheckKeyTime, wantKeyTime, "saved metadata without backfill-generation-timestamp",
 				"backfill digest: its saved metadata lacks backfill-generation-timestamp")
 			return
 		}
 	}
-	d.pass(CheckKeyTime, wantKeyTime, fmtTime(at)+" ("+d.detail["key_time_source"].(string)+")")
-	d.detail["key_time"] = fmtTime(at)
+	d.pass(CheckKeyTime, wantKeyTime, fmtTime(at)+" ("+d.detail.KeyTimeSource+")")
+	d.detail.KeyTime = fmtTime(at)
 	kc := r.anchors.pick(dd.DigestPublicKeyFingerprint, d.chain.Region, at)
 	if len(kc.windows) > 0 {
-		d.detail["keys_with_fingerprint"] = kc.windows
+		d.detail.KeysWithFingerprint = kc.windows
 	}
 	wantKey := "a supplied public key with fingerprint " + dd.DigestPublicKeyFingerprint
 	wantValid := "a key with fingerprint " + dd.DigestPublicKeyFingerprint + " valid at " + fmtTime(at)
@@ -449,24 +450,24 @@ func (r *run) evaluate(d *digestItem) {
 	default:
 		d.pass(CheckKeyKnown, wantKey, "key from "+kc.anchor.File)
 		d.pass(CheckKeyValidAtTime, wantValid, kc.anchor.validity())
-		d.detail["key_file"] = kc.anchor.File
-		d.detail["key_region"] = kc.anchor.Region
-		d.detail["key_bits"] = kc.anchor.Bits
+		d.detail.KeyFile = kc.anchor.File
+		d.detail.KeyRegion = verdict.Ptr(kc.anchor.Region)
+		d.detail.KeyBits = kc.anchor.Bits
 		if kc.anchor.Bits < MinKeyBits {
-			d.detail["key_weak"] = fmt.Sprintf("a %d-bit key, under %d bits: trusted only with --allow-weak-keys", kc.anchor.Bits, MinKeyBits)
+			d.detail.KeyWeak = fmt.Sprintf("a %d-bit key, under %d bits: trusted only with --allow-weak-keys", kc.anchor.Bits, MinKeyBits)
 		}
 		switch kc.regionM {
 		case "other":
-			d.detail["key_note"] = fmt.Sprintf("key taken from a file for region %s, not %s (CloudTrail keys are per region)", kc.anchor.Region, d.chain.Region)
+			d.detail.KeyNote = fmt.Sprintf("key taken from a file for region %s, not %s (CloudTrail keys are per region)", kc.anchor.Region, d.chain.Region)
 		case "unnamed":
-			d.detail["key_note"] = "the key's file names no region"
+			d.detail.KeyNote = "the key's file names no region"
 		}
 	}
 
 	// Signatures.
 	const wantSig = "a signature: the signature of its saved S3 metadata, or a successor digest's previousDigestSignature"
 	if len(sigs) == 0 {
-		d.detail["signature_source"] = nil
+		d.detail.SignatureSource = verdict.Null()
 		d.fail(CheckSignatureAvailable, wantSig, "none",
 			"no saved S3 metadata (head-object sidecar) and no successor digest holding its signature")
 	} else {
@@ -493,11 +494,11 @@ func (r *run) evaluate(d *digestItem) {
 		d.notRun(CheckSig, "no supplied key valid at the time to verify it with")
 	}
 	if len(sigs) > 0 {
-		d.detail["signature_source"] = sigs[0].source
-		d.detail["signature"] = sigs[0].sig
+		d.detail.SignatureSource = verdict.Str(sigs[0].source)
+		d.detail.Signature = verdict.Ptr(sigs[0].sig)
 		if kc.anchor != nil {
 			ok := results[strings.ToLower(strings.TrimSpace(sigs[0].sig))]
-			d.detail["signature_verified"] = ok
+			d.detail.SignatureVerified = verdict.Ptr(ok)
 			for _, s := range sigs {
 				if algoOK && results[strings.ToLower(strings.TrimSpace(s.sig))] {
 					d.authentic = true
@@ -507,7 +508,7 @@ func (r *run) evaluate(d *digestItem) {
 			}
 			want := fmt.Sprintf("the %s signature verifies over the string to sign (RSA PKCS#1 v1.5, SHA-256) with key %s", sigs[0].source, kc.anchor.Fingerprint)
 			if !ok {
-				d.detail["string_to_sign"] = string(StringToSign(dd))
+				d.detail.StringToSign = string(StringToSign(dd))
 				d.fail(CheckSig, want, "does not verify", fmt.Sprintf("the signature from %s does not verify with key %s", sigs[0].source, kc.anchor.Fingerprint))
 			} else {
 				d.pass(CheckSig, want, "verifies")
@@ -517,11 +518,11 @@ func (r *run) evaluate(d *digestItem) {
 
 	// Chain links: each successor's previousDigestHashValue and
 	// previousDigestSignature against this digest.
-	var links []map[string]any
+	var links []verdict.SuccessorLink
 	for _, s := range d.successors {
-		l := map[string]any{"successor": s.key, "successor_path": displayPath(s.ev),
-			"expected_sha256": deref(s.d.PreviousDigestHashValue), "actual_sha256": d.contentSHA,
-			"hash_algorithm": deref(s.d.PreviousDigestHashAlgorithm)}
+		l := verdict.SuccessorLink{Successor: s.key, SuccessorPath: displayPath(s.ev),
+			ExpectedSHA256: deref(s.d.PreviousDigestHashValue), ActualSHA256: d.contentSHA,
+			HashAlgorithm: deref(s.d.PreviousDigestHashAlgorithm)}
 		hashOK := strings.EqualFold(deref(s.d.PreviousDigestHashValue), d.contentSHA) && deref(s.d.PreviousDigestHashAlgorithm) == "SHA-256"
 		ok := hashOK
 		wantHash := fmt.Sprintf("successor %s: previousDigestHashAlgorithm SHA-256, previousDigestHashValue %s (SHA-256 of this digest's content)", s.key, d.contentSHA)
@@ -533,8 +534,8 @@ func (r *run) evaluate(d *digestItem) {
 			d.fail(CheckPrevHashLink, wantHash, gotHash, mismatch)
 		}
 		if d.metaSig != "" {
-			l["expected_signature"] = deref(s.d.PreviousDigestSignature)
-			l["actual_signature"] = d.metaSig
+			l.ExpectedSignature = verdict.Ptr(deref(s.d.PreviousDigestSignature))
+			l.ActualSignature = verdict.Ptr(d.metaSig)
 			wantSigLink := fmt.Sprintf("successor %s: previousDigestSignature equal to the saved metadata's signature %s", s.key, d.metaSig)
 			if !sameSig(deref(s.d.PreviousDigestSignature), d.metaSig) {
 				ok = false
@@ -544,7 +545,7 @@ func (r *run) evaluate(d *digestItem) {
 				d.pass(CheckPrevSignatureLink, wantSigLink, deref(s.d.PreviousDigestSignature))
 			}
 		}
-		l["match"] = ok
+		l.Match = ok
 		links = append(links, l)
 	}
 	if len(d.successors) == 0 {
@@ -554,11 +555,11 @@ func (r *run) evaluate(d *digestItem) {
 		d.notRun(CheckPrevSignatureLink, "needs a successor digest and a signature in saved metadata to compare")
 	}
 	if links != nil {
-		d.detail["successor_links"] = links
+		d.detail.SuccessorLinks = links
 	}
 	wantLoc := "found at its signed key " + dd.DigestS3Object
 	if moved {
-		d.detail["expected_key"] = dd.DigestS3Object
+		d.detail.ExpectedKey = dd.DigestS3Object
 		d.fail(CheckLocation, wantLoc, actual+" (by "+how+")", fmt.Sprintf("found at key %s, signed for %s", actual, dd.DigestS3Object))
 	} else {
 		d.pass(CheckLocation, wantLoc, actual+" (by "+how+")")
@@ -569,10 +570,10 @@ func (r *run) evaluate(d *digestItem) {
 	if !vouches(d.status) {
 		d.authentic = false
 	}
-	d.detail["authentic"] = d.authentic
+	d.detail.Authentic = verdict.Ptr(d.authentic)
 	if d.authentic {
 		d.authBy = authBy
-		d.detail["authenticated_by"] = authBy
+		d.detail.AuthenticatedBy = authBy
 	}
 }
 
@@ -617,22 +618,22 @@ func (r *run) sidecarsAgree(d *digestItem) {
 	alg0, _ := meta(first, "signature-algorithm")
 	var ids []int64
 	agree := true
-	var found []map[string]any
+	var found []verdict.MetadataExport
 	for _, sc := range d.sidecars {
 		sig, _ := meta(sc, "signature")
 		alg, _ := meta(sc, "signature-algorithm")
 		ids = append(ids, sc.EvidenceID)
-		found = append(found, map[string]any{"evidence_id": sc.EvidenceID, "path": sidecarPath(sc), "signature": sig, "signature_algorithm": alg})
+		found = append(found, verdict.MetadataExport{EvidenceID: sc.EvidenceID, Path: sidecarPath(sc), Signature: sig, SignatureAlgorithm: alg})
 		if !sameSig(sig, sig0) || alg != alg0 {
 			agree = false
 		}
 	}
-	d.detail["metadata_evidence_ids"] = ids
+	d.detail.MetadataEvidenceIDs = ids
 	if agree {
 		d.pass(CheckMetadataConsistent, want, fmt.Sprintf("%d exports, all alike", len(d.sidecars)))
 		return
 	}
-	d.detail["metadata_exports"] = found
+	d.detail.MetadataExports = found
 	d.fail(CheckMetadataConsistent, want, fmt.Sprintf("%d exports that differ", len(d.sidecars)),
 		fmt.Sprintf("%d saved metadata exports of this digest disagree on its signature: which one S3 held cannot be told", len(d.sidecars)))
 	r.findings = append(r.findings, Finding{Type: FindingConflict, Severity: SeverityError, Chain: d.chain.String(),

@@ -201,7 +201,7 @@ func TestMemberNamedLikeANestedOne(t *testing.T) {
 	// Both spell "inner.tar!/<name>": the display name occurs twice.
 	var names []string
 	for _, f := range findingsOf(rep, FindingDuplicateName) {
-		names = append(names, f.Detail["name"].(string))
+		names = append(names, det(f.Detail)["name"].(string))
 	}
 	assert.Contains(t, names, "inner.tar!/objects/"+ob.Bucket+"/"+ob.Key)
 }

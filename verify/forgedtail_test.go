@@ -75,7 +75,7 @@ func TestForgedNewestDigestDoesNotHideTheTail(t *testing.T) {
 	assert.True(t, rep.Failed())
 	for _, it := range rep.Items {
 		if it.S3Key == m.Digests[7].Key {
-			assert.NotNil(t, it.Detail["gap_after_predecessor"], "the forged digest's claim is named")
+			assert.NotNil(t, det(it.Detail)["gap_after_predecessor"], "the forged digest's claim is named")
 		}
 	}
 }
@@ -107,11 +107,11 @@ func TestRepeatedListingsAreBounded(t *testing.T) {
 	for _, it := range rep.Items {
 		if it.Kind == KindDigest && it.Status == StatusFormatInvalid {
 			formatInvalid++
-			assert.Contains(t, it.Detail["reason"], "more than once")
+			assert.Contains(t, det(it.Detail)["reason"], "more than once")
 		}
 		if it.Kind == KindLog && it.S3Key == target.Logs[0] {
-			assert.LessOrEqual(t, len(it.Detail["listed_by"].([]map[string]any)), maxListedBy)
-			assert.Equal(t, copies+2, it.Detail["listed_by_count"], "the original, its copies and the repeating digest")
+			assert.LessOrEqual(t, len(logDetail(it).ListedBy), maxListedBy)
+			assert.Equal(t, copies+2, logDetail(it).ListedByCount, "the original, its copies and the repeating digest")
 		}
 	}
 	assert.Equal(t, 1, formatInvalid)

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/forensic-dev/forensic/fixtures"
 	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -131,3 +133,27 @@ func assertOneVerdictPerItem(t testing.TB, c *store.Case) {
 		WHERE evidence_id IS NOT NULL GROUP BY evidence_id HAVING count(*) > 1)`).Scan(&dup))
 	assert.Zero(t, dup, "evidence rows with more than one status")
 }
+
+// det is a detail as a JSON object: an item's typed detail as it is
+// printed, or a finding's map as it is.
+func det(v any) map[string]any {
+	switch d := v.(type) {
+	case map[string]any:
+		return d
+	case nil:
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
+	return m
+}
+
+func digestDetail(it Item) *verdict.DigestDetail { return it.Detail.(*verdict.DigestDetail) }
+func logDetail(it Item) *verdict.LogDetail       { return it.Detail.(*verdict.LogDetail) }
+func objectDetail(it Item) *verdict.ObjectDetail { return it.Detail.(*verdict.ObjectDetail) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/regfile"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -275,13 +276,13 @@ func (a *Anchor) covers(at time.Time) bool {
 	return true
 }
 
-func (a *Anchor) window() map[string]any {
-	w := map[string]any{"fingerprint": a.Fingerprint, "file": a.File, "region": a.Region}
+func (a *Anchor) window() verdict.KeyWindow {
+	w := verdict.KeyWindow{Fingerprint: a.Fingerprint, File: a.File, Region: a.Region}
 	if a.ValidityStart != nil {
-		w["validity_start"] = a.ValidityStart.UTC().Format(time.RFC3339)
+		w.ValidityStart = a.ValidityStart.UTC().Format(time.RFC3339)
 	}
 	if a.ValidityEnd != nil {
-		w["validity_end"] = a.ValidityEnd.UTC().Format(time.RFC3339)
+		w.ValidityEnd = a.ValidityEnd.UTC().Format(time.RFC3339)
 	}
 	return w
 }
@@ -305,7 +306,7 @@ type keyChoice struct {
 	status  string // "" when a key was found and is valid at the time
 	reason  string
 	regionM string // "same", "other", "unnamed"
-	windows []map[string]any
+	windows []verdict.KeyWindow
 }
 
 // pick finds the key with fingerprint fp for a digest delivered in region

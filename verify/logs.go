@@ -7,6 +7,7 @@ import (
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/display"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -25,9 +26,9 @@ type listing struct {
 	e *store.DigestLog
 }
 
-func (l listing) describe() map[string]any {
-	return map[string]any{"digest": l.d.Key, "digest_path": l.d.Path, "digest_status": l.d.Status,
-		"digest_authentic": l.d.Authentic, "hash_value": l.e.HashValue, "hash_algorithm": l.e.HashAlgorithm}
+func (l listing) describe() verdict.ListedBy {
+	return verdict.ListedBy{Digest: l.d.Key, DigestPath: l.d.Path, DigestStatus: l.d.Status,
+		DigestAuthentic: l.d.Authentic, HashValue: l.e.HashValue, HashAlgorithm: l.e.HashAlgorithm}
 }
 
 // maxListedBy bounds the listings a log file's detail names: real log
@@ -37,8 +38,8 @@ func (l listing) describe() map[string]any {
 const maxListedBy = 20
 
 // describeListings describes the first maxListedBy listings.
-func describeListings(ls []listing) []map[string]any {
-	out := make([]map[string]any, 0, min(len(ls), maxListedBy))
+func describeListings(ls []listing) []verdict.ListedBy {
+	out := make([]verdict.ListedBy, 0, min(len(ls), maxListedBy))
 	for _, x := range ls[:min(len(ls), maxListedBy)] {
 		out = append(out, x.describe())
 	}
@@ -82,20 +83,16 @@ func nonEmpty(s, def string) string {
 func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 	e := l.ev
 	sha, trailing, problem, uncompressed := r.content(e)
-	detail := map[string]any{"actual_sha256": sha, "gzip_trailing": trailing, "sha256": e.SHA256}
+	detail := &verdict.LogDetail{ActualSHA256: verdict.Ptr(sha), GzipTrailing: verdict.Ptr(trailing), SHA256: verdict.Ptr(e.SHA256)}
 	if f := r.fresh[e.ID]; f != nil {
-		detail["rehashed"] = true
-		detail["sha256"] = f.sha
+		detail.Rehashed = true
+		detail.SHA256 = verdict.Ptr(f.sha)
 		if f.sha != e.SHA256 {
-			detail["ingest_sha256"] = e.SHA256
+			detail.IngestSHA256 = verdict.Ptr(e.SHA256)
 		}
 	}
-	if uncompressed {
-		detail["uncompressed_copy"] = true
-	}
-	if e.Error != "" {
-		detail["error"] = e.Error
-	}
+	detail.UncompressedCopy = uncompressed
+	detail.Error = e.Error
 	it := Item{Kind: KindLog, Path: displayPath(e), Detail: detail, EvidenceID: e.ID}
 	// Bucket, key and chain: from the digests listing it, else guessed.
 	if len(l.listings) > 0 {
@@ -107,9 +104,9 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 		}
 		it.S3Bucket, it.S3Key = best.e.S3Bucket, best.e.S3Object
 		it.Account, it.Region, it.Trail = best.d.Account, best.d.Region, best.d.Trail
-		detail["listed_by"] = describeListings(l.listings)
-		detail["listed_by_count"] = len(l.listings)
-		detail["expected_sha256"] = best.e.HashValue
+		detail.ListedBy = describeListings(l.listings)
+		detail.ListedByCount = len(l.listings)
+		detail.ExpectedSHA256 = verdict.Ptr(best.e.HashValue)
 	} else {
 		r.guessLocation(l, &it, home)
 	}
@@ -121,7 +118,7 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 			anyAuth = true
 			matchAuth = matchAuth || m
 			if m {
-				detail["expected_sha256"] = x.e.HashValue
+				detail.ExpectedSHA256 = verdict.Ptr(x.e.HashValue)
 			}
 		}
 	}
@@ -151,11 +148,11 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 	case problem != "":
 		cl.notRun(CheckContentHash, "its content could not be read")
 	default:
-		want := fmt.Sprintf("SHA-256 of the content equal to a listing's hashValue (SHA-256), and to that of every listing digest whose signature verified: %s", detail["expected_sha256"])
+		want := fmt.Sprintf("SHA-256 of the content equal to a listing's hashValue (SHA-256), and to that of every listing digest whose signature verified: %s", *detail.ExpectedSHA256)
 		if !matchAny || anyAuth && !matchAuth {
-			reason := fmt.Sprintf("SHA-256 of the content %s differs from hashValue %s in %s", sha, detail["expected_sha256"], it.S3Key)
+			reason := fmt.Sprintf("SHA-256 of the content %s differs from hashValue %s in %s", sha, *detail.ExpectedSHA256, it.S3Key)
 			if anyAuth {
-				reason = fmt.Sprintf("SHA-256 of the content %s differs from the hashValue in the valid digest(s) listing it (%s)", sha, detail["expected_sha256"])
+				reason = fmt.Sprintf("SHA-256 of the content %s differs from the hashValue in the valid digest(s) listing it (%s)", sha, *detail.ExpectedSHA256)
 			}
 			cl.fail(CheckContentHash, want, sha, reason)
 		} else {
@@ -204,7 +201,7 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 			return err
 		}
 		if d != "" {
-			detail["covering_digest"] = d
+			detail.CoveringDigest = d
 		}
 	}
 	l.item = it
@@ -214,7 +211,7 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 // changedSinceIngest compares a log file's bytes as re-read (--rehash)
 // with what ingest recorded for the bytes its events were indexed from;
 // it returns why they differ, or "" (also when the file was not re-read).
-func (r *run) changedSinceIngest(e *store.Evidence, detail map[string]any) string {
+func (r *run) changedSinceIngest(e *store.Evidence, detail *verdict.LogDetail) string {
 	f := r.fresh[e.ID]
 	if f == nil {
 		return ""
@@ -236,8 +233,8 @@ func (r *run) changedSinceIngest(e *store.Evidence, detail map[string]any) strin
 	if len(diffs) == 0 {
 		return ""
 	}
-	detail["ingest_sha256"] = e.SHA256
-	detail["ingest_content_sha256"] = recorded
+	detail.IngestSHA256 = verdict.Ptr(e.SHA256)
+	detail.IngestContentSHA256 = verdict.Ptr(recorded)
 	return "re-read from the evidence, this log file is not the one ingested (" + strings.Join(diffs, "; ") +
 		"): its events in the case come from the ingested bytes and are not verified; ingest it again to index these bytes"
 }

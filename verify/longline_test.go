@@ -39,11 +39,11 @@ func TestCorrelationDeleteOnOverLongLine(t *testing.T) {
 			key := info.LogKeys[0]
 			it := itemByKey(t, rep, KindLog, key)
 			assert.Equal(t, StatusMissing, it.Status)
-			assert.Equal(t, []string{info.RequestID}, it.Detail["explained_by"])
+			assert.Equal(t, []string{info.RequestID}, it.Detail.Shared().ExplainedBy)
 			cf := findingsOf(rep, FindingCorrelation)
 			require.Len(t, cf, 1)
 			checkRequest(t, cf[0].Detail, info, key)
-			assert.Equal(t, "delete", cf[0].Detail["class"])
+			assert.Equal(t, "delete", det(cf[0].Detail)["class"])
 		})
 	}
 }

@@ -55,6 +55,7 @@ import (
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify/s3check"
 )
@@ -86,7 +87,7 @@ type objectCopy struct {
 	sha      string // SHA-256 of the bytes read
 	readErr  string
 	status   string
-	detail   map[string]any
+	detail   *verdict.ObjectDetail
 	checks   checkList
 }
 
@@ -238,14 +239,14 @@ func (r *run) objects() ([]Item, error) {
 			}
 			return a.Source < b.Source
 		})
-		c.detail = map[string]any{"version_id": c.version, "metadata": metaRefs(c.rows)}
+		c.detail = &verdict.ObjectDetail{VersionID: c.version, Metadata: metaRefs(c.rows)}
 		const wantMeta = "saved metadata of the object: a head-object or get-object-attributes export beside it, or a listing or inventory row"
 		switch {
 		case c.ev == nil:
-			c.detail["expected_path"] = c.expected
-			c.detail["reason"] = fmt.Sprintf("metadata exported beside %s (%s) describe an object copy the evidence lacks",
+			c.detail.ExpectedPath = c.expected
+			c.detail.Reason = fmt.Sprintf("metadata exported beside %s (%s) describe an object copy the evidence lacks",
 				c.expected, sourcesOf(c.rows))
-			c.detail["size"] = map[string]any{"expected": claimedSize(c.rows), "actual": nil}
+			c.detail.Size = &verdict.ObjectSize{Expected: claimedSize(c.rows)}
 			c.status, c.checks = missingChecks(ObjectOrder, "the object copy "+c.expected+" the metadata describe", c.detail)
 		case len(c.rows) == 0:
 			c.checks.pass(CheckPresent, "the object copy in the evidence", displayPath(c.ev))
@@ -261,9 +262,9 @@ func (r *run) objects() ([]Item, error) {
 					reason += fmt.Sprintf("; %s could not be read: %s", displayPath(me), me.Error)
 				}
 			}
-			c.detail["reason"] = reason
-			c.detail["size"] = map[string]any{"expected": nil, "actual": c.ev.Size}
-			c.detail["sha256"] = c.ev.SHA256
+			c.detail.Reason = reason
+			c.detail.Size = &verdict.ObjectSize{Actual: verdict.Ptr(c.ev.Size)}
+			c.detail.SHA256 = verdict.Ptr(c.ev.SHA256)
 			c.checks.fail(CheckMetadata, wantMeta, "none", reason)
 			c.status = c.checks.decide(ObjectOrder, nil)
 		default:
@@ -277,8 +278,8 @@ func (r *run) objects() ([]Item, error) {
 			p, err := s3check.NewPlan(metas)
 			const wantTogether = "metadata rows that can be checked together (one object, one version)"
 			if err != nil {
-				c.detail["reason"] = "the metadata rows cannot be checked together: " + err.Error()
-				c.checks.fail(CheckMetadataCompatible, wantTogether, err.Error(), c.detail["reason"].(string))
+				c.detail.Reason = "the metadata rows cannot be checked together: " + err.Error()
+				c.checks.fail(CheckMetadataCompatible, wantTogether, err.Error(), c.detail.Reason)
 				c.status = c.checks.decide(ObjectOrder, nil)
 				continue
 			}
@@ -337,10 +338,10 @@ func (r *run) judgeObject(c *objectCopy) {
 	d := c.detail
 	defer func() { c.status = c.checks.decide(ObjectOrder, nil) }()
 	if c.result == nil {
-		d["reason"] = fmt.Sprintf("cannot read %s: %s", displayPath(c.ev), c.readErr)
-		c.checks.fail(s3check.CheckReadable, "the object's bytes read to the end", c.readErr, d["reason"].(string))
-		d["size"] = map[string]any{"expected": sizeOrNil(c.plan.Size), "actual": nil}
-		d["sha256_at_ingest"] = c.ev.SHA256
+		d.Reason = fmt.Sprintf("cannot read %s: %s", displayPath(c.ev), c.readErr)
+		c.checks.fail(s3check.CheckReadable, "the object's bytes read to the end", c.readErr, d.Reason)
+		d.Size = &verdict.ObjectSize{Expected: c.plan.Size}
+		d.SHA256AtIngest = verdict.Ptr(c.ev.SHA256)
 		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
 			Summary: fmt.Sprintf("object copy %s cannot be read again: %s; it is unverifiable", displayPath(c.ev), c.readErr),
 			Detail:  map[string]any{"path": displayPath(c.ev), "evidence_id": c.ev.ID, "error": c.readErr}})
@@ -358,35 +359,34 @@ func (r *run) judgeObject(c *objectCopy) {
 	}
 	c.checks = append(c.checks, res.Verdict...)
 	c.status = res.Status
-	checks := make([]map[string]any, 0, len(res.Checks))
+	checks := make([]verdict.ValueCheck, 0, len(res.Checks))
 	var primary *s3check.Check
 	for i := range res.Checks {
 		ck := &res.Checks[i]
-		m := map[string]any{"algorithm": ck.Algorithm, "type": ck.Type, "expected": ck.Expected, "computed": ck.Computed,
-			"match": ck.Match, "method": ck.Method}
+		m := verdict.ValueCheck{Algorithm: ck.Algorithm, Type: ck.Type, Expected: ck.Expected, Computed: ck.Computed,
+			Match: ck.Match, Method: ck.Method}
 		if ck.Skipped {
-			m["skipped"] = true
-			m["reason"] = ck.Reason
+			m.Skipped, m.Reason = true, ck.Reason
 		}
 		checks = append(checks, m)
 		if !ck.Skipped && (primary == nil || primary.Match && !ck.Match) {
 			primary = ck
 		}
 	}
-	d["checks"] = checks
+	d.Checks = &checks
 	if primary != nil {
-		d["algorithm"], d["expected"], d["computed"], d["method"] = primary.Algorithm, primary.Expected, primary.Computed, primary.Method
+		d.Algorithm, d.Expected, d.Computed, d.Method = primary.Algorithm, verdict.Ptr(primary.Expected), verdict.Ptr(primary.Computed), verdict.Ptr(primary.Method)
 	}
-	d["size"] = map[string]any{"expected": sizeOrNil(res.ExpectedSize), "actual": res.Size}
-	d["sha256"] = c.sha
+	d.Size = &verdict.ObjectSize{Expected: res.ExpectedSize, Actual: verdict.Ptr(res.Size)}
+	d.SHA256 = verdict.Ptr(c.sha)
 	if res.Reason != "" {
-		d["reason"] = res.Reason
+		d.Reason = res.Reason
 	}
 	if len(res.Notes) > 0 {
-		d["notes"] = res.Notes
+		d.Notes = res.Notes
 	}
 	if len(res.Conflicts) > 0 {
-		d["conflicts"] = res.Conflicts
+		d.Conflicts = conflicts(res.Conflicts)
 		for _, cf := range res.Conflicts {
 			var vals []string
 			for _, v := range cf.Values {
@@ -401,12 +401,24 @@ func (r *run) judgeObject(c *objectCopy) {
 		// The evidence item is the bytes ingested (its SHA-256 is what the
 		// report lists); these are others, so it is not valid, whatever
 		// they match. What they match stays in the detail.
-		d["sha256_at_ingest"] = c.ev.SHA256
-		d["status_of_bytes_read"] = c.status
+		d.SHA256AtIngest = verdict.Ptr(c.ev.SHA256)
+		d.StatusOfBytesRead = c.status
 		c.status = StatusChangedSinceIngest
-		d["reason"] = fmt.Sprintf("read again, the copy's SHA-256 is %s, not %s as ingested: it is not the evidence item the case holds; ingest it again to check these bytes", c.sha, c.ev.SHA256)
+		d.Reason = fmt.Sprintf("read again, the copy's SHA-256 is %s, not %s as ingested: it is not the evidence item the case holds; ingest it again to check these bytes", c.sha, c.ev.SHA256)
 		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
 			Summary: fmt.Sprintf("object copy %s changed since it was ingested: SHA-256 %s, recorded %s; it is changed_since_ingest", displayPath(c.ev), c.sha, c.ev.SHA256),
 			Detail:  map[string]any{"path": displayPath(c.ev), "evidence_id": c.ev.ID, "expected_sha256": c.ev.SHA256, "actual_sha256": c.sha}})
 	}
+}
+
+// conflicts are s3check's conflicts as the detail gives them.
+func conflicts(cs []s3check.Conflict) []verdict.Conflict {
+	out := make([]verdict.Conflict, len(cs))
+	for i, c := range cs {
+		out[i].Field = c.Field
+		for _, v := range c.Values {
+			out[i].Values = append(out[i].Values, verdict.Claim{Value: v.Value, Source: v.Source, EvidenceID: v.EvidenceID})
+		}
+	}
+	return out
 }

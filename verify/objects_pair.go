@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -105,14 +106,14 @@ func matchVersion(c *objectCopy, rows []store.MetaRow) []store.MetaRow {
 }
 
 // metaRefs names the metadata rows a status rests on.
-func metaRefs(rows []store.MetaRow) []map[string]any {
-	out := make([]map[string]any, 0, len(rows))
+func metaRefs(rows []store.MetaRow) []verdict.MetadataRef {
+	out := make([]verdict.MetadataRef, 0, len(rows))
 	for _, m := range rows {
 		p := m.Path
 		if m.Member != "" {
 			p += "!/" + m.Member
 		}
-		out = append(out, map[string]any{"source": m.Source, "evidence_id": m.EvidenceID, "path": p})
+		out = append(out, verdict.MetadataRef{Source: m.Source, EvidenceID: m.EvidenceID, Path: p})
 	}
 	return out
 }
@@ -132,18 +133,11 @@ func sourcesOf(rows []store.MetaRow) string {
 }
 
 // claimedSize is the first size the rows give, or nil.
-func claimedSize(rows []store.MetaRow) any {
+func claimedSize(rows []store.MetaRow) *int64 {
 	for _, m := range rows {
 		if m.Size != nil && !(m.Source == "head-object" && m.PartsCount != nil && *m.PartsCount > 1) {
-			return *m.Size
+			return verdict.Ptr(*m.Size)
 		}
 	}
 	return nil
-}
-
-func sizeOrNil(p *int64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
 }

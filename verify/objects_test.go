@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -28,7 +29,7 @@ func objectStatuses(rep *Report) map[string]string {
 	out := map[string]string{}
 	for _, it := range rep.Items {
 		if it.Kind == KindObject {
-			out[it.S3Key+"?"+it.Detail["version_id"].(string)] = it.Status
+			out[it.S3Key+"?"+objectDetail(it).VersionID] = it.Status
 		}
 	}
 	return out
@@ -50,7 +51,7 @@ func allObjects(m *fixtures.Manifest, except map[string]string) map[string]strin
 func objectItem(t *testing.T, rep *Report, key, version string) Item {
 	t.Helper()
 	for _, it := range rep.Items {
-		if it.Kind == KindObject && it.S3Key == key && it.Detail["version_id"] == version {
+		if it.Kind == KindObject && it.S3Key == key && objectDetail(it).VersionID == version {
 			return it
 		}
 	}
@@ -91,19 +92,20 @@ func TestObjectsUntamperedAllValid(t *testing.T) {
 		it := objectItem(t, rep, o.Key, o.VersionID)
 		assert.Equal(t, o.Bucket, it.S3Bucket)
 		assert.Equal(t, o.Path, it.Path)
-		assert.Equal(t, o.SHA256, it.Detail["sha256"], o.Key)
-		assert.Equal(t, map[string]any{"expected": o.Size, "actual": o.Size}, it.Detail["size"], o.Key)
+		assert.Equal(t, o.SHA256, str(objectDetail(it).SHA256), o.Key)
+		assert.Equal(t, sz(o.Size, o.Size), objectDetail(it).Size, o.Key)
 		// The exported checksum is among the checks, matched.
 		found := false
-		for _, ck := range it.Detail["checks"].([]map[string]any) {
-			if ck["algorithm"] == o.ChecksumAlgorithm && ck["type"] == o.ChecksumType {
+		require.NotNil(t, objectDetail(it).Checks, o.Key)
+		for _, ck := range *objectDetail(it).Checks {
+			if ck.Algorithm == o.ChecksumAlgorithm && ck.Type == o.ChecksumType {
 				found = true
-				assert.Equal(t, true, ck["match"], o.Key)
+				assert.True(t, ck.Match, o.Key)
 				// A composite may be shown without head-object's "-N".
-				assert.Contains(t, []string{o.Checksum, strings.Split(o.Checksum, "-")[0]}, ck["expected"], o.Key)
+				assert.Contains(t, []string{o.Checksum, strings.Split(o.Checksum, "-")[0]}, ck.Expected, o.Key)
 			}
 		}
-		assert.True(t, found, "%s: no %s %s check in %v", o.Key, o.ChecksumAlgorithm, o.ChecksumType, it.Detail["checks"])
+		assert.True(t, found, "%s: no %s %s check in %v", o.Key, o.ChecksumAlgorithm, o.ChecksumType, objectDetail(it).Checks)
 	}
 	// Object statuses are recorded in the case.
 	rows, err := c.ItemStatuses(context.Background())
@@ -130,31 +132,31 @@ func TestObjectStatuses(t *testing.T) {
 		{fixtures.ObjectChecksumMismatch, StatusChecksumMismatch, func(t *testing.T, it Item, m *fixtures.Manifest) {
 			// byte 5 (' ') became '!': "hello!world" (values from Python's
 			// zlib.crc32 and hashlib.md5).
-			assert.Equal(t, "CRC32", it.Detail["algorithm"])
-			assert.Equal(t, "DUoRhQ==", it.Detail["expected"])
-			assert.Equal(t, "xhbCIA==", it.Detail["computed"])
-			assert.Equal(t, "full object", it.Detail["method"])
-			assert.Equal(t, map[string]any{"expected": int64(11), "actual": int64(11)}, it.Detail["size"])
-			assert.Equal(t, "CRC32 FULL_OBJECT expected DUoRhQ==, computed xhbCIA==; ETAG SINGLE_ETAG expected 5eb63bbbe01eeed093cb22bb8f5acdc3, computed 4b460dd7310c9f783242f2809cdfc2ee", it.Detail["reason"])
+			assert.Equal(t, "CRC32", objectDetail(it).Algorithm)
+			assert.Equal(t, "DUoRhQ==", str(objectDetail(it).Expected))
+			assert.Equal(t, "xhbCIA==", str(objectDetail(it).Computed))
+			assert.Equal(t, "full object", str(objectDetail(it).Method))
+			assert.Equal(t, sz(int64(11), int64(11)), objectDetail(it).Size)
+			assert.Equal(t, "CRC32 FULL_OBJECT expected DUoRhQ==, computed xhbCIA==; ETAG SINGLE_ETAG expected 5eb63bbbe01eeed093cb22bb8f5acdc3, computed 4b460dd7310c9f783242f2809cdfc2ee", objectDetail(it).Reason)
 		}},
 		{fixtures.ObjectSizeMismatch, StatusSizeMismatch, func(t *testing.T, it Item, m *fixtures.Manifest) {
-			assert.Equal(t, map[string]any{"expected": int64(11), "actual": int64(12)}, it.Detail["size"])
-			assert.Equal(t, "read 12 bytes, metadata says 11", it.Detail["reason"])
-			assert.Equal(t, "DUoRhQ==", it.Detail["expected"])
+			assert.Equal(t, sz(int64(11), int64(12)), objectDetail(it).Size)
+			assert.Equal(t, "read 12 bytes, metadata says 11", objectDetail(it).Reason)
+			assert.Equal(t, "DUoRhQ==", str(objectDetail(it).Expected))
 		}},
 		{fixtures.ObjectMetadataMissing, StatusMetadataMissing, func(t *testing.T, it Item, m *fixtures.Manifest) {
 			assert.Equal(t, m.Objects[0].Path, it.Path)
 			assert.NotZero(t, it.EvidenceID)
-			assert.Equal(t, "no head-object or get-object-attributes export beside it (crc32.txt.metadata.json, crc32.txt.attributes.json) and no listing or inventory row for s3://amzn-s3-demo-evidence-bucket/hello/crc32.txt", it.Detail["reason"])
-			assert.Equal(t, map[string]any{"expected": nil, "actual": int64(11)}, it.Detail["size"])
-			assert.Equal(t, m.Objects[0].SHA256, it.Detail["sha256"])
+			assert.Equal(t, "no head-object or get-object-attributes export beside it (crc32.txt.metadata.json, crc32.txt.attributes.json) and no listing or inventory row for s3://amzn-s3-demo-evidence-bucket/hello/crc32.txt", objectDetail(it).Reason)
+			assert.Equal(t, sz(nil, int64(11)), objectDetail(it).Size)
+			assert.Equal(t, m.Objects[0].SHA256, str(objectDetail(it).SHA256))
 		}},
 		{fixtures.ObjectMissing, StatusObjectMissing, func(t *testing.T, it Item, m *fixtures.Manifest) {
 			assert.Equal(t, "", it.Path)
 			assert.Zero(t, it.EvidenceID)
-			assert.Equal(t, m.Objects[0].Path, it.Detail["expected_path"])
-			assert.Equal(t, map[string]any{"expected": int64(11), "actual": nil}, it.Detail["size"])
-			assert.Len(t, it.Detail["metadata"], 2)
+			assert.Equal(t, m.Objects[0].Path, objectDetail(it).ExpectedPath)
+			assert.Equal(t, sz(int64(11), nil), objectDetail(it).Size)
+			assert.Len(t, objectDetail(it).Metadata, 2)
 		}},
 	}
 	for _, tt := range tests {
@@ -214,9 +216,9 @@ func TestObjectUnverifiable(t *testing.T) {
 	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
 	assert.Equal(t, allObjects(m, map[string]string{ob.Key + "?" + ob.VersionID: StatusUnverifiable}), objectStatuses(rep))
 	it := objectItem(t, rep, ob.Key, ob.VersionID)
-	assert.Equal(t, "ETAG SINGLE_ETAG: not verifiable by ETag: the object is encrypted with SSE-KMS (aws:kms), whose ETag is not an MD5", it.Detail["reason"])
-	assert.Equal(t, map[string]any{"expected": ob.Size, "actual": ob.Size}, it.Detail["size"])
-	assert.Nil(t, it.Detail["algorithm"], "no check ran")
+	assert.Equal(t, "ETAG SINGLE_ETAG: not verifiable by ETag: the object is encrypted with SSE-KMS (aws:kms), whose ETag is not an MD5", objectDetail(it).Reason)
+	assert.Equal(t, sz(ob.Size, ob.Size), objectDetail(it).Size)
+	assert.Empty(t, objectDetail(it).Algorithm, "no check ran")
 }
 
 // A copy that changed after ingest is judged on the bytes read now and
@@ -227,18 +229,18 @@ func TestObjectChangedSinceIngest(t *testing.T) {
 	require.NoError(t, os.WriteFile(ob.Path, []byte("hello World"), 0o644))
 	rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
 	assert.Equal(t, allObjects(m, map[string]string{ob.Key + "?" + ob.VersionID: StatusChangedSinceIngest}), objectStatuses(rep))
-	assert.Equal(t, StatusChecksumMismatch, objectItem(t, rep, ob.Key, ob.VersionID).Detail["status_of_bytes_read"])
+	assert.Equal(t, StatusChecksumMismatch, objectDetail(objectItem(t, rep, ob.Key, ob.VersionID)).StatusOfBytesRead)
 	re := findingsOf(rep, FindingRehash)
 	require.Len(t, re, 1)
-	assert.Equal(t, ob.Path, re[0].Detail["path"])
-	assert.Equal(t, ob.SHA256, re[0].Detail["expected_sha256"])
-	assert.Equal(t, "db4067cec62c58bf8b2f8982071e77c082da9e00924bf3631f3b024fa54e7d7e", re[0].Detail["actual_sha256"])
+	assert.Equal(t, ob.Path, det(re[0].Detail)["path"])
+	assert.Equal(t, ob.SHA256, det(re[0].Detail)["expected_sha256"])
+	assert.Equal(t, "db4067cec62c58bf8b2f8982071e77c082da9e00924bf3631f3b024fa54e7d7e", det(re[0].Detail)["actual_sha256"])
 	// Deleted after ingest: unverifiable, and said why.
 	require.NoError(t, os.Remove(ob.Path))
 	rep = runVerify(t, c, Options{Anchors: anchors(t, m)})
 	it := objectItem(t, rep, ob.Key, ob.VersionID)
 	assert.Equal(t, StatusUnverifiable, it.Status)
-	assert.Contains(t, it.Detail["reason"], "cannot read "+ob.Path+": ")
+	assert.Contains(t, objectDetail(it).Reason, "cannot read "+ob.Path+": ")
 }
 
 // Objects inside an archive are read by walking it once; statuses and
@@ -267,13 +269,13 @@ func TestObjectsInArchive(t *testing.T) {
 	assert.Equal(t, want, objectStatuses(rep))
 	it := objectItem(t, rep, o[0].Key, o[0].VersionID)
 	assert.Equal(t, arc+"!/amzn-s3-demo-evidence-bucket/hello/crc32.txt", it.Path)
-	assert.Equal(t, "xhbCIA==", it.Detail["computed"])
+	assert.Equal(t, "xhbCIA==", str(objectDetail(it).Computed))
 	it = objectItem(t, rep, o[2].Key, o[2].VersionID)
-	assert.Equal(t, arc+"!/amzn-s3-demo-evidence-bucket/hello/crc64nvme.txt", it.Detail["expected_path"])
+	assert.Equal(t, arc+"!/amzn-s3-demo-evidence-bucket/hello/crc64nvme.txt", objectDetail(it).ExpectedPath)
 	it = objectItem(t, rep, o[6].Key, o[6].VersionID)
 	require.Equal(t, "uploads/disk-image.bin", o[6].Key)
 	assert.Equal(t, StatusValid, it.Status)
-	assert.Equal(t, o[6].SHA256, it.Detail["sha256"])
+	assert.Equal(t, o[6].SHA256, str(objectDetail(it).SHA256))
 }
 
 // A listing saved apart from the copies pairs by bucket, key and version:
@@ -316,14 +318,14 @@ func TestObjectPairedWithListing(t *testing.T) {
 	want[ob.Key+"?"] = StatusValid
 	assert.Equal(t, want, objectStatuses(rep))
 	it := objectItem(t, rep, ob.Key, "")
-	assert.Equal(t, "ETAG", it.Detail["algorithm"])
-	assert.Equal(t, ob.ETag, it.Detail["computed"])
-	refs := it.Detail["metadata"].([]map[string]any)
+	assert.Equal(t, "ETAG", objectDetail(it).Algorithm)
+	assert.Equal(t, ob.ETag, str(objectDetail(it).Computed))
+	refs := objectDetail(it).Metadata
 	require.Len(t, refs, 1)
-	assert.Equal(t, "list-object-versions", refs[0]["source"])
+	assert.Equal(t, "list-object-versions", refs[0].Source)
 	it = objectItem(t, rep, old.Key, old.VersionID)
-	assert.Equal(t, map[string]any{"expected": old.Size, "actual": old.Size}, it.Detail["size"], "the sidecar size comes first")
-	assert.Contains(t, it.Detail["reason"], "metadata says "+itoa(old.Size+1))
+	assert.Equal(t, sz(old.Size, old.Size), objectDetail(it).Size, "the sidecar size comes first")
+	assert.Contains(t, objectDetail(it).Reason, "metadata says "+itoa(old.Size+1))
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
@@ -381,4 +383,23 @@ func TestVersionNames(t *testing.T) {
 		assert.Equal(t, tt.key, k, tt.in)
 		assert.Equal(t, tt.version, v, tt.in)
 	}
+}
+
+// sz is the size detail the tests expect: nil for unknown.
+func sz(expected, actual any) *verdict.ObjectSize {
+	p := func(v any) *int64 {
+		if v == nil {
+			return nil
+		}
+		return verdict.Ptr(v.(int64))
+	}
+	return &verdict.ObjectSize{Expected: p(expected), Actual: p(actual)}
+}
+
+// str dereferences an optional string of a detail ("" for none).
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -11,6 +11,7 @@ import (
 	gojson "github.com/goccy/go-json"
 
 	"github.com/forensic-dev/forensic/ingest/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -133,7 +134,7 @@ func (r *run) loadDigests(ids []int64) ([]*digestItem, error) {
 	}
 	for i := range rows {
 		row := &rows[i]
-		d := &digestItem{ev: &row.Evidence, d: row.Digest, detail: map[string]any{}, ingestedAt: row.IngestedAt}
+		d := &digestItem{ev: &row.Evidence, d: row.Digest, detail: &verdict.DigestDetail{}, ingestedAt: row.IngestedAt}
 		if err := r.prepare(d); err != nil {
 			return nil, err
 		}
@@ -410,8 +411,8 @@ func (r *run) missingLogsPass() error {
 		first := ls[0]
 		it := Item{Kind: KindLog, S3Bucket: m.Bucket, S3Key: m.Object,
 			Account: first.d.Account, Region: first.d.Region, Trail: first.d.Trail,
-			Detail: map[string]any{"reason": fmt.Sprintf("listed by %s, not in the evidence", first.d.Key),
-				"expected_sha256": first.e.HashValue, "listed_by": describeListings(ls), "listed_by_count": len(ls)}}
+			Detail: &verdict.LogDetail{Common: verdict.Common{Reason: fmt.Sprintf("listed by %s, not in the evidence", first.d.Key)},
+				ExpectedSHA256: verdict.Ptr(first.e.HashValue), ListedBy: describeListings(ls), ListedByCount: len(ls)}}
 		it.Status, it.Checks = missingChecks(LogOrder, fmt.Sprintf("the log file s3://%s/%s listed by %s", m.Bucket, m.Object, first.d.Key), it.Detail)
 		batch = append(batch, it)
 		return nil

@@ -60,7 +60,7 @@ func TestRehashArchive(t *testing.T) {
 	assert.Empty(t, re.Findings)
 	for _, it := range re.Items {
 		if it.Kind == KindLog {
-			assert.Equal(t, true, it.Detail["rehashed"], it.S3Key)
+			assert.Equal(t, true, det(it.Detail)["rehashed"], it.S3Key)
 			assert.Contains(t, it.Path, arc+"!/")
 		}
 	}

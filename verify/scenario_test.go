@@ -37,8 +37,8 @@ func TestWideSetIsValidWithExplainedGaps(t *testing.T) {
 		assert.Equal(t, SeverityInfo, f.Severity, f.Summary)
 		assert.Equal(t, "2024-03-04T02:00:00Z", f.Start)
 		assert.Equal(t, "2024-03-04T03:00:00Z", f.End)
-		assert.Equal(t, true, f.Detail["explained"])
-		evs := f.Detail["events"].([]map[string]any)
+		assert.Equal(t, true, det(f.Detail)["explained"])
+		evs := det(f.Detail)["events"].([]map[string]any)
 		var names []string
 		for _, e := range evs {
 			s, ok := stops[e["event_id"].(string)]
@@ -56,7 +56,7 @@ func TestWideSetIsValidWithExplainedGaps(t *testing.T) {
 	// The backfill digest: key looked up at its generation time.
 	n := 0
 	for _, it := range rep.Items {
-		if it.Kind == KindDigest && it.Detail["key_time_source"] == "backfill-generation-timestamp" {
+		if it.Kind == KindDigest && det(it.Detail)["key_time_source"] == "backfill-generation-timestamp" {
 			n++
 			assert.Contains(t, it.S3Key, "team/ct/AWSLogs/o-aa111bb222/111122223333/CloudTrail-Digest/us-east-1/")
 			assert.Contains(t, it.S3Key, "_backfill.json.gz")
@@ -81,7 +81,7 @@ func TestTailDeletedInOneRegion(t *testing.T) {
 	require.Len(t, cov, 1, "%v", rep.Findings)
 	assert.Equal(t, "us-east-1", cov[0].Region)
 	assert.Equal(t, "2024-03-04T04:00:00Z", cov[0].Start)
-	assert.Equal(t, 2, cov[0].Detail["expected_missing_digests"])
+	assert.Equal(t, 2, det(cov[0].Detail)["expected_missing_digests"])
 	assert.Contains(t, cov[0].Summary, "digests of 111122223333/eu-west-1 up to 2024-03-04T06:00:00Z")
 }
 
@@ -106,10 +106,10 @@ func TestConsecutiveMissingDigests(t *testing.T) {
 	for _, it := range rep.Items {
 		switch it.S3Key {
 		case m.Digests[2].Key:
-			assert.Equal(t, true, it.Detail["inferred_from_time_order"])
+			assert.Equal(t, true, det(it.Detail)["inferred_from_time_order"])
 		case m.Digests[3].Key:
-			assert.Equal(t, false, it.Detail["inferred_from_time_order"])
-			assert.Equal(t, m.Digests[3].SHA256, it.Detail["expected_sha256"])
+			assert.Equal(t, false, det(it.Detail)["inferred_from_time_order"])
+			assert.Equal(t, m.Digests[3].SHA256, det(it.Detail)["expected_sha256"])
 		}
 	}
 }

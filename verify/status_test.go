@@ -182,7 +182,7 @@ func TestStatuses(t *testing.T) {
 			}
 			for _, it := range rep.Items {
 				if it.Status != StatusValid {
-					assert.NotEmpty(t, it.Detail["reason"], "%s %s: detail has no reason", it.Kind, it.S3Key)
+					assert.NotEmpty(t, det(it.Detail)["reason"], "%s %s: detail has no reason", it.Kind, it.S3Key)
 				}
 			}
 		})

@@ -61,8 +61,8 @@ func TestWeakTrustAnchors(t *testing.T) {
 			assert.Equal(t, 1, weak, "notes: %q", rep.Summary.Notes)
 			for _, it := range rep.Items {
 				if it.Kind == KindDigest {
-					assert.Equal(t, bits, it.Detail["key_bits"])
-					assert.Contains(t, it.Detail["key_weak"], "--allow-weak-keys")
+					assert.Equal(t, bits, digestDetail(it).KeyBits)
+					assert.Contains(t, digestDetail(it).KeyWeak, "--allow-weak-keys")
 				}
 			}
 		})
@@ -80,8 +80,8 @@ func TestStrongTrustAnchorsHaveNoWeakNote(t *testing.T) {
 	}
 	for _, it := range rep.Items {
 		if it.Kind == KindDigest {
-			assert.Equal(t, 2048, it.Detail["key_bits"])
-			assert.NotContains(t, it.Detail, "key_weak")
+			assert.Equal(t, 2048, digestDetail(it).KeyBits)
+			assert.NotContains(t, det(it.Detail), "key_weak")
 		}
 	}
 }
@@ -206,13 +206,13 @@ func TestTrustAnchorInEvidence(t *testing.T) {
 	f := fs[0]
 	assert.Equal(t, SeverityWarning, f.Severity)
 	assert.False(t, rep.Failed(), "a warning does not fail the verification")
-	assert.Equal(t, inside, f.Detail["anchor_file"])
-	assert.Equal(t, m.Root, f.Detail["inside_source"])
-	assert.Equal(t, 1, f.Detail["same_sha256_count"])
+	assert.Equal(t, inside, det(f.Detail)["anchor_file"])
+	assert.Equal(t, m.Root, det(f.Detail)["inside_source"])
+	assert.Equal(t, 1, det(f.Detail)["same_sha256_count"])
 	assert.Contains(t, f.Summary, inside)
 	assert.Contains(t, f.Summary, "part of the evidence")
-	assert.NotEmpty(t, f.Detail["expected"])
-	assert.NotEmpty(t, f.Detail["found"])
+	assert.NotEmpty(t, det(f.Detail)["expected"])
+	assert.NotEmpty(t, det(f.Detail)["found"])
 	assert.Equal(t, 1, rep.Summary.Findings[FindingTrustAnchorInEvidence])
 	noted := false
 	for _, n := range rep.Summary.Notes {
@@ -232,8 +232,8 @@ func TestTrustAnchorInEvidence(t *testing.T) {
 	rep = runVerify(t, c, Options{Anchors: a})
 	fs = anchorFindings(rep)
 	require.Len(t, fs, 1, "findings: %v", rep.Findings)
-	assert.Nil(t, fs[0].Detail["inside_source"])
-	items := fs[0].Detail["same_sha256_evidence"].([]map[string]any)
+	assert.Nil(t, det(fs[0].Detail)["inside_source"])
+	items := det(fs[0].Detail)["same_sha256_evidence"].([]map[string]any)
 	require.Len(t, items, 1)
 	assert.Equal(t, arc+"!/keys/us-east-1/list-public-keys.json", items[0]["path"])
 	assert.Equal(t, "public_keys", items[0]["kind"])

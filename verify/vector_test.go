@@ -86,16 +86,16 @@ func TestAppendix1ChainInCase(t *testing.T) {
 				assert.Equal(t, vecBucket, it.S3Bucket)
 				switch it.S3Key {
 				case vecKey1:
-					assert.Equal(t, "successor", it.Detail["signature_source"])
-					assert.Equal(t, tt.locatedBy, it.Detail["located_by"])
+					assert.Equal(t, "successor", det(it.Detail)["signature_source"])
+					assert.Equal(t, tt.locatedBy, det(it.Detail)["located_by"])
 				case vecKey2:
-					assert.Equal(t, "metadata", it.Detail["signature_source"])
+					assert.Equal(t, "metadata", det(it.Detail)["signature_source"])
 				case vecLogKey:
-					assert.Equal(t, "26a792db36a3afba23b1dd277fcc9f15a7313c4a92e4e4cc0494846af345ecff", it.Detail["actual_sha256"])
+					assert.Equal(t, "26a792db36a3afba23b1dd277fcc9f15a7313c4a92e4e4cc0494846af345ecff", det(it.Detail)["actual_sha256"])
 				}
 				if it.Kind == KindDigest {
-					_, noted := it.Detail["key_note"]
-					assert.Equal(t, tt.keyNote, noted, "key_note: %v", it.Detail["key_note"])
+					_, noted := det(it.Detail)["key_note"]
+					assert.Equal(t, tt.keyNote, noted, "key_note: %v", det(it.Detail)["key_note"])
 				}
 			}
 		})

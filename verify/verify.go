@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -97,7 +98,7 @@ type Item struct {
 	S3Key      string         `json:"s3_key"`
 	Path       string         `json:"path"` // local path; archive!/member for archive members; "" when missing
 	Status     string         `json:"status"`
-	Detail     map[string]any `json:"detail"`
+	Detail     verdict.Detail `json:"detail"` // *verdict.DigestDetail, *LogDetail or *ObjectDetail
 	EvidenceID int64          `json:"evidence_id,omitempty"`
 	Account    string         `json:"account,omitempty"`
 	Region     string         `json:"region,omitempty"`
