@@ -69,6 +69,14 @@ type Options struct {
 	MaxParse    int64
 	MaxContent  int64
 	MaxRatio    int64
+	// Events selects which CloudTrail records are indexed into ct_events
+	// (zero value: every record). Every item is inventoried and hashed and
+	// every digest parsed whatever it says (see events.go).
+	Events store.EventFilter
+	// EventsFor, when set, gives the filter of one item instead of Events
+	// (ok false: Events): report verify re-ingests each item with the
+	// filter its case recorded.
+	EventsFor func(ev *store.Evidence) (f store.EventFilter, ok bool)
 	// MaxRecords and MaxRecordBytes cap what is indexed of one CloudTrail
 	// log (DefaultMaxRecords, DefaultMaxRecordBytes): past a cap the item
 	// gets an error naming it; it is hashed and inventoried all the same.
@@ -158,6 +166,22 @@ type Summary struct {
 	Seconds         float64  `json:"seconds"`
 	EventsPerSecond float64  `json:"events_per_second"`
 
+	// EventsFilter describes which CloudTrail records the run indexes
+	// (store.EventFilter.String: "all", "none", or its clauses).
+	EventsFilter string `json:"events_filter"`
+	// RecordsNotIndexed: records of the log files read that the filter
+	// left out (they were split, hashed with their file, and not
+	// indexed). LogsNotSplit: log files whose records were not even split
+	// (no record indexed: --events none, or bytes that changed since a
+	// filtered ingest).
+	RecordsNotIndexed int `json:"records_not_indexed"`
+	LogsNotSplit      int `json:"log_files_not_split"`
+	// Widened: log files already in the case whose indexed records this
+	// run widened (read again, their bytes matched the recorded SHA-256);
+	// WidenedEvents: the records it added to them.
+	Widened       int `json:"widened"`
+	WidenedEvents int `json:"widened_events"`
+
 	// Recovered is set by whoever records the run in the custody log
 	// (store.AppendIngestCustody): items an earlier ingest recorded and
 	// never wrote its custody entry for (killed, out of disk space), which
@@ -206,6 +230,9 @@ type run struct {
 	// streamedFailure names the last item stream() recorded after its
 	// container failed mid-read; the walker's repeat of it is skipped.
 	streamedFailure string
+	// widenable: the case holds log files indexed in part and the run may
+	// index records of them (see events.go).
+	widenable bool
 }
 
 type job struct {
@@ -245,6 +272,16 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	}
 	r.check = check
 	defer check.close() // on early returns; closed before the writer below
+	r.sum.EventsFilter = opt.Events.String()
+	if opt.EventsFor != nil || !opt.Events.None() {
+		partial, err := check.anyPartial()
+		if err != nil {
+			r.w.Close()
+			return nil, fmt.Errorf("read case %s: %w", c.Path, err)
+		}
+		r.widenable = partial
+		check.wait = partial
+	}
 
 	var total int64
 	for _, a := range args {
@@ -300,6 +337,7 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	}
 	r.sum.Added = ws.Items
 	r.sum.AlreadyInCase = r.sum.Items - ws.Items
+	r.sum.Widened, r.sum.WidenedEvents = ws.Widened, ws.WidenedAdd
 	r.sum.Seconds = time.Since(r.started).Seconds()
 	if r.sum.Seconds > 0 {
 		r.sum.EventsPerSecond = float64(r.sum.Events) / r.sum.Seconds
