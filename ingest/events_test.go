@@ -321,7 +321,6 @@ func TestEventsWideningChangedFile(t *testing.T) {
 	}
 }
 
-
 // TestEventsWideningTamperDetected: after a widening, editing an item's
 // recorded event hash, or the widening record, breaks the custody check.
 func TestEventsWideningTamperDetected(t *testing.T) {
