@@ -71,7 +71,7 @@ func contentHint(data []byte) int64 {
 	n := int64(len(data))
 	if len(data) >= 18 && data[0] == 0x1f && data[1] == 0x8b {
 		isize := int64(binary.LittleEndian.Uint32(data[len(data)-4:])) // mod 2^32, and only claimed
-		n = min(isize, max(n*32, 1<<20))
+		n = min(isize, max(n*32, headSize))
 	}
 	return min(n, cloudtrail.DefaultWindow*4)
 }
@@ -89,10 +89,20 @@ func (r *run) item(rd *reader, root string, e *source.Entry, raw io.Reader, sha 
 
 	// The head of the content, for classification; it is the start of
 	// the window or buffer the parse goes on in.
-	buf := make([]byte, 0, max(headSize, hint+512))
+	// Sized from the hint when there is one: an item of a few hundred
+	// bytes (an organization's log files) does not take a 64 KiB buffer
+	// each; one larger than it claimed grows it.
+	size := int64(headSize)
+	if hint > 0 {
+		size = max(hint+512, 4<<10)
+	}
+	buf := make([]byte, 0, size)
 	var contentErr error // the Read error that ended the content, if any
 	for len(buf) < headSize {
-		n, err := h.Read(buf[len(buf):headSize])
+		if len(buf) == cap(buf) {
+			buf = append(make([]byte, 0, min(2*cap(buf), headSize)), buf...)
+		}
+		n, err := h.Read(buf[len(buf):min(cap(buf), headSize)])
 		buf = buf[:len(buf)+n]
 		if err != nil {
 			if err != io.EOF {

@@ -101,12 +101,17 @@ func (r *run) setObjectKey(root string, e *source.Entry, ev *store.Evidence) {
 	ev.S3Bucket, ev.S3Key, _ = objectKey("", strings.TrimPrefix(fullName(e), "/"))
 }
 
-// inventorySchemas remembers the fileSchema of every manifest read in this
-// run, keyed by the inventory's config folder.
+// inventorySchemas remembers the fileSchema of the manifests read in this
+// run, keyed by the inventory's config folder: the last maxSchemas of
+// them (the walker hands on a manifest's data files right after it, so
+// memory need not grow with the manifests of a run).
 type inventorySchemas struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu    sync.Mutex
+	m     map[string]string
+	order []string // keys, oldest first
 }
+
+const maxSchemas = 4096
 
 func newInventorySchemas() *inventorySchemas { return &inventorySchemas{m: map[string]string{}} }
 
@@ -115,8 +120,15 @@ func newInventorySchemas() *inventorySchemas { return &inventorySchemas{m: map[s
 func (s *inventorySchemas) add(name string, m *store.InventoryManifest) {
 	cfg := path.Dir(path.Dir(name))
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[cfg]; !ok {
+		s.order = append(s.order, cfg)
+		if len(s.order) > maxSchemas {
+			delete(s.m, s.order[0])
+			s.order = append(s.order[:0], s.order[1:]...)
+		}
+	}
 	s.m[cfg] = m.FileSchema
-	s.mu.Unlock()
 }
 
 func (s *inventorySchemas) schemaFor(name string) (string, bool) {
@@ -146,6 +158,13 @@ type dupChecker struct {
 	mu   sync.Mutex
 	once sync.Once
 	wait bool // ask again, waiting, when the case is locked
+	// empty: the case held no item when the run began, so no item of the
+	// run can be in it but for the run's own (the writer drops those):
+	// nothing to look up.
+	empty bool
+	// same is the look-up statement, prepared once: it is reset after
+	// each use (its rows are closed), so it holds no lock between uses.
+	same *sql.Stmt
 }
 
 type seenItem struct {
@@ -169,7 +188,19 @@ func newDupChecker(ctx context.Context, casePath string) (*dupChecker, error) {
 		ro.Close()
 		return nil, err
 	}
-	return &dupChecker{db: ro.DB}, nil
+	d := &dupChecker{db: ro.DB}
+	var any int
+	if err := ro.DB.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM evidence LIMIT 1)").Scan(&any); err != nil {
+		ro.Close()
+		return nil, err
+	}
+	d.empty = any == 0
+	where, _ := store.SameItemQuery(&store.Evidence{})
+	if d.same, err = ro.DB.PrepareContext(ctx, "SELECT "+seenColumns+" FROM evidence WHERE "+where); err != nil {
+		ro.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 const seenColumns = `id, sha256, kind, coalesce(error, ''), coalesce(record_count, 0), events_filter,
@@ -202,11 +233,14 @@ func (d *dupChecker) query(fn func() error) error {
 // lookup finds the item ev is (same bytes at the same place) in the case:
 // nil when it is not there, or not known (see dupChecker).
 func (d *dupChecker) lookup(ev *store.Evidence) (*seenItem, error) {
-	where, args := store.SameItemQuery(ev)
+	if d.empty {
+		return nil, nil
+	}
+	_, args := store.SameItemQuery(ev)
 	var s *seenItem
 	err := d.query(func() error {
 		var err error
-		s, err = scanSeen(d.db.QueryRow("SELECT "+seenColumns+" FROM evidence WHERE "+where, args...))
+		s, err = scanSeen(d.same.QueryRow(args...))
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -250,4 +284,11 @@ func (d *dupChecker) anyPartial() (bool, error) {
 	return n > 0, err
 }
 
-func (d *dupChecker) close() { d.once.Do(func() { d.db.Close() }) }
+func (d *dupChecker) close() {
+	d.once.Do(func() {
+		if d.same != nil {
+			d.same.Close()
+		}
+		d.db.Close()
+	})
+}

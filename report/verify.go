@@ -520,6 +520,9 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	for _, e := range sum.Errors {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("re-ingest: %s: %s", e.Path, e.Error))
 	}
+	if n := sum.ErrorCount - len(sum.Errors); n > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("re-ingest: %d more items could not be read or parsed", n))
+	}
 	now := map[evID]map[string]bool{}
 	// A report of an older case has no positions: compare by name, as it
 	// was made.

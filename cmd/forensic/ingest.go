@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forensic-dev/forensic/ingest"
@@ -99,8 +100,23 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	defer c.Close()
 	start := time.Now().UTC()
 	opt := ingest.Options{Workers: o.workers, Events: o.events}
+	// Errors are printed as they are found (the summary keeps only the
+	// first of them); the progress line, on a terminal, is cleared first.
+	var mu sync.Mutex
+	opt.OnError = func(e ingest.ItemError) {
+		mu.Lock()
+		defer mu.Unlock()
+		if progress {
+			fmt.Fprint(stderr, "\r\033[K")
+		}
+		fmt.Fprintf(stderr, "forensic: error: %s: %s\n", display.Quote(e.Path), display.Quote(e.Error))
+	}
 	if progress {
-		opt.Progress = func(p ingest.Progress) { printProgress(stderr, p) }
+		opt.Progress = func(p ingest.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			printProgress(stderr, p)
+		}
 	}
 	sum, runErr := ingest.Run(ctx, c, o.paths, opt)
 	if progress {
@@ -109,11 +125,11 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	if sum == nil {
 		return nil, runErr
 	}
-	for _, e := range sum.Errors {
-		fmt.Fprintf(stderr, "forensic: error: %s: %s\n", display.Quote(e.Path), display.Quote(e.Error))
-	}
 	for _, d := range sum.DuplicateNames {
 		fmt.Fprintf(stderr, "forensic: warning: a name occurs more than once in one source: %s; each copy is its own item (verify reports duplicate_name)\n", display.Quote(d))
+	}
+	if n := sum.DuplicateNameCount - len(sum.DuplicateNames); n > 0 {
+		fmt.Fprintf(stderr, "forensic: warning: %d more names occur more than once in one source (verify reports each)\n", n)
 	}
 	if runErr == nil {
 		if err := appendIngestCustody(ctx, c, o, sum, start); err != nil {
@@ -132,8 +148,9 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	if runErr != nil {
 		return sum, runErr
 	}
-	if len(sum.Errors) > 0 {
-		return sum, failedError{fmt.Sprintf("%d items could not be read or parsed (listed above); everything else was ingested", len(sum.Errors))}
+	if sum.ErrorCount > 0 {
+		return sum, failedError{fmt.Sprintf("%d items could not be read or parsed (listed above; each is on its evidence row: "+
+			"SELECT path, member, error FROM evidence WHERE error IS NOT NULL); everything else was ingested", sum.ErrorCount)}
 	}
 	return sum, nil
 }
@@ -150,7 +167,7 @@ func appendIngestCustody(ctx context.Context, c *store.Case, o ingestOptions, su
 	}, sum.Added, func(cl store.IngestClaim) (json.RawMessage, error) {
 		out := map[string]any{
 			"case": o.casePath, "items": sum.Items, "added": sum.Added, "already_in_case": sum.AlreadyInCase,
-			"events": sum.Events, "errors": len(sum.Errors), "kinds": sum.Kinds,
+			"events": sum.Events, "errors": sum.ErrorCount, "kinds": sum.Kinds,
 			"claimed": cl.Claimed, "recovered": cl.Recovered, "claimed_events_sha256": cl.EventsSHA256,
 		}
 		if !o.events.All() {
@@ -182,7 +199,7 @@ func printIngestSummary(w io.Writer, s *ingest.Summary) {
 		}
 	}
 	fmt.Fprintf(w, "  public keys: %d   object metadata: %d   objects: %d\n", s.PublicKeys, s.ObjectMetadata, s.Objects)
-	fmt.Fprintf(w, "  access logs: %d files, %d records   unknown: %d   errors: %d\n", s.AccessLogFiles, s.AccessLogRecords, s.Unknown, len(s.Errors))
+	fmt.Fprintf(w, "  access logs: %d files, %d records   unknown: %d   errors: %d\n", s.AccessLogFiles, s.AccessLogRecords, s.Unknown, s.ErrorCount)
 	kinds := make([]string, 0, len(s.Kinds))
 	for k := range s.Kinds {
 		kinds = append(kinds, k)
