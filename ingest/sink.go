@@ -121,18 +121,16 @@ func (k *sink) finish(ev store.Evidence, records int) {
 		k.it.RecordCount = records
 		k.it.EventsSHA256, k.it.EventCount = sum, n
 		k.it.Index, k.it.Widen = ix, wd
-		added := len(k.it.Events)
 		if wd != nil && wd.Discard {
-			k.it.Events, added = nil, 0
-			if ev.SHA256 == wd.SHA256 {
-				// The same bytes, not widened: counted as in the case.
-				k.it.Widen = nil
-				k.it.RecordCount = int(wd.Before.Indexed)
-			} else {
-				k.it.Widen = nil // an item of its own
-			}
+			// Not widened (see indexPlan.index): a buffered item's bytes
+			// are the recorded ones (it was found by them), so it counts
+			// as the case has it, and the writer drops it.
+			k.it.Events, k.it.Widen = nil, nil
+			k.it.RecordCount = int(wd.Before.Indexed)
+			k.r.add(k.it, 0)
+			return
 		}
-		k.r.addIndexed(k.it, added, k.plan)
+		k.r.addIndexed(k.it, len(k.it.Events), k.plan)
 		return
 	}
 	k.flush()
