@@ -12,7 +12,6 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +24,9 @@ import (
 
 // Limits. Every buffer is bounded by one of these, never by input size.
 const (
+	// maxListed bounds the duplicate names a Summary lists (the case has
+	// them all; verify reports each).
+	maxListed = 1000
 	// DefaultMaxBuffered: items up to this many bytes (as received) are
 	// read into memory and parsed by the worker pool; larger ones are
 	// streamed by the walking goroutine.
@@ -69,6 +71,14 @@ type Options struct {
 	MaxParse    int64
 	MaxContent  int64
 	MaxRatio    int64
+	// Events selects which CloudTrail records are indexed into ct_events
+	// (zero value: every record). Every item is inventoried and hashed and
+	// every digest parsed whatever it says (see events.go).
+	Events store.EventFilter
+	// EventsFor, when set, gives the filter of one item instead of Events
+	// (ok false: Events): report verify re-ingests each item with the
+	// filter its case recorded.
+	EventsFor func(ev *store.Evidence) (f store.EventFilter, ok bool)
 	// MaxRecords and MaxRecordBytes cap what is indexed of one CloudTrail
 	// log (DefaultMaxRecords, DefaultMaxRecordBytes): past a cap the item
 	// gets an error naming it; it is hashed and inventoried all the same.
@@ -76,6 +86,11 @@ type Options struct {
 	MaxRecordBytes int64
 	Source         source.Options
 	Writer         store.WriterOptions
+	// OnError, when set, is called with each item error as it is found
+	// (one call at a time); MaxErrors bounds how many the Summary keeps
+	// (DefaultMaxErrors).
+	OnError   func(ItemError)
+	MaxErrors int
 	// Progress, when set, is called about every Interval with running
 	// totals (the CLI prints it on a terminal).
 	Progress func(Progress)
@@ -113,6 +128,9 @@ func (o *Options) defaults() {
 	if o.Interval <= 0 {
 		o.Interval = 500 * time.Millisecond
 	}
+	if o.MaxErrors <= 0 {
+		o.MaxErrors = DefaultMaxErrors
+	}
 }
 
 // Progress is a snapshot of a running ingest.
@@ -146,7 +164,7 @@ type Summary struct {
 	AccessLogFiles   int            `json:"access_log_files"`
 	AccessLogRecords int            `json:"access_log_records"`
 	Unknown          int            `json:"unknown"`
-	Errors           []ItemError    `json:"errors"`
+	Errors           []ItemError    `json:"errors"` // at most Options.MaxErrors: see ErrorCount
 	Kinds            map[string]int `json:"kinds"`
 	Added            int            `json:"added"`
 	AlreadyInCase    int            `json:"already_in_case"`
@@ -164,6 +182,30 @@ type Summary struct {
 	// this run's entry claims. Those read again by this run are also in
 	// AlreadyInCase.
 	Recovered int `json:"recovered"`
+
+	// ErrorCount is how many items could not be read or parsed: each is
+	// on its evidence row (evidence.error) and went to Options.OnError as
+	// it was found; Errors keeps the first Options.MaxErrors by path.
+	ErrorCount int `json:"error_count"`
+	// DuplicateNameCount counts the duplicate names; DuplicateNames lists
+	// the first maxListed.
+	DuplicateNameCount int `json:"duplicate_name_count"`
+
+	// EventsFilter describes which CloudTrail records the run indexes
+	// (store.EventFilter.String: "all", "none", or its clauses).
+	EventsFilter string `json:"events_filter"`
+	// RecordsNotIndexed: records of the log files read that the filter
+	// left out (they were split, hashed with their file, and not
+	// indexed). LogsNotSplit: log files whose records were not even split
+	// (no record indexed: --events none, or bytes that changed since a
+	// filtered ingest).
+	RecordsNotIndexed int `json:"records_not_indexed"`
+	LogsNotSplit      int `json:"log_files_not_split"`
+	// Widened: log files already in the case whose indexed records this
+	// run widened (read again, their bytes matched the recorded SHA-256);
+	// WidenedEvents: the records it added to them.
+	Widened       int `json:"widened"`
+	WidenedEvents int `json:"widened_events"`
 }
 
 // SourceInfo is one command-line argument and its hash.
@@ -188,6 +230,7 @@ type run struct {
 
 	mu      sync.Mutex
 	sum     Summary
+	errs    errList
 	budget  *byteBudget
 	rows    *byteBudget // rows handed to the writer, not yet written
 	content *byteBudget // decompressed content held for parsing
@@ -206,6 +249,9 @@ type run struct {
 	// streamedFailure names the last item stream() recorded after its
 	// container failed mid-read; the walker's repeat of it is skipped.
 	streamedFailure string
+	// widenable: the case holds log files indexed in part and the run may
+	// index records of them (see events.go).
+	widenable bool
 }
 
 type job struct {
@@ -235,7 +281,7 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		started: time.Now(),
 	}
 	r.sum.Kinds = map[string]int{}
-	r.sum.Errors = []ItemError{}
+	r.errs.max = opt.MaxErrors
 	r.sum.Sources = []SourceInfo{}
 	r.sum.DuplicateNames = []string{}
 	check, err := newDupChecker(ctx, c.Path)
@@ -245,6 +291,16 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	}
 	r.check = check
 	defer check.close() // on early returns; closed before the writer below
+	r.sum.EventsFilter = opt.Events.String()
+	if opt.EventsFor != nil || !opt.Events.None() {
+		partial, err := check.anyPartial()
+		if err != nil {
+			r.w.Close()
+			return nil, fmt.Errorf("read case %s: %w", c.Path, err)
+		}
+		r.widenable = partial
+		check.wait = partial
+	}
 
 	var total int64
 	for _, a := range args {
@@ -281,7 +337,8 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		}
 		r.sum.Objects += n
 		r.sum.Unknown -= n
-		dups, err := c.DuplicateNames(ctx)
+		dups, ndups, err := c.DuplicateNamesFirst(ctx, maxListed)
+		r.sum.DuplicateNameCount = ndups
 		if err != nil && werr == nil {
 			werr = err
 		}
@@ -300,11 +357,12 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	}
 	r.sum.Added = ws.Items
 	r.sum.AlreadyInCase = r.sum.Items - ws.Items
+	r.sum.Widened, r.sum.WidenedEvents = ws.Widened, ws.WidenedAdd
 	r.sum.Seconds = time.Since(r.started).Seconds()
 	if r.sum.Seconds > 0 {
 		r.sum.EventsPerSecond = float64(r.sum.Events) / r.sum.Seconds
 	}
-	sort.Slice(r.sum.Errors, func(i, j int) bool { return r.sum.Errors[i].Path < r.sum.Errors[j].Path })
+	r.sum.Errors, r.sum.ErrorCount = r.errs.sorted(), r.errs.total
 	if werr != nil {
 		return &r.sum, fmt.Errorf("write case %s: %w", c.Path, werr)
 	}
@@ -371,7 +429,9 @@ func (r *run) walkSource(arg string) error {
 		r.recordError(abs, fmt.Sprintf("cannot read source: %v", unwrapPathError(statErr)))
 		return nil
 	}
-	var manifest []string // "sha256  ./rel" lines of a folder source
+	// The "sha256  ./rel" lines of a folder source, held in bounded memory.
+	listing := newManifest(r.runDir())
+	defer listing.close()
 	isDir := fi.IsDir()
 	sawContainer := false
 	var fileSHA string
@@ -380,7 +440,7 @@ func (r *run) walkSource(arg string) error {
 			if e.Member == "" && e.Path == abs {
 				sawContainer = true
 			}
-			r.container(abs, e, isDir, &manifest)
+			r.container(abs, e, isDir, listing)
 			return nil
 		}
 		// The walker repeats a failed member right after it (and only
@@ -416,7 +476,7 @@ func (r *run) walkSource(arg string) error {
 		if isDir && e.Member == "" && sha != "" {
 			rel, rerr := filepath.Rel(abs, e.Path)
 			if rerr == nil {
-				manifest = append(manifest, sha+"  ./"+filepath.ToSlash(rel)+"\n")
+				listing.add(sha + "  ./" + filepath.ToSlash(rel) + "\n")
 			}
 		}
 		if e.Member == "" {
@@ -455,7 +515,7 @@ func unwrapPathError(err error) error {
 }
 
 // container records a folder or archive once its members were walked.
-func (r *run) container(srcAbs string, e *source.Entry, isDirSource bool, manifest *[]string) {
+func (r *run) container(srcAbs string, e *source.Entry, isDirSource bool, listing *manifest) {
 	kind := store.KindArchive
 	if e.Member == "" && e.Path == srcAbs {
 		kind = store.KindSource
@@ -467,15 +527,11 @@ func (r *run) container(srcAbs string, e *source.Entry, isDirSource bool, manife
 	if e.Format == "dir" {
 		// A folder's hash is the SHA-256 of its sha256sum listing, sorted
 		// by path: reproducible with find, sort and sha256sum.
-		sort.Slice(*manifest, func(i, j int) bool {
-			return manifestPath((*manifest)[i]) < manifestPath((*manifest)[j])
-		})
-		h := sha256.New()
-		for _, l := range *manifest {
-			io.WriteString(h, l)
+		sum, n, err := listing.sum()
+		if err != nil {
+			ev.Error = err.Error()
 		}
-		ev.SHA256 = hex.EncodeToString(h.Sum(nil))
-		ev.Size = int64(len(*manifest))
+		ev.SHA256, ev.Size = sum, n
 		method = "manifest"
 	}
 	if e.Err != nil {
@@ -487,7 +543,7 @@ func (r *run) container(srcAbs string, e *source.Entry, isDirSource bool, manife
 	if isDirSource && kind == store.KindArchive && e.Member == "" && ev.SHA256 != "" {
 		// An archive file directly in a folder source is one of its files.
 		if rel, err := filepath.Rel(srcAbs, e.Path); err == nil {
-			*manifest = append(*manifest, ev.SHA256+"  ./"+filepath.ToSlash(rel)+"\n")
+			listing.add(ev.SHA256 + "  ./" + filepath.ToSlash(rel) + "\n")
 		}
 	}
 	if kind == store.KindSource {
@@ -531,8 +587,16 @@ func (r *run) submitError(e *source.Entry) {
 
 func (r *run) recordError(p, msg string) {
 	r.mu.Lock()
-	r.sum.Errors = append(r.sum.Errors, ItemError{Path: p, Error: msg})
+	r.addError(ItemError{Path: p, Error: msg})
 	r.mu.Unlock()
+}
+
+// addError keeps e (bounded) and hands it on; r.mu is held.
+func (r *run) addError(e ItemError) {
+	r.errs.add(e)
+	if r.opt.OnError != nil {
+		r.opt.OnError(e)
+	}
 }
 
 // read takes one regular item: small ones are buffered and handed to the
@@ -681,7 +745,7 @@ func (r *run) count(it *store.Item) {
 		if ev.Member != "" {
 			p += "!/" + ev.Member
 		}
-		r.sum.Errors = append(r.sum.Errors, ItemError{Path: p, Error: ev.Error})
+		r.addError(ItemError{Path: p, Error: ev.Error})
 	}
 }
 
@@ -741,4 +805,13 @@ func fullName(e *source.Entry) string {
 		return path.Clean("/" + strings.ReplaceAll(e.Member, "!/", "/"))
 	}
 	return filepath.ToSlash(e.Path)
+}
+
+// runDir is where a run keeps its temporary files: the case's folder,
+// which is never inside a source.
+func (r *run) runDir() string {
+	if r.c.Path != "" {
+		return filepath.Dir(r.c.Path)
+	}
+	return os.TempDir()
 }

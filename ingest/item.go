@@ -34,16 +34,23 @@ func (rd *reader) close() { rd.h.Close() }
 // process hashes, classifies and parses one buffered item.
 func (r *run) process(rd *reader, j *job) {
 	e := &j.e
-	probe := r.base(e, store.KindUnknown)
-	probe.SHA256 = j.sha
-	if seen := r.check.lookup(&probe); seen != nil {
-		// Already in the case: count it as the case has it, parse nothing.
+	probe := r.entryEvidence(e, j.sha)
+	seen, err := r.check.lookup(&probe)
+	if err != nil && r.widenable {
+		// Parsed as new (the writer drops it if it is in the case), so
+		// its records are not widened: say so.
+		r.recordError(displayName(e), fmt.Sprintf("cannot tell whether the case holds it (%v): if it does, its indexed records are not widened", err))
+	}
+	plan, already := r.planFor(&probe, seen)
+	if already {
+		// Already in the case, with every record the run would index:
+		// count it as the case has it, parse nothing.
 		ev := r.base(e, seen.kind)
 		ev.SHA256, ev.Size, ev.Error = j.sha, int64(len(j.data)), seen.err
 		r.add(&store.Item{Evidence: ev, RecordCount: seen.records}, 0)
 		return
 	}
-	r.item(rd, j.root, e, bytes.NewReader(j.data), j.sha, contentHint(j.data))
+	r.item(rd, j.root, e, bytes.NewReader(j.data), j.sha, contentHint(j.data), plan)
 }
 
 // stream handles an item too large to buffer, in the walking goroutine, as
@@ -53,7 +60,8 @@ func (r *run) stream(root string, e *source.Entry, raw io.Reader) (string, error
 	if r.streamer == nil {
 		r.streamer = r.newReader()
 	}
-	return r.item(r.streamer, root, e, raw, "", 0), nil
+	probe := r.entryEvidence(e, "")
+	return r.item(r.streamer, root, e, raw, "", 0, r.streamPlan(&probe)), nil
 }
 
 // contentHint is the content size a buffered item claims (gzip's ISIZE,
@@ -63,7 +71,7 @@ func contentHint(data []byte) int64 {
 	n := int64(len(data))
 	if len(data) >= 18 && data[0] == 0x1f && data[1] == 0x8b {
 		isize := int64(binary.LittleEndian.Uint32(data[len(data)-4:])) // mod 2^32, and only claimed
-		n = min(isize, max(n*32, 1<<20))
+		n = min(isize, max(n*32, headSize))
 	}
 	return min(n, cloudtrail.DefaultWindow*4)
 }
@@ -73,7 +81,7 @@ func contentHint(data []byte) int64 {
 // the caller has it, hint the content size it expects (0: unknown). It
 // returns the SHA-256, or "" when the bytes could not be read to their end:
 // the walker emits the entry again with the error, which is recorded then.
-func (r *run) item(rd *reader, root string, e *source.Entry, raw io.Reader, sha string, hint int64) string {
+func (r *run) item(rd *reader, root string, e *source.Entry, raw io.Reader, sha string, hint int64, plan *indexPlan) string {
 	h := rd.h
 	h.Open(raw, sha)
 	ev := r.base(e, store.KindUnknown)
@@ -81,10 +89,20 @@ func (r *run) item(rd *reader, root string, e *source.Entry, raw io.Reader, sha 
 
 	// The head of the content, for classification; it is the start of
 	// the window or buffer the parse goes on in.
-	buf := make([]byte, 0, max(headSize, hint+512))
+	// Sized from the hint when there is one: an item of a few hundred
+	// bytes (an organization's log files) does not take a 64 KiB buffer
+	// each; one larger than it claimed grows it.
+	size := int64(headSize)
+	if hint > 0 {
+		size = max(hint+512, 4<<10)
+	}
+	buf := make([]byte, 0, size)
 	var contentErr error // the Read error that ended the content, if any
 	for len(buf) < headSize {
-		n, err := h.Read(buf[len(buf):headSize])
+		if len(buf) == cap(buf) {
+			buf = append(make([]byte, 0, min(2*cap(buf), headSize)), buf...)
+		}
+		n, err := h.Read(buf[len(buf):min(cap(buf), headSize)])
 		buf = buf[:len(buf)+n]
 		if err != nil {
 			if err != io.EOF {
@@ -100,6 +118,7 @@ func (r *run) item(rd *reader, root string, e *source.Entry, raw io.Reader, sha 
 		setKeyInfo(&ev, *c.key)
 	}
 	k := r.newSink(ev)
+	k.plan = plan
 	var parseErr error
 	records := 0
 	var re *source.ReadError
@@ -141,6 +160,9 @@ func (r *run) item(rd *reader, root string, e *source.Entry, raw io.Reader, sha 
 		ev.Error = fmt.Sprintf("%v: %s decompressed, parse cap %s", errTooLarge, humanBytes(size), humanBytes(r.opt.MaxParse))
 	case parseErr != nil:
 		ev.Error = parseErr.Error()
+	}
+	if plan.changed != "" && plan.widen == nil {
+		ev.Error = joinErr(plan.changed, ev.Error)
 	}
 	k.finish(ev, records)
 	return ev.SHA256
@@ -237,9 +259,16 @@ func (r *run) capture(h *hashing.Hasher, head []byte) (content []byte, release f
 
 // parseRecords splits a CloudTrail log as it streams (a window at a time:
 // memory is bounded by the largest record, not by the file) and hands
-// its records to k.
+// the records its plan indexes to k; a plan that indexes none leaves the
+// content unsplit (only hashed, by Finish). It returns how many records
+// of the file are indexed.
 func (r *run) parseRecords(h *hashing.Hasher, k *sink, head []byte) (int, error) {
-	n := 0
+	p := k.plan
+	if p.filter.None() {
+		k.it.Evidence.Format = sniffFormat(head)
+		return 0, nil
+	}
+	p.split = true
 	var firstErr error
 	format, err := cloudtrail.SplitStream(h, head, cloudtrail.StreamOptions{MaxRecord: int(r.opt.MaxRecordBytes)},
 		func(format string, idx int, raw []byte) error {
@@ -250,15 +279,30 @@ func (r *run) parseRecords(h *hashing.Hasher, k *sink, head []byte) (int, error)
 			if xerr := cloudtrail.Extract(raw, &e); xerr != nil && firstErr == nil {
 				firstErr = fmt.Errorf("record %d: %w", idx, xerr)
 			}
-			k.event(e)
-			n++
+			p.seen++
+			switch {
+			case p.old != nil && p.old.Match(&e):
+				// Indexed by an earlier run: hashed with the others, not sent again.
+				k.hashOnly(&e)
+				p.oldSeenOK++
+				p.indexed++
+			case p.filter.Match(&e):
+				k.event(e)
+				p.indexed++
+				p.added++
+			}
 			return nil
 		})
 	k.it.Evidence.Format = format
+	n := int(p.indexed)
 	var tooLarge *cloudtrail.RecordTooLargeError
 	switch {
 	case errors.Is(err, errTooManyRecords):
-		err = fmt.Errorf("cloudtrail log: more than %d records, the records-per-file cap: the first %d are indexed, the rest are not (the file is hashed whole)", r.opt.MaxRecords, n)
+		first := fmt.Sprintf("the first %d are indexed", n)
+		if !p.filter.All() {
+			first = fmt.Sprintf("of the first %d, the %d the filter selects are indexed", p.seen, n)
+		}
+		err = fmt.Errorf("cloudtrail log: more than %d records, the records-per-file cap: %s, the rest are not (the file is hashed whole)", r.opt.MaxRecords, first)
 	case errors.As(err, &tooLarge):
 		err = fmt.Errorf("cloudtrail log: %v, the record-size cap (%s): it and the records after it are not indexed (the file is hashed whole)", tooLarge, humanBytes(int64(tooLarge.Cap)))
 	case err != nil:

@@ -33,61 +33,102 @@ func objectKey(root, p string) (bucket, key, version string) {
 // nested inner.tar) is an S3 object. Files on disk are paired while they
 // are read. It returns how many items changed kind.
 func pairObjects(ctx context.Context, c *store.Case) (int, error) {
+	total := 0
+	// A page of candidates at a time, by id, so memory does not grow with
+	// the archive members of the case.
+	for after := int64(0); ; {
+		objs, last, err := pairPage(ctx, c, after)
+		if err != nil {
+			return total, err
+		}
+		if last == 0 {
+			return total, nil
+		}
+		after = last
+		if len(objs) == 0 {
+			continue
+		}
+		tx, err := c.DB.BeginTx(ctx, nil)
+		if err != nil {
+			return total, err
+		}
+		for _, o := range objs {
+			if _, err := tx.ExecContext(ctx, "UPDATE evidence SET kind = ?, s3_bucket = ?, s3_key = ? WHERE id = ?",
+				store.KindObject, nullIfEmpty(o.bucket), nullIfEmpty(o.key), o.id); err != nil {
+				tx.Rollback()
+				return total, err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return total, err
+		}
+		total += len(objs)
+	}
+}
+
+// pairPageSize is how many candidate members pairObjects reads at a time.
+const pairPageSize = 1000
+
+type pairObj struct {
+	id                   int64
+	names                []string
+	index                []int
+	path, member         string
+	bucket, key, version string
+}
+
+// pairPage finds the objects among the next page of candidates after id
+// after; last is the page's last id (0: no more).
+func pairPage(ctx context.Context, c *store.Case, after int64) (objs []pairObj, last int64, err error) {
 	rows, err := c.DB.QueryContext(ctx, `SELECT o.id, o.path, o.member, coalesce(o.member_path, ''), coalesce(o.member_index, '')
-		FROM evidence o WHERE o.kind = 'unknown' AND o.member <> '' AND o.error IS NULL`)
+		FROM evidence o WHERE o.kind = 'unknown' AND o.member <> '' AND o.error IS NULL AND o.id > ? ORDER BY o.id LIMIT ?`,
+		after, pairPageSize)
 	if err != nil {
-		return 0, fmt.Errorf("pair objects: %w", err)
+		return nil, 0, fmt.Errorf("pair objects: %w", err)
 	}
-	type obj struct {
-		id                   int64
-		path, member         string
-		names                []string
-		index                []int
-		bucket, key, version string
-	}
-	var cands []obj
+	var cands []pairObj
 	for rows.Next() {
-		var o obj
+		var o pairObj
 		var mp, mi string
 		if err := rows.Scan(&o.id, &o.path, &o.member, &mp, &mi); err != nil {
 			rows.Close()
-			return 0, err
+			return nil, 0, err
 		}
 		ev := store.Evidence{Path: o.path, Member: o.member}
 		if ev.MemberPath, err = store.DecodeMemberPath(mp); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("pair objects: evidence %d: %w", o.id, err)
+			return nil, 0, fmt.Errorf("pair objects: evidence %d: %w", o.id, err)
 		}
 		if o.index, err = store.DecodeMemberIndex(mi); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("pair objects: evidence %d: %w", o.id, err)
+			return nil, 0, fmt.Errorf("pair objects: evidence %d: %w", o.id, err)
 		}
 		o.names = ev.Names()
 		cands = append(cands, o)
+		last = o.id
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	var objs []obj
 	for _, o := range cands {
-		last := len(o.names) - 1
+		li := len(o.names) - 1
 		found := false
 		for _, suf := range []string{".metadata.json", ".attributes.json"} {
-			side := append(append([]string{}, o.names[:last]...), o.names[last]+suf)
+			side := append(append([]string{}, o.names[:li]...), o.names[li]+suf)
 			// A sidecar in the same archive at the same level: same name
 			// key, and (when positions are known) the same enclosing
 			// archives by position, so that of two nested archives of one
 			// name neither pairs with the other's members.
 			n, err := sidecarsAt(ctx, c, o.path, store.NameKey(o.path, side), o.index)
 			if err != nil {
-				return 0, err
+				return nil, 0, err
 			}
-			if n == 0 && o.names[last] == o.member {
+			if n == 0 && o.names[li] == o.member {
 				// A sidecar recorded before name_key existed.
 				if err := c.DB.QueryRowContext(ctx, `SELECT count(*) FROM evidence WHERE path = ? AND name_key IS NULL
 					AND member = ? AND kind = 'object_metadata'`, o.path, o.member+suf).Scan(&n); err != nil {
-					return 0, fmt.Errorf("pair objects: %w", err)
+					return nil, 0, fmt.Errorf("pair objects: %w", err)
 				}
 			}
 			if n > 0 {
@@ -98,24 +139,10 @@ func pairObjects(ctx context.Context, c *store.Case) (int, error) {
 		if !found {
 			continue
 		}
-		o.bucket, o.key, o.version = objectKey("", store.CleanName(o.names[last]))
+		o.bucket, o.key, o.version = objectKey("", store.CleanName(o.names[li]))
 		objs = append(objs, o)
 	}
-	if len(objs) == 0 {
-		return 0, nil
-	}
-	tx, err := c.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	for _, o := range objs {
-		if _, err := tx.ExecContext(ctx, "UPDATE evidence SET kind = ?, s3_bucket = ?, s3_key = ? WHERE id = ?",
-			store.KindObject, nullIfEmpty(o.bucket), nullIfEmpty(o.key), o.id); err != nil {
-			return 0, err
-		}
-	}
-	return len(objs), tx.Commit()
+	return objs, last, nil
 }
 
 // sidecarsAt counts the object_metadata items at name key nk of the

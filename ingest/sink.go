@@ -28,10 +28,20 @@ type sink struct {
 	// events hashes the item's events as they are parsed (off the
 	// writer's goroutine), across every part of a stream.
 	events *store.EventsHash
+	plan   *indexPlan // which records are indexed
 }
 
 func (r *run) newSink(ev store.Evidence) *sink {
 	return &sink{r: r, it: &store.Item{Evidence: ev}}
+}
+
+// hashOnly hashes an event that is indexed already (a widening), in its
+// place among the others, without handing it to the writer.
+func (k *sink) hashOnly(e *store.Event) {
+	if k.events == nil {
+		k.events = store.NewEventsHash()
+	}
+	k.events.Add(e)
 }
 
 func (k *sink) event(e store.Event) {
@@ -71,7 +81,11 @@ func (k *sink) count() int {
 func (k *sink) flush() {
 	if k.s == nil {
 		k.r.streams <- struct{}{}
-		k.s = k.r.w.Begin(k.it.Evidence)
+		if k.plan != nil && k.plan.widen != nil {
+			k.s = k.r.w.BeginWiden(k.it.Evidence, *k.plan.widen)
+		} else {
+			k.s = k.r.w.Begin(k.it.Evidence)
+		}
 		streamsBegun.Add(1)
 	}
 	p := &store.Item{Events: k.it.Events, AccessRows: k.it.AccessRows, Metas: k.it.Metas}
@@ -93,16 +107,38 @@ func (k *sink) finish(ev store.Evidence, records int) {
 	if k.events != nil {
 		sum, n = k.events.Sum(), k.events.Count()
 	}
+	var ix *store.EventIndex
+	var wd *store.Widen
+	if k.plan != nil {
+		ix, wd = k.plan.index(&ev, sum, n)
+		if wd != nil && wd.Discard {
+			// Nothing of these bytes is indexed (see indexPlan.index).
+			sum, n, records = "", 0, 0
+		}
+	}
 	if k.s == nil {
+		k.it.Evidence = ev
+		k.it.RecordCount = records
 		k.it.EventsSHA256, k.it.EventCount = sum, n
-		k.r.add(k.it, len(k.it.Events))
+		k.it.Index, k.it.Widen = ix, wd
+		if wd != nil && wd.Discard {
+			// Not widened (see indexPlan.index): a buffered item's bytes
+			// are the recorded ones (it was found by them), so it counts
+			// as the case has it, and the writer drops it.
+			k.it.Events, k.it.Widen = nil, nil
+			k.it.RecordCount = int(wd.Before.Indexed)
+			k.r.add(k.it, 0)
+			return
+		}
+		k.r.addIndexed(k.it, len(k.it.Events), k.plan)
 		return
 	}
 	k.flush()
-	final := &store.Item{Evidence: ev, RecordCount: records, EventsSHA256: sum, EventCount: n}
+	final := &store.Item{Evidence: ev, RecordCount: records, EventsSHA256: sum, EventCount: n, Index: ix, Widen: wd}
 	k.r.count(final)
+	k.r.countIndex(final, k.plan)
 	k.r.items.Add(1)
-	if ev.Kind == store.KindCloudTrailLog {
+	if ev.Kind == store.KindCloudTrailLog && (wd == nil || !wd.Discard) {
 		k.r.events.Add(int64(k.rows))
 	}
 	k.s.End(final)

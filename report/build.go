@@ -227,6 +227,7 @@ type builder struct {
 	edits        []string
 	notes        []string
 	events       map[int64]store.EventsSum
+	indexing     *store.EventIndexing // which CloudTrail records are indexed
 
 	// Collected while streaming, for report.html.
 	htmlEvidence *picker // inventory rows, picked by status and kind (htmlpick.go)
@@ -446,6 +447,12 @@ func (b *builder) load() error {
 		"S3 server access logs are delivered on a best-effort basis: the absence of a record is not proof that a request did not happen.",
 		"Paths are those of the machine where the evidence was ingested; evidence is identified by its SHA-256.",
 	}
+	if b.indexing, err = b.c.EventIndexing(ctx); err != nil {
+		return err
+	}
+	if b.indexing.Partial() {
+		b.limits = append(b.limits, "CloudTrail "+b.indexing.Text()+".")
+	}
 	if b.verified && len(b.anchors.keys) == 0 {
 		b.limits = append(b.limits, "No trust anchors were supplied when the case was verified: no digest signature could be checked.")
 	}
@@ -522,7 +529,7 @@ func (b *builder) writeJSON(w io.Writer) error {
 			"intact": len(problems) == 0, "problems": problems, "notes": notes,
 			"note": "inputs and outputs are the JSON text stored in the case; each hash is store.EntryHash of the entry (SHA-256 of its JSON with hash empty); count is the number of entries, and anchor what the case kept of the log besides it (case_info custody_count and custody_head); this report is recorded as the next entry in the case"},
 		"trust_anchors":    obj{"files": b.anchors.files, "keys": b.anchors.keyObjs()},
-		"evidence_summary": obj{"items": b.evTotal, "by_kind": evKinds, "bytes": b.evBytes, "errors": b.evErrors},
+		"evidence_summary": obj{"items": b.evTotal, "by_kind": evKinds, "bytes": b.evBytes, "errors": b.evErrors, "events_indexing": indexingObj(b.indexing)},
 		"evidence":         func(c *canonWriter) { b.streamEvidence(c) },
 		"verification": obj{"ran": b.verified, "verified_at": emptyNil(b.info["last_verify"]), "ok": b.verdictOK,
 			"verdict": b.verdict, "items": obj{"total": total, "valid": valid}, "by_kind": kinds,
@@ -582,7 +589,7 @@ func (b *builder) streamEvidence(c *canonWriter) {
 	rows, err := b.db.QueryContext(b.ctx, `SELECT e.id, e.source, e.path, e.member, e.size, e.sha256, e.content_sha256,
 		e.content_size, e.gzip_trailing, e.compression, e.kind, e.format, e.s3_bucket, e.s3_key, e.account_id, e.org_id,
 		e.region, e.trail, e.backfill, e.mode, e.link_target, e.mtime, e.record_count, e.error, e.ingested_at, `+status+`,
-		e.member_path, e.member_index
+		e.member_path, e.member_index, e.events_filter, e.records_seen, e.records_indexed
 		FROM evidence e ORDER BY e.path, e.member, e.sha256, e.member_index`)
 	if err != nil {
 		c.err = fmt.Errorf("read evidence: %w", err)
@@ -595,10 +602,11 @@ func (b *builder) streamEvidence(c *canonWriter) {
 		var id, trailing, backfill int64
 		var src, path, member, sha, comp, kind, format, ingested string
 		var size, csize, records sql.NullInt64
-		var csha, bucket, key, acct, org, region, trail, mode, link, mtime, e, st, sk, mpath, midx sql.NullString
+		var csha, bucket, key, acct, org, region, trail, mode, link, mtime, e, st, sk, mpath, midx, efilter sql.NullString
+		var rseen, rindexed sql.NullInt64
 		if err := rows.Scan(&id, &src, &path, &member, &size, &sha, &csha, &csize, &trailing, &comp, &kind, &format,
 			&bucket, &key, &acct, &org, &region, &trail, &backfill, &mode, &link, &mtime, &records, &e, &ingested, &st, &sk,
-			&mpath, &midx); err != nil {
+			&mpath, &midx, &efilter, &rseen, &rindexed); err != nil {
 			c.err = fmt.Errorf("read evidence: %w", err)
 			return
 		}
@@ -610,6 +618,10 @@ func (b *builder) streamEvidence(c *canonWriter) {
 			"record_count": nint(records), "error": nstr(e), "ingested_at": ingested, "status": nstr(st),
 			"status_kind": nstr(sk), "member_path": nstr(mpath), "member_index": nstr(midx),
 			"event_count": b.events[id].Count, "events_sha256": emptyNil(b.events[id].SHA256)}
+		if efilter.Valid {
+			// Not every record indexed: which were (absent: all of them).
+			o["events_filter"], o["records_seen"], o["records_indexed"] = efilter.String, nint(rseen), nint(rindexed)
+		}
 		if n > 0 {
 			c.raw(",")
 		}

@@ -344,6 +344,7 @@ type reportJSON struct {
 		SHA256       string  `json:"sha256"`
 		EventCount   *int64  `json:"event_count"`
 		EventsSHA256 *string `json:"events_sha256"`
+		EventsFilter *string `json:"events_filter"` // absent: every record was indexed
 	} `json:"evidence"`
 	Verification struct {
 		Ran      bool                      `json:"ran"`
@@ -506,13 +507,21 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	if err != nil {
 		return err
 	}
-	sum, err := ingest.Run(ctx, c, opt.Evidence, opt.Ingest)
+	iopt := opt.Ingest
+	if iopt.EventsFor, err = reportFilters(rep); err != nil {
+		c.Close()
+		return fmt.Errorf("re-check evidence: %w", err)
+	}
+	sum, err := ingest.Run(ctx, c, opt.Evidence, iopt)
 	if err != nil {
 		c.Close()
 		return fmt.Errorf("re-check evidence: ingest: %w", err)
 	}
 	for _, e := range sum.Errors {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("re-ingest: %s: %s", e.Path, e.Error))
+	}
+	if n := sum.ErrorCount - len(sum.Errors); n > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("re-ingest: %d more items could not be read or parsed", n))
 	}
 	now := map[evID]map[string]bool{}
 	// A report of an older case has no positions: compare by name, as it
@@ -656,4 +665,50 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 		}
 	}
 	return nil
+}
+
+// reportFilters gives the re-ingest, for each item the report says was
+// indexed by a filter, that filter, so that its events hash as the case's
+// did (nil when every record of every item was indexed).
+func reportFilters(rep *reportJSON) (func(ev *store.Evidence) (store.EventFilter, bool), error) {
+	withIndex := false
+	for _, e := range rep.Evidence {
+		if e.MemberIndex != nil {
+			withIndex = true
+			break
+		}
+	}
+	type key struct {
+		id  evID
+		sha string
+	}
+	filters := map[key]store.EventFilter{}
+	for _, e := range rep.Evidence {
+		if e.EventsFilter == nil {
+			continue
+		}
+		f, err := store.DecodeEventFilter(*e.EventsFilter)
+		if err != nil {
+			return nil, fmt.Errorf("report.json: evidence %s: %w", e.Path, err)
+		}
+		id := identity(e.Source, e.Path, e.Member, e.MemberIndex)
+		filters[key{id, e.SHA256}] = f
+		filters[key{id, ""}] = f
+	}
+	if len(filters) == 0 {
+		return nil, nil
+	}
+	return func(ev *store.Evidence) (store.EventFilter, bool) {
+		var ip *string
+		if withIndex {
+			s := store.EncodeMemberIndex(ev.MemberIndex)
+			ip = &s
+		}
+		id := identity(ev.Source, ev.Path, ev.Member, ip)
+		if f, ok := filters[key{id, ev.SHA256}]; ok && ev.SHA256 != "" {
+			return f, true
+		}
+		f, ok := filters[key{id, ""}]
+		return f, ok
+	}, nil
 }

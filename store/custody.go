@@ -73,15 +73,39 @@ type IngestClaim struct {
 	// per-file event hashes of the items to the hash-chained entry, and
 	// depends on neither row ids nor paths.
 	EventsSHA256 string
+	// Widened is how many log files already in the case the run indexed
+	// more records of (ct_index_widenings rows it claims), and
+	// WidenedEventsSHA256 the hex SHA-256 of their lines (WidenedEventsSQL).
+	Widened             int
+	WidenedEventsSHA256 string
 }
 
 // ClaimedEventsSQL lists, for the custody entry ?, the lines whose
-// SHA-256 is IngestClaim.EventsSHA256:
+// SHA-256 is IngestClaim.EventsSHA256: one per item it claimed that has
+// events or whose records were indexed by a filter, "SHA256 EVENT_COUNT
+// EVENTS_SHA256" followed by " FILTER" (evidence.events_filter) when not
+// every record was indexed ("-" for no events), as the entry recorded
+// them (the evidence_claimed_events view: the state before a later
+// ingest widened the item, if one did):
 //
-//	sqlite3 case.db "SELECT sha256 || ' ' || event_count || ' ' || events_sha256 AS line FROM evidence
-//	  WHERE custody_seq = 3 AND events_sha256 IS NOT NULL ORDER BY line" | sha256sum
-const ClaimedEventsSQL = `SELECT sha256 || ' ' || event_count || ' ' || events_sha256 AS line FROM evidence
-	WHERE custody_seq = ? AND events_sha256 IS NOT NULL ORDER BY line`
+//	sqlite3 case.db "SELECT sha256 || ' ' || coalesce(event_count, 0) || ' ' || coalesce(events_sha256, '-') ||
+//	  coalesce(' ' || events_filter, '') AS line FROM evidence_claimed_events
+//	  WHERE custody_seq = 3 AND (events_sha256 IS NOT NULL OR events_filter IS NOT NULL) ORDER BY line" | sha256sum
+//
+// For a case whose every record is indexed these are the lines
+// "SHA256 EVENT_COUNT EVENTS_SHA256" of the items with events.
+const ClaimedEventsSQL = `SELECT sha256 || ' ' || coalesce(event_count, 0) || ' ' || coalesce(events_sha256, '-') ||
+	coalesce(' ' || events_filter, '') AS line FROM evidence_claimed_events
+	WHERE custody_seq = ? AND (events_sha256 IS NOT NULL OR events_filter IS NOT NULL) ORDER BY line`
+
+// WidenedEventsSQL lists, for the custody entry ?, the lines whose
+// SHA-256 is IngestClaim.WidenedEventsSHA256: one per widening it made,
+// "SHA256 COUNT_BEFORE EVENTS_SHA256_BEFORE FILTER_BEFORE COUNT
+// EVENTS_SHA256 FILTER" ("-" for no events, "all" for a NULL filter).
+const WidenedEventsSQL = `SELECT e.sha256 || ' ' || coalesce(w.event_count_before, 0) || ' ' || coalesce(w.events_sha256_before, '-') ||
+	' ' || coalesce(w.filter_before, 'all') || ' ' || coalesce(w.event_count, 0) || ' ' || coalesce(w.events_sha256, '-') ||
+	' ' || coalesce(w.filter, 'all') AS line FROM ct_index_widenings w JOIN evidence e ON e.id = w.evidence_id
+	WHERE w.custody_seq = ? ORDER BY line`
 
 // AppendIngestCustody appends the custody entry of an ingest that added
 // `added` evidence items and, in the same transaction, claims every item
@@ -106,6 +130,19 @@ func (c *Case) AppendIngestCustody(ctx context.Context, e CustodyEntry, added in
 		if cl.EventsSHA256, err = claimedEventsHash(ctx, tx, seq); err != nil {
 			return err
 		}
+		res, err = tx.ExecContext(ctx, "UPDATE ct_index_widenings SET custody_seq = ? WHERE custody_seq IS NULL", seq)
+		if err != nil {
+			return fmt.Errorf("claim widenings: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		cl.Widened = int(n)
+		if cl.Widened > 0 {
+			if cl.WidenedEventsSHA256, err = linesHash(ctx, tx, WidenedEventsSQL, seq); err != nil {
+				return err
+			}
+		}
 		e.Outputs, err = outputs(cl)
 		return err
 	})
@@ -113,7 +150,26 @@ func (c *Case) AppendIngestCustody(ctx context.Context, e CustodyEntry, added in
 }
 
 func claimedEventsHash(ctx context.Context, q querier, seq int64) (string, error) {
-	rows, err := q.QueryContext(ctx, ClaimedEventsSQL, seq)
+	v6, err := hasTable(ctx, q, "evidence_claimed_events")
+	if err != nil {
+		return "", err
+	}
+	if !v6 {
+		// A case opened read-only before its schema reached version 6:
+		// every record of its items was indexed.
+		return linesHash(ctx, q, claimedEventsSQLv5, seq)
+	}
+	return linesHash(ctx, q, ClaimedEventsSQL, seq)
+}
+
+// claimedEventsSQLv5 is ClaimedEventsSQL for a case of schema version 5.
+const claimedEventsSQLv5 = `SELECT sha256 || ' ' || event_count || ' ' || events_sha256 AS line FROM evidence
+	WHERE custody_seq = ? AND events_sha256 IS NOT NULL ORDER BY line`
+
+// linesHash is the hex SHA-256 of the lines query (one text column)
+// returns for seq, each followed by a newline.
+func linesHash(ctx context.Context, q querier, query string, seq int64) (string, error) {
+	rows, err := q.QueryContext(ctx, query, seq)
 	if err != nil {
 		return "", fmt.Errorf("hash claimed events: %w", err)
 	}

@@ -160,7 +160,13 @@ func TestIngestClaimRecoversUnclaimedItems(t *testing.T) {
 func oldCase(t *testing.T) string {
 	t.Helper()
 	c := openTemp(t)
-	_, err := c.DB.Exec(`DROP INDEX evidence_unclaimed;
+	_, err := c.DB.Exec(`DROP VIEW evidence_claimed_events;
+		DROP TABLE ct_index_widenings;
+		ALTER TABLE evidence DROP COLUMN events_filter;
+		ALTER TABLE evidence DROP COLUMN records_seen;
+		ALTER TABLE evidence DROP COLUMN records_indexed;
+		DELETE FROM schema_migrations WHERE name = 'migrations/006_events_index.sql';
+		DROP INDEX evidence_unclaimed;
 		ALTER TABLE evidence DROP COLUMN custody_seq;
 		ALTER TABLE evidence DROP COLUMN event_count;
 		ALTER TABLE evidence DROP COLUMN events_sha256;

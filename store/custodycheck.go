@@ -104,6 +104,8 @@ type ingestOutputs struct {
 	Claimed       *int    `json:"claimed"`
 	Recovered     *int    `json:"recovered"`
 	ClaimedEvents *string `json:"claimed_events_sha256"`
+	Widened       *int    `json:"widened"`
+	WidenedEvents *string `json:"widened_events_sha256"`
 }
 
 // CheckCustody checks the custody log of the case: the chain
@@ -247,6 +249,9 @@ func (c *Case) CheckCustody(ctx context.Context) (*CustodyCheck, error) {
 					"(evidence.events_sha256 or event_count changed after ingest)", e.Seq, *o.ClaimedEvents, got)
 			}
 		}
+	}
+	if err := c.checkWidenings(ctx, entries, bySeq, func(e *CustodyEntry) (ingestOutputs, bool) { return outputs(e) }, problem); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

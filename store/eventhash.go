@@ -294,8 +294,10 @@ func (c *Case) eventSums(ctx context.Context) (map[int64]EventsSum, error) {
 	}
 	if len(broken) > 0 {
 		sort.Strings(broken)
-		again, err := c.eventStatesSQL(ctx, "WHERE coalesce(CAST(evidence_id AS INTEGER), 0) IN ("+strings.Join(broken, ",")+
-			") ORDER BY 2, record_index, id")
+		// The ids go as one JSON array, so the statement's size does not
+		// grow with them (a widened item's rows are out of order too).
+		again, err := c.eventStatesSQL(ctx, "WHERE coalesce(CAST(evidence_id AS INTEGER), 0) IN (SELECT value FROM json_each(?))"+
+			" ORDER BY 2, record_index, id", "["+strings.Join(broken, ",")+"]")
 		if err != nil {
 			return nil, err
 		}
@@ -327,10 +329,10 @@ var blobSafeHeaderSQL = func() string {
 // eventStatesSQL hashes the rows `SELECT ... FROM ct_events <rest>`
 // selects through the case's own connection, each row's bytes made by
 // SQLite from the documented expression.
-func (c *Case) eventStatesSQL(ctx context.Context, rest string) (map[int64]*evState, error) {
+func (c *Case) eventStatesSQL(ctx context.Context, rest string, args ...any) (map[int64]*evState, error) {
 	st := map[int64]*evState{}
 	rows, err := c.DB.QueryContext(ctx, "SELECT coalesce(CAST(record_index AS INTEGER), 0), coalesce(CAST(evidence_id AS INTEGER), 0), "+
-		"CAST("+blobSafeHeaderSQL+" || char(10) || raw || char(10) AS BLOB) FROM ct_events "+rest)
+		"CAST("+blobSafeHeaderSQL+" || char(10) || raw || char(10) AS BLOB) FROM ct_events "+rest, args...)
 	if err != nil {
 		return nil, fmt.Errorf("hash events: %w", err)
 	}

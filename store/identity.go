@@ -175,6 +175,14 @@ const maxDuplicateItems = 20
 // identity indexes. Rows recorded before name_key existed are compared by
 // member.
 func (c *Case) DuplicateNames(ctx context.Context) ([]DuplicateName, error) {
+	out, _, err := c.DuplicateNamesFirst(ctx, 0)
+	return out, err
+}
+
+// DuplicateNamesFirst is DuplicateNames holding at most limit names (0:
+// all) in memory: the first in (path, name) order, and the total count.
+func (c *Case) DuplicateNamesFirst(ctx context.Context, limit int) ([]DuplicateName, int, error) {
+	total := 0
 	groups := []struct{ q, col string }{
 		{`SELECT path, name_key, count(*) FROM evidence WHERE name_key IS NOT NULL AND kind <> 'source'
 			GROUP BY path, name_key HAVING count(*) > 1 ORDER BY path, name_key`, "name_key"},
@@ -186,7 +194,7 @@ func (c *Case) DuplicateNames(ctx context.Context) ([]DuplicateName, error) {
 	for _, g := range groups {
 		rows, err := c.DB.QueryContext(ctx, g.q)
 		if err != nil {
-			return nil, fmt.Errorf("find duplicate names: %w", err)
+			return nil, 0, fmt.Errorf("find duplicate names: %w", err)
 		}
 		type key struct{ path, v string }
 		var keys []key
@@ -196,32 +204,36 @@ func (c *Case) DuplicateNames(ctx context.Context) ([]DuplicateName, error) {
 			var n int
 			if err := rows.Scan(&k.path, &k.v, &n); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("find duplicate names: %w", err)
+				return nil, 0, fmt.Errorf("find duplicate names: %w", err)
+			}
+			total++
+			if limit > 0 && len(out)+len(keys) >= limit {
+				continue
 			}
 			keys, counts = append(keys, k), append(counts, n)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("find duplicate names: %w", err)
+			return nil, 0, fmt.Errorf("find duplicate names: %w", err)
 		}
 		for i, k := range keys {
 			d := DuplicateName{Path: k.path, Count: counts[i]}
 			irows, err := c.DB.QueryContext(ctx, `SELECT id, kind, member, coalesce(member_path, ''), coalesce(member_index, ''), sha256
 				FROM evidence WHERE path = ? AND `+g.col+` = ? AND kind <> 'source' ORDER BY id LIMIT ?`, k.path, k.v, maxDuplicateItems)
 			if err != nil {
-				return nil, fmt.Errorf("find duplicate names: %w", err)
+				return nil, 0, fmt.Errorf("find duplicate names: %w", err)
 			}
 			for irows.Next() {
 				var it DuplicateItem
 				if err := irows.Scan(&it.EvidenceID, &it.Kind, &it.Member, &it.MemberPath, &it.MemberIndex, &it.SHA256); err != nil {
 					irows.Close()
-					return nil, fmt.Errorf("find duplicate names: %w", err)
+					return nil, 0, fmt.Errorf("find duplicate names: %w", err)
 				}
 				d.Items = append(d.Items, it)
 			}
 			irows.Close()
 			if err := irows.Err(); err != nil {
-				return nil, fmt.Errorf("find duplicate names: %w", err)
+				return nil, 0, fmt.Errorf("find duplicate names: %w", err)
 			}
 			d.Name = k.path
 			if len(d.Items) > 0 && d.Items[0].Member != "" {
@@ -230,7 +242,7 @@ func (c *Case) DuplicateNames(ctx context.Context) ([]DuplicateName, error) {
 			out = append(out, d)
 		}
 	}
-	return out, nil
+	return out, total, nil
 }
 
 // Sources returns the distinct source paths (command-line arguments,

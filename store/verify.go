@@ -501,6 +501,12 @@ func (s *VerificationSession) Commit(ctx context.Context, anchors []AnchorFile) 
 		s.c.Now().UTC().Format(time.RFC3339Nano), fmt.Sprint(maxID)); err != nil {
 		return err
 	}
+	// And every widening of indexed records up to this one (the events
+	// verify's gap explanations and coverage saw).
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO case_info(key, value)
+		SELECT 'verified_through_widening_id', coalesce(max(id), 0) FROM ct_index_widenings`); err != nil {
+		return err
+	}
 	s.item.Close()
 	s.done = true
 	return tx.Commit()
@@ -586,6 +592,10 @@ type Unverified struct {
 	AddedSamples []string
 	NoStatus     int
 	NoStatusOf   []string
+	// WidenedAfter: log files whose indexed records a later ingest
+	// widened after the last verification (whose gap explanations and
+	// coverage from events did not see those records).
+	WidenedAfter int
 }
 
 // Reason says in words what is not covered, naming examples.
@@ -602,13 +612,19 @@ func (u *Unverified) Reason() string {
 		parts = append(parts, fmt.Sprintf("%s no verification status, e.g. %s", plural(u.NoStatus, "digest, log file or object has", "digests, log files or objects have"),
 			strings.Join(u.NoStatusOf, ", ")))
 	}
+	if u.WidenedAfter > 0 {
+		parts = append(parts, fmt.Sprintf("%s more of their records indexed by an ingest after the last verification (%s), "+
+			"which its gap explanations and coverage from events did not see", plural(u.WidenedAfter, "log file had", "log files had"), u.VerifiedAt))
+	}
 	return strings.Join(parts, "; ")
 }
 
 func plural(n int, one, many string) string { return display.Plural(n, one, many) }
 
 // Any reports whether anything is not covered.
-func (u *Unverified) Any() bool { return !u.Verified || u.AddedAfter > 0 || u.NoStatus > 0 }
+func (u *Unverified) Any() bool {
+	return !u.Verified || u.AddedAfter > 0 || u.NoStatus > 0 || u.WidenedAfter > 0
+}
 
 // CheckVerified returns what the last verification did not cover.
 func (c *Case) CheckVerified(ctx context.Context, limit int) (*Unverified, error) {
@@ -654,6 +670,14 @@ func (c *Case) CheckVerified(ctx context.Context, limit int) (*Unverified, error
 		if u.NoStatus, u.NoStatusOf, err = sample(`SELECT e.path, e.member FROM evidence e WHERE e.kind IN (?, ?, ?)
 			AND NOT EXISTS (SELECT 1 FROM item_status s WHERE s.evidence_id = e.id)`, KindCloudTrailDig, KindCloudTrailLog, KindObject); err != nil {
 			return nil, err
+		}
+		if has, err := hasTable(ctx, c.DB, "ct_index_widenings"); err != nil {
+			return nil, err
+		} else if has {
+			if err := c.DB.QueryRowContext(ctx, `SELECT count(DISTINCT evidence_id) FROM ct_index_widenings WHERE id >
+				coalesce((SELECT CAST(value AS INTEGER) FROM case_info WHERE key = 'verified_through_widening_id'), 0)`).Scan(&u.WidenedAfter); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return u, nil

@@ -33,9 +33,47 @@ type Item struct {
 	// events of every part, in order.
 	EventsSHA256 string
 	EventCount   int64
+	// Index, for a CloudTrail log file, says which of its records are
+	// indexed (evidence.events_filter, records_seen, records_indexed);
+	// nil for other items. For a stream it comes with the final item.
+	Index *EventIndex
+	// Widen, when set, makes the item more records of a log file already
+	// in the case instead of a new item: see Widen.
+	Widen *Widen
 	// Done, when set, is called once the writer has applied the item (or
 	// given up on it), so producers can bound what is in flight.
 	Done func()
+}
+
+// EventIndex is what the case records of the records of one log file:
+// the filter they were indexed by (EventFilter.Encode: "" for all), how
+// many the file was split into (-1: not split), and how many are indexed.
+type EventIndex struct {
+	Filter  string
+	Seen    int64
+	Indexed int64
+}
+
+// Widen adds records to the log file already in the case as evidence
+// row ID, whose bytes were read again and hash to SHA256: the item's
+// Events are the records of the wider filter that were not indexed
+// before, its EventsSHA256 and EventCount the hash and count of all its
+// indexed records after (in record order), its Index the state after.
+// Before is the state the producer saw; the writer applies the widening
+// only if the row still has it (else the item is counted as a duplicate),
+// and records it in ct_index_widenings.
+//
+// A stream (Writer.Begin with Widen set) learns the bytes' SHA-256 only at
+// its end: when End's final item has Discard set (the bytes read are not
+// the ones recorded) the stream's rows are taken out again and the final
+// item is recorded as a new evidence row, with its error.
+type Widen struct {
+	ID      int64
+	SHA256  string
+	Before  EventIndex
+	Count   int64  // event_count before
+	Events  string // events_sha256 before ("" for none)
+	Discard bool
 }
 
 func (it *Item) rows() int {
@@ -55,6 +93,8 @@ type WriterStats struct {
 	Duplicates int            // items already in the case, skipped
 	Rows       int            // child rows written (events, access lines, ...)
 	ByKind     map[string]int // new evidence rows per kind
+	Widened    int            // log files already in the case whose indexed records were widened
+	WidenedAdd int            // records those widenings indexed
 }
 
 // Writer is the single goroutine that writes to the case. Ingest workers
@@ -69,6 +109,9 @@ type Writer struct {
 	stats  WriterStats
 	mu     sync.Mutex
 	opened map[int]int64 // stream handle -> evidence id
+	// widening holds, for a stream that widens a row already in the
+	// case, the Widen and the highest ct_events id before its rows.
+	widening map[int]streamWiden
 	// BatchRows is how many rows a transaction gathers before it commits
 	// (at the next item boundary).
 	batchRows int
@@ -116,7 +159,7 @@ func (c *Case) NewWriter(opt WriterOptions) *Writer {
 	}
 	w := &Writer{
 		c: c, ch: make(chan msg, opt.Queue), done: make(chan struct{}), ready: make(chan struct{}),
-		opened: map[int]int64{}, batchRows: opt.BatchRows, maxDelay: opt.MaxDelay, loadInWAL: opt.LoadInWAL,
+		opened: map[int]int64{}, widening: map[int]streamWiden{}, batchRows: opt.BatchRows, maxDelay: opt.MaxDelay, loadInWAL: opt.LoadInWAL,
 		stats: WriterStats{ByKind: map[string]int{}},
 	}
 	go w.run()
@@ -151,6 +194,17 @@ func (w *Writer) Begin(ev Evidence) *Stream {
 	id := streamSeq.n
 	streamSeq.Unlock()
 	w.ch <- msg{kind: msgBegin, stream: id, item: &Item{Evidence: ev}}
+	return &Stream{w: w, id: id}
+}
+
+// BeginWiden opens a stream that adds records to the log file already in
+// the case as row wd.ID (see Widen); ev is the item as read.
+func (w *Writer) BeginWiden(ev Evidence, wd Widen) *Stream {
+	streamSeq.Lock()
+	streamSeq.n++
+	id := streamSeq.n
+	streamSeq.Unlock()
+	w.ch <- msg{kind: msgBegin, stream: id, item: &Item{Evidence: ev, Widen: &wd}}
 	return &Stream{w: w, id: id}
 }
 
@@ -509,6 +563,9 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 	switch m.kind {
 	case msgItem:
 		it := m.item
+		if it.Widen != nil {
+			return w.widen(ctx, st, it)
+		}
 		dup, err := w.exists(ctx, st, &it.Evidence)
 		if err != nil || dup {
 			if dup {
@@ -526,6 +583,15 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 		}
 		return n, err
 	case msgBegin:
+		if wd := m.item.Widen; wd != nil {
+			mark, _, err := st.x.queryInt(ctx, "SELECT coalesce(max(id), 0) FROM ct_events")
+			if err != nil {
+				return 0, err
+			}
+			w.opened[m.stream] = wd.ID
+			w.widening[m.stream] = streamWiden{w: *wd, mark: mark}
+			return 0, nil
+		}
 		id, err := w.insertEvidence(ctx, st, m.item)
 		if err != nil {
 			return 0, err
@@ -544,6 +610,10 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 			return 0, fmt.Errorf("end of unknown stream %d", m.stream)
 		}
 		delete(w.opened, m.stream)
+		if sw, ok := w.widening[m.stream]; ok {
+			delete(w.widening, m.stream)
+			return w.endWiden(ctx, st, sw, m.item)
+		}
 		ev := &m.item.Evidence
 		_, found, err := st.x.queryInt(ctx, "SELECT id FROM evidence WHERE "+sameItem+" AND id <> ?",
 			ev.Path, ev.Member, ev.SHA256, EncodeMemberIndex(ev.MemberIndex), id)
@@ -578,6 +648,9 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 			_, err = st.x.exec(ctx, "UPDATE evidence SET event_count = ?, events_sha256 = ? WHERE id = ?",
 				m.item.EventCount, m.item.EventsSHA256, id)
 		}
+		if err == nil && m.item.Index != nil {
+			err = w.recordIndex(ctx, st, id, m.item.Index)
+		}
 		return 0, err
 	}
 	return 0, fmt.Errorf("unknown writer message %d", m.kind)
@@ -593,6 +666,17 @@ const sameItem = "path = ? AND member = ? AND sha256 = ? AND (member_index = ? O
 // its arguments (for ingest's look-up before parsing).
 func SameItemQuery(ev *Evidence) (where string, args []any) {
 	return sameItem, []any{ev.Path, ev.Member, ev.SHA256, EncodeMemberIndex(ev.MemberIndex)}
+}
+
+// samePlace selects the evidence rows at the item's place (path,
+// member, member_index), whatever their bytes.
+const samePlace = "path = ? AND member = ? AND (member_index = ? OR member_index IS NULL)"
+
+// SamePlaceQuery is the query that finds the rows recorded at an item's
+// place, with its arguments (for ingest: a log file whose bytes changed
+// since an earlier, filtered ingest).
+func SamePlaceQuery(ev *Evidence) (where string, args []any) {
+	return samePlace, []any{ev.Path, ev.Member, EncodeMemberIndex(ev.MemberIndex)}
 }
 
 // recordEventsHash records the item's event count and per-file event
@@ -617,8 +701,9 @@ func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int
 	ev := &it.Evidence
 	q := `INSERT INTO evidence(source, path, member, size, sha256, content_sha256, content_size,
 		gzip_trailing, compression, kind, format, s3_bucket, s3_key, account_id, org_id, region, trail, backfill,
-		mode, link_target, mtime, record_count, error, ingested_at, member_path, member_index, name_key)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		mode, link_target, mtime, record_count, error, ingested_at, member_path, member_index, name_key,
+		events_filter, records_seen, records_indexed)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	var mtime any
 	if !ev.ModTime.IsZero() {
 		mtime = ev.ModTime.UTC().Format(time.RFC3339Nano)
@@ -627,11 +712,13 @@ func (w *Writer) insertEvidence(ctx context.Context, st *txState, it *Item) (int
 	if rc == 0 {
 		rc = it.rows()
 	}
+	ix := it.Index
 	id, err := st.x.exec(ctx, q, ev.Source, ev.Path, ev.Member, ev.Size, ev.SHA256, nullStr(ev.ContentSHA256),
 		nullInt(ev.ContentSize, ev.ContentSHA256 != ""), b2i(ev.GzipTrailing), ev.Compression, ev.Kind, ev.Format,
 		nullStr(ev.S3Bucket), nullStr(ev.S3Key), nullStr(ev.Account), nullStr(ev.OrgID), nullStr(ev.Region),
 		nullStr(ev.Trail), b2i(ev.Backfill), nullStr(ev.Mode), nullStr(ev.LinkTarget), mtime, rc,
-		nullStr(ev.Error), w.c.now(), EncodeMemberPath(ev.MemberPath), EncodeMemberIndex(ev.MemberIndex), ev.NameKey())
+		nullStr(ev.Error), w.c.now(), EncodeMemberPath(ev.MemberPath), EncodeMemberIndex(ev.MemberIndex), ev.NameKey(),
+		ix.filter(), ix.seen(), ix.indexed())
 	if err != nil {
 		return 0, fmt.Errorf("record evidence %s %s: %w", ev.Path, ev.Member, err)
 	}
@@ -939,4 +1026,28 @@ func debugf(format string, a ...any) {
 	if os.Getenv("FORENSIC_DEBUG") != "" {
 		fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...)
 	}
+}
+
+// filter, seen and indexed are the values of evidence.events_filter,
+// records_seen and records_indexed for x (all NULL for an item that is
+// not a log file).
+func (x *EventIndex) filter() any {
+	if x == nil {
+		return nil
+	}
+	return nullStr(x.Filter)
+}
+
+func (x *EventIndex) seen() any {
+	if x == nil || x.Seen < 0 {
+		return nil
+	}
+	return x.Seen
+}
+
+func (x *EventIndex) indexed() any {
+	if x == nil {
+		return nil
+	}
+	return x.Indexed
 }

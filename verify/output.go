@@ -47,11 +47,17 @@ func (j *jsonWriter) value(v any, prefix string) error {
 	return err
 }
 
+// JSONField is a member WriteJSON adds after "findings".
+type JSONField struct {
+	Name  string
+	Value any
+}
+
 // WriteJSON writes the report as `forensic verify --json` prints it —
-// {"summary", "items", "findings"} — with the items read back from the
-// case c, where Run recorded them, in report order: they are never all
-// held in memory, whatever the case's size.
-func (rep *Report) WriteJSON(ctx context.Context, c *store.Case, w io.Writer) error {
+// {"summary", "items", "findings", extra...} — with the items read back
+// from the case c, where Run recorded them, in report order: they are
+// never all held in memory, whatever the case's size.
+func (rep *Report) WriteJSON(ctx context.Context, c *store.Case, w io.Writer, extra ...JSONField) error {
 	j := &jsonWriter{w: bufio.NewWriterSize(w, 256<<10)}
 	j.w.WriteString("{\n  \"summary\": ")
 	if err := j.value(rep.Summary, "  "); err != nil {
@@ -90,6 +96,18 @@ func (rep *Report) WriteJSON(ctx context.Context, c *store.Case, w io.Writer) er
 	}
 	if err := j.value(findings, "  "); err != nil {
 		return err
+	}
+	for _, f := range extra {
+		name, err := json.Marshal(f.Name)
+		if err != nil {
+			return err
+		}
+		j.w.WriteString(",\n  ")
+		j.w.Write(name)
+		j.w.WriteString(": ")
+		if err := j.value(f.Value, "  "); err != nil {
+			return err
+		}
 	}
 	j.w.WriteString("\n}\n")
 	return j.w.Flush()

@@ -14,13 +14,16 @@ import (
 )
 
 const analyzeUsage = `Usage: forensic analyze PATH... --public-keys PATH... --key KEY --out DIR [--case CASE.db] [--allow-weak-keys]
+       [--events all|none] [--from T] [--to T] [--account ID]... [--region R]...
 
 Ingest, verify and report in one go: reads the evidence into a case file,
 verifies it against the public keys you supply, and writes a signed report
 folder. The case file is kept (default: DIR.case.db beside the report
 folder) so it can be queried afterwards. Keep the public keys outside the
 evidence (see 'forensic verify --help'); --allow-weak-keys trusts RSA keys
-under 2048 bits, and the report says so.
+under 2048 bits, and the report says so. --events, --from, --to, --account
+and --region choose the CloudTrail records indexed, as for ingest (every
+item is verified whatever is indexed; the report says what was not).
 
 Examples:
   forensic keygen --out analyst
@@ -46,7 +49,13 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&casePath, "case", "", "case file (default: OUT.case.db)")
 	fs.StringVar(&identity, "identity", "", "signer identity (default: from KEY's .allowed_signers)")
 	fs.StringVar(&op, "operator", "", "who runs the command, for the custody log (default: the OS user)")
+	var ef eventsFlags
+	ef.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	events, err := ef.filter("analyze")
+	if err != nil {
 		return err
 	}
 	paths := fs.Args()
@@ -90,7 +99,7 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "== ingest into %s\n", display.Quote(casePath))
-	_, ingestErr := runIngest(ctx, ingestOptions{casePath: casePath, paths: paths, operator: op}, stdout, stderr, isTerminal(stderr))
+	_, ingestErr := runIngest(ctx, ingestOptions{casePath: casePath, paths: paths, operator: op, events: events}, stdout, stderr, isTerminal(stderr))
 	if ingestErr != nil && !isFailed(ingestErr) {
 		return ingestErr
 	}

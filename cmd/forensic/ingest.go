@@ -9,6 +9,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/forensic-dev/forensic/ingest"
@@ -16,7 +17,7 @@ import (
 	"github.com/forensic-dev/forensic/store"
 )
 
-const ingestUsage = `Usage: forensic ingest --case CASE.db [--json] PATH...
+const ingestUsage = `Usage: forensic ingest --case CASE.db [--json] [--events all|none] [--from T] [--to T] [--account ID]... [--region R]... PATH...
 
 Reads folders, single files and archives (.tar, .tar.gz/.tgz, .tar.zst,
 .zip, standalone .gz, archives inside archives) as a stream, hashes every
@@ -24,9 +25,12 @@ item, classifies it and indexes it into the case file. Evidence is opened
 read-only; nothing is extracted to disk. Ingesting the same item again adds
 nothing; an interrupted ingest can simply be run again.
 
+` + eventsFlagsUsage + `
 Examples:
   forensic ingest --case case.db evidence.tar.zst more-evidence/ keys/
   forensic ingest --case case.db --json export/ > ingest-summary.json
+  forensic ingest --case case.db --events none org-export.tar.zst      # verify everything, index nothing
+  forensic ingest --case case.db --account 111122223333 --from 2024-03-04 --to 2024-03-06 org-export.tar.zst
 
 Exit status: 0 all items read, 1 some items could not be read or parsed
 (each is listed), 2 usage error.
@@ -39,6 +43,7 @@ type ingestOptions struct {
 	operator   string
 	cpuProfile string
 	paths      []string
+	events     store.EventFilter
 }
 
 func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,12 +55,18 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
 	fs.MarkHidden("cpuprofile")
+	var ef eventsFlags
+	ef.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	o.paths = fs.Args()
 	if o.casePath == "" {
 		return usagef("ingest: --case is required")
+	}
+	var err error
+	if o.events, err = ef.filter("ingest"); err != nil {
+		return err
 	}
 	if len(o.paths) == 0 {
 		return usagef("ingest: name at least one folder, file or archive to read")
@@ -77,7 +88,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	_, err := runIngest(ctx, o, stdout, stderr, isTerminal(stderr))
+	_, err = runIngest(ctx, o, stdout, stderr, isTerminal(stderr))
 	return err
 }
 
@@ -88,9 +99,24 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	}
 	defer c.Close()
 	start := time.Now().UTC()
-	opt := ingest.Options{Workers: o.workers}
+	opt := ingest.Options{Workers: o.workers, Events: o.events}
+	// Errors are printed as they are found (the summary keeps only the
+	// first of them); the progress line, on a terminal, is cleared first.
+	var mu sync.Mutex
+	opt.OnError = func(e ingest.ItemError) {
+		mu.Lock()
+		defer mu.Unlock()
+		if progress {
+			fmt.Fprint(stderr, "\r\033[K")
+		}
+		fmt.Fprintf(stderr, "forensic: error: %s: %s\n", display.Quote(e.Path), display.Quote(e.Error))
+	}
 	if progress {
-		opt.Progress = func(p ingest.Progress) { printProgress(stderr, p) }
+		opt.Progress = func(p ingest.Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			printProgress(stderr, p)
+		}
 	}
 	sum, runErr := ingest.Run(ctx, c, o.paths, opt)
 	if progress {
@@ -99,11 +125,11 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	if sum == nil {
 		return nil, runErr
 	}
-	for _, e := range sum.Errors {
-		fmt.Fprintf(stderr, "forensic: error: %s: %s\n", display.Quote(e.Path), display.Quote(e.Error))
-	}
 	for _, d := range sum.DuplicateNames {
 		fmt.Fprintf(stderr, "forensic: warning: a name occurs more than once in one source: %s; each copy is its own item (verify reports duplicate_name)\n", display.Quote(d))
+	}
+	if n := sum.DuplicateNameCount - len(sum.DuplicateNames); n > 0 {
+		fmt.Fprintf(stderr, "forensic: warning: %d more names occur more than once in one source (verify reports each)\n", n)
 	}
 	if runErr == nil {
 		if err := appendIngestCustody(ctx, c, o, sum, start); err != nil {
@@ -122,8 +148,9 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	if runErr != nil {
 		return sum, runErr
 	}
-	if len(sum.Errors) > 0 {
-		return sum, failedError{fmt.Sprintf("%d items could not be read or parsed (listed above); everything else was ingested", len(sum.Errors))}
+	if sum.ErrorCount > 0 {
+		return sum, failedError{fmt.Sprintf("%d items could not be read or parsed (listed above; each is on its evidence row: "+
+			"SELECT path, member, error FROM evidence WHERE error IS NOT NULL); everything else was ingested", sum.ErrorCount)}
 	}
 	return sum, nil
 }
@@ -135,14 +162,21 @@ func appendIngestCustody(ctx context.Context, c *store.Case, o ingestOptions, su
 	in, _ := json.Marshal(map[string]any{"sources": sum.Sources})
 	_, claim, err := c.AppendIngestCustody(ctx, store.CustodyEntry{
 		Time: start.Format(time.RFC3339Nano), Operator: operator(o.operator), Host: hostname(),
-		Tool: toolString(), Command: "ingest", Args: append([]string{"ingest"}, o.paths...),
+		Tool: toolString(), Command: "ingest", Args: append(append([]string{"ingest"}, eventsArgs(o.events)...), o.paths...),
 		Inputs: in,
 	}, sum.Added, func(cl store.IngestClaim) (json.RawMessage, error) {
-		return json.Marshal(map[string]any{
+		out := map[string]any{
 			"case": o.casePath, "items": sum.Items, "added": sum.Added, "already_in_case": sum.AlreadyInCase,
-			"events": sum.Events, "errors": len(sum.Errors), "kinds": sum.Kinds,
+			"events": sum.Events, "errors": sum.ErrorCount, "kinds": sum.Kinds,
 			"claimed": cl.Claimed, "recovered": cl.Recovered, "claimed_events_sha256": cl.EventsSHA256,
-		})
+		}
+		if !o.events.All() {
+			out["events_filter"] = o.events.Encode()
+		}
+		if cl.Widened > 0 {
+			out["widened"], out["widened_events_sha256"] = cl.Widened, cl.WidenedEventsSHA256
+		}
+		return json.Marshal(out)
 	})
 	if err == nil {
 		sum.Recovered = claim.Recovered
@@ -157,8 +191,15 @@ func printIngestSummary(w io.Writer, s *ingest.Summary) {
 		fmt.Fprintf(w, "  recovered %d items an earlier ingest recorded without a custody entry (it was interrupted); this run's entry claims them\n", s.Recovered)
 	}
 	fmt.Fprintf(w, "  cloudtrail: %d log files, %d events (%.0f events/s), %d digests\n", s.LogFiles, s.Events, s.EventsPerSecond, s.Digests)
+	if s.EventsFilter != "all" || s.RecordsNotIndexed > 0 || s.LogsNotSplit > 0 || s.Widened > 0 {
+		fmt.Fprintf(w, "  events indexed: %s; %d records of the log files read not indexed, %d log files not split into records (hashed only)\n",
+			display.Quote(s.EventsFilter), s.RecordsNotIndexed, s.LogsNotSplit)
+		if s.Widened > 0 {
+			fmt.Fprintf(w, "  widened %d log files already in the case (bytes matched the recorded SHA-256): %d records added\n", s.Widened, s.WidenedEvents)
+		}
+	}
 	fmt.Fprintf(w, "  public keys: %d   object metadata: %d   objects: %d\n", s.PublicKeys, s.ObjectMetadata, s.Objects)
-	fmt.Fprintf(w, "  access logs: %d files, %d records   unknown: %d   errors: %d\n", s.AccessLogFiles, s.AccessLogRecords, s.Unknown, len(s.Errors))
+	fmt.Fprintf(w, "  access logs: %d files, %d records   unknown: %d   errors: %d\n", s.AccessLogFiles, s.AccessLogRecords, s.Unknown, s.ErrorCount)
 	kinds := make([]string, 0, len(s.Kinds))
 	for k := range s.Kinds {
 		kinds = append(kinds, k)

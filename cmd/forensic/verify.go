@@ -117,9 +117,16 @@ func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.
 	if err := appendVerifyCustody(ctx, c, o, anchors, rep, start); err != nil {
 		return rep, err
 	}
+	indexed, note, err := eventsIndexing(ctx, c)
+	if err != nil {
+		return rep, err
+	}
+	if note != "" {
+		rep.Summary.Notes = append(rep.Summary.Notes, note)
+	}
 	if o.json {
 		// The items are streamed from the case, where Run recorded them.
-		if err := rep.WriteJSON(ctx, c, stdout); err != nil {
+		if err := rep.WriteJSON(ctx, c, stdout, verify.JSONField{Name: "events_indexed", Value: indexed}); err != nil {
 			return rep, err
 		}
 	} else if err := printVerify(ctx, c, stdout, rep); err != nil {
