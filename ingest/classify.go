@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/forensic-dev/forensic/ingest/accesslog"
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/ingest/s3meta"
-	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/store"
 )
 

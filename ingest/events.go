@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
-	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/store"
 )
 

@@ -17,8 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/forensic-dev/forensic/ingest/source"
 	"github.com/forensic-dev/forensic/internal/hashing"
+	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/store"
 )
 

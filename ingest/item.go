@@ -8,10 +8,10 @@ import (
 	"io"
 
 	"github.com/forensic-dev/forensic/ingest/accesslog"
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/ingest/s3meta"
-	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/hashing"
+	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/store"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
 )
 
 // Coverage states of a stretch of time in a chain.

@@ -49,8 +49,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )

@@ -5,7 +5,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"

@@ -53,8 +53,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
-	"github.com/forensic-dev/forensic/ingest/source"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify/s3check"

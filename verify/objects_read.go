@@ -9,8 +9,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/forensic-dev/forensic/ingest/source"
 	"github.com/forensic-dev/forensic/internal/regfile"
+	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/store"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	gojson "github.com/goccy/go-json"
 
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/forensic-dev/forensic/ingest/source"
 	"github.com/forensic-dev/forensic/internal/hashing"
+	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/store"
 )
 

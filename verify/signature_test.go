@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
 	"github.com/forensic-dev/forensic/store"
 )
 

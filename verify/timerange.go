@@ -5,8 +5,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/forensic-dev/forensic/ingest/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/internal/cloudtrail"
 )
 
 // Finding types of the time bounds.
