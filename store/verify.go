@@ -10,7 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/forensic-dev/forensic/internal/display"
+	"github.com/forensic-dev/forensic/internal/verdict"
 )
 
 // Reads and writes for `forensic verify` (package verify): the CloudTrail
@@ -396,7 +399,43 @@ func (s *VerificationSession) drain() error {
 	return s.drained
 }
 
-// AddItem records one item's status.
+// AddVerdict records one item's status with its typed detail and checks
+// (the one place they are encoded for the case). it.Detail and it.Checks
+// are set from them.
+func (s *VerificationSession) AddVerdict(ctx context.Context, it ItemStatus, detail verdict.Detail, checks []verdict.Check) error {
+	var err error
+	// goccy/go-json writes encoding/json's bytes here, faster.
+	if it.Detail, err = gojson.Marshal(detail); err != nil {
+		return fmt.Errorf("%s %s: detail: %w", it.Kind, it.S3Key, err)
+	}
+	if checks == nil {
+		checks = []verdict.Check{}
+	}
+	if it.Checks, err = gojson.Marshal(checks); err != nil {
+		return fmt.Errorf("%s %s: checks: %w", it.Kind, it.S3Key, err)
+	}
+	return s.AddItem(ctx, it)
+}
+
+// TypedDetail is the item's detail as its kind's type (verdict.Detail).
+func (it ItemStatus) TypedDetail() (verdict.Detail, error) {
+	return verdict.DecodeDetail(it.Kind, it.Detail)
+}
+
+// TypedChecks are the checks verify ran on the item.
+func (it ItemStatus) TypedChecks() ([]verdict.Check, error) {
+	var cs []verdict.Check
+	if len(it.Checks) == 0 {
+		return cs, nil
+	}
+	if err := json.Unmarshal(it.Checks, &cs); err != nil {
+		return nil, fmt.Errorf("%s %s: checks: %w", it.Kind, it.S3Key, err)
+	}
+	return cs, nil
+}
+
+// AddItem records one item's status (Detail and Checks already encoded;
+// AddVerdict encodes typed ones).
 func (s *VerificationSession) AddItem(ctx context.Context, it ItemStatus) error {
 	if s.items == nil {
 		if s.drained != nil {

@@ -27,7 +27,7 @@ func checkVerdicts(t *testing.T, set string, report []byte) {
 	var doc struct {
 		Items []struct {
 			Kind, Status, S3Key, Path string
-			Detail                    map[string]any
+			Detail                    json.RawMessage
 			Checks                    []verdict.Check
 		}
 	}
@@ -38,6 +38,14 @@ func checkVerdicts(t *testing.T, set string, report []byte) {
 		o, ok := Orders[it.Kind]
 		require.True(t, ok, where)
 		require.NotEmpty(t, it.Checks, where)
+		// The typed detail holds every member verify printed, null and
+		// absent told apart: decoding and encoding it again gives the
+		// same JSON.
+		d, err := verdict.DecodeDetail(it.Kind, it.Detail)
+		require.NoError(t, err, where)
+		again, err := json.Marshal(d)
+		require.NoError(t, err, where)
+		assert.JSONEq(t, string(it.Detail), string(again), where)
 		names := map[string]bool{}
 		for _, c := range it.Checks {
 			names[c.Name] = true

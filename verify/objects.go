@@ -61,7 +61,7 @@ import (
 )
 
 // KindObject is the item kind of S3 object copies.
-const KindObject = "object"
+const KindObject = verdict.KindObject
 
 // Object statuses (valid is shared). A public contract: add, never rename.
 const (

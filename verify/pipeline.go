@@ -8,8 +8,6 @@ import (
 	"sort"
 	"time"
 
-	gojson "github.com/goccy/go-json"
-
 	"github.com/forensic-dev/forensic/internal/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
@@ -437,17 +435,9 @@ func (r *run) emit(it *Item) error {
 	if err := checkDerived(it); err != nil {
 		return err
 	}
-	d, err := gojson.Marshal(it.Detail) // encoding/json's bytes, faster
-	if err != nil {
-		return err
-	}
-	cs, err := gojson.Marshal(it.Checks)
-	if err != nil {
-		return err
-	}
-	if err := r.s.AddItem(r.ctx, store.ItemStatus{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key,
-		EvidenceID: it.EvidenceID, Status: it.Status, Detail: d, Account: it.Account, Region: it.Region, Trail: it.Trail,
-		Checks: cs}); err != nil {
+	if err := r.s.AddVerdict(r.ctx, store.ItemStatus{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key,
+		EvidenceID: it.EvidenceID, Status: it.Status, Account: it.Account, Region: it.Region, Trail: it.Trail},
+		it.Detail, it.Checks); err != nil {
 		return err
 	}
 	r.sum.item(it)

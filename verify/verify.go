@@ -14,8 +14,8 @@ import (
 
 // Item kinds.
 const (
-	KindDigest = "digest"
-	KindLog    = "log"
+	KindDigest = verdict.KindDigest
+	KindLog    = verdict.KindLog
 )
 
 // Digest statuses (a public contract: `forensic verify --json` prints

@@ -1,7 +1,9 @@
 package verdict
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 )
 
 // The details of each kind of item: the expected and actual values its
@@ -35,17 +37,24 @@ type Common struct {
 	S3Requests *[]S3Request `json:"s3_requests,omitempty"`
 }
 
-// NullString is a string that may be JSON null.
+// NullString is a member that is absent (the zero value, omitted with
+// omitzero), JSON null, or a string: the three mean different things
+// (not looked at, looked at and none, found), and they survive a decode
+// and re-encode.
 type NullString struct {
 	S     string
-	Valid bool
+	Valid bool // a string, not null
+	Set   bool // present: null or a string
 }
 
-// Str is a valid NullString.
-func Str(s string) *NullString { return &NullString{S: s, Valid: true} }
+// Str is a present string.
+func Str(s string) NullString { return NullString{S: s, Valid: true, Set: true} }
 
-// Null is a NullString that is JSON null.
-func Null() *NullString { return &NullString{} }
+// Null is a present JSON null.
+func Null() NullString { return NullString{Set: true} }
+
+// IsZero reports whether the member is absent.
+func (n NullString) IsZero() bool { return !n.Set }
 
 func (n NullString) MarshalJSON() ([]byte, error) {
 	if !n.Valid {
@@ -56,10 +65,10 @@ func (n NullString) MarshalJSON() ([]byte, error) {
 
 func (n *NullString) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
-		*n = NullString{}
+		*n = Null()
 		return nil
 	}
-	n.Valid = true
+	*n = NullString{Valid: true, Set: true}
 	return json.Unmarshal(b, &n.S)
 }
 
@@ -122,13 +131,13 @@ type DigestDetail struct {
 	MetadataEvidenceIDs        []int64              `json:"metadata_evidence_ids,omitempty"`
 	MetadataExports            []MetadataExport     `json:"metadata_exports,omitempty"`
 	MetadataSignatureAlgorithm *string              `json:"metadata_signature_algorithm,omitempty"`
-	OlderDigestInEvidence      *NullString          `json:"older_digest_in_evidence,omitempty"`
-	ReferencedBy               *NullString          `json:"referenced_by,omitempty"`
+	OlderDigestInEvidence      NullString           `json:"older_digest_in_evidence,omitzero"`
+	ReferencedBy               NullString           `json:"referenced_by,omitzero"`
 	RepeatedLogFile            *RepeatedLogFile     `json:"repeated_log_file,omitempty"`
 	SHA256                     string               `json:"sha256,omitempty"`
 	Signature                  *string              `json:"signature,omitempty"`
 	SignatureAlgorithmOK       *bool                `json:"signature_algorithm_ok,omitempty"`
-	SignatureSource            *NullString          `json:"signature_source,omitempty"` // metadata, successor; null: none
+	SignatureSource            NullString           `json:"signature_source,omitzero"` // metadata, successor; null: none
 	SignatureVerified          *bool                `json:"signature_verified,omitempty"`
 	StartingDigest             *bool                `json:"starting_digest,omitempty"`
 	StringToSign               string               `json:"string_to_sign,omitempty"`
@@ -274,3 +283,43 @@ type ObjectSize struct {
 }
 
 func (d *ObjectDetail) Shared() *Common { return &d.Common }
+
+// Item kinds, as `forensic verify --json` and item_status name them.
+const (
+	KindDigest = "digest"
+	KindLog    = "log"
+	KindObject = "object"
+)
+
+// NewDetail returns an empty detail of kind's type; nil for an unknown
+// kind.
+func NewDetail(kind string) Detail {
+	switch kind {
+	case KindDigest:
+		return &DigestDetail{}
+	case KindLog:
+		return &LogDetail{}
+	case KindObject:
+		return &ObjectDetail{}
+	}
+	return nil
+}
+
+// DecodeDetail reads the JSON of a detail of kind (item_status.detail) as
+// its kind's typed value. Members it does not know are an error, so that
+// a renamed member cannot be read as absent.
+func DecodeDetail(kind string, raw []byte) (Detail, error) {
+	d := NewDetail(kind)
+	if d == nil {
+		return nil, fmt.Errorf("detail of unknown item kind %q", kind)
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return d, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(d); err != nil {
+		return nil, fmt.Errorf("%s detail: %w", kind, err)
+	}
+	return d, nil
+}
