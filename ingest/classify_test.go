@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/internal/testcorpus"
 	"github.com/forensic-dev/forensic/store"
 )
@@ -28,7 +29,7 @@ type itemRow struct {
 
 func itemRows(t *testing.T, c *store.Case) map[string]itemRow {
 	t.Helper()
-	rows, err := c.DB.Query(`SELECT path, member, kind, coalesce(format, ''), coalesce(error, ''), sha256,
+	rows, err := casetest.DB(t, c).Query(`SELECT path, member, kind, coalesce(format, ''), coalesce(error, ''), sha256,
 		coalesce(content_sha256, ''), coalesce(s3_key, ''), coalesce(account_id, ''), coalesce(record_count, 0) FROM evidence`)
 	require.NoError(t, err)
 	defer rows.Close()

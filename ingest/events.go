@@ -62,13 +62,13 @@ func (r *run) filterFor(ev *store.Evidence) store.EventFilter {
 // planFor decides how the records of an item already in the case (seen)
 // or new at probe's place are indexed: nil plan with already true when
 // the case has every record the run would index.
-func (r *run) planFor(probe *store.Evidence, seen *seenItem) (p *indexPlan, already bool) {
+func (r *run) planFor(probe *store.Evidence, seen *store.RecordedItem) (p *indexPlan, already bool) {
 	f := r.filterFor(probe).Normalize()
 	if seen != nil {
-		if seen.kind != store.KindCloudTrailLog || !seen.filter.Valid || f.None() {
+		if seen.Kind != store.KindCloudTrailLog || !seen.Filter.Valid || f.None() {
 			return nil, true
 		}
-		old, err := store.DecodeEventFilter(seen.filter.String)
+		old, err := store.DecodeEventFilter(seen.Filter.String)
 		if err != nil {
 			r.recordError(displayEvidence(probe), fmt.Sprintf("not widened: the case records a filter this version cannot read: %v", err))
 			return nil, true
@@ -78,8 +78,8 @@ func (r *run) planFor(probe *store.Evidence, seen *seenItem) (p *indexPlan, alre
 		}
 		p := newPlan(old.Union(f))
 		p.old = &old
-		p.widen = &store.Widen{ID: seen.id, SHA256: seen.sha, Count: seen.events, Events: seen.eventsSHA256,
-			Before: store.EventIndex{Filter: seen.filter.String, Seen: seen.seen, Indexed: int64(seen.records)}}
+		p.widen = &store.Widen{ID: seen.ID, SHA256: seen.SHA256, Count: seen.Events, Events: seen.EventsSHA256,
+			Before: store.EventIndex{Filter: seen.Filter.String, Seen: seen.Seen, Indexed: int64(seen.Records)}}
 		return p, false
 	}
 	p = newPlan(f)
@@ -88,16 +88,16 @@ func (r *run) planFor(probe *store.Evidence, seen *seenItem) (p *indexPlan, alre
 	}
 	// Not in the case: is a partially indexed log file recorded at this
 	// place with other bytes?
-	prev, err := r.check.partialAt(probe)
+	prev, err := r.check.PartialAt(probe)
 	if err != nil {
 		r.recordError(displayEvidence(probe), fmt.Sprintf("cannot tell whether the case holds other bytes at this place: %v", err))
 		return p, false
 	}
 	for _, s := range prev {
-		if s.sha == probe.SHA256 {
+		if s.SHA256 == probe.SHA256 {
 			continue
 		}
-		old, err := store.DecodeEventFilter(s.filter.String)
+		old, err := store.DecodeEventFilter(s.Filter.String)
 		if err != nil || old.Covers(f) {
 			continue
 		}
@@ -118,34 +118,34 @@ func (r *run) streamPlan(probe *store.Evidence) *indexPlan {
 	if !r.widenable || f.None() {
 		return p
 	}
-	prev, err := r.check.partialAt(probe)
+	prev, err := r.check.PartialAt(probe)
 	if err != nil {
 		r.recordError(displayEvidence(probe), fmt.Sprintf("cannot tell whether the case holds this item: %v", err))
 		return p
 	}
 	for _, s := range prev {
-		old, err := store.DecodeEventFilter(s.filter.String)
+		old, err := store.DecodeEventFilter(s.Filter.String)
 		if err != nil || old.Covers(f) {
 			continue
 		}
 		w := newPlan(old.Union(f))
 		w.old = &old
-		w.widen = &store.Widen{ID: s.id, SHA256: s.sha, Count: s.events, Events: s.eventsSHA256,
-			Before: store.EventIndex{Filter: s.filter.String, Seen: s.seen, Indexed: int64(s.records)}}
+		w.widen = &store.Widen{ID: s.ID, SHA256: s.SHA256, Count: s.Events, Events: s.EventsSHA256,
+			Before: store.EventIndex{Filter: s.Filter.String, Seen: s.Seen, Indexed: int64(s.Records)}}
 		w.changed = changedText("", s) // used only if the bytes differ
 		return w
 	}
 	return p
 }
 
-func changedText(sha string, s *seenItem) string {
+func changedText(sha string, s *store.RecordedItem) string {
 	these := "these bytes"
 	if sha != "" {
 		these = "these bytes (SHA-256 " + sha + ")"
 	}
 	return fmt.Sprintf("changed since an earlier ingest: %s are not those recorded at this place (evidence %d, SHA-256 %s, "+
 		"whose records were indexed in part); none of their records is indexed, and the recorded file's are not widened",
-		these, s.id, s.sha)
+		these, s.ID, s.SHA256)
 }
 
 func displayEvidence(ev *store.Evidence) string {
@@ -184,7 +184,7 @@ func (p *indexPlan) index(ev *store.Evidence, eventsSum string, eventCount int64
 	case ev.SHA256 != w.SHA256:
 		w.Discard = true
 		// The bytes are an item of their own: nothing of them indexed.
-		ev.Error = joinErr(changedText(ev.SHA256, &seenItem{id: w.ID, sha: w.SHA256}), ev.Error)
+		ev.Error = joinErr(changedText(ev.SHA256, &store.RecordedItem{ID: w.ID, SHA256: w.SHA256}), ev.Error)
 		return &store.EventIndex{Filter: store.NoEvents.Encode(), Seen: -1}, &w
 	case p.oldSeenOK != w.Before.Indexed || eventCount-p.added != w.Count:
 		w.Discard = true

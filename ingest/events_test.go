@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -51,7 +52,7 @@ func runWith(t *testing.T, c *store.Case, opt Options, paths ...string) *Summary
 // raw record, for comparing cases.
 func indexedRows(t *testing.T, c *store.Case, where string, args ...any) map[string]string {
 	t.Helper()
-	rows, err := c.DB.Query(`SELECT v.path, v.member, e.record_index, e.raw FROM ct_events e JOIN evidence v ON v.id = e.evidence_id`+where, args...)
+	rows, err := casetest.DB(t, c).Query(`SELECT v.path, v.member, e.record_index, e.raw FROM ct_events e JOIN evidence v ON v.id = e.evidence_id`+where, args...)
 	require.NoError(t, err)
 	defer rows.Close()
 	out := map[string]string{}
@@ -165,7 +166,7 @@ func TestEventsTimeBounds(t *testing.T) {
 	f := store.EventFilter{Restricted: true, Clauses: []store.EventClause{{From: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC),
 		To: time.Date(2024, 3, 4, 11, 0, 0, 0, time.UTC)}}}
 	runWith(t, c, Options{Events: f}, dir)
-	rows, err := c.DB.Query("SELECT event_id FROM ct_events ORDER BY record_index")
+	rows, err := casetest.DB(t, c).Query("SELECT event_id FROM ct_events ORDER BY record_index")
 	require.NoError(t, err)
 	var ids []string
 	for rows.Next() {
@@ -196,8 +197,8 @@ func TestEventsNoneDoesNotSplit(t *testing.T) {
 	assert.Contains(t, sumAll.Errors[0].Error, "cloudtrail log")
 	q := "SELECT kind || ' ' || format || ' ' || sha256 || ' ' || content_sha256 FROM evidence WHERE kind = 'cloudtrail_log'"
 	var a, b string
-	require.NoError(t, none.DB.QueryRow(q).Scan(&a))
-	require.NoError(t, all.DB.QueryRow(q).Scan(&b))
+	require.NoError(t, casetest.DB(t, none).QueryRow(q).Scan(&a))
+	require.NoError(t, casetest.DB(t, all).QueryRow(q).Scan(&b))
 	assert.Equal(t, b, a)
 	assert.Equal(t, 0, queryInt(t, none, "SELECT count(*) FROM ct_events"))
 	assert.Equal(t, 1, queryInt(t, none, "SELECT count(*) FROM evidence WHERE events_filter = '[]' AND records_seen IS NULL AND records_indexed = 0"))
@@ -262,7 +263,7 @@ func TestEventsWidening(t *testing.T) {
 // eventHashes are the per-file event hashes and counts of a case by path.
 func eventHashes(t *testing.T, c *store.Case) map[string]string {
 	t.Helper()
-	rows, err := c.DB.Query("SELECT path, member, coalesce(event_count, 0), coalesce(events_sha256, '') FROM evidence WHERE kind = 'cloudtrail_log'")
+	rows, err := casetest.DB(t, c).Query("SELECT path, member, coalesce(event_count, 0), coalesce(events_sha256, '') FROM evidence WHERE kind = 'cloudtrail_log'")
 	require.NoError(t, err)
 	defer rows.Close()
 	out := map[string]string{}
@@ -304,7 +305,7 @@ func TestEventsWideningChangedFile(t *testing.T) {
 			// The new bytes: recorded, hashed, not indexed.
 			var id, n int
 			var errText, filter string
-			require.NoError(t, c.DB.QueryRow(`SELECT id, coalesce(error, ''), coalesce(events_filter, 'all'), records_indexed FROM evidence
+			require.NoError(t, casetest.DB(t, c).QueryRow(`SELECT id, coalesce(error, ''), coalesce(events_filter, 'all'), records_indexed FROM evidence
 				WHERE path = ? ORDER BY id DESC LIMIT 1`, changed).Scan(&id, &errText, &filter, &n))
 			assert.Contains(t, errText, "changed since an earlier ingest")
 			assert.Equal(t, "[]", filter)
@@ -337,12 +338,12 @@ func TestEventsWideningTamperDetected(t *testing.T) {
 	} {
 		t.Run(edit, func(t *testing.T) {
 			cp := filepath.Join(t.TempDir(), "case.db")
-			_, err := c.DB.Exec("VACUUM INTO ?", cp)
+			_, err := casetest.DB(t, c).Exec("VACUUM INTO ?", cp)
 			require.NoError(t, err)
 			e, err := store.Open(context.Background(), cp)
 			require.NoError(t, err)
 			defer e.Close()
-			_, err = e.DB.Exec(edit)
+			_, err = casetest.DB(t, e).Exec(edit)
 			require.NoError(t, err)
 			cc, err := e.CheckCustody(context.Background())
 			require.NoError(t, err)

@@ -226,7 +226,7 @@ type run struct {
 	opt   Options
 	c     *store.Case
 	w     *store.Writer
-	check *dupChecker
+	check *store.ItemLookup // items of the case, looked up before they are parsed
 
 	mu      sync.Mutex
 	sum     Summary
@@ -284,22 +284,24 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	r.errs.max = opt.MaxErrors
 	r.sum.Sources = []SourceInfo{}
 	r.sum.DuplicateNames = []string{}
-	check, err := newDupChecker(ctx, c.Path)
+	check, err := c.NewItemLookup(ctx)
 	if err != nil {
 		r.w.Close()
 		return nil, err
 	}
 	r.check = check
-	defer check.close() // on early returns; closed before the writer below
+	defer check.Close() // on early returns; closed before the writer below
 	r.sum.EventsFilter = opt.Events.String()
 	if opt.EventsFor != nil || !opt.Events.None() {
-		partial, err := check.anyPartial()
+		partial, err := check.AnyPartial()
 		if err != nil {
 			r.w.Close()
 			return nil, fmt.Errorf("read case %s: %w", c.Path, err)
 		}
 		r.widenable = partial
-		check.wait = partial
+		// What the case holds decides what is parsed: wait for the
+		// writer's lock rather than take "not known".
+		check.SetWait(partial)
 	}
 
 	var total int64
@@ -327,7 +329,7 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 	stopProgress()
 	// The writer's Close switches the case back to WAL, which needs every
 	// other connection closed.
-	check.close()
+	check.Close()
 	ws, werr := r.w.Close()
 	if werr == nil {
 		// Archive members become objects once their sidecars are known.

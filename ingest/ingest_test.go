@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/internal/testcorpus"
 	"github.com/forensic-dev/forensic/store"
 )
@@ -45,7 +46,7 @@ func ingestPaths(t *testing.T, c *store.Case, paths ...string) *Summary {
 func queryInt(t *testing.T, c *store.Case, q string, args ...any) int {
 	t.Helper()
 	var n int
-	require.NoError(t, c.DB.QueryRow(q, args...).Scan(&n), q)
+	require.NoError(t, casetest.DB(t, c).QueryRow(q, args...).Scan(&n), q)
 	return n
 }
 
@@ -85,7 +86,7 @@ func TestIngestCorpus(t *testing.T) {
 	assert.Equal(t, 3, queryInt(t, c, "SELECT count(*) FROM s3_inventory_manifests"))
 	assert.Equal(t, 2, queryInt(t, c, "SELECT count(*) FROM s3_object_meta"))
 	// No real AWS format fails to parse.
-	rows, err := c.DB.Query("SELECT path, member, kind, error FROM evidence WHERE error IS NOT NULL")
+	rows, err := casetest.DB(t, c).Query("SELECT path, member, kind, error FROM evidence WHERE error IS NOT NULL")
 	require.NoError(t, err)
 	for rows.Next() {
 		var p, m, k, e string
@@ -276,7 +277,7 @@ func TestIngestFormats(t *testing.T) {
 			assert.Equal(t, 2, queryInt(t, c, "SELECT count(*) FROM ct_events WHERE verifiable = 1 AND event_name = 'GetObject'"))
 			// The S3 key comes from the AWSLogs/ suffix; the gzip content hash is recorded.
 			var key, csha string
-			require.NoError(t, c.DB.QueryRow("SELECT s3_key, content_sha256 FROM evidence WHERE s3_key LIKE 'AWSLogs/%' AND compression = 'gzip'").Scan(&key, &csha))
+			require.NoError(t, casetest.DB(t, c).QueryRow("SELECT s3_key, content_sha256 FROM evidence WHERE s3_key LIKE 'AWSLogs/%' AND compression = 'gzip'").Scan(&key, &csha))
 			assert.Equal(t, logKey, key)
 			want := sha256.Sum256([]byte(recordsA))
 			assert.Equal(t, hex.EncodeToString(want[:]), csha)
@@ -403,7 +404,7 @@ func TestIngestBadInputContinues(t *testing.T) {
 func queryString(t *testing.T, c *store.Case, q string, args ...any) string {
 	t.Helper()
 	var s string
-	require.NoError(t, c.DB.QueryRow(q, args...).Scan(&s), q)
+	require.NoError(t, casetest.DB(t, c).QueryRow(q, args...).Scan(&s), q)
 	return s
 }
 

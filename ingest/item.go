@@ -35,7 +35,7 @@ func (rd *reader) close() { rd.h.Close() }
 func (r *run) process(rd *reader, j *job) {
 	e := &j.e
 	probe := r.entryEvidence(e, j.sha)
-	seen, err := r.check.lookup(&probe)
+	seen, err := r.check.Lookup(&probe)
 	if err != nil && r.widenable {
 		// Parsed as new (the writer drops it if it is in the case), so
 		// its records are not widened: say so.
@@ -45,9 +45,9 @@ func (r *run) process(rd *reader, j *job) {
 	if already {
 		// Already in the case, with every record the run would index:
 		// count it as the case has it, parse nothing.
-		ev := r.base(e, seen.kind)
-		ev.SHA256, ev.Size, ev.Error = j.sha, int64(len(j.data)), seen.err
-		r.add(&store.Item{Evidence: ev, RecordCount: seen.records}, 0)
+		ev := r.base(e, seen.Kind)
+		ev.SHA256, ev.Size, ev.Error = j.sha, int64(len(j.data)), seen.Error
+		r.add(&store.Item{Evidence: ev, RecordCount: seen.Records}, 0)
 		return
 	}
 	r.item(rd, j.root, e, bytes.NewReader(j.data), j.sha, contentHint(j.data), plan)

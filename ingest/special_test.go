@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/forensic-dev/forensic/internal/casetest"
 )
 
 // A tar hard link is a hardlink item with its target; fifos and devices
@@ -56,7 +58,7 @@ func TestIngestLinksAndSpecialFiles(t *testing.T) {
 	assert.Equal(t, 5, sum.Kinds["special"])
 	assert.Equal(t, 1, sum.Kinds["symlink"])
 
-	rows, err := c.DB.Query(`SELECT coalesce(member, ''), kind, coalesce(format, ''), coalesce(link_target, ''), coalesce(mode, ''),
+	rows, err := casetest.DB(t, c).Query(`SELECT coalesce(member, ''), kind, coalesce(format, ''), coalesce(link_target, ''), coalesce(mode, ''),
 		size, coalesce(sha256, ''), coalesce(error, '') FROM evidence WHERE kind IN ('hardlink', 'special', 'symlink') ORDER BY path, member`)
 	require.NoError(t, err)
 	defer rows.Close()

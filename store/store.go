@@ -51,6 +51,10 @@ const caseCacheKiB = 32 << 10
 
 // Case is an open case file.
 type Case struct {
+	// DB is the case's connection, for package store only: other packages
+	// call the typed methods of Case (and tests use internal/casetest). It
+	// is exported only until package report stops using it, and will then
+	// be unexported.
 	DB       *sql.DB
 	Path     string
 	ReadOnly bool

@@ -662,22 +662,9 @@ func (w *Writer) apply(ctx context.Context, st *txState, m msg) (int, error) {
 // (path, member, sha256) alone, as it did then.
 const sameItem = "path = ? AND member = ? AND sha256 = ? AND (member_index = ? OR member_index IS NULL)"
 
-// SameItemQuery is the query that finds an item already in the case, with
-// its arguments (for ingest's look-up before parsing).
-func SameItemQuery(ev *Evidence) (where string, args []any) {
-	return sameItem, []any{ev.Path, ev.Member, ev.SHA256, EncodeMemberIndex(ev.MemberIndex)}
-}
-
 // samePlace selects the evidence rows at the item's place (path,
 // member, member_index), whatever their bytes.
 const samePlace = "path = ? AND member = ? AND (member_index = ? OR member_index IS NULL)"
-
-// SamePlaceQuery is the query that finds the rows recorded at an item's
-// place, with its arguments (for ingest: a log file whose bytes changed
-// since an earlier, filtered ingest).
-func SamePlaceQuery(ev *Evidence) (where string, args []any) {
-	return samePlace, []any{ev.Path, ev.Member, EncodeMemberIndex(ev.MemberIndex)}
-}
 
 // recordEventsHash records the item's event count and per-file event
 // hash (see EventsHeaderSQL) on its evidence row.

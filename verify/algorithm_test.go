@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/casetest"
 )
 
 // setMetaAlgorithm rewrites the signature-algorithm of a digest's saved
@@ -68,7 +69,7 @@ func TestSignatureAlgorithmMustBeExact(t *testing.T) {
 				}
 			}
 			var unverified int
-			require.NoError(t, c.DB.QueryRow(`SELECT count(*) FROM ct_events_status s JOIN evidence e ON e.id = s.evidence_id
+			require.NoError(t, casetest.DB(t, c).QueryRow(`SELECT count(*) FROM ct_events_status s JOIN evidence e ON e.id = s.evidence_id
 				WHERE s.verified = 0`).Scan(&unverified))
 			assert.Equal(t, 3*small().EventsPerFile, unverified, "the events of the digest's three log files are not verified")
 		})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/forensic-dev/forensic/fixtures"
 	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -117,7 +118,7 @@ func TestForgedDigestTimeIsAFindingNotALoopBound(t *testing.T) {
 			}
 			assert.Empty(t, findingsOf(rep, FindingMissingSpan))
 			var n int
-			require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM item_status").Scan(&n))
+			require.NoError(t, casetest.DB(t, c).QueryRow("SELECT count(*) FROM item_status").Scan(&n))
 			assert.Equal(t, len(base.Items)+1+len(missing)-b2n(f.dropFirst), n, "item_status rows")
 
 			// The finding: what was expected and what was found.

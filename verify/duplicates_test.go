@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -109,13 +110,14 @@ func objectCase(t *testing.T, build func(m *fixtures.Manifest, ob fixtures.Objec
 // SHA-256 its evidence row recorded at ingest.
 func objectRows(t *testing.T, c *store.Case, rep *Report, key string) map[string]string {
 	t.Helper()
+	db := casetest.DB(t, c)
 	out := map[string]string{}
 	for _, it := range rep.Items {
 		if it.Kind != KindObject || !strings.HasSuffix(it.S3Key, key) {
 			continue
 		}
 		var sha string
-		require.NoError(t, c.DB.QueryRow("SELECT sha256 FROM evidence WHERE id = ?", it.EvidenceID).Scan(&sha))
+		require.NoError(t, db.QueryRow("SELECT sha256 FROM evidence WHERE id = ?", it.EvidenceID).Scan(&sha))
 		_, dup := out[sha]
 		require.False(t, dup, "two items for one evidence row")
 		out[sha] = it.Status
@@ -231,7 +233,7 @@ func tamperLog(t *testing.T, gz []byte) []byte {
 // verified, and all of them.
 func verifiedTampered(t *testing.T, c *store.Case) (verified, all int) {
 	t.Helper()
-	require.NoError(t, c.DB.QueryRow(`SELECT coalesce(sum(verified), 0), count(*) FROM ct_events_status
+	require.NoError(t, casetest.DB(t, c).QueryRow(`SELECT coalesce(sum(verified), 0), count(*) FROM ct_events_status
 		WHERE event_name = 'TamperedName'`).Scan(&verified, &all))
 	return
 }
@@ -304,7 +306,7 @@ func TestRestoredBytesAreNotVerified(t *testing.T) {
 	assert.Equal(t, 1, all)
 	assert.Zero(t, v)
 	var n int
-	require.NoError(t, c.DB.QueryRow(`SELECT count(*) FROM ct_events_status WHERE verified = 1`).Scan(&n))
+	require.NoError(t, casetest.DB(t, c).QueryRow(`SELECT count(*) FROM ct_events_status WHERE verified = 1`).Scan(&n))
 	assert.Equal(t, m.Events-target.Records, n, "every other event is verified")
 	require.Len(t, findingsOf(re, FindingRehash), 1)
 

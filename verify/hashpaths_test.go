@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -115,11 +116,12 @@ func TestHashesAgreeOnEveryPath(t *testing.T) {
 		require.NoError(t, err)
 		_, err = ingest.Run(ctx, c, []string{filepath.Join(dir, "e")}, opt)
 		require.NoError(t, err)
+		db := casetest.DB(t, c)
 		for name := range files {
 			var h hashes
 			var csha sql.NullString
 			var errText sql.NullString
-			require.NoError(t, c.DB.QueryRow(`SELECT sha256, content_sha256, compression, gzip_trailing, error FROM evidence WHERE path LIKE ?`,
+			require.NoError(t, db.QueryRow(`SELECT sha256, content_sha256, compression, gzip_trailing, error FROM evidence WHERE path LIKE ?`,
 				"%_"+name).Scan(&h.SHA256, &csha, &h.Compression, &h.Trailing, &errText), name)
 			h.ContentSHA256 = csha.String
 			h.Failed = h.Compression != "" && csha.String == ""

@@ -12,6 +12,7 @@ import (
 
 	"github.com/forensic-dev/forensic/fixtures"
 	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 )
@@ -115,7 +116,8 @@ func removeFile(t testing.TB, p string) {
 // names an evidence row twice.
 func assertOneVerdictPerItem(t testing.TB, c *store.Case) {
 	t.Helper()
-	rows, err := c.DB.Query(`SELECT e.id, e.kind, e.path, e.member, count(s.id) FROM evidence e
+	db := casetest.DB(t, c)
+	rows, err := db.Query(`SELECT e.id, e.kind, e.path, e.member, count(s.id) FROM evidence e
 		LEFT JOIN item_status s ON s.evidence_id = e.id
 		WHERE e.kind IN ('cloudtrail_digest', 'cloudtrail_log', 's3_object')
 		GROUP BY e.id HAVING count(s.id) <> 1`)
@@ -129,7 +131,7 @@ func assertOneVerdictPerItem(t testing.TB, c *store.Case) {
 	}
 	require.NoError(t, rows.Err())
 	var dup int
-	require.NoError(t, c.DB.QueryRow(`SELECT count(*) FROM (SELECT evidence_id FROM item_status
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM (SELECT evidence_id FROM item_status
 		WHERE evidence_id IS NOT NULL GROUP BY evidence_id HAVING count(*) > 1)`).Scan(&dup))
 	assert.Zero(t, dup, "evidence rows with more than one status")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/casetest"
 )
 
 // A DELETE of a log file logged on an access-log line longer than 1 MiB
@@ -33,7 +34,7 @@ func TestCorrelationDeleteOnOverLongLine(t *testing.T) {
 				require.NoError(t, os.WriteFile(info.Created[0], []byte(strings.Replace(string(b), tc.old, tc.new, 1)), 0o644))
 			})
 			var perr string
-			require.NoError(t, c.DB.QueryRow("SELECT parse_error FROM s3_access WHERE operation = 'REST.DELETE.OBJECT'").Scan(&perr))
+			require.NoError(t, casetest.DB(t, c).QueryRow("SELECT parse_error FROM s3_access WHERE operation = 'REST.DELETE.OBJECT'").Scan(&perr))
 			assert.Contains(t, perr, "line longer than 1 MiB cap")
 			rep := runVerify(t, c, Options{Anchors: anchors(t, m)})
 			key := info.LogKeys[0]

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/casetest"
 )
 
 func logsOf(m *fixtures.Manifest, digestKey string) []string {
@@ -56,11 +57,11 @@ func TestUntamperedSetIsValid(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, st, len(rep.Items))
 	var events, verified int
-	require.NoError(t, c.DB.QueryRow("SELECT count(*), sum(verified) FROM ct_events_status").Scan(&events, &verified))
+	require.NoError(t, casetest.DB(t, c).QueryRow("SELECT count(*), sum(verified) FROM ct_events_status").Scan(&events, &verified))
 	assert.Equal(t, m.Events, events)
 	assert.Equal(t, m.Events, verified)
 	var files, keys int
-	require.NoError(t, c.DB.QueryRow("SELECT (SELECT count(*) FROM trust_anchor_files), (SELECT count(*) FROM trust_anchors)").Scan(&files, &keys))
+	require.NoError(t, casetest.DB(t, c).QueryRow("SELECT (SELECT count(*) FROM trust_anchor_files), (SELECT count(*) FROM trust_anchors)").Scan(&files, &keys))
 	assert.Equal(t, 1, files)
 	assert.Equal(t, 1, keys)
 }
@@ -201,7 +202,7 @@ func TestEventsCarryLogStatus(t *testing.T) {
 		}
 	}
 	require.NotZero(t, bad)
-	rows, err := c.DB.Query("SELECT coalesce(log_status, ''), verified, count(*) FROM ct_events_status GROUP BY 1, 2 ORDER BY 1")
+	rows, err := casetest.DB(t, c).Query("SELECT coalesce(log_status, ''), verified, count(*) FROM ct_events_status GROUP BY 1, 2 ORDER BY 1")
 	require.NoError(t, err)
 	defer rows.Close()
 	got := map[string]int{}

@@ -58,7 +58,7 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("query: %v", err)
 	}
 	defer c.Close()
-	rows, err := c.DB.QueryContext(ctx, q)
+	rows, err := c.QueryReadOnly(ctx, q)
 	if err != nil {
 		if strings.Contains(err.Error(), "readonly") || strings.Contains(err.Error(), "read-only") {
 			return usagef("query: refused: the case is opened read-only (%v)", err)

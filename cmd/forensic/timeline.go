@@ -135,45 +135,7 @@ func parseTimeFlag(s string) (time.Time, error) {
 	return awstime.Parse(s)
 }
 
-const timelineSQL = `
-SELECT * FROM (
-  SELECT e.event_time AS t, 'cloudtrail' AS src, coalesce(e.event_name, ''), coalesce(e.event_source, ''),
-         coalesce(e.principal, ''), coalesce(e.source_ip, ''), coalesce(e.aws_region, ''),
-         coalesce(json_extract(e.raw, '$.requestParameters.bucketName'), ''),
-         coalesce(json_extract(e.raw, '$.requestParameters.key'), ''),
-         coalesce(e.error_code, ''), coalesce(e.request_id, ''), coalesce(e.event_id, ''),
-         v.path, v.member, v.sha256, e.record_index, coalesce(s.status, ''), e.verifiable
-  FROM ct_events e JOIN evidence v ON v.id = e.evidence_id
-  LEFT JOIN item_status s ON s.evidence_id = e.evidence_id AND s.kind = 'log'
-  WHERE e.event_time >= ?1 AND e.event_time < ?2
-    AND (?3 = '' OR e.principal = ?3)
-    AND (?4 = '' OR e.source_ip = ?4)
-    AND (?5 = '' OR json_extract(e.raw, '$.requestParameters.bucketName') = ?5)
-    AND (?6 = '' OR substr(coalesce(json_extract(e.raw, '$.requestParameters.key'), ''), 1, length(?6)) = ?6)
-    AND (?7 = 0 OR s.status = 'valid')
-  UNION ALL
-  SELECT a.time, 's3_access', a.operation, 's3.amazonaws.com', a.requester, a.remote_ip, '',
-         a.bucket, a.key, a.http_status || CASE WHEN a.error_code NOT IN ('', '-') THEN ' ' || a.error_code ELSE '' END,
-         a.request_id, '', v.path, v.member, v.sha256, a.line_no, '', 0
-  FROM s3_access a JOIN evidence v ON v.id = a.evidence_id
-  WHERE ?7 = 0 AND a.time >= ?1 AND a.time < ?2
-    AND (?3 = '' OR a.requester = ?3)
-    AND (?4 = '' OR a.remote_ip = ?4)
-    AND (?5 = '' OR a.bucket = ?5)
-    AND (?6 = '' OR substr(a.key, 1, length(?6)) = ?6)
-) ORDER BY 1, 2, 13, 16`
-
 func runTimeline(ctx context.Context, c *store.Case, o timelineOptions, from, to time.Time, w io.Writer) error {
-	verified := 0
-	if o.verifiedOnly {
-		verified = 1
-	}
-	rows, err := c.DB.QueryContext(ctx, timelineSQL, from.Format(time.RFC3339), to.Format(time.RFC3339),
-		o.principal, o.ip, o.bucket, o.keyPrefix, verified)
-	if err != nil {
-		return fmt.Errorf("timeline query: %w", err)
-	}
-	defer rows.Close()
 	var emit func(*timelineRow) error
 	var flush func() error
 	switch {
@@ -205,21 +167,17 @@ func runTimeline(ctx context.Context, c *store.Case, o timelineOptions, from, to
 		}
 		flush = tw.Flush
 	}
-	for rows.Next() {
-		var r timelineRow
-		var status string
-		var verifiable int
-		if err := rows.Scan(&r.Datetime, &r.Source, &r.Action, &r.Service, &r.Principal, &r.SourceIP, &r.Region,
-			&r.Bucket, &r.Key, &r.Status, &r.RequestID, &r.EventID, &r.EvidencePath, &r.EvidenceItem, &r.EvidenceSHA,
-			&r.RecordIndex, &status, &verifiable); err != nil {
-			return err
-		}
-		fillTimelineRow(&r, status, verifiable == 1)
-		if err := emit(&r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
+	f := store.TimelineFilter{From: from, To: to, Principal: o.principal, IP: o.ip, Bucket: o.bucket, KeyPrefix: o.keyPrefix,
+		VerifiedOnly: o.verifiedOnly}
+	err := c.EachTimelineRecord(ctx, f, func(rec store.TimelineRecord) error {
+		r := timelineRow{Datetime: rec.Time, Source: rec.Source, Action: rec.Action, Service: rec.Service,
+			Principal: rec.Principal, SourceIP: rec.SourceIP, Region: rec.Region, Bucket: rec.Bucket, Key: rec.Key,
+			Status: rec.Status, RequestID: rec.RequestID, EventID: rec.EventID, EvidencePath: rec.EvidencePath,
+			EvidenceItem: rec.EvidenceMember, EvidenceSHA: rec.EvidenceSHA256, RecordIndex: rec.RecordIndex}
+		fillTimelineRow(&r, rec.LogStatus, rec.Verifiable)
+		return emit(&r)
+	})
+	if err != nil {
 		return err
 	}
 	return flush()

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/internal/testcorpus"
 	"github.com/forensic-dev/forensic/store"
 )
@@ -72,6 +73,7 @@ func TestSpansReadBackThroughView(t *testing.T) {
 		"request_uri", "http_status", "error_code", "bytes_sent", "object_size", "total_time", "turn_around_time",
 		"referer", "user_agent", "version_id", "host_id", "signature_version", "cipher_suite", "auth_type",
 		"host_header", "tls_version", "access_point_arn", "acl_required", "source_region"}
+	db := casetest.DB(t, c)
 	for _, a := range recs {
 		want := []string{a.BucketOwner, a.Bucket, a.RemoteIP, a.Requester, a.RequestID, a.Operation, a.Key,
 			a.RequestURI, a.HTTPStatus, a.ErrorCode, a.BytesSent, a.ObjectSize, a.TotalTime, a.TurnAroundTime,
@@ -86,7 +88,7 @@ func TestSpansReadBackThroughView(t *testing.T) {
 		var fields *string
 		got[len(cols)], got[len(cols)+1] = &raw, &fields
 		q := "SELECT " + strings.Join(cols, ", ") + ", raw, fields FROM s3_access WHERE line_no = ?"
-		if err := c.DB.QueryRow(q, a.LineNo).Scan(got...); err != nil {
+		if err := db.QueryRow(q, a.LineNo).Scan(got...); err != nil {
 			t.Fatalf("line %d: %v", a.LineNo, err)
 		}
 		if raw != a.Raw {
