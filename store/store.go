@@ -134,6 +134,13 @@ func checkExisting(path string) error {
 	return nil
 }
 
+// notCase is the schema objects of a database that say it is someone
+// else's: any but a case's own, and but the migrations table, which is
+// all a case holds when its creation was killed before the first
+// migration committed (such a file, or one with no schema at all, is
+// opened as a new case).
+const notCase = "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'"
+
 // checkCaseFiles refuses a case path, or a journal, WAL or shared-memory
 // file beside it, that exists and is not a regular file: SQLite would
 // open a named pipe and block on it for ever, or read a device. A path
@@ -147,15 +154,29 @@ func checkCaseFiles(path string) error {
 	return nil
 }
 
+// countCaseTables is 1 or more for a forensic case (or a database with
+// no schema but a case's migrations table), 0 for a database of another
+// kind.
 func countCaseTables(path, query string) (int, error) {
 	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+query)
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
-	var n int
-	err = db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'case_info'").Scan(&n)
-	return n, err
+	var n, others int
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'case_info'").Scan(&n); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		return n, nil
+	}
+	if err := db.QueryRow(notCase).Scan(&others); err != nil {
+		return 0, err
+	}
+	if others == 0 {
+		return 1, nil // no schema of anyone's yet: a case whose creation did not finish
+	}
+	return 0, nil
 }
 
 // hotJournal reports whether a rollback journal with content sits beside

@@ -228,6 +228,36 @@ func TestOpenRefusesForeignFiles(t *testing.T) {
 	_, err = Open(context.Background(), other)
 	require.ErrorContains(t, err, "not a forensic case file")
 
+	// A case whose creation was killed before its first migration
+	// committed: an SQLite file with no schema, or with only the
+	// migrations table. It is opened as the new case it was to be.
+	for i, schema := range []string{"PRAGMA journal_mode = WAL", "CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"} {
+		p := filepath.Join(dir, fmt.Sprintf("unfinished-%d.db", i))
+		db, err := sql.Open("sqlite", p)
+		require.NoError(t, err)
+		_, err = db.Exec(schema)
+		require.NoError(t, err)
+		db.Close()
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		require.NotZero(t, fi.Size(), schema)
+		c, err := Open(context.Background(), p)
+		require.NoError(t, err, schema)
+		var n int
+		require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'case_info'").Scan(&n))
+		assert.Equal(t, 1, n)
+		require.NoError(t, c.Close())
+	}
+	// A schema_migrations table beside someone else's table is not ours.
+	other2 := filepath.Join(dir, "other2.db")
+	db, err = sql.Open("sqlite", other2)
+	require.NoError(t, err)
+	_, err = db.Exec("CREATE TABLE schema_migrations(name); CREATE TABLE notes(a)")
+	require.NoError(t, err)
+	db.Close()
+	_, err = Open(context.Background(), other2)
+	require.ErrorContains(t, err, "not a forensic case file")
+
 	// An existing case and an empty file are fine.
 	c := openTemp(t)
 	require.NoError(t, c.Close())
