@@ -13,7 +13,7 @@ import (
 // and trust-anchor files that were part of the evidence (the
 // trust_anchor_in_evidence findings). It returns the limitations to add
 // and a sentence for the verdict ("" when there is nothing to say).
-func anchorCautions(a *anchors, findings []obj) (limits []string, verdict string) {
+func anchorCautions(a *anchors, findings []Finding) (limits []string, verdict string) {
 	var weak []string
 	seen := map[string]bool{}
 	for _, k := range a.keys {
@@ -25,8 +25,8 @@ func anchorCautions(a *anchors, findings []obj) (limits []string, verdict string
 	}
 	var planted []string
 	for _, f := range findings {
-		if str(f["type"]) == verify.FindingTrustAnchorInEvidence {
-			planted = append(planted, str(f["summary"]))
+		if f.Type == verify.FindingTrustAnchorInEvidence {
+			planted = append(planted, f.Summary)
 		}
 	}
 	var says []string

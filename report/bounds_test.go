@@ -48,7 +48,7 @@ func TestCoverageLeavesOutForgedTimes(t *testing.T) {
 		_, err = fixtures.ForgeDigest(m, like, time.Date(1, 1, 1, 5, 0, 0, 0, time.UTC), "")
 		require.NoError(t, err)
 	})
-	cov, err := coverage(context.Background(), c.DB, true)
+	cov, err := coverage(context.Background(), c, true)
 	require.NoError(t, err)
 	require.Len(t, cov, 1)
 	a, b := cov[0].span()
@@ -73,7 +73,7 @@ func TestCoverageDrawsAMissingSpan(t *testing.T) {
 			require.NoError(t, os.Remove(d.MetadataPath))
 		}
 	})
-	cov, err := coverage(context.Background(), c.DB, true)
+	cov, err := coverage(context.Background(), c, true)
 	require.NoError(t, err)
 	require.Len(t, cov, 1)
 	// The missing_span finding is one segment over the whole stretch; the

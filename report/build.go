@@ -5,10 +5,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,7 +140,7 @@ func Build(ctx context.Context, c *store.Case, opt BuildOptions) (*Result, error
 			os.RemoveAll(tmp)
 		}
 	}()
-	b := &builder{ctx: ctx, db: c.DB, c: c, opt: opt, dir: tmp}
+	b := &builder{ctx: ctx, c: c, opt: opt, dir: tmp}
 	res, err := b.build()
 	if err != nil {
 		return nil, err
@@ -195,7 +193,6 @@ func syncDir(dir string) {
 
 type builder struct {
 	ctx context.Context
-	db  *sql.DB
 	opt BuildOptions
 	dir string
 
@@ -203,7 +200,7 @@ type builder struct {
 	custody   []store.CustodyEntry
 	problems  []string
 	anchors   *anchors
-	findings  []obj
+	findings  []Finding
 	counts    statusCounts
 	verified  bool // verification ran on the case
 	coverage  []*chainCoverage
@@ -230,9 +227,9 @@ type builder struct {
 	indexing     *store.EventIndexing // which CloudTrail records are indexed
 
 	// Collected while streaming, for report.html.
-	htmlEvidence *picker // inventory rows, picked by status and kind (htmlpick.go)
-	htmlStatuses *picker // statuses, picked by kind and status
-	htmlDigests  []obj
+	htmlEvidence *picker[EvidenceItem] // inventory rows, picked by status and kind (htmlpick.go)
+	htmlStatuses *picker[ItemStatus]   // statuses, picked by kind and status
+	htmlDigests  []VerifiedDigest
 	nStatuses    int64
 	nDigests     int64
 	nUnproven    int64
@@ -340,36 +337,37 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // custody, trust anchors, findings, status counts, coverage and evidence
 // counts. Evidence, statuses and verified digests are streamed later.
 func (b *builder) load() error {
-	ctx, db := b.ctx, b.db
+	ctx, c := b.ctx, b.c
 	var err error
 	b.pub = b.opt.Key.Public().(ed25519.PublicKey)
 	if b.pubPEM, err = PublicKeyPEM(b.pub); err != nil {
 		return err
 	}
-	if b.info, err = caseInfo(ctx, db); err != nil {
+	if b.info, err = c.CaseInfo(ctx); err != nil {
 		return err
 	}
-	cc, err := b.c.CheckCustody(ctx)
+	cc, err := c.CheckCustody(ctx)
 	if err != nil {
 		return err
 	}
 	b.custodyCheck, b.custody, b.problems, b.notes = cc, cc.Entries, cc.Problems, cc.Notes
-	ev, err := b.c.CheckEvents(ctx)
+	ev, err := c.CheckEvents(ctx)
 	if err != nil {
 		return err
 	}
 	b.events, b.edits = ev.ByEvidence, ev.Problems
 	b.notes = append(b.notes, ev.Notes...)
-	if b.anchors, err = readAnchors(ctx, db); err != nil {
+	if b.anchors, err = readAnchors(ctx, c); err != nil {
 		return err
 	}
-	if b.findings, err = findingRows(ctx, db); err != nil {
+	if b.findings, err = readFindings(ctx, c); err != nil {
 		return err
 	}
-	if b.counts, err = readStatusCounts(ctx, db); err != nil {
+	sortFindings(b.findings)
+	if b.counts, err = c.StatusCounts(ctx); err != nil {
 		return err
 	}
-	unv, err := (&store.Case{DB: db}).CheckVerified(ctx, 5)
+	unv, err := c.CheckVerified(ctx, 5)
 	if err != nil {
 		return fmt.Errorf("check verification: %w", err)
 	}
@@ -379,35 +377,25 @@ func (b *builder) load() error {
 	b.edits = append(b.edits, compareVerifyRecord(b.custody, b.counts, findingCounts(b.findings))...)
 	total, valid := b.counts.total()
 	b.verified = total > 0 || b.info["last_verify"] != ""
-	if b.coverage, err = coverage(ctx, db, b.verified); err != nil {
+	if b.coverage, err = coverage(ctx, c, b.verified); err != nil {
+		return err
+	}
+	kinds, err := c.EvidenceKindCounts(ctx)
+	if err != nil {
 		return err
 	}
 	b.evKinds = map[string]int64{}
-	rows, err := db.QueryContext(ctx, "SELECT kind, count(*), coalesce(sum(size), 0), count(error) FROM evidence GROUP BY kind ORDER BY kind")
-	if err != nil {
-		return fmt.Errorf("count evidence: %w", err)
-	}
-	for rows.Next() {
-		var k string
-		var n, size, errs int64
-		if err := rows.Scan(&k, &n, &size, &errs); err != nil {
-			rows.Close()
-			return err
+	for _, k := range kinds {
+		b.evKinds[k.Kind] = k.Items
+		b.evTotal += k.Items
+		b.evErrors += k.Errors
+		if k.Kind != store.KindSource && k.Kind != store.KindArchive {
+			b.evBytes += k.Bytes
 		}
-		b.evKinds[k] = n
-		b.evTotal += n
-		b.evErrors += errs
-		if k != store.KindSource && k != store.KindArchive {
-			b.evBytes += size
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	errFindings := 0
 	for _, f := range b.findings {
-		if str(f["severity"]) == "error" || f["severity"] == nil {
+		if f.Severity == "error" {
 			errFindings++
 		}
 	}
@@ -465,95 +453,84 @@ func (b *builder) load() error {
 
 // writeJSON streams report.json.
 func (b *builder) writeJSON(w io.Writer) error {
-	c := newCanonWriter(w)
 	total, valid := b.counts.total()
-	errF, bySev, byType := 0, map[string]int{}, map[string]int{}
+	fc := FindingCounts{Total: int64(len(b.findings)), BySeverity: map[string]int64{}, ByType: map[string]int64{}}
 	for _, f := range b.findings {
-		bySev[str(f["severity"])]++
-		byType[str(f["type"])]++
-		if str(f["severity"]) == "error" {
-			errF++
+		fc.BySeverity[f.Severity]++
+		fc.ByType[f.Type]++
+		if f.Severity == "error" {
+			fc.Errors++
 		}
 	}
-	kinds := map[string]any{}
+	kinds := map[string]KindCounts{}
 	for k, m := range b.counts {
-		var t, v int64
-		by := map[string]any{}
+		kc := KindCounts{ByStatus: map[string]int64{}}
 		for s, n := range m {
-			by[s] = n
-			t += n
+			kc.ByStatus[s] = n
+			kc.Total += n
 			if s == "valid" {
-				v += n
+				kc.Valid += n
 			}
 		}
-		kinds[k] = obj{"total": t, "valid": v, "by_status": by}
+		kinds[k] = kc
 	}
-	evKinds := map[string]any{}
-	for k, n := range b.evKinds {
-		evKinds[k] = n
-	}
-	cov := []obj{}
+	cov := []Coverage{}
 	for _, cc := range b.coverage {
-		cov = append(cov, cc.obj())
+		cov = append(cov, cc.report())
 	}
-	entries := []obj{}
+	entries := []CustodyEntry{}
 	for _, e := range b.custody {
-		entries = append(entries, custodyObj(e))
+		entries = append(entries, custodyEntry(e))
 	}
-	head := any(nil)
+	var head *string
 	if n := len(b.custody); n > 0 {
-		head = b.custody[n-1].Hash
+		head = &b.custody[n-1].Hash
 	}
-	problems := append(append([]string{}, b.problems...), b.edits...)
-	notes := append([]string{}, b.notes...)
-	anchor := any(nil)
+	var anchor *CustodyAnchor
 	if b.custodyCheck != nil && b.custodyCheck.Anchored {
 		a := b.custodyCheck.Anchor
-		anchor = obj{"present": a.Present, "count": a.Count, "head": a.Head, "anchored_after": a.After}
+		anchor = &CustodyAnchor{Present: a.Present, Count: a.Count, Head: a.Head, AnchoredAfter: a.After}
 	}
-	cmd := b.opt.Command
-	if cmd == nil {
-		cmd = []string{}
-	}
+	problems := append(append([]string{}, b.problems...), b.edits...)
+	count, intact := int64(len(b.custody)), len(problems) == 0
 	t := b.opt.Tool
-	top := obj{
-		"format": Format,
-		"case":   obj{"id": b.info["case_id"], "created_at": emptyNil(b.info["created_at"]), "info": b.info},
-		"tool": obj{"name": t.Name, "version": t.Version, "revision": t.Revision, "modified": t.Modified,
-			"binary_sha256": emptyNil(t.BinarySHA256), "platform": emptyNil(t.Platform)},
-		"signer": obj{"identity": b.opt.Identity, "operator": b.opt.Operator, "host": b.opt.Host,
-			"public_key_pem": string(b.pubPEM), "ssh_public_key": AuthorizedKey(b.pub), "fingerprint": Fingerprint(b.pub),
-			"signed_at": b.opt.SignedAt.Format(time.RFC3339Nano), "time_source": b.opt.TimeSource,
-			"command": cmd, "namespace": Namespace},
-		"custody": obj{"entries": entries, "head_hash": head, "count": int64(len(b.custody)), "anchor": anchor,
-			"intact": len(problems) == 0, "problems": problems, "notes": notes,
-			"note": "inputs and outputs are the JSON text stored in the case; each hash is store.EntryHash of the entry (SHA-256 of its JSON with hash empty); count is the number of entries, and anchor what the case kept of the log besides it (case_info custody_count and custody_head); this report is recorded as the next entry in the case"},
-		"trust_anchors":    obj{"files": b.anchors.files, "keys": b.anchors.keyObjs()},
-		"evidence_summary": obj{"items": b.evTotal, "by_kind": evKinds, "bytes": b.evBytes, "errors": b.evErrors, "events_indexing": indexingObj(b.indexing)},
-		"evidence":         func(c *canonWriter) { b.streamEvidence(c) },
-		"verification": obj{"ran": b.verified, "verified_at": emptyNil(b.info["last_verify"]), "ok": b.verdictOK,
-			"verdict": b.verdict, "items": obj{"total": total, "valid": valid}, "by_kind": kinds,
-			"findings": obj{"total": len(b.findings), "errors": errF, "by_severity": bySev, "by_type": byType}},
-		"statuses":         func(c *canonWriter) { b.streamStatuses(c) },
-		"findings":         b.findings,
-		"coverage":         cov,
-		"verified_digests": func(c *canonWriter) { b.streamDigests(c) },
-		"limitations":      b.limits,
-		"method":           methodObj(b.opt.Identity),
+	doc := &Document{
+		Format: Format,
+		Case:   CaseSection{ID: b.info["case_id"], CreatedAt: emptyNil(b.info["created_at"]), Info: b.info},
+		Tool: ToolSection{Name: t.Name, Version: t.Version, Revision: t.Revision, Modified: t.Modified,
+			BinarySHA256: emptyNil(t.BinarySHA256), Platform: emptyNil(t.Platform)},
+		Signer: SignerSection{Identity: b.opt.Identity, Operator: b.opt.Operator, Host: b.opt.Host,
+			PublicKeyPEM: string(b.pubPEM), SSHPublicKey: AuthorizedKey(b.pub), Fingerprint: Fingerprint(b.pub),
+			SignedAt: b.opt.SignedAt.Format(time.RFC3339Nano), TimeSource: b.opt.TimeSource,
+			Command: b.opt.Command, Namespace: Namespace},
+		Custody: CustodySection{Entries: entries, HeadHash: head, Count: &count, Anchor: anchor,
+			Intact: &intact, Problems: problems, Notes: b.notes,
+			Note: "inputs and outputs are the JSON text stored in the case; each hash is store.EntryHash of the entry (SHA-256 of its JSON with hash empty); count is the number of entries, and anchor what the case kept of the log besides it (case_info custody_count and custody_head); this report is recorded as the next entry in the case"},
+		TrustAnchors: TrustAnchors{Files: b.anchors.files, Keys: b.anchors.trustAnchorKeys()},
+		EvidenceSummary: EvidenceSummary{Items: b.evTotal, ByKind: b.evKinds, Bytes: b.evBytes, Errors: b.evErrors,
+			EventsIndexing: eventsIndexing(b.indexing)},
+		Verification: Verification{Ran: b.verified, VerifiedAt: emptyNil(b.info["last_verify"]), OK: b.verdictOK,
+			Verdict: b.verdict, Items: ItemCounts{Total: total, Valid: valid}, ByKind: kinds, Findings: fc},
+		Findings:    b.findings,
+		Coverage:    cov,
+		Limitations: b.limits,
+		Method:      method(b.opt.Identity),
 	}
-	c.value(top)
-	c.raw("\n")
-	return c.flush()
+	return writeDocument(w, doc, map[string]func(*canonWriter){
+		memberEvidence:        b.streamEvidence,
+		memberStatuses:        b.streamStatuses,
+		memberVerifiedDigests: b.streamDigests,
+	})
 }
 
-func methodObj(identity string) obj {
-	return obj{
-		"report_signature": []string{
+func method(identity string) Method {
+	return Method{
+		ReportSignature: []string{
 			"sha256sum -c " + FileSums,
 			"openssl pkeyutl -verify -pubin -inkey " + FileSignerPEM + " -rawin -in " + FileSums + " -sigfile " + FileSig,
 			"ssh-keygen -Y verify -f " + FileAllowedSigners + " -I " + identity + " -n " + Namespace + " -s " + FileSSHSig + " < " + FileSums,
 		},
-		"digest_signature": []string{
+		DigestSignature: []string{
 			"# for each verified_digests entry: write its inputs, convert the key, verify (RSA PKCS#1 v1.5, SHA-256)",
 			"echo STRING_TO_SIGN_BASE64 | openssl base64 -d -A > string.txt",
 			"echo SIGNATURE_BASE64 | openssl base64 -d -A > sig.bin",
@@ -561,111 +538,59 @@ func methodObj(identity string) obj {
 			"openssl rsa -pubin -inform DER -RSAPublicKey_in -in key.der -pubout -out key.pem   # encoding pkcs1; spki: openssl pkey -pubin -inform DER -in key.der -out key.pem",
 			"openssl dgst -sha256 -verify key.pem -signature sig.bin string.txt",
 		},
-		"string_to_sign":   "digestEndTime \"\\n\" digestS3Bucket \"/\" digestS3Object \"\\n\" hex(SHA-256(decompressed digest bytes)) \"\\n\" (previousDigestSignature or \"null\")",
-		"canonical_json":   "UTF-8; object keys sorted by their bytes; no insignificant white space; only '\"', '\\\\' and control characters escaped; integers only; one final newline",
-		"sha256sums":       FileSums + " lists every file of the folder except itself, " + FileSig + " and " + FileSSHSig + ", in sha256sum format sorted by name",
-		"signature_format": FileSig + ": raw 64-byte Ed25519 signature of " + FileSums + "; " + FileSSHSig + ": OpenSSH SSHSIG (namespace " + Namespace + ", hash sha512)",
+		StringToSign:    "digestEndTime \"\\n\" digestS3Bucket \"/\" digestS3Object \"\\n\" hex(SHA-256(decompressed digest bytes)) \"\\n\" (previousDigestSignature or \"null\")",
+		CanonicalJSON:   "UTF-8; object keys sorted by their bytes; no insignificant white space; only '\"', '\\\\' and control characters escaped; integers only; one final newline",
+		SHA256Sums:      FileSums + " lists every file of the folder except itself, " + FileSig + " and " + FileSSHSig + ", in sha256sum format sorted by name",
+		SignatureFormat: FileSig + ": raw 64-byte Ed25519 signature of " + FileSums + "; " + FileSSHSig + ": OpenSSH SSHSIG (namespace " + Namespace + ", hash sha512)",
 	}
 }
 
 // streamEvidence writes every evidence item, ordered by (path, member,
 // sha256), with the verification status recorded for it.
 func (b *builder) streamEvidence(c *canonWriter) {
-	hasStatus, err := hasTable(b.ctx, b.db, "item_status")
-	if err != nil {
-		c.err = err
-		return
-	}
 	// The case has one connection: count before the rows hold it.
-	if b.htmlEvidence, err = inventoryPicker(b.ctx, b.db); err != nil {
+	var err error
+	if b.htmlEvidence, err = inventoryPicker(b.ctx, b.c); err != nil {
 		c.err = err
 		return
 	}
-	status := "NULL, NULL"
-	if hasStatus {
-		status = `(SELECT s.status FROM item_status s WHERE s.evidence_id = e.id ORDER BY s.id LIMIT 1),
-			(SELECT s.kind FROM item_status s WHERE s.evidence_id = e.id ORDER BY s.id LIMIT 1)`
-	}
-	rows, err := b.db.QueryContext(b.ctx, `SELECT e.id, e.source, e.path, e.member, e.size, e.sha256, e.content_sha256,
-		e.content_size, e.gzip_trailing, e.compression, e.kind, e.format, e.s3_bucket, e.s3_key, e.account_id, e.org_id,
-		e.region, e.trail, e.backfill, e.mode, e.link_target, e.mtime, e.record_count, e.error, e.ingested_at, `+status+`,
-		e.member_path, e.member_index, e.events_filter, e.records_seen, e.records_indexed
-		FROM evidence e ORDER BY e.path, e.member, e.sha256, e.member_index`)
-	if err != nil {
-		c.err = fmt.Errorf("read evidence: %w", err)
-		return
-	}
-	defer rows.Close()
 	c.raw("[")
 	n := 0
-	for rows.Next() && c.err == nil {
-		var id, trailing, backfill int64
-		var src, path, member, sha, comp, kind, format, ingested string
-		var size, csize, records sql.NullInt64
-		var csha, bucket, key, acct, org, region, trail, mode, link, mtime, e, st, sk, mpath, midx, efilter sql.NullString
-		var rseen, rindexed sql.NullInt64
-		if err := rows.Scan(&id, &src, &path, &member, &size, &sha, &csha, &csize, &trailing, &comp, &kind, &format,
-			&bucket, &key, &acct, &org, &region, &trail, &backfill, &mode, &link, &mtime, &records, &e, &ingested, &st, &sk,
-			&mpath, &midx, &efilter, &rseen, &rindexed); err != nil {
-			c.err = fmt.Errorf("read evidence: %w", err)
-			return
-		}
-		o := obj{"id": id, "source": src, "path": path, "member": member, "size": nint(size), "sha256": sha,
-			"content_sha256": nstr(csha), "content_size": nint(csize), "gzip_trailing": trailing != 0,
-			"compression": comp, "kind": kind, "format": format, "s3_bucket": nstr(bucket), "s3_key": nstr(key),
-			"account": nstr(acct), "org_id": nstr(org), "region": nstr(region), "trail": nstr(trail),
-			"backfill": backfill != 0, "mode": nstr(mode), "link_target": nstr(link), "mtime": nstr(mtime),
-			"record_count": nint(records), "error": nstr(e), "ingested_at": ingested, "status": nstr(st),
-			"status_kind": nstr(sk), "member_path": nstr(mpath), "member_index": nstr(midx),
-			"event_count": b.events[id].Count, "events_sha256": emptyNil(b.events[id].SHA256)}
-		if efilter.Valid {
-			// Not every record indexed: which were (absent: all of them).
-			o["events_filter"], o["records_seen"], o["records_indexed"] = efilter.String, nint(rseen), nint(rindexed)
-		}
+	err = b.c.EachEvidenceRecord(b.ctx, func(e store.EvidenceRecord) error {
+		it := evidenceItem(e, b.events[e.ID])
 		if n > 0 {
 			c.raw(",")
 		}
-		c.object(o)
-		b.htmlEvidence.add(inventoryGroup(kind, o["status"], o["error"]), o)
+		c.value(it)
+		b.htmlEvidence.add(inventoryGroup(it.Kind, it.Status, it.Error != nil), it)
 		n++
-	}
-	if err := rows.Err(); err != nil && c.err == nil {
-		c.err = fmt.Errorf("read evidence: %w", err)
+		return c.err
+	})
+	if err != nil && c.err == nil {
+		c.err = err
 	}
 	c.raw("]")
 }
 
 // streamStatuses writes every item_status row whose status is not valid
-// (all columns, detail parsed), with the evidence path, ordered by kind,
-// bucket, key, status and path.
+// (every column, detail and checks as JSON), with the evidence path,
+// ordered by kind, bucket, key, status and path.
 func (b *builder) streamStatuses(c *canonWriter) {
 	c.raw("[")
-	ok, err := hasTable(b.ctx, b.db, "item_status")
-	if err != nil {
-		c.err = err
-	}
-	if !ok || err != nil {
-		c.raw("]")
-		return
-	}
 	n := int64(0)
 	b.htmlStatuses = statusPicker(b.counts)
-	err = genericRows(b.ctx, b.db, `SELECT s.*, e.path AS evidence_path, e.member AS evidence_member,
-		e.sha256 AS evidence_sha256 FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id
-		WHERE s.status != 'valid'
-		ORDER BY s.kind, coalesce(s.s3_bucket, ''), coalesce(s.s3_key, ''), s.status, coalesce(e.path, ''), coalesce(e.member, ''), s.id`,
-		map[string]bool{"detail": true, "checks": true}, func(o obj) error {
-			delete(o, "id")
-			if n > 0 {
-				c.raw(",")
-			}
-			c.object(o)
-			b.htmlStatuses.add(statusGroup(str(o["kind"]), str(o["status"])), o)
-			n++
-			return c.err
-		})
+	err := b.c.EachStatusRecord(b.ctx, "", func(r store.StatusRecord) error {
+		s := itemStatus(r)
+		if n > 0 {
+			c.raw(",")
+		}
+		c.value(s)
+		b.htmlStatuses.add(statusGroup(s.Kind, s.Status), s)
+		n++
+		return c.err
+	})
 	if err != nil && c.err == nil {
-		c.err = fmt.Errorf("read item statuses: %w", err)
+		c.err = err
 	}
 	b.nStatuses = n
 	c.raw("]")
@@ -680,12 +605,7 @@ func (b *builder) streamStatuses(c *canonWriter) {
 func (b *builder) streamDigests(c *canonWriter) {
 	c.raw("[")
 	defer c.raw("]")
-	ok, err := hasTable(b.ctx, b.db, "item_status")
-	if err != nil || !ok {
-		c.err = err
-		return
-	}
-	sigs, err := readDigestSignatures(b.ctx, b.db)
+	sigs, err := b.c.DigestSignatures(b.ctx)
 	if err != nil {
 		c.err = err
 		return
@@ -694,56 +614,33 @@ func (b *builder) streamDigests(c *canonWriter) {
 	for _, k := range b.anchors.keys {
 		byFP[k.Fingerprint] = append(byFP[k.Fingerprint], k)
 	}
-	rows, err := b.db.QueryContext(b.ctx, `SELECT s.evidence_id, s.status, coalesce(s.detail, ''), e.path, e.member,
-		coalesce(d.digest_end_time, ''), coalesce(d.digest_s3_bucket, ''), coalesce(d.digest_s3_object, ''),
-		coalesce(d.digest_public_key_fingerprint, ''), d.previous_digest_signature, d.raw
-		FROM item_status s JOIN ct_digests d ON d.evidence_id = s.evidence_id JOIN evidence e ON e.id = s.evidence_id
-		WHERE s.kind = 'digest'
-		ORDER BY d.digest_s3_bucket, d.digest_s3_object, e.path, e.member`)
-	if err != nil {
-		c.err = fmt.Errorf("read verified digests: %w", err)
-		return
-	}
-	defer rows.Close()
 	n := int64(0)
-	for rows.Next() && c.err == nil {
-		var id int64
-		var status, detail, path, member, end, bucket, object, fp string
-		var prev sql.NullString
-		var raw []byte
-		if err := rows.Scan(&id, &status, &detail, &path, &member, &end, &bucket, &object, &fp, &prev, &raw); err != nil {
-			c.err = fmt.Errorf("read verified digests: %w", err)
-			return
+	err = b.c.EachDigestStatus(b.ctx, func(r store.DigestStatusRecord) error {
+		det := digestDetail([]byte(r.Detail))
+		authentic := det.Authentic != nil && *det.Authentic
+		if !authentic && r.Status != "valid" {
+			return nil
 		}
-		var det map[string]any
-		if d, err := decodeJSON([]byte(detail)); err == nil {
-			det, _ = d.(map[string]any)
-		}
-		authentic, _ := det["authentic"].(bool)
-		if !authentic && status != "valid" {
-			continue
-		}
-		var prevSig *string
-		if prev.Valid {
-			prevSig = &prev.String
-		}
-		dg := &store.Digest{DigestEndTime: end, DigestS3Bucket: bucket, DigestS3Object: object, Raw: raw, PreviousDigestSignature: prevSig}
+		dg := &r.Digest
+		bucket, object, fp := dg.DigestS3Bucket, dg.DigestS3Object, dg.DigestPublicKeyFingerprint
 		sts := string(verify.StringToSign(dg))
 		type cand struct{ source, sig string }
 		var cands []cand
-		if s := str(det["signature"]); s != "" {
-			cands = append(cands, cand{str(det["signature_source"]), s})
-		}
-		if mid, err := numberInt(det["metadata_evidence_id"]); err == nil {
-			if s, ok := sigs.metadata[mid]; ok {
-				cands = append(cands, cand{"metadata", s})
+		if det.Signature != nil && *det.Signature != "" {
+			source := ""
+			if det.SignatureSource != nil {
+				source = det.SignatureSource.S
 			}
+			cands = append(cands, cand{source, *det.Signature})
 		}
-		for _, s := range sigs.successor[bucket+"/"+object] {
+		if s, ok := sigs.Metadata[det.MetadataEvidenceID]; ok && det.MetadataEvidenceID != 0 {
+			cands = append(cands, cand{"metadata", s})
+		}
+		for _, s := range sigs.Successor[bucket+"/"+object] {
 			cands = append(cands, cand{"successor", s})
 		}
 		keys := byFP[fp]
-		if kf := str(det["key_file"]); kf != "" {
+		if kf := det.KeyFile; kf != "" {
 			sort.SliceStable(keys, func(i, j int) bool { return keys[i].File == kf && keys[j].File != kf })
 		}
 		var key *anchorKey
@@ -759,23 +656,19 @@ func (b *builder) streamDigests(c *canonWriter) {
 				break
 			}
 		}
-		loc := path
-		if member != "" {
-			loc = path + "!/" + member
-		}
-		o := obj{"s3_bucket": bucket, "s3_key": object, "evidence_id": id, "path": loc, "status": status,
-			"digest_end_time": end, "fingerprint": fp, "string_to_sign": sts,
-			"string_to_sign_base64": base64.StdEncoding.EncodeToString([]byte(sts)), "reproduced": good != nil}
+		vd := VerifiedDigest{S3Bucket: bucket, S3Key: object, EvidenceID: r.EvidenceID, Path: localPath(r.Path, r.Member),
+			Status: r.Status, DigestEndTime: dg.DigestEndTime, Fingerprint: fp, StringToSign: sts,
+			StringToSignBase64: base64.StdEncoding.EncodeToString([]byte(sts)), Reproduced: good != nil,
+			OpenSSLCommands: []string{}}
 		if good == nil {
 			b.nUnproven++
-			o["signature_hex"], o["signature_base64"], o["signature_source"], o["key_file"] = nil, nil, nil, nil
-			o["openssl_commands"] = []string{}
 		} else {
 			sigBytes, _ := hex.DecodeString(strings.TrimSpace(good.sig))
 			sigB64 := base64.StdEncoding.EncodeToString(sigBytes)
-			o["signature_hex"], o["signature_base64"], o["signature_source"], o["key_file"] = strings.ToLower(strings.TrimSpace(good.sig)), sigB64, good.source, key.File
-			o["openssl_commands"] = []string{
-				"echo " + o["string_to_sign_base64"].(string) + " | openssl base64 -d -A > string.txt",
+			sigHex := strings.ToLower(strings.TrimSpace(good.sig))
+			vd.SignatureHex, vd.SignatureBase64, vd.SignatureSource, vd.KeyFile = &sigHex, &sigB64, &good.source, &key.File
+			vd.OpenSSLCommands = []string{
+				"echo " + vd.StringToSignBase64 + " | openssl base64 -d -A > string.txt",
 				"echo " + sigB64 + " | openssl base64 -d -A > sig.bin",
 				"openssl dgst -sha256 -verify key-" + fp + ".pem -signature sig.bin string.txt",
 			}
@@ -783,24 +676,15 @@ func (b *builder) streamDigests(c *canonWriter) {
 		if n > 0 {
 			c.raw(",")
 		}
-		c.object(o)
+		c.value(vd)
 		if n < htmlMaxDigests {
-			b.htmlDigests = append(b.htmlDigests, o)
+			b.htmlDigests = append(b.htmlDigests, vd)
 		}
 		n++
-	}
-	if err := rows.Err(); err != nil && c.err == nil {
+		return c.err
+	})
+	if err != nil && c.err == nil {
 		c.err = err
 	}
 	b.nDigests = n
-}
-
-func numberInt(v any) (int64, error) {
-	switch t := v.(type) {
-	case json.Number:
-		return t.Int64()
-	case int64:
-		return t, nil
-	}
-	return 0, errors.New("not a number")
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/forensic-dev/forensic/internal/awstime"
 	"github.com/forensic-dev/forensic/internal/cloudtrail"
+	"github.com/forensic-dev/forensic/internal/verdict"
+	"github.com/forensic-dev/forensic/store"
 )
 
 // Coverage states of a stretch of time in a chain.
@@ -59,15 +60,15 @@ func (k chainKey) less(o chainKey) bool {
 // coverage computes, per account, region and trail, which stretches of
 // time digests cover and in what state, and the gaps verification found.
 // It holds one small record per digest.
-func coverage(ctx context.Context, db *sql.DB, verified bool) ([]*chainCoverage, error) {
+func coverage(ctx context.Context, c *store.Case, verified bool) ([]*chainCoverage, error) {
 	chains := map[chainKey]*chainCoverage{}
 	get := func(k chainKey) *chainCoverage {
-		c := chains[k]
-		if c == nil {
-			c = &chainCoverage{Account: k.account, Region: k.region, Trail: k.trail}
-			chains[k] = c
+		cc := chains[k]
+		if cc == nil {
+			cc = &chainCoverage{Account: k.account, Region: k.region, Trail: k.trail}
+			chains[k] = cc
 		}
-		return c
+		return cc
 	}
 	type ref struct {
 		c *chainCoverage
@@ -75,42 +76,21 @@ func coverage(ctx context.Context, db *sql.DB, verified bool) ([]*chainCoverage,
 	}
 	byKey := map[string][]ref{}
 	add := func(k chainKey, key string, s segment) {
-		c := get(k)
-		c.Segments = append(c.Segments, s)
-		byKey[key] = append(byKey[key], ref{c, len(c.Segments) - 1})
+		cc := get(k)
+		cc.Segments = append(cc.Segments, s)
+		byKey[key] = append(byKey[key], ref{cc, len(cc.Segments) - 1})
 	}
-	q := `SELECT coalesce(s.s3_key, ''), s.status, coalesce(s.detail, ''), coalesce(d.digest_start_time, ''),
-		coalesce(d.digest_end_time, ''), coalesce(d.digest_s3_object, ''), coalesce(e.account_id, ''),
-		coalesce(e.region, ''), coalesce(e.trail, '')
-		FROM item_status s LEFT JOIN ct_digests d ON d.evidence_id = s.evidence_id LEFT JOIN evidence e ON e.id = s.evidence_id
-		WHERE s.kind = 'digest' ORDER BY s.id`
-	if !verified {
-		q = `SELECT coalesce(d.digest_s3_object, e.s3_key, ''), 'not_verified', '', coalesce(d.digest_start_time, ''),
-			coalesce(d.digest_end_time, ''), coalesce(d.digest_s3_object, ''), coalesce(e.account_id, ''),
-			coalesce(e.region, ''), coalesce(e.trail, '')
-			FROM ct_digests d JOIN evidence e ON e.id = d.evidence_id ORDER BY e.path, e.member`
-	}
-	rows, err := db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read digest coverage: %w", err)
-	}
-	for rows.Next() {
-		var key, status, detail, st, en, obj, acct, region, trail string
-		if err := rows.Scan(&key, &status, &detail, &st, &en, &obj, &acct, &region, &trail); err != nil {
-			rows.Close()
-			return nil, err
+	err := c.EachDigestSpan(ctx, verified, func(d store.DigestSpan) error {
+		det := &verdict.DigestDetail{}
+		if d.Detail != "" {
+			det = digestDetail([]byte(d.Detail))
 		}
-		var det map[string]any
-		if detail != "" {
-			if d, err := decodeJSON([]byte(detail)); err == nil {
-				det, _ = d.(map[string]any)
-			}
+		if det.TimeRange != "" {
+			return nil // its times are out of range (finding time_range): listed with the statuses, not drawn
 		}
-		if det["time_range"] != nil {
-			continue // its times are out of range (finding time_range): listed with the statuses, not drawn
-		}
-		k := chainKey{acct, region, trail}
-		for _, name := range []string{obj, key} {
+		st, en := d.StartTime, d.EndTime
+		k := chainKey{d.Account, d.Region, d.Trail}
+		for _, name := range []string{d.Object, d.Key} {
 			if ki, ok := cloudtrail.ParseKey(name); ok && !ki.FileNameOnly {
 				k = chainKey{ki.Account, ki.Region, ki.Trail}
 				if en == "" && !ki.Time.IsZero() {
@@ -120,21 +100,21 @@ func coverage(ctx context.Context, db *sql.DB, verified bool) ([]*chainCoverage,
 			}
 		}
 		if st == "" {
-			st = str(det["expected_start_time"])
+			st = det.ExpectedStartTime
 		}
-		if en == "" {
-			en = str(det["expected_end_time"])
+		if en == "" && det.ExpectedEndTime != nil {
+			en = *det.ExpectedEndTime
 		}
 		end, err := awstime.Parse(en)
 		if err != nil {
-			continue // no time known: listed with the statuses, not drawn
+			return nil // no time known: listed with the statuses, not drawn
 		}
 		start, err := awstime.Parse(st)
 		if err != nil || !start.Before(end) {
 			start = end.Add(-time.Hour)
 		}
 		state := StateInvalid
-		switch status {
+		switch d.Status {
 		case "valid":
 			state = StateVerified
 		case "missing":
@@ -144,93 +124,67 @@ func coverage(ctx context.Context, db *sql.DB, verified bool) ([]*chainCoverage,
 		}
 		s := segment{Start: start.UTC(), End: end.UTC(), State: state, Digests: 1}
 		if state == StateInvalid {
-			s.Notes = []string{"digest " + status}
+			s.Notes = []string{"digest " + d.Status}
 		}
-		add(k, key, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		add(k, d.Key, s)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if verified {
 		// A log file that is not valid spoils the hour of the digests
 		// listing it.
-		rows, err := db.QueryContext(ctx, `SELECT coalesce(s3_key, ''), status, coalesce(detail, '') FROM item_status
-			WHERE kind = 'log' AND status != 'valid' ORDER BY id`)
-		if err != nil {
-			return nil, fmt.Errorf("read log statuses: %w", err)
-		}
-		for rows.Next() {
-			var key, status, detail string
-			if err := rows.Scan(&key, &status, &detail); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			d, _ := decodeJSON([]byte(detail))
-			det, _ := d.(map[string]any)
+		err := c.EachStatusRecord(ctx, "log", func(r store.StatusRecord) error {
+			det := logDetail([]byte(deref(r.Detail)))
 			var digests []string
-			if by, ok := det["listed_by"].([]any); ok {
-				for _, b := range by {
-					if m, ok := b.(map[string]any); ok {
-						digests = append(digests, digestKey(str(m["digest"])))
-					}
-				}
+			for _, l := range det.ListedBy {
+				digests = append(digests, digestKey(l.Digest))
 			}
-			if cd := str(det["covering_digest"]); cd != "" {
-				digests = append(digests, digestKey(cd))
+			if det.CoveringDigest != "" {
+				digests = append(digests, digestKey(det.CoveringDigest))
 			}
 			for _, dk := range digests {
-				for _, r := range byKey[dk] {
-					s := &r.c.Segments[r.i]
+				for _, ref := range byKey[dk] {
+					s := &ref.c.Segments[ref.i]
 					if s.State == StateVerified {
 						s.State = StateInvalid
 					}
-					s.Notes = append(s.Notes, "log file "+status)
+					s.Notes = append(s.Notes, "log file "+r.Status)
 				}
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		ok, err := hasTable(ctx, db, "findings")
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			err := genericRows(ctx, db, "SELECT * FROM findings WHERE type IN ('gap', 'missing_span') ORDER BY id", nil, func(o obj) error {
-				st, err1 := awstime.Parse(str(o["start_time"]))
-				en, err2 := awstime.Parse(str(o["end_time"]))
-				if err1 != nil || err2 != nil {
-					return nil
-				}
-				det, _ := o["detail"].(map[string]any)
-				if det == nil {
-					d, _ := decodeJSON([]byte(str(o["detail"])))
-					det, _ = d.(map[string]any)
-				}
-				c := get(findingChain(str(o["chain"]), det))
-				if str(o["type"]) == "missing_span" {
-					// More hourly digests missing than verify lists one by one.
-					c.Segments = append(c.Segments, segment{Start: st.UTC(), End: en.UTC(), State: StateMissing})
-					return nil
-				}
-				explained, _ := det["explained"].(bool)
-				c.Gaps = append(c.Gaps, gapSpan{Start: st.UTC(), End: en.UTC(), Explained: explained,
-					Severity: str(o["severity"]), Summary: str(o["summary"])})
-				c.Segments = append(c.Segments, segment{Start: st.UTC(), End: en.UTC(), State: StateGap})
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("read gap findings: %w", err)
+		gaps, err := readFindings(ctx, c, "gap", "missing_span")
+		if err != nil {
+			return nil, fmt.Errorf("read gap findings: %w", err)
+		}
+		for _, f := range gaps {
+			st, err1 := awstime.Parse(deref(f.StartTime))
+			en, err2 := awstime.Parse(deref(f.EndTime))
+			if err1 != nil || err2 != nil {
+				continue
 			}
+			det := decodeFindingDetail(f.Detail)
+			cc := get(findingChain(deref(f.Chain), det))
+			if f.Type == "missing_span" {
+				// More hourly digests missing than verify lists one by one.
+				cc.Segments = append(cc.Segments, segment{Start: st.UTC(), End: en.UTC(), State: StateMissing})
+				continue
+			}
+			cc.Gaps = append(cc.Gaps, gapSpan{Start: st.UTC(), End: en.UTC(), Explained: det.Explained,
+				Severity: f.Severity, Summary: f.Summary})
+			cc.Segments = append(cc.Segments, segment{Start: st.UTC(), End: en.UTC(), State: StateGap})
 		}
 	}
 	out := make([]*chainCoverage, 0, len(chains))
-	for _, c := range chains {
-		c.Segments = mergeSegments(c.Segments)
-		sort.Slice(c.Gaps, func(i, j int) bool { return c.Gaps[i].Start.Before(c.Gaps[j].Start) })
-		out = append(out, c)
+	for _, cc := range chains {
+		cc.Segments = mergeSegments(cc.Segments)
+		sort.Slice(cc.Gaps, func(i, j int) bool { return cc.Gaps[i].Start.Before(cc.Gaps[j].Start) })
+		out = append(out, cc)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		return chainKey{out[i].Account, out[i].Region, out[i].Trail}.less(chainKey{out[j].Account, out[j].Region, out[j].Trail})
@@ -242,9 +196,9 @@ func coverage(ctx context.Context, db *sql.DB, verified bool) ([]*chainCoverage,
 // from the digest keys its detail names (gap: last_digest_before,
 // first_digest_after; coverage: newest_digest; conflict: digest), else
 // the chain text as a key.
-func findingChain(chain string, det map[string]any) chainKey {
-	for _, k := range []string{"last_digest_before", "first_digest_after", "newest_digest", "digest"} {
-		if ki, ok := cloudtrail.ParseKey(digestKey(str(det[k]))); ok && !ki.FileNameOnly && ki.Trail != "" {
+func findingChain(chain string, det *findingDetail) chainKey {
+	for _, k := range []string{det.LastDigestBefore, det.FirstDigestAfter, det.NewestDigest, det.Digest} {
+		if ki, ok := cloudtrail.ParseKey(digestKey(k)); ok && !ki.FileNameOnly && ki.Trail != "" {
 			return chainKey{ki.Account, ki.Region, ki.Trail}
 		}
 	}
@@ -337,26 +291,21 @@ func fmtT(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func (c *chainCoverage) obj() obj {
-	segs := []obj{}
+// report is the chain's coverage as report.json has it.
+func (c *chainCoverage) report() Coverage {
+	segs := []CoverageSegment{}
 	for _, s := range c.Segments {
-		notes := s.Notes
-		if notes == nil {
-			notes = []string{}
-		}
-		segs = append(segs, obj{"start_time": fmtT(s.Start), "end_time": fmtT(s.End), "state": s.State,
-			"digests": s.Digests, "notes": notes})
+		segs = append(segs, CoverageSegment{StartTime: fmtT(s.Start), EndTime: fmtT(s.End), State: s.State,
+			Digests: int64(s.Digests), Notes: s.Notes})
 	}
-	gaps := []obj{}
+	gaps := []CoverageGap{}
 	for _, g := range c.Gaps {
-		gaps = append(gaps, obj{"start_time": fmtT(g.Start), "end_time": fmtT(g.End), "explained": g.Explained,
-			"severity": g.Severity, "explanation": g.Summary})
+		gaps = append(gaps, CoverageGap{StartTime: fmtT(g.Start), EndTime: fmtT(g.End), Explained: g.Explained,
+			Severity: g.Severity, Explanation: g.Summary})
 	}
 	a, b := c.span()
-	secs := obj{}
-	for _, st := range coverageStates {
-		secs[st] = c.seconds(st)
-	}
-	return obj{"account": c.Account, "region": c.Region, "trail": c.Trail, "start_time": fmtT(a), "end_time": fmtT(b),
-		"seconds": secs, "segments": segs, "gaps": gaps}
+	return Coverage{Account: c.Account, Region: c.Region, Trail: c.Trail, StartTime: fmtT(a), EndTime: fmtT(b),
+		Seconds: CoverageSeconds{Verified: c.seconds(StateVerified), Invalid: c.seconds(StateInvalid),
+			Missing: c.seconds(StateMissing), Gap: c.seconds(StateGap), NotVerified: c.seconds(StateNotVerified)},
+		Segments: segs, Gaps: gaps}
 }

@@ -134,10 +134,10 @@ func compareVerifyRecord(entries []store.CustodyEntry, counts statusCounts, find
 }
 
 // findingCounts counts findings by type.
-func findingCounts(fs []obj) map[string]int64 {
+func findingCounts(fs []Finding) map[string]int64 {
 	m := map[string]int64{}
 	for _, f := range fs {
-		m[str(f["type"])]++
+		m[f.Type]++
 	}
 	return m
 }
@@ -159,14 +159,14 @@ func CheckCase(ctx context.Context, c *store.Case, entries []store.CustodyEntry)
 		return nil, err
 	}
 	r := &CaseCheck{Problems: ev.Problems, Notes: ev.Notes, Events: ev.ByEvidence}
-	counts, err := readStatusCounts(ctx, c.DB)
+	counts, err := c.StatusCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	fs, err := findingRows(ctx, c.DB)
+	types, err := c.FindingTypeCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r.Problems = append(r.Problems, compareVerifyRecord(entries, counts, findingCounts(fs))...)
+	r.Problems = append(r.Problems, compareVerifyRecord(entries, counts, types)...)
 	return r, nil
 }

@@ -42,9 +42,9 @@ func rechainCustody(t *testing.T, c *store.Case) {
 	ctx := context.Background()
 	entries, err := c.Custody(ctx)
 	require.NoError(t, err)
-	_, err = c.DB.Exec("DELETE FROM custody")
+	_, err = caseDB(t, c).Exec("DELETE FROM custody")
 	require.NoError(t, err)
-	_, err = c.DB.Exec(`UPDATE case_info SET value = CASE key WHEN 'custody_count' THEN '0'
+	_, err = caseDB(t, c).Exec(`UPDATE case_info SET value = CASE key WHEN 'custody_count' THEN '0'
 		ELSE '0000000000000000000000000000000000000000000000000000000000000000' END WHERE key IN ('custody_count', 'custody_head')`)
 	require.NoError(t, err)
 	for _, e := range entries {

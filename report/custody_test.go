@@ -57,7 +57,7 @@ func TestReportEventsAndVerifyRecord(t *testing.T) {
 		logs++
 		var stored string
 		var n int64
-		require.NoError(t, c.DB.QueryRow("SELECT event_count, events_sha256 FROM evidence WHERE path = ? AND member = ?",
+		require.NoError(t, caseDB(t, c).QueryRow("SELECT event_count, events_sha256 FROM evidence WHERE path = ? AND member = ?",
 			e["path"], e["member"]).Scan(&n, &stored))
 		assert.EqualValues(t, n, e["event_count"])
 		assert.Equal(t, stored, e["events_sha256"])
@@ -96,7 +96,7 @@ func TestReportEventsAndVerifyRecord(t *testing.T) {
 	assert.Contains(t, strings.Join(res.Warnings, "\n"), "carries no per-file event counts and hashes")
 
 	// A renamed event.
-	_, err = c.DB.Exec("UPDATE ct_events SET event_name = 'ListBuckets' WHERE id = (SELECT min(id) FROM ct_events)")
+	_, err = caseDB(t, c).Exec("UPDATE ct_events SET event_name = 'ListBuckets' WHERE id = (SELECT min(id) FROM ct_events)")
 	require.NoError(t, err)
 	dir = buildReport(t, c)
 	m = readReport(t, dir)
@@ -114,11 +114,11 @@ func TestReportEventsAndVerifyRecord(t *testing.T) {
 			assert.NotEqual(t, e.EventsSHA256, e.ActualEventsSHA256)
 		}
 	}
-	_, err = c.DB.Exec("UPDATE ct_events SET event_name = (SELECT json_extract(raw, '$.eventName')) WHERE id = (SELECT min(id) FROM ct_events)")
+	_, err = caseDB(t, c).Exec("UPDATE ct_events SET event_name = (SELECT json_extract(raw, '$.eventName')) WHERE id = (SELECT min(id) FROM ct_events)")
 	require.NoError(t, err)
 
 	// A status edited after verify.
-	_, err = c.DB.Exec("UPDATE item_status SET status = 'valid' WHERE status <> 'valid'")
+	_, err = caseDB(t, c).Exec("UPDATE item_status SET status = 'valid' WHERE status <> 'valid'")
 	require.NoError(t, err)
 	dir = buildReport(t, c)
 	m = readReport(t, dir)

@@ -5,143 +5,79 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
 )
 
-// Reading the case. item_status and findings are read generically (every
-// column, whatever migration added it), so the report carries whatever
-// verification recorded.
+// Reading the case, through the typed reads of store (store/reportdata.go),
+// into the rows of report.json (schema.go).
 
-// hasTable reports whether the case has the table (an older case may lack
-// verification tables).
-func hasTable(ctx context.Context, db *sql.DB, name string) (bool, error) {
-	var n int
-	err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type IN ('table','view') AND name = ?", name).Scan(&n)
-	return n > 0, err
+// jsonText is the report.json value of a column holding JSON text: the
+// JSON itself, or the text as a JSON string when it is not JSON; null
+// for NULL.
+func jsonText(s *string) json.RawMessage {
+	switch {
+	case s == nil:
+		return json.RawMessage("null")
+	case *s != "" && json.Valid([]byte(*s)):
+		return json.RawMessage(*s)
+	}
+	b, _ := json.Marshal(*s) // a string always marshals
+	return b
 }
 
-// genericRows reads every row of a query as column name → value; columns
-// named in jsonCols are parsed as JSON when they hold valid JSON.
-func genericRows(ctx context.Context, db *sql.DB, q string, jsonCols map[string]bool, each func(obj) error, args ...any) error {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		o := obj{}
-		for i, col := range cols {
-			o[col] = sqlValue(vals[i], jsonCols[col])
-		}
-		if err := each(o); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// sqlValue converts a scanned SQLite value to a canonical JSON value.
-func sqlValue(v any, isJSON bool) any {
-	switch t := v.(type) {
-	case nil:
+// emptyNil is nil for "", else a pointer to s.
+func emptyNil(s string) *string {
+	if s == "" {
 		return nil
-	case int64:
-		return t
-	case float64:
-		return json.Number(strconv.FormatFloat(t, 'g', -1, 64))
-	case bool:
-		return t
-	case []byte:
-		if !utf8.Valid(t) {
-			return "base64:" + base64.StdEncoding.EncodeToString(t)
-		}
-		return sqlValue(string(t), isJSON)
-	case string:
-		if isJSON && t != "" {
-			if d, err := decodeJSON([]byte(t)); err == nil {
-				return d
-			}
-		}
-		return t
 	}
-	return fmt.Sprint(v)
+	return &s
 }
 
-func str(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case nil:
+// deref is *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
 		return ""
-	case json.Number:
-		return t.String()
-	case int64:
-		return strconv.FormatInt(t, 10)
 	}
-	return fmt.Sprint(v)
+	return *s
 }
 
-func nstr(s sql.NullString) any {
-	if !s.Valid {
-		return nil
+// evidenceItem is the report form of an evidence row and its events.
+func evidenceItem(e store.EvidenceRecord, ev store.EventsSum) EvidenceItem {
+	it := EvidenceItem{ID: e.ID, Source: e.Source, Path: e.Path, Member: e.Member, Size: e.Size, SHA256: e.SHA256,
+		ContentSHA256: e.ContentSHA256, ContentSize: e.ContentSize, GzipTrailing: e.GzipTrailing,
+		Compression: e.Compression, Kind: e.Kind, Format: e.Format, S3Bucket: e.S3Bucket, S3Key: e.S3Key,
+		Account: e.Account, OrgID: e.OrgID, Region: e.Region, Trail: e.Trail, Backfill: e.Backfill, Mode: e.Mode,
+		LinkTarget: e.LinkTarget, MTime: e.MTime, RecordCount: e.RecordCount, Error: e.Error, IngestedAt: e.IngestedAt,
+		Status: e.Status, StatusKind: e.StatusKind, MemberPath: e.MemberPath, MemberIndex: e.MemberIndex,
+		EventCount: &ev.Count, EventsSHA256: emptyNil(ev.SHA256)}
+	if e.EventsFilter != nil {
+		// Not every record indexed: which were (absent: all of them).
+		it.EventsFilter, it.RecordsSeen, it.RecordsIndexed = e.EventsFilter, optionalInt(e.RecordsSeen), optionalInt(e.RecordsIndexed)
 	}
-	return s.String
+	return it
 }
 
-func nint(n sql.NullInt64) any {
-	if !n.Valid {
-		return nil
-	}
-	return n.Int64
+// itemStatus is the report form of an item_status row.
+func itemStatus(s store.StatusRecord) ItemStatus {
+	return ItemStatus{Kind: s.Kind, S3Bucket: s.S3Bucket, S3Key: s.S3Key, EvidenceID: s.EvidenceID, Status: s.Status,
+		Detail: jsonText(s.Detail), Account: s.Account, Region: s.Region, Trail: s.Trail, Checks: jsonText(s.Checks),
+		EvidencePath: s.EvidencePath, EvidenceMember: s.EvidenceMember, EvidenceSHA256: s.EvidenceSHA256}
 }
 
-// caseInfo reads case_info as a map.
-func caseInfo(ctx context.Context, db *sql.DB) (map[string]string, error) {
-	rows, err := db.QueryContext(ctx, "SELECT key, value FROM case_info ORDER BY key")
-	if err != nil {
-		return nil, fmt.Errorf("read case_info: %w", err)
-	}
-	defer rows.Close()
-	m := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		m[k] = v
-	}
-	return m, rows.Err()
-}
-
-// custodyObj is the report form of a custody entry: inputs and outputs
+// custodyEntry is the report form of a custody entry: inputs and outputs
 // are kept as the JSON text stored in the case, so the entry hash can be
 // recomputed from the report (store.EntryHash).
-func custodyObj(e store.CustodyEntry) obj {
-	return obj{"seq": e.Seq, "time": e.Time, "operator": e.Operator, "host": e.Host, "tool": e.Tool,
-		"command": e.Command, "args": e.Args, "inputs": string(e.Inputs), "outputs": string(e.Outputs),
-		"prev_hash": e.PrevHash, "hash": e.Hash}
+func custodyEntry(e store.CustodyEntry) CustodyEntry {
+	return CustodyEntry{Seq: e.Seq, Time: e.Time, Operator: e.Operator, Host: e.Host, Tool: e.Tool,
+		Command: e.Command, Args: e.Args, Inputs: string(e.Inputs), Outputs: string(e.Outputs),
+		PrevHash: e.PrevHash, Hash: e.Hash}
 }
 
 // anchorKey is one trust anchor (a supplied CloudTrail public key).
@@ -181,131 +117,76 @@ func (k *anchorKey) opensslKeyCommand(der, pem string) string {
 }
 
 type anchors struct {
-	files []obj
+	files []TrustAnchorFile
 	keys  []*anchorKey
 }
 
-func readAnchors(ctx context.Context, db *sql.DB) (*anchors, error) {
-	a := &anchors{files: []obj{}}
-	ok, err := hasTable(ctx, db, "trust_anchors")
-	if err != nil || !ok {
-		return a, err
-	}
-	rows, err := db.QueryContext(ctx, `SELECT path, sha256, size, keys FROM trust_anchor_files ORDER BY path, sha256`)
+func readAnchors(ctx context.Context, c *store.Case) (*anchors, error) {
+	files, keys, err := c.TrustAnchors(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read trust anchor files: %w", err)
-	}
-	for rows.Next() {
-		var p, s string
-		var size, n int64
-		if err := rows.Scan(&p, &s, &size, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		a.files = append(a.files, obj{"path": p, "sha256": s, "size": size, "keys": n})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = db.QueryContext(ctx, `SELECT f.path, f.sha256, k.fingerprint, coalesce(k.listed_fingerprint, ''), k.der,
-		k.encoding, coalesce(k.bits, 0), coalesce(k.validity_start, ''), coalesce(k.validity_end, ''), coalesce(k.region, '')
-		FROM trust_anchors k JOIN trust_anchor_files f ON f.id = k.file_id
-		ORDER BY k.fingerprint, f.path, coalesce(k.validity_start, '')`)
-	if err != nil {
-		return nil, fmt.Errorf("read trust anchors: %w", err)
+	a := &anchors{files: []TrustAnchorFile{}}
+	for _, f := range files {
+		a.files = append(a.files, TrustAnchorFile{Path: f.Path, SHA256: f.SHA256, Size: f.Size, Keys: f.Keys})
 	}
-	defer rows.Close()
-	for rows.Next() {
-		k := &anchorKey{}
-		if err := rows.Scan(&k.File, &k.FileSHA256, &k.Fingerprint, &k.Listed, &k.DER, &k.Encoding, &k.Bits,
-			&k.Start, &k.End, &k.Region); err != nil {
-			return nil, err
-		}
-		a.keys = append(a.keys, k)
+	for _, k := range keys {
+		a.keys = append(a.keys, &anchorKey{File: k.File, FileSHA256: k.FileSHA256, Fingerprint: k.Fingerprint,
+			Listed: k.ListedFingerprint, DER: k.DER, Encoding: k.Encoding, Bits: k.Bits, Start: k.ValidityStart,
+			End: k.ValidityEnd, Region: k.Region})
 	}
-	return a, rows.Err()
+	return a, nil
 }
 
-func (a *anchors) keyObjs() []obj {
-	out := []obj{}
+// trustAnchorKeys is the report form of the keys.
+func (a *anchors) trustAnchorKeys() []TrustAnchorKey {
+	out := []TrustAnchorKey{}
 	for _, k := range a.keys {
 		sum := sha256.Sum256(k.DER)
-		o := obj{"file": k.File, "file_sha256": k.FileSHA256, "fingerprint": k.Fingerprint,
-			"der_base64": base64.StdEncoding.EncodeToString(k.DER), "der_sha256": hex.EncodeToString(sum[:]),
-			"encoding": k.Encoding, "bits": k.Bits, "validity_start": emptyNil(k.Start), "validity_end": emptyNil(k.End),
-			"region": emptyNil(k.Region), "listed_fingerprint": emptyNil(k.Listed),
-			"openssl_commands": []string{
+		out = append(out, TrustAnchorKey{File: k.File, FileSHA256: k.FileSHA256, Fingerprint: k.Fingerprint,
+			DERBase64: base64.StdEncoding.EncodeToString(k.DER), DERSHA256: hex.EncodeToString(sum[:]),
+			Encoding: k.Encoding, Bits: k.Bits, ValidityStart: emptyNil(k.Start), ValidityEnd: emptyNil(k.End),
+			Region: emptyNil(k.Region), ListedFingerprint: emptyNil(k.Listed),
+			OpenSSLCommands: []string{
 				"echo " + base64.StdEncoding.EncodeToString(k.DER) + " | openssl base64 -d -A > key-" + k.Fingerprint + ".der",
 				k.opensslKeyCommand("key-"+k.Fingerprint+".der", "key-"+k.Fingerprint+".pem"),
-			}}
-		out = append(out, o)
+			}})
 	}
 	return out
 }
 
-func emptyNil(s string) any {
-	if s == "" {
-		return nil
+// readFindings reads every finding of the given types (none: all), in
+// the order verify recorded them.
+func readFindings(ctx context.Context, c *store.Case, types ...string) ([]Finding, error) {
+	rows, err := c.FindingRecords(ctx, types...)
+	if err != nil {
+		return nil, err
 	}
-	return s
+	out := []Finding{}
+	for _, f := range rows {
+		out = append(out, Finding{Type: f.Type, Summary: f.Summary, Detail: jsonText(f.Detail), Severity: f.Severity,
+			Chain: f.Chain, StartTime: f.StartTime, EndTime: f.EndTime})
+	}
+	return out, nil
 }
 
-// findingRows reads every finding, sorted by type, severity, chain, time
-// span and summary.
-func findingRows(ctx context.Context, db *sql.DB) ([]obj, error) {
-	out := []obj{}
-	ok, err := hasTable(ctx, db, "findings")
-	if err != nil || !ok {
-		return out, err
-	}
-	err = genericRows(ctx, db, "SELECT * FROM findings ORDER BY id", map[string]bool{"detail": true}, func(o obj) error {
-		delete(o, "id")
-		out = append(out, o)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read findings: %w", err)
-	}
+// sortFindings sorts findings by type, severity, chain, time span and
+// summary (report.json's order).
+func sortFindings(out []Finding) {
 	sort.SliceStable(out, func(i, j int) bool {
-		for _, k := range []string{"type", "severity", "chain", "start_time", "end_time", "summary"} {
-			a, b := str(out[i][k]), str(out[j][k])
-			if a != b {
-				return a < b
+		a, b := out[i], out[j]
+		for _, k := range [][2]string{{a.Type, b.Type}, {a.Severity, b.Severity}, {deref(a.Chain), deref(b.Chain)},
+			{deref(a.StartTime), deref(b.StartTime)}, {deref(a.EndTime), deref(b.EndTime)}, {a.Summary, b.Summary}} {
+			if k[0] != k[1] {
+				return k[0] < k[1]
 			}
 		}
 		return false
 	})
-	return out, nil
 }
 
 // statusCounts counts item_status rows by kind and status.
 type statusCounts map[string]map[string]int64
-
-func readStatusCounts(ctx context.Context, db *sql.DB) (statusCounts, error) {
-	sc := statusCounts{}
-	ok, err := hasTable(ctx, db, "item_status")
-	if err != nil || !ok {
-		return sc, err
-	}
-	rows, err := db.QueryContext(ctx, "SELECT kind, status, count(*) FROM item_status GROUP BY kind, status ORDER BY kind, status")
-	if err != nil {
-		return nil, fmt.Errorf("count item statuses: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, s string
-		var n int64
-		if err := rows.Scan(&k, &s, &n); err != nil {
-			return nil, err
-		}
-		if sc[k] == nil {
-			sc[k] = map[string]int64{}
-		}
-		sc[k][s] = n
-	}
-	return sc, rows.Err()
-}
 
 func (sc statusCounts) total() (total, valid int64) {
 	for _, m := range sc {
@@ -317,55 +198,6 @@ func (sc statusCounts) total() (total, valid int64) {
 		}
 	}
 	return
-}
-
-// digestSignatures collects, for the verified-digest section, every
-// signature the case holds for each digest: its saved metadata (by
-// evidence id of the sidecar) and its successors' previousDigestSignature
-// (by bucket/key).
-type digestSignatures struct {
-	metadata  map[int64]string
-	successor map[string][]string
-}
-
-func readDigestSignatures(ctx context.Context, db *sql.DB) (*digestSignatures, error) {
-	ds := &digestSignatures{metadata: map[int64]string{}, successor: map[string][]string{}}
-	rows, err := db.QueryContext(ctx, `SELECT evidence_id, user_metadata FROM s3_object_meta WHERE user_metadata IS NOT NULL`)
-	if err != nil {
-		return nil, fmt.Errorf("read object metadata: %w", err)
-	}
-	for rows.Next() {
-		var id int64
-		var meta string
-		if err := rows.Scan(&id, &meta); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		var m map[string]any
-		if json.Unmarshal([]byte(meta), &m) == nil {
-			if s, ok := m["signature"].(string); ok {
-				ds.metadata[id] = s
-			}
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = db.QueryContext(ctx, `SELECT coalesce(previous_digest_s3_bucket, ''), previous_digest_s3_object, previous_digest_signature
-		FROM ct_digests WHERE previous_digest_s3_object IS NOT NULL AND previous_digest_signature IS NOT NULL`)
-	if err != nil {
-		return nil, fmt.Errorf("read digest links: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var b, k, s string
-		if err := rows.Scan(&b, &k, &s); err != nil {
-			return nil, err
-		}
-		ds.successor[b+"/"+k] = append(ds.successor[b+"/"+k], s)
-	}
-	return ds, rows.Err()
 }
 
 // checkDigestSignature verifies a hex CloudTrail signature of d with the

@@ -109,10 +109,13 @@
 //	                  the key, and the openssl commands
 //	limitations, method
 //
-// item_status and findings are read generically (every column), so the
-// report carries whatever verification recorded. report.json is written as
-// a stream: evidence, statuses and verified digests are never all in
-// memory.
+// Each member is a field of the Document types (schema.go), filled from
+// the case through store's typed reads, every column named
+// (store/reportdata.go); a column verification adds reaches the report
+// only once it is a field there. Verify reads report.json back into the
+// same types. report.json is written and read as a stream: evidence,
+// statuses and verified digests are never all in memory, and Verify
+// checks that it is canonical one token at a time.
 //
 // # Coverage
 //

@@ -2,17 +2,17 @@ package report
 
 import "github.com/forensic-dev/forensic/store"
 
-// indexingObj is report.json's evidence_summary.events_indexing: which
+// eventsIndexing is report.json's evidence_summary.events_indexing: which
 // CloudTrail records the case indexed (store.EventIndexing). Every log
 // file is verified whatever was indexed; the evidence items indexed by a
 // filter carry events_filter, records_seen and records_indexed.
-func indexingObj(x *store.EventIndexing) obj {
-	groups := []obj{}
+func eventsIndexing(x *store.EventIndexing) EventsIndexing {
+	groups := []EventsFilterGroup{}
 	for _, g := range x.Filters {
-		groups = append(groups, obj{"filter": emptyNil(g.Filter), "description": g.Description, "log_files": g.LogFiles,
-			"not_split": g.NotSplit, "records_seen": g.RecordsSeen, "records_indexed": g.RecordsIndexed})
+		groups = append(groups, EventsFilterGroup{Filter: emptyNil(g.Filter), Description: g.Description, LogFiles: g.LogFiles,
+			NotSplit: g.NotSplit, RecordsSeen: g.RecordsSeen, RecordsIndexed: g.RecordsIndexed})
 	}
-	return obj{"log_files": x.LogFiles, "indexed_in_full": x.InFull, "indexed_by_filter": x.ByFilter,
-		"not_indexed": x.NotIndexed, "not_split": x.NotSplit, "records_seen": x.RecordsSeen,
-		"records_indexed": x.RecordsIndexed, "filters": groups, "filters_omitted": x.FiltersOmitted, "partial": x.Partial()}
+	return EventsIndexing{LogFiles: x.LogFiles, IndexedInFull: x.InFull, IndexedByFilter: x.ByFilter,
+		NotIndexed: x.NotIndexed, NotSplit: x.NotSplit, RecordsSeen: x.RecordsSeen,
+		RecordsIndexed: x.RecordsIndexed, Filters: groups, FiltersOmitted: x.FiltersOmitted, Partial: x.Partial()}
 }

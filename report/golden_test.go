@@ -35,7 +35,7 @@ func normalizeCase(t *testing.T, c *store.Case, root string) {
 		"UPDATE case_info SET value = '00112233445566778899aabbccddeeff' WHERE key = 'case_id'",
 		"UPDATE case_info SET value = '2024-03-10T10:00:00Z' WHERE key = 'created_at'",
 	} {
-		_, err := c.DB.ExecContext(ctx, q)
+		_, err := caseDB(t, c).ExecContext(ctx, q)
 		require.NoError(t, err, q)
 	}
 }
@@ -44,7 +44,7 @@ func normalizeCase(t *testing.T, c *store.Case, root string) {
 func replaceInCase(t *testing.T, c *store.Case, from, to string) {
 	t.Helper()
 	ctx := context.Background()
-	rows, err := c.DB.QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+	rows, err := caseDB(t, c).QueryContext(ctx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
 	require.NoError(t, err)
 	var tables []string
 	for rows.Next() {
@@ -54,7 +54,7 @@ func replaceInCase(t *testing.T, c *store.Case, from, to string) {
 	}
 	require.NoError(t, rows.Close())
 	for _, tbl := range tables {
-		cols, err := c.DB.QueryContext(ctx, "SELECT name, type, hidden FROM pragma_table_xinfo(?)", tbl)
+		cols, err := caseDB(t, c).QueryContext(ctx, "SELECT name, type, hidden FROM pragma_table_xinfo(?)", tbl)
 		require.NoError(t, err)
 		var text []string
 		for cols.Next() {
@@ -68,7 +68,7 @@ func replaceInCase(t *testing.T, c *store.Case, from, to string) {
 		require.NoError(t, cols.Close())
 		for _, col := range text {
 			q := fmt.Sprintf(`UPDATE %q SET %q = replace(%q, ?, ?) WHERE instr(%q, ?) > 0`, tbl, col, col, col)
-			_, err := c.DB.ExecContext(ctx, q, from, to, from)
+			_, err := caseDB(t, c).ExecContext(ctx, q, from, to, from)
 			require.NoError(t, err, q)
 		}
 	}

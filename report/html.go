@@ -273,7 +273,7 @@ type htmlEvidenceGroup struct {
 
 // cutSummary names the groups a list was cut in: "598 log unreferenced,
 // 2 object metadata_missing".
-func cutSummary(gs []*pickGroup) string {
+func cutSummary[T any](gs []*pickGroup[T]) string {
 	var parts []string
 	for _, g := range gs {
 		if m := g.More(); m > 0 {
@@ -294,14 +294,19 @@ type htmlCustody struct{ Seq, Time, Who, Tool, Command, Hash string }
 
 type htmlGap struct{ Span, Explanation string }
 
+type htmlAnchorFile struct{ Path, SHA256, Keys string }
+
+type htmlAnchorKey struct{ Fingerprint, Region, ValidityStart, ValidityEnd, Bits string }
+
 type htmlCoverage struct {
 	Chain, Span                     string
 	Verified, Invalid, Missing, Gap string
 	Gaps                            []htmlGap
 }
 
-func location(o obj, bucketKey, keyKey string) string {
-	b, k := str(o[bucketKey]), str(o[keyKey])
+// location is an S3 location: s3://bucket/key, or the key alone when the
+// bucket is not known.
+func location(b, k string) string {
 	if b != "" {
 		return "s3://" + b + "/" + k
 	}
@@ -359,8 +364,8 @@ type htmlView struct {
 	Evidence     []htmlEvidenceGroup
 	EvidenceMore int64
 	EvidenceCut  string
-	AnchorFiles  []obj
-	AnchorKeys   []obj
+	AnchorFiles  []htmlAnchorFile
+	AnchorKeys   []htmlAnchorKey
 	Digests      []htmlDigest
 	DigestsN     int64
 	DigestsMore  int64
@@ -391,10 +396,16 @@ func (b *builder) writeHTML(w io.Writer) error {
 	v := &htmlView{Verdict: b.verdict, OK: b.verdictOK, CaseID: b.info["case_id"], Tool: tool, Signer: b.opt.Identity,
 		Fingerprint: Fingerprint(b.pub), SignedAt: b.opt.SignedAt.Format(time.RFC3339), TimeSource: b.opt.TimeSource,
 		Operator: b.opt.Operator, Host: b.opt.Host, Chart: buildChart(b.coverage),
-		EvidenceN: b.evTotal, AnchorFiles: b.anchors.files, AnchorKeys: b.anchors.keyObjs(),
-		DigestsN: b.nDigests, Unproven: b.nUnproven, CustodyOK: len(b.problems)+len(b.edits) == 0,
+		EvidenceN: b.evTotal, DigestsN: b.nDigests, Unproven: b.nUnproven, CustodyOK: len(b.problems)+len(b.edits) == 0,
 		CustodyProb: htmlProblems(append(append([]string{}, b.problems...), b.edits...)), CustodyN: len(b.custody), Limitations: b.limits,
-		Commands: methodObj(b.opt.Identity)["report_signature"].([]string)}
+		Commands: method(b.opt.Identity).ReportSignature}
+	for _, f := range b.anchors.files {
+		v.AnchorFiles = append(v.AnchorFiles, htmlAnchorFile{Path: f.Path, SHA256: f.SHA256, Keys: fmt.Sprint(f.Keys)})
+	}
+	for _, k := range b.anchors.trustAnchorKeys() {
+		v.AnchorKeys = append(v.AnchorKeys, htmlAnchorKey{Fingerprint: k.Fingerprint, Region: deref(k.Region),
+			ValidityStart: deref(k.ValidityStart), ValidityEnd: deref(k.ValidityEnd), Bits: fmt.Sprint(k.Bits)})
+	}
 	v.DigestsMore = b.nDigests - int64(len(b.htmlDigests))
 	kinds := make([]string, 0, len(b.counts))
 	for k := range b.counts {
@@ -426,10 +437,9 @@ func (b *builder) writeHTML(w io.Writer) error {
 	for _, g := range sgs {
 		hg := htmlStatusGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
 		for _, o := range g.rows {
-			det, _ := o["detail"].(map[string]any)
-			hg.Rows = append(hg.Rows, htmlStatus{Kind: str(o["kind"]), Location: location(o, "s3_bucket", "s3_key"),
-				Status: str(o["status"]), Path: localPath(str(o["evidence_path"]), str(o["evidence_member"])),
-				Reason: str(det["reason"])})
+			hg.Rows = append(hg.Rows, htmlStatus{Kind: o.Kind, Location: location(deref(o.S3Bucket), deref(o.S3Key)),
+				Status: o.Status, Path: localPath(deref(o.EvidencePath), deref(o.EvidenceMember)),
+				Reason: itemDetail(o.Kind, o.Detail).Shared().Reason})
 		}
 		v.Statuses = append(v.Statuses, hg)
 	}
@@ -439,21 +449,21 @@ func (b *builder) writeHTML(w io.Writer) error {
 		hg := htmlEvidenceGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
 		for _, o := range g.rows {
 			size := ""
-			if o["size"] != nil {
-				size = str(o["size"])
+			if o.Size != nil {
+				size = fmt.Sprint(*o.Size)
 			}
-			hg.Rows = append(hg.Rows, htmlEvidence{Path: localPath(str(o["path"]), str(o["member"])), SHA256: str(o["sha256"]),
-				Kind: str(o["kind"]), S3Key: str(o["s3_key"]), Status: str(o["status"]), Error: str(o["error"]), Size: size})
+			hg.Rows = append(hg.Rows, htmlEvidence{Path: localPath(o.Path, o.Member), SHA256: o.SHA256,
+				Kind: o.Kind, S3Key: deref(o.S3Key), Status: deref(o.Status), Error: deref(o.Error), Size: size})
 		}
 		v.Evidence = append(v.Evidence, hg)
 	}
 	for _, o := range b.htmlDigests {
 		r := "yes"
-		if o["reproduced"] != true {
+		if !o.Reproduced {
 			r = "NO"
 		}
-		v.Digests = append(v.Digests, htmlDigest{Key: location(o, "s3_bucket", "s3_key"), Fingerprint: str(o["fingerprint"]),
-			Source: str(o["signature_source"]), Reproduced: r})
+		v.Digests = append(v.Digests, htmlDigest{Key: location(o.S3Bucket, o.S3Key), Fingerprint: o.Fingerprint,
+			Source: deref(o.SignatureSource), Reproduced: r})
 	}
 	for _, c := range b.coverage {
 		a, e := c.span()
@@ -470,8 +480,8 @@ func (b *builder) writeHTML(w io.Writer) error {
 	for _, g := range fgs {
 		hg := htmlFindingGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
 		for _, o := range g.rows {
-			hg.Rows = append(hg.Rows, htmlFinding{Severity: str(o["severity"]), Type: str(o["type"]), Summary: str(o["summary"]),
-				Chain: str(o["chain"]), Span: span(str(o["start_time"]), str(o["end_time"]))})
+			hg.Rows = append(hg.Rows, htmlFinding{Severity: o.Severity, Type: o.Type, Summary: o.Summary,
+				Chain: deref(o.Chain), Span: span(deref(o.StartTime), deref(o.EndTime))})
 		}
 		v.Findings = append(v.Findings, hg)
 	}

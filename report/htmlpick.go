@@ -2,9 +2,9 @@ package report
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"sort"
+
+	"github.com/forensic-dev/forensic/store"
 )
 
 // report.html shows at most a few hundred rows of each list; report.json
@@ -87,11 +87,11 @@ func findingGroup(severity, typ string) groupKey {
 
 // inventoryGroup groups an evidence item by its status (or whether it
 // had an ingest error) and kind.
-func inventoryGroup(kind string, status, ingestErr any) groupKey {
-	label := str(status)
+func inventoryGroup(kind string, status *string, ingestErr bool) groupKey {
+	label := deref(status)
 	switch {
-	case status != nil && label != "":
-	case ingestErr != nil:
+	case label != "":
+	case ingestErr:
 		label = inventoryError
 	default:
 		label = inventoryNone
@@ -131,25 +131,25 @@ func quotas(sizes []int64, budget int64) []int64 {
 }
 
 // pickGroup is one group of a picked list.
-type pickGroup struct {
+type pickGroup[T any] struct {
 	key   groupKey
 	quota int64
 	total int64 // rows seen
-	rows  []obj // the first quota rows, in list order
+	rows  []T   // the first quota rows, in list order
 }
 
 // More is how many rows of the group report.html leaves out.
-func (g *pickGroup) More() int64 { return g.total - int64(len(g.rows)) }
+func (g *pickGroup[T]) More() int64 { return g.total - int64(len(g.rows)) }
 
 // picker chooses the rows of one list for report.html as they stream by,
 // from the size of each group known beforehand (counts). It keeps at most
 // budget rows, plus one per group the counts missed.
-type picker struct {
-	groups map[groupKey]*pickGroup
+type picker[T any] struct {
+	groups map[groupKey]*pickGroup[T]
 }
 
-func newPicker(counts map[groupKey]int64, budget int64) *picker {
-	p := &picker{groups: map[groupKey]*pickGroup{}}
+func newPicker[T any](counts map[groupKey]int64, budget int64) *picker[T] {
+	p := &picker[T]{groups: map[groupKey]*pickGroup[T]{}}
 	keys := make([]groupKey, 0, len(counts))
 	for k, n := range counts {
 		if n > 0 {
@@ -162,16 +162,16 @@ func newPicker(counts map[groupKey]int64, budget int64) *picker {
 		sizes[i] = counts[k]
 	}
 	for i, q := range quotas(sizes, budget) {
-		p.groups[keys[i]] = &pickGroup{key: keys[i], quota: q}
+		p.groups[keys[i]] = &pickGroup[T]{key: keys[i], quota: q}
 	}
 	return p
 }
 
 // add offers the next row of the list.
-func (p *picker) add(k groupKey, o obj) {
+func (p *picker[T]) add(k groupKey, o T) {
 	g := p.groups[k]
 	if g == nil { // not counted beforehand: still shown
-		g = &pickGroup{key: k, quota: 1}
+		g = &pickGroup[T]{key: k, quota: 1}
 		p.groups[k] = g
 	}
 	g.total++
@@ -182,8 +182,8 @@ func (p *picker) add(k groupKey, o obj) {
 
 // list returns the groups that received rows, most serious first, and
 // the number of rows left out in all.
-func (p *picker) list() ([]*pickGroup, int64) {
-	var out []*pickGroup
+func (p *picker[T]) list() ([]*pickGroup[T], int64) {
+	var out []*pickGroup[T]
 	var more int64
 	if p == nil {
 		return nil, 0
@@ -200,7 +200,7 @@ func (p *picker) list() ([]*pickGroup, int64) {
 
 // statusPicker picks from the statuses that are not valid, by (kind,
 // status), sized by the status counts.
-func statusPicker(sc statusCounts) *picker {
+func statusPicker(sc statusCounts) *picker[ItemStatus] {
 	counts := map[groupKey]int64{}
 	for kind, m := range sc {
 		for status, n := range m {
@@ -209,18 +209,18 @@ func statusPicker(sc statusCounts) *picker {
 			}
 		}
 	}
-	return newPicker(counts, htmlMaxStatuses)
+	return newPicker[ItemStatus](counts, htmlMaxStatuses)
 }
 
 // pickFindings picks from findings by (severity, type).
-func pickFindings(fs []obj) ([]*pickGroup, int64) {
+func pickFindings(fs []Finding) ([]*pickGroup[Finding], int64) {
 	counts := map[groupKey]int64{}
 	for _, f := range fs {
-		counts[findingGroup(str(f["severity"]), str(f["type"]))]++
+		counts[findingGroup(f.Severity, f.Type)]++
 	}
-	p := newPicker(counts, htmlMaxFindings)
+	p := newPicker[Finding](counts, htmlMaxFindings)
 	for _, f := range fs {
-		p.add(findingGroup(str(f["severity"]), str(f["type"])), f)
+		p.add(findingGroup(f.Severity, f.Type), f)
 	}
 	return p.list()
 }
@@ -228,39 +228,14 @@ func pickFindings(fs []obj) ([]*pickGroup, int64) {
 // inventoryPicker picks from the evidence by (status, kind), sized by a
 // count of the evidence grouped as streamEvidence reads it (the first
 // status recorded for each item).
-func inventoryPicker(ctx context.Context, db *sql.DB) (*picker, error) {
-	hasStatus, err := hasTable(ctx, db, "item_status")
+func inventoryPicker(ctx context.Context, c *store.Case) (*picker[EvidenceItem], error) {
+	rows, err := c.InventoryCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	status := "NULL"
-	if hasStatus {
-		status = "(SELECT s.status FROM item_status s WHERE s.evidence_id = e.id ORDER BY s.id LIMIT 1)"
-	}
-	rows, err := db.QueryContext(ctx, `SELECT kind, st, has_error, count(*) FROM
-		(SELECT e.kind AS kind, `+status+` AS st, e.error IS NOT NULL AS has_error FROM evidence e)
-		GROUP BY 1, 2, 3`)
-	if err != nil {
-		return nil, fmt.Errorf("count evidence by status: %w", err)
-	}
-	defer rows.Close()
 	counts := map[groupKey]int64{}
-	for rows.Next() {
-		var kind string
-		var st sql.NullString
-		var hasErr bool
-		var n int64
-		if err := rows.Scan(&kind, &st, &hasErr, &n); err != nil {
-			return nil, fmt.Errorf("count evidence by status: %w", err)
-		}
-		var e any
-		if hasErr {
-			e = true
-		}
-		counts[inventoryGroup(kind, nstr(st), e)] += n
+	for _, r := range rows {
+		counts[inventoryGroup(r.Kind, r.Status, r.HasError)] += r.Items
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count evidence by status: %w", err)
-	}
-	return newPicker(counts, htmlMaxEvidence), nil
+	return newPicker[EvidenceItem](counts, htmlMaxEvidence), nil
 }

@@ -66,7 +66,7 @@ func TestHTMLRareStatusNotPushedOut(t *testing.T) {
 	defer c.Close()
 	require.NoError(t, verifyCaseIngest(ctx, c, ev))
 	var unref, mismatch int
-	require.NoError(t, c.DB.QueryRow(`SELECT count(*) FILTER (WHERE status = 'unreferenced'), count(*) FILTER (WHERE status = 'hash_mismatch'),
+	require.NoError(t, caseDB(t, c).QueryRow(`SELECT count(*) FILTER (WHERE status = 'unreferenced'), count(*) FILTER (WHERE status = 'hash_mismatch'),
 		count(*) FILTER (WHERE status NOT IN ('valid', 'unreferenced', 'hash_mismatch')) = 0 FROM item_status`).Scan(&unref, &mismatch, new(bool)))
 	require.Equal(t, junk, unref, "every junk file is unreferenced")
 	require.Equal(t, 1, mismatch)
@@ -132,17 +132,17 @@ func TestQuotas(t *testing.T) {
 // TestPickFindings: 600 info findings do not push out the one error, which
 // is listed first; the info group is cut.
 func TestPickFindings(t *testing.T) {
-	var fs []obj
+	var fs []Finding
 	for i := 0; i < 600; i++ {
-		fs = append(fs, obj{"type": "coverage", "severity": "info", "summary": fmt.Sprint(i)})
+		fs = append(fs, Finding{Type: "coverage", Severity: "info", Summary: fmt.Sprint(i)})
 	}
-	fs = append(fs, obj{"type": "gap", "severity": "warning", "summary": "w"}, obj{"type": "zzz", "severity": "error", "summary": "e"})
+	fs = append(fs, Finding{Type: "gap", Severity: "warning", Summary: "w"}, Finding{Type: "zzz", Severity: "error", Summary: "e"})
 	gs, more := pickFindings(fs)
 	require.Len(t, gs, 3)
 	assert.Equal(t, []string{"error", "warning", "info"}, []string{gs[0].key.a, gs[1].key.a, gs[2].key.a})
 	assert.Equal(t, int64(600-(htmlMaxFindings-2)), more)
 	assert.Equal(t, more, gs[2].More())
-	assert.Equal(t, "e", gs[0].rows[0]["summary"])
+	assert.Equal(t, "e", gs[0].rows[0].Summary)
 }
 
 // TestStatusOrder: every status verify writes has a place in the order.

@@ -68,8 +68,8 @@ func TestPerfReport(t *testing.T) {
 	c, err := store.OpenReadOnly(ctx, casePath)
 	require.NoError(t, err)
 	var events, items int
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM ct_events").Scan(&events))
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM evidence").Scan(&items))
+	require.NoError(t, caseDB(t, c).QueryRow("SELECT count(*) FROM ct_events").Scan(&events))
+	require.NoError(t, caseDB(t, c).QueryRow("SELECT count(*) FROM evidence").Scan(&items))
 	c.Close()
 	t.Logf("case: %d events, %d evidence items", events, items)
 	require.GreaterOrEqual(t, events, 1_000_000)

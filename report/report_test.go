@@ -301,10 +301,10 @@ func TestHTMLEscapesEvidence(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	ingestAndVerify(t, c, ev)
-	_, err = c.DB.Exec(`INSERT INTO findings(type, summary, detail, severity) VALUES ('gap', ?, ?, 'warning')`,
+	_, err = caseDB(t, c).Exec(`INSERT INTO findings(type, summary, detail, severity) VALUES ('gap', ?, ?, 'warning')`,
 		`StopLogging by arn:aws:iam::1:user/<script>alert(3)</script>`, `{"events":[{"principal":"<script>alert(4)</script>"}]}`)
 	require.NoError(t, err)
-	_, err = c.DB.Exec(`INSERT INTO item_status(kind, s3_bucket, s3_key, status, detail) VALUES ('log', 'b', ?, 'missing', ?)`,
+	_, err = caseDB(t, c).Exec(`INSERT INTO item_status(kind, s3_bucket, s3_key, status, detail) VALUES ('log', 'b', ?, 'missing', ?)`,
 		`AWSLogs/<svg onload=alert(5)>`, `{"reason":"<iframe src=javascript:alert(6)>"}`)
 	require.NoError(t, err)
 	out := buildReport(t, c)
@@ -410,7 +410,7 @@ func TestCustodyInReport(t *testing.T) {
 	edit("reordered", func(es []any) []any { es[0], es[1] = es[1], es[0]; return es })
 
 	// Broken in the case itself.
-	_, err = c.DB.Exec("UPDATE custody SET operator = 'mallory' WHERE seq = 2")
+	_, err = caseDB(t, c).Exec("UPDATE custody SET operator = 'mallory' WHERE seq = 2")
 	require.NoError(t, err)
 	dir = buildReport(t, c)
 	m = readReport(t, dir)
@@ -431,7 +431,7 @@ func TestVerifyEvidence(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.OK, "%v %v", failedChecks(res), res.EvidenceCounts)
 	var n int
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM evidence").Scan(&n))
+	require.NoError(t, caseDB(t, c).QueryRow("SELECT count(*) FROM evidence").Scan(&n))
 	assert.Equal(t, map[string]int{EvidenceUnchanged: n}, res.EvidenceCounts)
 
 	// Change one log file, remove another, add a file.

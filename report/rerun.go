@@ -32,37 +32,27 @@ func findingKey(typ, sev, chain, start, end string) string {
 	return fmt.Sprintf("%s %s chain=%s %s/%s", typ, sev, chain, start, end)
 }
 
-func statusKeys(rows []map[string]any) []string {
-	out := []string{}
-	for _, o := range rows {
-		out = append(out, statusKey(str(o["kind"]), str(o["status"]), str(o["s3_bucket"]), str(o["s3_key"])))
-	}
-	sort.Strings(out)
-	return out
-}
-
 // findingKeys leaves out trust_anchor_in_evidence findings: they say
 // where the trust anchors of a run came from, not what the evidence
 // shows, and an auditor re-running with keys fetched independently should
 // not see them as a difference (Verify warns about them instead).
-func findingKeys(rows []map[string]any) []string {
+func findingKeys(fs []Finding) []string {
 	out := []string{}
-	for _, o := range rows {
-		if str(o["type"]) == verify.FindingTrustAnchorInEvidence {
+	for _, f := range fs {
+		if f.Type == verify.FindingTrustAnchorInEvidence {
 			continue
 		}
-		out = append(out, findingKey(str(o["type"]), str(o["severity"]), str(o["chain"]), str(o["start_time"]), str(o["end_time"])))
+		out = append(out, findingKey(f.Type, f.Severity, deref(f.Chain), deref(f.StartTime), deref(f.EndTime)))
 	}
 	sort.Strings(out)
 	return out
 }
 
-func countKeys(byKind map[string]map[string]any) []string {
+func countKeys(byKind map[string]KindCounts) []string {
 	out := []string{}
 	for kind, m := range byKind {
-		by, _ := m["by_status"].(map[string]any)
-		for s, n := range by {
-			out = append(out, fmt.Sprintf("%s %s %v", kind, s, n))
+		for s, n := range m.ByStatus {
+			out = append(out, fmt.Sprintf("%s %s %d", kind, s, n))
 		}
 	}
 	sort.Strings(out)
@@ -72,27 +62,24 @@ func countKeys(byKind map[string]map[string]any) []string {
 // readRerun reads the outcome recorded in a case.
 func readRerun(ctx context.Context, c *store.Case) (*Outcome, error) {
 	o := &Outcome{Statuses: []string{}, Findings: []string{}, Counts: []string{}, Anchors: []string{}}
-	var st []map[string]any
-	if err := genericRows(ctx, c.DB, "SELECT * FROM item_status WHERE status != 'valid'", nil, func(r obj) error {
-		st = append(st, r)
+	if err := c.EachStatusRecord(ctx, "", func(s store.StatusRecord) error {
+		o.Statuses = append(o.Statuses, statusKey(s.Kind, s.Status, deref(s.S3Bucket), deref(s.S3Key)))
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("read item statuses: %w", err)
+		return nil, err
 	}
-	o.Statuses = statusKeys(st)
-	fs, err := findingRows(ctx, c.DB)
+	sort.Strings(o.Statuses)
+	fs, err := readFindings(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	var fm []map[string]any
 	for _, f := range fs {
-		fm = append(fm, f)
-		if str(f["type"]) == verify.FindingTrustAnchorInEvidence {
+		if f.Type == verify.FindingTrustAnchorInEvidence {
 			o.AnchorsInEvidence++
 		}
 	}
-	o.Findings = findingKeys(fm)
-	counts, err := readStatusCounts(ctx, c.DB)
+	o.Findings = findingKeys(fs)
+	counts, err := c.StatusCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +89,7 @@ func readRerun(ctx context.Context, c *store.Case) (*Outcome, error) {
 		}
 	}
 	sort.Strings(o.Counts)
-	a, err := readAnchors(ctx, c.DB)
+	a, err := readAnchors(ctx, c)
 	if err != nil {
 		return nil, err
 	}

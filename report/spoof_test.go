@@ -35,7 +35,7 @@ func TestHTMLSpoofedNames(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, verifyCaseIngest(ctx, c, ev))
-	_, err = c.DB.Exec(`INSERT INTO findings(type, summary, detail, severity) VALUES ('gap', ?, '{}', 'warning')`,
+	_, err = caseDB(t, c).Exec(`INSERT INTO findings(type, summary, detail, severity) VALUES ('gap', ?, '{}', 'warning')`,
 		"StopLogging by "+fixtures.SpoofPrincipal)
 	require.NoError(t, err)
 	out := buildReport(t, c)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -46,9 +45,9 @@ const (
 // maxSums bounds SHA256SUMS; a report folder has a handful of files.
 const maxSums = 1 << 20
 
-// maxReportJSON bounds report.json, read whole to check that it is
-// canonical: it grows with evidence items and statuses, not events, and
-// a real report is far smaller.
+// maxReportJSON bounds report.json: it grows with evidence items and
+// statuses, not events, and a real report is far smaller. It is read one
+// token or item at a time, so the bound is on time, not memory.
 const maxReportJSON = 1 << 30
 
 // VerifyFunc verifies a case that holds re-ingested evidence, recording
@@ -205,15 +204,16 @@ func Verify(ctx context.Context, dir string, opt VerifyOptions) (*VerifyResult, 
 		}
 	}
 
-	rep, err := r.checkJSON(dir, pub)
+	rf, err := r.checkJSON(dir, pub)
 	if err != nil {
 		return nil, err
 	}
+	defer rf.close()
 	if len(opt.Evidence) > 0 || opt.Rerun != nil {
 		if len(opt.Evidence) == 0 {
 			return nil, errors.New("re-run: no evidence given")
 		}
-		if err := r.recheck(ctx, rep, opt); err != nil {
+		if err := r.recheck(ctx, rf, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -307,67 +307,46 @@ func hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// reportJSON is the part of report.json Verify reads.
-type reportJSON struct {
-	Format string `json:"format"`
-	Case   struct {
-		ID string `json:"id"`
-	} `json:"case"`
-	Signer struct {
-		Identity     string `json:"identity"`
-		PublicKeyPEM string `json:"public_key_pem"`
-	} `json:"signer"`
-	Custody struct {
-		Entries []struct {
-			Seq      int64    `json:"seq"`
-			Time     string   `json:"time"`
-			Operator string   `json:"operator"`
-			Host     string   `json:"host"`
-			Tool     string   `json:"tool"`
-			Command  string   `json:"command"`
-			Args     []string `json:"args"`
-			Inputs   string   `json:"inputs"`
-			Outputs  string   `json:"outputs"`
-			PrevHash string   `json:"prev_hash"`
-			Hash     string   `json:"hash"`
-		} `json:"entries"`
-		HeadHash *string  `json:"head_hash"`
-		Count    *int64   `json:"count"`
-		Intact   *bool    `json:"intact"`
-		Problems []string `json:"problems"`
-	} `json:"custody"`
-	Evidence []struct {
-		Source       string  `json:"source"`
-		Path         string  `json:"path"`
-		Member       string  `json:"member"`
-		MemberIndex  *string `json:"member_index"` // absent or null in reports of older cases
-		SHA256       string  `json:"sha256"`
-		EventCount   *int64  `json:"event_count"`
-		EventsSHA256 *string `json:"events_sha256"`
-		EventsFilter *string `json:"events_filter"` // absent: every record was indexed
-	} `json:"evidence"`
-	Verification struct {
-		Ran      bool                      `json:"ran"`
-		ByKind   map[string]map[string]any `json:"by_kind"`
-		Findings struct {
-			ByType map[string]int64 `json:"by_type"`
-		} `json:"findings"`
-	} `json:"verification"`
-	Statuses     []map[string]any `json:"statuses"`
-	Findings     []map[string]any `json:"findings"`
-	TrustAnchors struct {
-		Keys []struct {
-			Fingerprint string `json:"fingerprint"`
-			Bits        int    `json:"bits"`
-			File        string `json:"file"`
-		} `json:"keys"`
-	} `json:"trust_anchors"`
+// reportFile is a report.json that Verify read: its small sections, and
+// the file, kept open to read its long arrays again one item at a time.
+// Every read must see the bytes the first one hashed.
+type reportFile struct {
+	f    *os.File
+	sum  []byte   // SHA-256 of the file as first read
+	size int64    // its size then
+	doc  Document // without evidence, statuses and verified_digests
+}
+
+// read reads the file again from its start, handing the items of its
+// long arrays to items (and its other members to doc, when not nil).
+func (rf *reportFile) read(doc *Document, items documentItems) error {
+	if _, err := rf.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read %s: %w", FileJSON, err)
+	}
+	h := sha256.New()
+	r := io.TeeReader(io.LimitReader(rf.f, rf.size+1), h)
+	if err := readDocument(r, doc, items); err != nil {
+		return fmt.Errorf("read %s: %w", FileJSON, err)
+	}
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("read %s: %w", FileJSON, err)
+	}
+	if !bytes.Equal(h.Sum(nil), rf.sum) {
+		return fmt.Errorf("read %s: the file changed while it was being checked", FileJSON)
+	}
+	return nil
+}
+
+func (rf *reportFile) close() {
+	if rf != nil {
+		rf.f.Close()
+	}
 }
 
 // anchorWarnings says what the report's own verification trusted that an
 // auditor should know: keys under verify.MinKeyBits, and trust-anchor
 // files that were part of the evidence.
-func (r *VerifyResult) anchorWarnings(rep *reportJSON) {
+func (r *VerifyResult) anchorWarnings(rep *Document) {
 	seen := map[string]bool{}
 	for _, k := range rep.TrustAnchors.Keys {
 		if k.Bits > 0 && k.Bits < verify.MinKeyBits && !seen[k.Fingerprint] {
@@ -377,28 +356,61 @@ func (r *VerifyResult) anchorWarnings(rep *reportJSON) {
 		}
 	}
 	for _, f := range rep.Findings {
-		if str(f["type"]) == verify.FindingTrustAnchorInEvidence {
-			r.Warnings = append(r.Warnings, "the report's verification trusted public keys that were part of the evidence: "+str(f["summary"]))
+		if f.Type == verify.FindingTrustAnchorInEvidence {
+			r.Warnings = append(r.Warnings, "the report's verification trusted public keys that were part of the evidence: "+f.Summary)
 		}
 	}
 }
 
+// checkCanonical reads report.json once, token by token, and reports
+// whether its bytes are their canonical form (with the final newline),
+// with the SHA-256 and size of what it read; err is set when the file
+// holds no single JSON value.
+func checkCanonical(f *os.File) (canonical bool, sum []byte, size int64, err error) {
+	raw, canon := sha256.New(), sha256.New()
+	cr := &countWriter{w: raw}
+	r := io.TeeReader(io.LimitReader(f, maxReportJSON+1), cr)
+	sorted, err := canonicalStream(r, canon)
+	if _, cerr := io.Copy(io.Discard, r); err == nil {
+		err = cerr
+	}
+	if err == nil && cr.n > maxReportJSON {
+		err = fmt.Errorf("larger than %d bytes", int64(maxReportJSON))
+	}
+	if err != nil {
+		return false, nil, 0, err
+	}
+	canon.Write([]byte("\n"))
+	return sorted && bytes.Equal(canon.Sum(nil), raw.Sum(nil)), raw.Sum(nil), cr.n, nil
+}
+
 // checkJSON checks report.json: canonical bytes, format, signing key, and
-// the custody chain it carries.
-func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportJSON, error) {
-	data, err := readFileLimited(filepath.Join(dir, FileJSON), maxReportJSON)
+// the custody chain it carries. It returns the file for recheck, nil when
+// its members could not be read.
+func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportFile, error) {
+	path := filepath.Join(dir, FileJSON)
+	f, err := regfile.OpenNoFollow(path)
+	if err == nil {
+		if fi, serr := f.Stat(); serr == nil && fi.Size() > maxReportJSON {
+			f.Close()
+			err = &regfile.TooLargeError{Path: path, Max: maxReportJSON}
+		}
+	}
 	if err != nil {
 		r.add("report.json", false, "", "", err.Error())
 		return nil, nil
 	}
-	canon, err := Canonical(data)
+	canonical, sum, size, err := checkCanonical(f)
 	if err != nil {
+		f.Close()
 		r.add("report.json canonical", false, "", "", "not JSON: "+err.Error())
 		return nil, nil
 	}
-	r.add("report.json canonical", bytes.Equal(append(canon, '\n'), data), "canonical JSON", "", "")
-	var rep reportJSON
-	if err := json.Unmarshal(data, &rep); err != nil {
+	r.add("report.json canonical", canonical, "canonical JSON", "", "")
+	rf := &reportFile{f: f, sum: sum, size: size}
+	rep := &rf.doc
+	if err := rf.read(rep, documentItems{}); err != nil {
+		f.Close()
 		r.add("report.json fields", false, "", "", err.Error())
 		return nil, nil
 	}
@@ -428,12 +440,8 @@ func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportJSON
 	if n := len(entries); n > 0 {
 		head = entries[n-1].Hash
 	}
-	got := ""
-	if rep.Custody.HeadHash != nil {
-		got = *rep.Custody.HeadHash
-	}
-	r.add("custody head", got == head, head, got, "head_hash is the hash of the last entry")
-	r.anchorWarnings(&rep)
+	r.add("custody head", deref(rep.Custody.HeadHash) == head, head, deref(rep.Custody.HeadHash), "head_hash is the hash of the last entry")
+	r.anchorWarnings(rep)
 	if rep.Custody.Count != nil {
 		r.add("custody count", *rep.Custody.Count == int64(len(entries)), fmt.Sprint(len(entries)), fmt.Sprint(*rep.Custody.Count),
 			"count is the number of entries the report carries")
@@ -446,20 +454,19 @@ func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportJSON
 	// verify recorded in the custody log the report carries.
 	counts := statusCounts{}
 	for kind, m := range rep.Verification.ByKind {
-		by, _ := m["by_status"].(map[string]any)
-		for st, v := range by {
-			if n, ok := v.(float64); ok && n != 0 {
+		for st, n := range m.ByStatus {
+			if n != 0 {
 				if counts[kind] == nil {
 					counts[kind] = map[string]int64{}
 				}
-				counts[kind][st] = int64(n)
+				counts[kind][st] = n
 			}
 		}
 	}
 	diffs := compareVerifyRecord(entries, counts, rep.Verification.Findings.ByType)
 	r.add("verification matches custody", len(diffs) == 0, "the counts of the last verify entry", fmt.Sprintf("%d differences", len(diffs)),
 		strings.Join(diffs, "; "))
-	return &rep, nil
+	return rf, nil
 }
 
 func fingerprintOf(k ed25519.PublicKey) string {
@@ -492,10 +499,15 @@ func identity(source, path, member string, index *string) evID {
 }
 
 // recheck re-ingests the evidence into a temporary case, compares every
-// item, and with opt.Rerun re-verifies and compares.
-func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyOptions) error {
-	if rep == nil {
+// item, and with opt.Rerun re-verifies and compares. It reads the report's
+// inventory and statuses from rf one item at a time.
+func (r *VerifyResult) recheck(ctx context.Context, rf *reportFile, opt VerifyOptions) error {
+	if rf == nil {
 		return errors.New("re-check evidence: report.json could not be read")
+	}
+	inv, err := readInventory(rf)
+	if err != nil {
+		return fmt.Errorf("re-check evidence: %w", err)
 	}
 	tmp, err := os.MkdirTemp(opt.TempDir, "forensic-report-verify-")
 	if err != nil {
@@ -508,10 +520,7 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 		return err
 	}
 	iopt := opt.Ingest
-	if iopt.EventsFor, err = reportFilters(rep); err != nil {
-		c.Close()
-		return fmt.Errorf("re-check evidence: %w", err)
-	}
+	iopt.EventsFor = inv.eventsFor()
 	sum, err := ingest.Run(ctx, c, opt.Evidence, iopt)
 	if err != nil {
 		c.Close()
@@ -526,55 +535,34 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	now := map[evID]map[string]bool{}
 	// A report of an older case has no positions: compare by name, as it
 	// was made.
-	withIndex := false
-	for _, e := range rep.Evidence {
-		if e.MemberIndex != nil {
-			withIndex = true
-			break
-		}
-	}
 	events := map[evID]map[string]store.EventsSum{}
-	rows, err := c.DB.QueryContext(ctx, `SELECT source, path, member, sha256, member_index, coalesce(event_count, 0), coalesce(events_sha256, '')
-		FROM evidence ORDER BY path, member, sha256`)
-	if err != nil {
-		c.Close()
-		return err
-	}
 	given := map[string]bool{}
-	for rows.Next() {
-		var src, p, m, s, esha string
-		var idx sql.NullString
-		var en int64
-		if err := rows.Scan(&src, &p, &m, &s, &idx, &en, &esha); err != nil {
-			rows.Close()
-			c.Close()
-			return err
-		}
+	err = c.EachEvidenceEvents(ctx, func(e store.EvidenceEvents) error {
 		var ip *string
-		if withIndex && idx.Valid {
-			ip = &idx.String
+		if inv.withIndex && e.MemberIndex != nil {
+			ip = e.MemberIndex
 		}
-		id := identity(src, p, m, ip)
+		id := identity(e.Source, e.Path, e.Member, ip)
 		given[id.source] = true
 		if now[id] == nil {
 			now[id] = map[string]bool{}
 		}
-		now[id][s] = true
-		if en > 0 {
+		now[id][e.SHA256] = true
+		if e.EventCount > 0 {
 			if events[id] == nil {
 				events[id] = map[string]store.EventsSum{}
 			}
-			events[id][s] = store.EventsSum{Count: en, SHA256: esha}
+			events[id][e.SHA256] = store.EventsSum{Count: e.EventCount, SHA256: e.EventsSHA256}
 		}
-	}
-	rows.Close()
+		return nil
+	})
 	c.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return err
 	}
 	seen := map[evID]bool{}
 	r.EvidenceCounts = map[string]int{}
-	for _, e := range rep.Evidence {
+	err = rf.read(nil, documentItems{evidence: func(e EvidenceItem) error {
 		id := identity(e.Source, e.Path, e.Member, e.MemberIndex)
 		ec := EvidenceCheck{Source: id.source, Path: id.path, Member: id.member, MemberIndex: id.index, SHA256: e.SHA256}
 		switch {
@@ -588,10 +576,7 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 				break // a report made before reports carried event hashes
 			}
 			got := events[id][e.SHA256]
-			want := store.EventsSum{Count: *e.EventCount}
-			if e.EventsSHA256 != nil {
-				want.SHA256 = *e.EventsSHA256
-			}
+			want := store.EventsSum{Count: *e.EventCount, SHA256: deref(e.EventsSHA256)}
 			if want.Count > 0 || got.Count > 0 {
 				ec.EventCount, ec.EventsSHA256 = &want.Count, want.SHA256
 				ec.ActualEventCount, ec.ActualEventsSHA256 = &got.Count, got.SHA256
@@ -607,6 +592,10 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 		}
 		seen[id] = true
 		r.Evidence = append(r.Evidence, ec)
+		return nil
+	}})
+	if err != nil {
+		return fmt.Errorf("re-check evidence: %w", err)
 	}
 	var added []EvidenceCheck
 	for id, shas := range now {
@@ -625,7 +614,7 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	for _, e := range r.Evidence {
 		r.EvidenceCounts[e.Status]++
 	}
-	if n := len(rep.Evidence); n > 0 && rep.Evidence[0].EventCount == nil {
+	if inv.items > 0 && !inv.firstHasEvents {
 		r.Warnings = append(r.Warnings, "the report carries no per-file event counts and hashes (made by an earlier version): the events the case held were not compared")
 	}
 	if n := r.EvidenceCounts[EvidenceNotChecked]; n > 0 {
@@ -647,7 +636,17 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	if err != nil {
 		return fmt.Errorf("re-run verification: %w", err)
 	}
-	r.Differences = Compare(Outcome{Statuses: statusKeys(rep.Statuses), Findings: findingKeys(rep.Findings),
+	statuses := []string{}
+	err = rf.read(nil, documentItems{statuses: func(s ItemStatus) error {
+		statuses = append(statuses, statusKey(s.Kind, s.Status, deref(s.S3Bucket), deref(s.S3Key)))
+		return nil
+	}})
+	if err != nil {
+		return fmt.Errorf("re-run verification: %w", err)
+	}
+	sort.Strings(statuses)
+	rep := &rf.doc
+	r.Differences = Compare(Outcome{Statuses: statuses, Findings: findingKeys(rep.Findings),
 		Counts: countKeys(rep.Verification.ByKind)}, *got)
 	if got.AnchorsInEvidence > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the re-run trusted public keys that are part of the evidence (%d %s findings): "+
@@ -667,48 +666,67 @@ func (r *VerifyResult) recheck(ctx context.Context, rep *reportJSON, opt VerifyO
 	return nil
 }
 
-// reportFilters gives the re-ingest, for each item the report says was
-// indexed by a filter, that filter, so that its events hash as the case's
-// did (nil when every record of every item was indexed).
-func reportFilters(rep *reportJSON) (func(ev *store.Evidence) (store.EventFilter, bool), error) {
-	withIndex := false
-	for _, e := range rep.Evidence {
-		if e.MemberIndex != nil {
-			withIndex = true
-			break
+// inventory is what recheck needs to know of the report's evidence before
+// it re-ingests: whether the report records members' positions, whether
+// it carries event hashes, and the events filter of each item whose
+// records were indexed by one.
+type inventory struct {
+	items          int64
+	withIndex      bool // some item has a member_index: compare by position too
+	firstHasEvents bool // the first item carries event_count
+	filters        map[filterKey]store.EventFilter
+}
+
+type filterKey struct {
+	id  evID
+	sha string
+}
+
+// readInventory reads the report's evidence, one item at a time.
+func readInventory(rf *reportFile) (*inventory, error) {
+	inv := &inventory{filters: map[filterKey]store.EventFilter{}}
+	err := rf.read(nil, documentItems{evidence: func(e EvidenceItem) error {
+		if inv.items == 0 {
+			inv.firstHasEvents = e.EventCount != nil
 		}
-	}
-	type key struct {
-		id  evID
-		sha string
-	}
-	filters := map[key]store.EventFilter{}
-	for _, e := range rep.Evidence {
+		inv.items++
+		inv.withIndex = inv.withIndex || e.MemberIndex != nil
 		if e.EventsFilter == nil {
-			continue
+			return nil
 		}
 		f, err := store.DecodeEventFilter(*e.EventsFilter)
 		if err != nil {
-			return nil, fmt.Errorf("report.json: evidence %s: %w", e.Path, err)
+			return fmt.Errorf("report.json: evidence %s: %w", e.Path, err)
 		}
 		id := identity(e.Source, e.Path, e.Member, e.MemberIndex)
-		filters[key{id, e.SHA256}] = f
-		filters[key{id, ""}] = f
+		inv.filters[filterKey{id, e.SHA256}] = f
+		inv.filters[filterKey{id, ""}] = f
+		return nil
+	}})
+	if err != nil {
+		return nil, err
 	}
-	if len(filters) == 0 {
-		return nil, nil
+	return inv, nil
+}
+
+// eventsFor gives the re-ingest, for each item the report says was
+// indexed by a filter, that filter, so that its events hash as the case's
+// did (nil when every record of every item was indexed).
+func (inv *inventory) eventsFor() func(ev *store.Evidence) (store.EventFilter, bool) {
+	if len(inv.filters) == 0 {
+		return nil
 	}
 	return func(ev *store.Evidence) (store.EventFilter, bool) {
 		var ip *string
-		if withIndex {
+		if inv.withIndex {
 			s := store.EncodeMemberIndex(ev.MemberIndex)
 			ip = &s
 		}
 		id := identity(ev.Source, ev.Path, ev.Member, ip)
-		if f, ok := filters[key{id, ev.SHA256}]; ok && ev.SHA256 != "" {
+		if f, ok := inv.filters[filterKey{id, ev.SHA256}]; ok && ev.SHA256 != "" {
 			return f, true
 		}
-		f, ok := filters[key{id, ""}]
+		f, ok := inv.filters[filterKey{id, ""}]
 		return f, ok
-	}, nil
+	}
 }
