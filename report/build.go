@@ -627,11 +627,7 @@ func (b *builder) streamDigests(c *canonWriter) {
 		type cand struct{ source, sig string }
 		var cands []cand
 		if det.Signature != nil && *det.Signature != "" {
-			source := ""
-			if det.SignatureSource != nil {
-				source = det.SignatureSource.S
-			}
-			cands = append(cands, cand{source, *det.Signature})
+			cands = append(cands, cand{det.SignatureSource.S, *det.Signature})
 		}
 		if s, ok := sigs.Metadata[det.MetadataEvidenceID]; ok && det.MetadataEvidenceID != 0 {
 			cands = append(cands, cand{"metadata", s})

@@ -34,15 +34,8 @@ func (d *otherDetail) Shared() *verdict.Common { return &d.Common }
 
 // itemDetail decodes the detail of an item of the given kind.
 func itemDetail(kind string, b []byte) verdict.Detail {
-	var d verdict.Detail
-	switch kind {
-	case "digest":
-		return digestDetail(b)
-	case "log":
-		return logDetail(b)
-	case "object":
-		d = &verdict.ObjectDetail{}
-	default:
+	d := verdict.NewDetail(kind)
+	if d == nil {
 		d = &otherDetail{}
 	}
 	_ = json.Unmarshal(b, d)

@@ -19,7 +19,7 @@ func (c *Case) EvidenceWithSHA256(ctx context.Context, shas []string) ([]Evidenc
 	}
 	args = append(args, args...)
 	in := "(?" + repeat(",?", len(shas)-1) + ")"
-	rows, err := c.DB.QueryContext(ctx, `SELECT id, source, path, member, sha256, coalesce(content_sha256, ''), kind
+	rows, err := c.db.QueryContext(ctx, `SELECT id, source, path, member, sha256, coalesce(content_sha256, ''), kind
 		FROM evidence WHERE sha256 IN `+in+` OR content_sha256 IN `+in+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find evidence by SHA-256: %w", err)

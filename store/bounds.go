@@ -10,7 +10,7 @@ import (
 // into the case (evidence.ingested_at as recorded, RFC 3339), by evidence
 // id.
 func (c *Case) IngestTimes(ctx context.Context, kind string) (map[int64]string, error) {
-	rows, err := c.DB.QueryContext(ctx, "SELECT id, ingested_at FROM evidence WHERE kind = ?", kind)
+	rows, err := c.db.QueryContext(ctx, "SELECT id, ingested_at FROM evidence WHERE kind = ?", kind)
 	if err != nil {
 		return nil, fmt.Errorf("read ingest times: %w", err)
 	}
@@ -44,7 +44,7 @@ func (c *Case) HasEventBetween(ctx context.Context, account, region, from, to st
 
 func (c *Case) exists(ctx context.Context, q string, args ...any) (bool, error) {
 	var one int
-	switch err := c.DB.QueryRowContext(ctx, q, args...).Scan(&one); {
+	switch err := c.db.QueryRowContext(ctx, q, args...).Scan(&one); {
 	case err == sql.ErrNoRows:
 		return false, nil
 	case err != nil:

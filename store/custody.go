@@ -196,7 +196,7 @@ type querier interface {
 }
 
 func (c *Case) appendCustody(ctx context.Context, e CustodyEntry, claim func(tx *sql.Tx, seq int64, e *CustodyEntry) error) (CustodyEntry, error) {
-	tx, err := c.DB.BeginTx(ctx, nil)
+	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return e, err
 	}
@@ -257,7 +257,7 @@ func (c *Case) appendCustody(ctx context.Context, e CustodyEntry, claim func(tx 
 
 // Custody returns the custody log in order.
 func (c *Case) Custody(ctx context.Context) ([]CustodyEntry, error) {
-	rows, err := c.DB.QueryContext(ctx, "SELECT seq, time, operator, host, tool, command, args, inputs, outputs, prev_hash, hash FROM custody ORDER BY seq")
+	rows, err := c.db.QueryContext(ctx, "SELECT seq, time, operator, host, tool, command, args, inputs, outputs, prev_hash, hash FROM custody ORDER BY seq")
 	if err != nil {
 		return nil, err
 	}

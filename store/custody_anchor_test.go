@@ -104,7 +104,7 @@ func TestCustodyAnchor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := anchoredCase(t)
-			_, err := c.DB.Exec("PRAGMA foreign_keys = OFF; " + tc.sql)
+			_, err := c.db.Exec("PRAGMA foreign_keys = OFF; " + tc.sql)
 			require.NoError(t, err)
 			r := checkCustody(t, c)
 			if tc.want == nil {
@@ -146,10 +146,10 @@ func TestIngestClaimRecoversUnclaimedItems(t *testing.T) {
 	assert.Equal(t, IngestClaim{Added: 1, Claimed: 4, Recovered: lost, EventsSHA256: cl.EventsSHA256}, cl)
 	assert.Empty(t, checkCustody(t, c).Problems)
 	var n int
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM evidence WHERE custody_seq = 2").Scan(&n))
+	require.NoError(t, c.db.QueryRow("SELECT count(*) FROM evidence WHERE custody_seq = 2").Scan(&n))
 	assert.Equal(t, 4, n)
 	// The claim hash is the documented query's.
-	got, err := claimedEventsHash(context.Background(), c.DB, 2)
+	got, err := claimedEventsHash(context.Background(), c.db, 2)
 	require.NoError(t, err)
 	assert.Equal(t, cl.EventsSHA256, got)
 	assert.Len(t, got, 64)
@@ -160,7 +160,7 @@ func TestIngestClaimRecoversUnclaimedItems(t *testing.T) {
 func oldCase(t *testing.T) string {
 	t.Helper()
 	c := openTemp(t)
-	_, err := c.DB.Exec(`DROP VIEW evidence_claimed_events;
+	_, err := c.db.Exec(`DROP VIEW evidence_claimed_events;
 		DROP TABLE ct_index_widenings;
 		ALTER TABLE evidence DROP COLUMN events_filter;
 		ALTER TABLE evidence DROP COLUMN records_seen;
@@ -180,7 +180,7 @@ func oldCase(t *testing.T) string {
 			Inputs: json.RawMessage("null"), Outputs: json.RawMessage(`{"added":2}`), PrevHash: prev}
 		e.Hash, err = EntryHash(e)
 		require.NoError(t, err)
-		_, err = c.DB.Exec(`INSERT INTO custody(seq, time, operator, host, tool, command, args, inputs, outputs, prev_hash, hash)
+		_, err = c.db.Exec(`INSERT INTO custody(seq, time, operator, host, tool, command, args, inputs, outputs, prev_hash, hash)
 			VALUES (?,?,?,?,?,?,'[]',?,?,?,?)`, e.Seq, e.Time, e.Operator, e.Host, e.Tool, e.Command, string(e.Inputs), string(e.Outputs), e.PrevHash, e.Hash)
 		require.NoError(t, err)
 		prev = e.Hash
@@ -237,7 +237,7 @@ func TestCustodyOldCase(t *testing.T) {
 	ev, err = c.CheckEvents(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, ev.Problems)
-	_, err = c.DB.Exec("DELETE FROM custody WHERE seq = 4")
+	_, err = c.db.Exec("DELETE FROM custody WHERE seq = 4")
 	require.NoError(t, err)
 	r = checkCustody(t, c)
 	require.Len(t, r.Problems, 1)

@@ -131,11 +131,11 @@ func (c *Case) CheckCustody(ctx context.Context) (*CustodyCheck, error) {
 		return o, json.Unmarshal(e.Outputs, &o) == nil
 	}
 	var hasColumn int
-	if err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('evidence') WHERE name = 'custody_seq'").Scan(&hasColumn); err != nil {
+	if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('evidence') WHERE name = 'custody_seq'").Scan(&hasColumn); err != nil {
 		return nil, fmt.Errorf("read the case schema: %w", err)
 	}
 	var items int64
-	if err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM evidence").Scan(&items); err != nil {
+	if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM evidence").Scan(&items); err != nil {
 		return nil, fmt.Errorf("count evidence: %w", err)
 	}
 	if hasColumn == 0 {
@@ -159,7 +159,7 @@ func (c *Case) CheckCustody(ctx context.Context) (*CustodyCheck, error) {
 		return r, nil
 	}
 	r.Anchored = true
-	if r.Anchor, err = readAnchor(ctx, c.DB); err != nil {
+	if r.Anchor, err = readAnchor(ctx, c.db); err != nil {
 		return nil, err
 	}
 	head := custodyGenesis
@@ -176,7 +176,7 @@ func (c *Case) CheckCustody(ctx context.Context) (*CustodyCheck, error) {
 	}
 
 	// Every item names the ingest entry that claimed it.
-	rows, err := c.DB.QueryContext(ctx, "SELECT custody_seq, count(*), max(id) FROM evidence GROUP BY custody_seq")
+	rows, err := c.db.QueryContext(ctx, "SELECT custody_seq, count(*), max(id) FROM evidence GROUP BY custody_seq")
 	if err != nil {
 		return nil, fmt.Errorf("read evidence claims: %w", err)
 	}
@@ -240,7 +240,7 @@ func (c *Case) CheckCustody(ctx context.Context) (*CustodyCheck, error) {
 			problem("ingest entry %d records %d added and %d recovered items, but %d claimed", e.Seq, *o.Added, *o.Recovered, *o.Claimed)
 		}
 		if o.ClaimedEvents != nil {
-			got, err := claimedEventsHash(ctx, c.DB, e.Seq)
+			got, err := claimedEventsHash(ctx, c.db, e.Seq)
 			if err != nil {
 				return nil, err
 			}

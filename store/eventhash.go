@@ -190,14 +190,14 @@ func (c *Case) CheckEvents(ctx context.Context) (*EventsCheck, error) {
 	}
 	r := &EventsCheck{ByEvidence: sums}
 	var hasColumn int
-	if err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('evidence') WHERE name = 'events_sha256'").Scan(&hasColumn); err != nil {
+	if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('evidence') WHERE name = 'events_sha256'").Scan(&hasColumn); err != nil {
 		return nil, fmt.Errorf("read the case schema: %w", err)
 	}
 	cols := "id, path, member, 0, NULL, NULL"
 	if hasColumn > 0 {
 		cols = "id, path, member, coalesce(custody_seq, -1), event_count, events_sha256"
 	}
-	rows, err := c.DB.QueryContext(ctx, "SELECT "+cols+" FROM evidence ORDER BY id")
+	rows, err := c.db.QueryContext(ctx, "SELECT "+cols+" FROM evidence ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("read evidence: %w", err)
 	}
@@ -331,7 +331,7 @@ var blobSafeHeaderSQL = func() string {
 // SQLite from the documented expression.
 func (c *Case) eventStatesSQL(ctx context.Context, rest string, args ...any) (map[int64]*evState, error) {
 	st := map[int64]*evState{}
-	rows, err := c.DB.QueryContext(ctx, "SELECT coalesce(CAST(record_index AS INTEGER), 0), coalesce(CAST(evidence_id AS INTEGER), 0), "+
+	rows, err := c.db.QueryContext(ctx, "SELECT coalesce(CAST(record_index AS INTEGER), 0), coalesce(CAST(evidence_id AS INTEGER), 0), "+
 		"CAST("+blobSafeHeaderSQL+" || char(10) || raw || char(10) AS BLOB) FROM ct_events "+rest, args...)
 	if err != nil {
 		return nil, fmt.Errorf("hash events: %w", err)

@@ -39,7 +39,7 @@ func writeEvents(t *testing.T, c *Case, path string, events []Event) int64 {
 	_, err := w.Close()
 	require.NoError(t, err)
 	var id int64
-	require.NoError(t, c.DB.QueryRow("SELECT id FROM evidence WHERE path = ?", path).Scan(&id))
+	require.NoError(t, c.db.QueryRow("SELECT id FROM evidence WHERE path = ?", path).Scan(&id))
 	return id
 }
 
@@ -55,12 +55,12 @@ func TestEventsHashIsTheDocumentedSQL(t *testing.T) {
 
 	var stored string
 	var n int64
-	require.NoError(t, c.DB.QueryRow("SELECT event_count, events_sha256 FROM evidence WHERE id = ?", id).Scan(&n, &stored))
+	require.NoError(t, c.db.QueryRow("SELECT event_count, events_sha256 FROM evidence WHERE id = ?", id).Scan(&n, &stored))
 	assert.Equal(t, int64(3), n)
 	assert.Equal(t, want, stored)
 
 	// EventsSQL through the driver.
-	rows, err := c.DB.Query(EventsSQL, id)
+	rows, err := c.db.Query(EventsSQL, id)
 	require.NoError(t, err)
 	h := sha256.New()
 	for rows.Next() {
@@ -116,7 +116,7 @@ func TestCheckEventsCatchesEdits(t *testing.T) {
 			writeEvents(t, c, "/e/log.json", awkwardEvents())
 			writeEvents(t, c, "/e/other.json", awkwardEvents()[1:])
 			if tc.sql != "" {
-				_, err := c.DB.Exec("PRAGMA foreign_keys = OFF; " + tc.sql)
+				_, err := c.db.Exec("PRAGMA foreign_keys = OFF; " + tc.sql)
 				require.NoError(t, err)
 			}
 			check, err := c.CheckEvents(context.Background())
@@ -148,7 +148,7 @@ func TestSQLiteJSONString(t *testing.T) {
 	}
 	for _, s := range cases {
 		var want string
-		require.NoError(t, c.DB.QueryRow("SELECT json_quote(CAST(? AS TEXT))", []byte(s)).Scan(&want))
+		require.NoError(t, c.db.QueryRow("SELECT json_quote(CAST(? AS TEXT))", []byte(s)).Scan(&want))
 		assert.Equal(t, want, string(appendSQLiteJSONString(nil, s)), "%q", s)
 	}
 }
@@ -175,7 +175,7 @@ func TestEventSumsReadPaths(t *testing.T) {
 			require.NoError(t, err)
 			out = append(out, s)
 		}
-		s, err := (&Case{DB: c.DB}).eventSums(ctx)
+		s, err := (&Case{db: c.db}).eventSums(ctx)
 		require.NoError(t, err)
 		return append(out, s)
 	}
@@ -183,13 +183,13 @@ func TestEventSumsReadPaths(t *testing.T) {
 		assert.Equal(t, want, got)
 	}
 	// Rows moved to the end, across the split: same content, same hashes.
-	_, err := c.DB.Exec("UPDATE ct_events SET id = id + 1000 WHERE id IN (1, 2)")
+	_, err := c.db.Exec("UPDATE ct_events SET id = id + 1000 WHERE id IN (1, 2)")
 	require.NoError(t, err)
 	for _, got := range sums() {
 		assert.Equal(t, want, got)
 	}
 	// A REAL and a BLOB: every path hashes them as SQLite writes them.
-	_, err = c.DB.Exec("UPDATE ct_events SET read_only = 1.5 WHERE id = 3; UPDATE ct_events SET event_name = x'41ff' WHERE id = 4")
+	_, err = c.db.Exec("UPDATE ct_events SET read_only = 1.5 WHERE id = 3; UPDATE ct_events SET event_name = x'41ff' WHERE id = 4")
 	require.NoError(t, err)
 	all := sums()
 	assert.NotEqual(t, want, all[0])
@@ -211,7 +211,7 @@ func FuzzSQLiteJSONString(f *testing.F) {
 	defer c.Close()
 	f.Fuzz(func(t *testing.T, s []byte) {
 		var want string
-		require.NoError(t, c.DB.QueryRow("SELECT json_quote(CAST(? AS TEXT))", s).Scan(&want))
+		require.NoError(t, c.db.QueryRow("SELECT json_quote(CAST(? AS TEXT))", s).Scan(&want))
 		if got := string(appendSQLiteJSONString(nil, string(s))); got != want {
 			t.Fatalf("appendSQLiteJSONString(%q) = %q, SQLite json_quote gives %q", s, got, want)
 		}

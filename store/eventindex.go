@@ -82,7 +82,7 @@ func (x *EventIndexing) Text() string {
 func (c *Case) EventIndexing(ctx context.Context) (*EventIndexing, error) {
 	x := &EventIndexing{Filters: []FilterGroup{}}
 	var v6 int
-	if err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('evidence') WHERE name = 'events_filter'").Scan(&v6); err != nil {
+	if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_info('evidence') WHERE name = 'events_filter'").Scan(&v6); err != nil {
 		return nil, fmt.Errorf("read the case schema: %w", err)
 	}
 	q := `SELECT coalesce(events_filter, ''), count(*), count(*) - count(records_seen),
@@ -92,7 +92,7 @@ func (c *Case) EventIndexing(ctx context.Context) (*EventIndexing, error) {
 		q = `SELECT '', count(*), 0, coalesce(sum(coalesce(record_count, 0)), 0), coalesce(sum(coalesce(record_count, 0)), 0)
 			FROM evidence WHERE kind = 'cloudtrail_log' HAVING count(*) > 0`
 	}
-	rows, err := c.DB.QueryContext(ctx, q)
+	rows, err := c.db.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read indexed events: %w", err)
 	}

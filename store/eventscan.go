@@ -57,7 +57,7 @@ type scanResult struct {
 // eventSumsRaw is eventSums for a case with a path, through rawConn.
 func (c *Case) eventSumsRaw(ctx context.Context) (map[int64]*evState, error) {
 	var lo, hi int64
-	if err := c.DB.QueryRowContext(ctx, "SELECT coalesce(min(id), 0), coalesce(max(id), 0) + 1 FROM ct_events").Scan(&lo, &hi); err != nil {
+	if err := c.db.QueryRowContext(ctx, "SELECT coalesce(min(id), 0), coalesce(max(id), 0) + 1 FROM ct_events").Scan(&lo, &hi); err != nil {
 		return nil, fmt.Errorf("hash events: %w", err)
 	}
 	bounds := []int64{lo, hi}
@@ -65,7 +65,7 @@ func (c *Case) eventSumsRaw(ctx context.Context) (map[int64]*evState, error) {
 		// The first row after the middle that starts another item.
 		mid := lo + (hi-lo)/2
 		var split int64
-		err := c.DB.QueryRowContext(ctx, `SELECT coalesce((SELECT id FROM ct_events WHERE id > ?1 AND evidence_id IS NOT
+		err := c.db.QueryRowContext(ctx, `SELECT coalesce((SELECT id FROM ct_events WHERE id > ?1 AND evidence_id IS NOT
 			(SELECT evidence_id FROM ct_events WHERE id >= ?1 ORDER BY id LIMIT 1) ORDER BY id LIMIT 1), 0)`, mid).Scan(&split)
 		if err != nil {
 			return nil, fmt.Errorf("hash events: %w", err)

@@ -192,7 +192,7 @@ func (c *Case) DuplicateNamesFirst(ctx context.Context, limit int) ([]DuplicateN
 	}
 	var out []DuplicateName
 	for _, g := range groups {
-		rows, err := c.DB.QueryContext(ctx, g.q)
+		rows, err := c.db.QueryContext(ctx, g.q)
 		if err != nil {
 			return nil, 0, fmt.Errorf("find duplicate names: %w", err)
 		}
@@ -218,7 +218,7 @@ func (c *Case) DuplicateNamesFirst(ctx context.Context, limit int) ([]DuplicateN
 		}
 		for i, k := range keys {
 			d := DuplicateName{Path: k.path, Count: counts[i]}
-			irows, err := c.DB.QueryContext(ctx, `SELECT id, kind, member, coalesce(member_path, ''), coalesce(member_index, ''), sha256
+			irows, err := c.db.QueryContext(ctx, `SELECT id, kind, member, coalesce(member_path, ''), coalesce(member_index, ''), sha256
 				FROM evidence WHERE path = ? AND `+g.col+` = ? AND kind <> 'source' ORDER BY id LIMIT ?`, k.path, k.v, maxDuplicateItems)
 			if err != nil {
 				return nil, 0, fmt.Errorf("find duplicate names: %w", err)
@@ -248,7 +248,7 @@ func (c *Case) DuplicateNamesFirst(ctx context.Context, limit int) ([]DuplicateN
 // Sources returns the distinct source paths (command-line arguments,
 // made absolute) the case's evidence came from.
 func (c *Case) Sources(ctx context.Context) ([]string, error) {
-	rows, err := c.DB.QueryContext(ctx, "SELECT DISTINCT source FROM evidence ORDER BY source")
+	rows, err := c.db.QueryContext(ctx, "SELECT DISTINCT source FROM evidence ORDER BY source")
 	if err != nil {
 		return nil, err
 	}

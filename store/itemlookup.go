@@ -71,18 +71,18 @@ func (c *Case) NewItemLookup(ctx context.Context) (*ItemLookup, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := ro.DB.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+	if _, err := ro.db.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
 		ro.Close()
 		return nil, err
 	}
 	l := &ItemLookup{ro: ro}
 	var n int
-	if err := ro.DB.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM evidence LIMIT 1)").Scan(&n); err != nil {
+	if err := ro.db.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM evidence LIMIT 1)").Scan(&n); err != nil {
 		ro.Close()
 		return nil, err
 	}
 	l.empty = n == 0
-	if l.same, err = ro.DB.PrepareContext(ctx, "SELECT "+recordedItemColumns+" FROM evidence WHERE "+sameItem); err != nil {
+	if l.same, err = ro.db.PrepareContext(ctx, "SELECT "+recordedItemColumns+" FROM evidence WHERE "+sameItem); err != nil {
 		ro.Close()
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (l *ItemLookup) query(fn func() error) error {
 	if err == nil || errors.Is(err, sql.ErrNoRows) || !l.wait {
 		return err
 	}
-	db := l.ro.DB
+	db := l.ro.db
 	if _, e := db.Exec("PRAGMA busy_timeout = 60000"); e != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (l *ItemLookup) PartialAt(ev *Evidence) ([]*RecordedItem, error) {
 	var out []*RecordedItem
 	err := l.query(func() error {
 		out = out[:0]
-		rows, err := l.ro.DB.Query("SELECT "+recordedItemColumns+" FROM evidence WHERE "+samePlace+
+		rows, err := l.ro.db.Query("SELECT "+recordedItemColumns+" FROM evidence WHERE "+samePlace+
 			" AND kind = 'cloudtrail_log' AND events_filter IS NOT NULL ORDER BY id LIMIT 16", args...)
 		if err != nil {
 			return err
@@ -165,7 +165,7 @@ func (l *ItemLookup) PartialAt(ev *Evidence) ([]*RecordedItem, error) {
 func (l *ItemLookup) AnyPartial() (bool, error) {
 	var n int
 	err := l.query(func() error {
-		return l.ro.DB.QueryRow("SELECT count(*) FROM (SELECT 1 FROM evidence WHERE kind = 'cloudtrail_log' AND events_filter IS NOT NULL LIMIT 1)").Scan(&n)
+		return l.ro.db.QueryRow("SELECT count(*) FROM (SELECT 1 FROM evidence WHERE kind = 'cloudtrail_log' AND events_filter IS NOT NULL LIMIT 1)").Scan(&n)
 	})
 	return n > 0, err
 }

@@ -16,7 +16,7 @@ import (
 // members that may be S3 objects. Each has ID, Path, Member, MemberPath
 // and MemberIndex set.
 func (c *Case) PairCandidates(ctx context.Context, after int64, limit int) ([]Evidence, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT o.id, o.path, o.member, coalesce(o.member_path, ''), coalesce(o.member_index, '')
+	rows, err := c.db.QueryContext(ctx, `SELECT o.id, o.path, o.member, coalesce(o.member_path, ''), coalesce(o.member_index, '')
 		FROM evidence o WHERE o.kind = 'unknown' AND o.member <> '' AND o.error IS NULL AND o.id > ? ORDER BY o.id LIMIT ?`,
 		after, limit)
 	if err != nil {
@@ -47,7 +47,7 @@ func (c *Case) PairCandidates(ctx context.Context, after int64, limit int) ([]Ev
 // without positions: any). So of two nested archives of one name neither
 // pairs with the other's members.
 func (c *Case) CountSidecars(ctx context.Context, path, nameKey string, index []int) (int, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT coalesce(member_index, '') FROM evidence WHERE path = ? AND name_key = ?
+	rows, err := c.db.QueryContext(ctx, `SELECT coalesce(member_index, '') FROM evidence WHERE path = ? AND name_key = ?
 		AND kind = 'object_metadata'`, path, nameKey)
 	if err != nil {
 		return 0, fmt.Errorf("pair objects: %w", err)
@@ -74,7 +74,7 @@ func (c *Case) CountSidecars(ctx context.Context, path, nameKey string, index []
 // path named member that were recorded before the case kept name keys.
 func (c *Case) CountLegacySidecars(ctx context.Context, path, member string) (int, error) {
 	var n int
-	if err := c.DB.QueryRowContext(ctx, `SELECT count(*) FROM evidence WHERE path = ? AND name_key IS NULL
+	if err := c.db.QueryRowContext(ctx, `SELECT count(*) FROM evidence WHERE path = ? AND name_key IS NULL
 		AND member = ? AND kind = 'object_metadata'`, path, member).Scan(&n); err != nil {
 		return 0, fmt.Errorf("pair objects: %w", err)
 	}
@@ -91,7 +91,7 @@ type PairedObject struct {
 // MarkObjects records, in one transaction, that each of objs is an S3
 // object (kind s3_object, with its bucket and key).
 func (c *Case) MarkObjects(ctx context.Context, objs []PairedObject) error {
-	tx, err := c.DB.BeginTx(ctx, nil)
+	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

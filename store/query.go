@@ -20,5 +20,5 @@ func (c *Case) QueryReadOnly(ctx context.Context, q string) (*sql.Rows, error) {
 	if IsWriteStatement(q) {
 		return nil, fmt.Errorf("query %s: refused: only read-only statements (SELECT, WITH, EXPLAIN, VALUES, PRAGMA reads) are allowed", c.Path)
 	}
-	return c.DB.QueryContext(ctx, q)
+	return c.db.QueryContext(ctx, q)
 }

@@ -115,7 +115,7 @@ func OpenScratch(ctx context.Context, path string) (*Scratch, error) {
 		db.Close()
 		return nil, fmt.Errorf("open case %s: verify's working tables: %w", path, err)
 	}
-	return &Scratch{Case: &Case{DB: db, Path: path, ReadOnly: true, Now: time.Now, stmts: &stmtCache{}}}, nil
+	return &Scratch{Case: &Case{db: db, Path: path, ReadOnly: true, Now: time.Now, stmts: &stmtCache{}}}, nil
 }
 
 // scratchBatch is how many rows one working-table transaction writes.
@@ -143,7 +143,7 @@ func (b *batch) flush(ctx context.Context) error {
 	if len(b.rows) == 0 {
 		return nil
 	}
-	tx, err := b.x.DB.BeginTx(ctx, nil)
+	tx, err := b.x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -258,7 +258,7 @@ func (d *DigestIndexer) Close(ctx context.Context) error {
 }
 
 func (x *Scratch) makeIndexes(ctx context.Context, ddl string) error {
-	if _, err := x.DB.ExecContext(ctx, ddl); err != nil {
+	if _, err := x.db.ExecContext(ctx, ddl); err != nil {
 		return fmt.Errorf("verify's working tables: index: %w", err)
 	}
 	return nil

@@ -35,7 +35,7 @@ func (c *Case) stmt(ctx context.Context, q string) *sql.Stmt {
 	if len(s.m) >= maxCachedStmts {
 		return nil
 	}
-	st, err := c.DB.PrepareContext(ctx, q)
+	st, err := c.db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil
 	}
@@ -50,21 +50,21 @@ func (c *Case) query(ctx context.Context, q string, args ...any) (*sql.Rows, err
 	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return c.DB.QueryContext(ctx, q, args...)
+	return c.db.QueryContext(ctx, q, args...)
 }
 
 func (c *Case) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return c.DB.QueryRowContext(ctx, q, args...)
+	return c.db.QueryRowContext(ctx, q, args...)
 }
 
 func (c *Case) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if st := c.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return c.DB.ExecContext(ctx, q, args...)
+	return c.db.ExecContext(ctx, q, args...)
 }
 
 // closeStmts closes the cached statements.

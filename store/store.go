@@ -51,11 +51,10 @@ const caseCacheKiB = 32 << 10
 
 // Case is an open case file.
 type Case struct {
-	// DB is the case's connection, for package store only: other packages
-	// call the typed methods of Case (and tests use internal/casetest). It
-	// is exported only until package report stops using it, and will then
-	// be unexported.
-	DB       *sql.DB
+	// db is the case's connection: other packages call the typed methods
+	// of Case (and tests use internal/casetest, which opens a connection
+	// of its own).
+	db       *sql.DB
 	Path     string
 	ReadOnly bool
 	Now      func() time.Time
@@ -80,7 +79,7 @@ func Open(ctx context.Context, path string) (*Case, error) {
 	// One connection: the writer is the only user, and pragmas such as
 	// cache_size are per connection.
 	db.SetMaxOpenConns(1)
-	c := &Case{DB: db, Path: path, Now: time.Now}
+	c := &Case{db: db, Path: path, Now: time.Now}
 	// The page size takes effect only on an empty database and only before
 	// it switches to WAL (a no-op on an existing case); WAL is persistent.
 	for _, p := range []string{fmt.Sprintf("PRAGMA page_size = %d", PageSize), "PRAGMA journal_mode = WAL"} {
@@ -214,17 +213,17 @@ func OpenReadOnly(ctx context.Context, path string) (*Case, error) {
 		}
 		return nil, fmt.Errorf("open case %s: not a forensic case file: %w", path, err)
 	}
-	return &Case{DB: db, Path: path, ReadOnly: true, Now: time.Now}, nil
+	return &Case{db: db, Path: path, ReadOnly: true, Now: time.Now}, nil
 }
 
 // Close closes the database.
 func (c *Case) Close() error {
 	c.closeStmts()
-	return c.DB.Close()
+	return c.db.Close()
 }
 
 func (c *Case) migrate(ctx context.Context) error {
-	if _, err := c.DB.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"); err != nil {
+	if _, err := c.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"); err != nil {
 		return fmt.Errorf("migrations table: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -234,7 +233,7 @@ func (c *Case) migrate(ctx context.Context) error {
 	sort.Strings(names)
 	for _, name := range names {
 		var n int
-		if err := c.DB.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE name = ?", name).Scan(&n); err != nil {
+		if err := c.db.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE name = ?", name).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -244,7 +243,7 @@ func (c *Case) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		tx, err := c.DB.BeginTx(ctx, nil)
+		tx, err := c.db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -262,13 +261,13 @@ func (c *Case) migrate(ctx context.Context) error {
 	}
 	// A case id is made once, when the case is created.
 	var id string
-	err = c.DB.QueryRowContext(ctx, "SELECT value FROM case_info WHERE key = 'case_id'").Scan(&id)
+	err = c.db.QueryRowContext(ctx, "SELECT value FROM case_info WHERE key = 'case_id'").Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		b := make([]byte, 16)
 		if _, err := rand.Read(b); err != nil {
 			return err
 		}
-		_, err = c.DB.ExecContext(ctx, "INSERT INTO case_info(key, value) VALUES ('case_id', ?), ('created_at', ?)", hex.EncodeToString(b), c.now())
+		_, err = c.db.ExecContext(ctx, "INSERT INTO case_info(key, value) VALUES ('case_id', ?), ('created_at', ?)", hex.EncodeToString(b), c.now())
 	}
 	return err
 }
@@ -278,7 +277,7 @@ func (c *Case) now() string { return c.Now().UTC().Format(time.RFC3339Nano) }
 // CaseID returns the case's random identifier, made when it was created.
 func (c *Case) CaseID(ctx context.Context) (string, error) {
 	var id string
-	err := c.DB.QueryRowContext(ctx, "SELECT value FROM case_info WHERE key = 'case_id'").Scan(&id)
+	err := c.db.QueryRowContext(ctx, "SELECT value FROM case_info WHERE key = 'case_id'").Scan(&id)
 	return id, err
 }
 

@@ -30,7 +30,7 @@ func TestOpenPragmas(t *testing.T) {
 		"foreign_keys": "1", "journal_mode": "wal", "page_size": "16384", "synchronous": "1",
 	} {
 		var got string
-		require.NoError(t, c.DB.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got))
+		require.NoError(t, c.db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got))
 		assert.Equal(t, want, got, "PRAGMA %s", pragma)
 	}
 	id, err := c.CaseID(ctx)
@@ -49,14 +49,14 @@ func TestOpenPragmas(t *testing.T) {
 func journalMode(t *testing.T, c *Case) string {
 	t.Helper()
 	var mode string
-	require.NoError(t, c.DB.QueryRow("PRAGMA journal_mode").Scan(&mode))
+	require.NoError(t, c.db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 	return mode
 }
 
 func count(t *testing.T, c *Case, table string) int {
 	t.Helper()
 	var n int
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+	require.NoError(t, c.db.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
 	return n
 }
 
@@ -85,7 +85,7 @@ func TestWriterItemsAndDuplicates(t *testing.T) {
 	assert.Equal(t, 2, count(t, c, "evidence"))
 	assert.Equal(t, 4, count(t, c, "ct_events"))
 	var ro any
-	require.NoError(t, c.DB.QueryRow("SELECT read_only FROM ct_events WHERE event_id = 'e2'").Scan(&ro))
+	require.NoError(t, c.db.QueryRow("SELECT read_only FROM ct_events WHERE event_id = 'e2'").Scan(&ro))
 	assert.Nil(t, ro, "absent readOnly stays NULL")
 }
 
@@ -112,7 +112,7 @@ func TestWriterStreamDuplicateRemoved(t *testing.T) {
 	assert.Equal(t, 2, count(t, c, "s3_access"))
 	var sha string
 	var rc int
-	require.NoError(t, c.DB.QueryRow("SELECT sha256, record_count FROM evidence").Scan(&sha, &rc))
+	require.NoError(t, c.db.QueryRow("SELECT sha256, record_count FROM evidence").Scan(&sha, &rc))
 	assert.Equal(t, "cc", sha)
 	assert.Equal(t, 2, rc)
 }
@@ -136,9 +136,9 @@ func TestReadOnlyRefusesWrites(t *testing.T) {
 	ro, err := OpenReadOnly(context.Background(), c.Path)
 	require.NoError(t, err)
 	defer ro.Close()
-	_, err = ro.DB.Exec("DELETE FROM evidence")
+	_, err = ro.db.Exec("DELETE FROM evidence")
 	require.Error(t, err)
-	_, err = ro.DB.Exec("CREATE TABLE x(a)")
+	_, err = ro.db.Exec("CREATE TABLE x(a)")
 	require.Error(t, err)
 	for q, want := range map[string]bool{
 		"SELECT 1": false, "  with a as (select 1) select * from a": false, "-- c\nSELECT 1": false,
@@ -174,7 +174,7 @@ func TestCustodyChain(t *testing.T) {
 	assert.NotEmpty(t, VerifyCustody(reordered), "reordered entries")
 
 	// Tampering inside the database is caught the same way.
-	_, err = c.DB.Exec("UPDATE custody SET args = '[\"other\"]' WHERE seq = 2")
+	_, err = c.db.Exec("UPDATE custody SET args = '[\"other\"]' WHERE seq = 2")
 	require.NoError(t, err)
 	entries, err = c.Custody(ctx)
 	require.NoError(t, err)
@@ -195,7 +195,7 @@ func TestAccessFieldsRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	var key, ua, ref, region, extra, raw string
 	var n int
-	require.NoError(t, c.DB.QueryRow("SELECT key, user_agent, referer, source_region, extra, raw, line_no FROM s3_access WHERE line_no = 7").Scan(&key, &ua, &ref, &region, &extra, &raw, &n))
+	require.NoError(t, c.db.QueryRow("SELECT key, user_agent, referer, source_region, extra, raw, line_no FROM s3_access WHERE line_no = 7").Scan(&key, &ua, &ref, &region, &extra, &raw, &n))
 	assert.Equal(t, "a\"b\\c\x01", key)
 	assert.Equal(t, "bad \ufffd utf8", ua)
 	assert.Equal(t, "https://example.com/a page", ref)
@@ -204,7 +204,7 @@ func TestAccessFieldsRoundTrip(t *testing.T) {
 	assert.Equal(t, "raw line \xff", raw, "the raw line keeps its exact bytes")
 	var pe string
 	var bucket any
-	require.NoError(t, c.DB.QueryRow("SELECT parse_error, bucket FROM s3_access WHERE line_no = 8").Scan(&pe, &bucket))
+	require.NoError(t, c.db.QueryRow("SELECT parse_error, bucket FROM s3_access WHERE line_no = 8").Scan(&pe, &bucket))
 	assert.Equal(t, "garbage", pe)
 	assert.Nil(t, bucket)
 }
@@ -244,7 +244,7 @@ func TestOpenRefusesForeignFiles(t *testing.T) {
 		c, err := Open(context.Background(), p)
 		require.NoError(t, err, schema)
 		var n int
-		require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'case_info'").Scan(&n))
+		require.NoError(t, c.db.QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'case_info'").Scan(&n))
 		assert.Equal(t, 1, n)
 		require.NoError(t, c.Close())
 	}
@@ -289,7 +289,7 @@ func TestWriterLoadJournalMode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "wal", journalMode(t, c))
 	var check string
-	require.NoError(t, c.DB.QueryRow("PRAGMA integrity_check").Scan(&check))
+	require.NoError(t, c.db.QueryRow("PRAGMA integrity_check").Scan(&check))
 	assert.Equal(t, "ok", check)
 	assert.Equal(t, 1, count(t, c, "s3_access_lines"))
 }
@@ -354,7 +354,7 @@ func TestOpenAfterKillMidLoad(t *testing.T) {
 	assert.Equal(t, 1, count(t, k, "evidence"))
 	assert.Equal(t, 0, count(t, k, "s3_access_lines"))
 	var check string
-	require.NoError(t, k.DB.QueryRow("PRAGMA integrity_check").Scan(&check))
+	require.NoError(t, k.db.QueryRow("PRAGMA integrity_check").Scan(&check))
 	assert.Equal(t, "ok", check)
 }
 
@@ -402,7 +402,7 @@ func TestOpenAfterKillMidIndexBuild(t *testing.T) {
 	defer k.Close()
 	assert.Equal(t, 20000, count(t, k, "s3_access_lines"))
 	var n int
-	require.NoError(t, k.DB.QueryRow("SELECT count(*) FROM sqlite_master WHERE name IN ('pad', 'a_raw', 'a_line')").Scan(&n))
+	require.NoError(t, k.db.QueryRow("SELECT count(*) FROM sqlite_master WHERE name IN ('pad', 'a_raw', 'a_line')").Scan(&n))
 	assert.Equal(t, 0, n, "the unfinished schema change is rolled back")
 }
 
@@ -465,7 +465,7 @@ func TestWriterForeignKeys(t *testing.T) {
 	assert.Equal(t, len(lines), count(t, c, "s3_access_lines"))
 	assert.Equal(t, 2, count(t, c, "ct_digest_logs"))
 
-	rows, err := c.DB.Query("PRAGMA foreign_key_check")
+	rows, err := c.db.Query("PRAGMA foreign_key_check")
 	require.NoError(t, err)
 	var bad []string
 	for rows.Next() {
@@ -478,9 +478,9 @@ func TestWriterForeignKeys(t *testing.T) {
 	assert.Empty(t, bad)
 
 	var on int
-	require.NoError(t, c.DB.QueryRow("PRAGMA foreign_keys").Scan(&on))
+	require.NoError(t, c.db.QueryRow("PRAGMA foreign_keys").Scan(&on))
 	assert.Equal(t, 1, on)
-	_, err = c.DB.Exec("INSERT INTO ct_events(evidence_id, record_index, verifiable, raw) VALUES (999, 0, 1, '{}')")
+	_, err = c.db.Exec("INSERT INTO ct_events(evidence_id, record_index, verifiable, raw) VALUES (999, 0, 1, '{}')")
 	assert.ErrorContains(t, err, "FOREIGN KEY constraint failed")
 }
 
@@ -489,7 +489,7 @@ func TestWriterForeignKeys(t *testing.T) {
 // is absent, not half there, and what was committed before stays.
 func TestWriterFailedInsertRollsBack(t *testing.T) {
 	c := openTemp(t)
-	_, err := c.DB.Exec(`CREATE TRIGGER boom AFTER INSERT ON ct_events WHEN NEW.event_id = 'boom'
+	_, err := c.db.Exec(`CREATE TRIGGER boom AFTER INSERT ON ct_events WHEN NEW.event_id = 'boom'
 		BEGIN SELECT RAISE(FAIL, 'boom'); END`)
 	require.NoError(t, err)
 	item := func(path string, bad int) *Item {
@@ -512,6 +512,6 @@ func TestWriterFailedInsertRollsBack(t *testing.T) {
 	assert.Equal(t, 1, count(t, c, "evidence"))
 	assert.Equal(t, 2*eventChunk, count(t, c, "ct_events"))
 	var n int
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM ct_events WHERE event_id LIKE '/good%'").Scan(&n))
+	require.NoError(t, c.db.QueryRow("SELECT count(*) FROM ct_events WHERE event_id LIKE '/good%'").Scan(&n))
 	assert.Equal(t, 2*eventChunk, n)
 }

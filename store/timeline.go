@@ -93,7 +93,7 @@ func (c *Case) EachTimelineRecord(ctx context.Context, f TimelineFilter, fn func
 	if f.VerifiedOnly {
 		verified = 1
 	}
-	rows, err := c.DB.QueryContext(ctx, timelineSQL, f.From.UTC().Format(time.RFC3339), f.To.UTC().Format(time.RFC3339),
+	rows, err := c.db.QueryContext(ctx, timelineSQL, f.From.UTC().Format(time.RFC3339), f.To.UTC().Format(time.RFC3339),
 		f.Principal, f.IP, f.Bucket, f.KeyPrefix, verified)
 	if err != nil {
 		return fmt.Errorf("timeline query: %w", err)

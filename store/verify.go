@@ -351,7 +351,7 @@ const sessionQueue = 1024
 // BeginVerification opens a session: it clears the previous results
 // inside its transaction.
 func (c *Case) BeginVerification(ctx context.Context) (*VerificationSession, error) {
-	tx, err := c.DB.BeginTx(ctx, nil)
+	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -710,10 +710,10 @@ func (c *Case) CheckVerified(ctx context.Context, limit int) (*Unverified, error
 			AND NOT EXISTS (SELECT 1 FROM item_status s WHERE s.evidence_id = e.id)`, KindCloudTrailDig, KindCloudTrailLog, KindObject); err != nil {
 			return nil, err
 		}
-		if has, err := hasTable(ctx, c.DB, "ct_index_widenings"); err != nil {
+		if has, err := hasTable(ctx, c.db, "ct_index_widenings"); err != nil {
 			return nil, err
 		} else if has {
-			if err := c.DB.QueryRowContext(ctx, `SELECT count(DISTINCT evidence_id) FROM ct_index_widenings WHERE id >
+			if err := c.db.QueryRowContext(ctx, `SELECT count(DISTINCT evidence_id) FROM ct_index_widenings WHERE id >
 				coalesce((SELECT CAST(value AS INTEGER) FROM case_info WHERE key = 'verified_through_widening_id'), 0)`).Scan(&u.WidenedAfter); err != nil {
 				return nil, err
 			}

@@ -20,10 +20,10 @@ func TestSaveVerificationReplaces(t *testing.T) {
 	_, err := w.Close()
 	require.NoError(t, err)
 	var evID int64
-	require.NoError(t, c.DB.QueryRow("SELECT id FROM evidence").Scan(&evID))
+	require.NoError(t, c.db.QueryRow("SELECT id FROM evidence").Scan(&evID))
 
 	var verified int
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM ct_events_status WHERE log_status IS NULL AND verified = 0").Scan(&verified))
+	require.NoError(t, c.db.QueryRow("SELECT count(*) FROM ct_events_status WHERE log_status IS NULL AND verified = 0").Scan(&verified))
 	assert.Equal(t, 2, verified, "before any verification: no status")
 
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -38,12 +38,12 @@ func TestSaveVerificationReplaces(t *testing.T) {
 	got, err := c.ItemStatuses(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, first.Items, got)
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM ct_events_status WHERE log_status = 'valid' AND verified = 1").Scan(&verified))
+	require.NoError(t, c.db.QueryRow("SELECT count(*) FROM ct_events_status WHERE log_status = 'valid' AND verified = 1").Scan(&verified))
 	assert.Equal(t, 2, verified)
 	var sev, chain, vstart string
-	require.NoError(t, c.DB.QueryRow("SELECT severity, chain FROM findings").Scan(&sev, &chain))
+	require.NoError(t, c.db.QueryRow("SELECT severity, chain FROM findings").Scan(&sev, &chain))
 	assert.Equal(t, []string{"info", "c"}, []string{sev, chain})
-	require.NoError(t, c.DB.QueryRow("SELECT validity_start FROM trust_anchors").Scan(&vstart))
+	require.NoError(t, c.db.QueryRow("SELECT validity_start FROM trust_anchors").Scan(&vstart))
 	assert.Equal(t, "2024-01-01T00:00:00Z", vstart)
 
 	// A second run replaces every row of the first.
@@ -53,9 +53,9 @@ func TestSaveVerificationReplaces(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, second.Items, got)
 	var findings, files, anchors int
-	require.NoError(t, c.DB.QueryRow("SELECT (SELECT count(*) FROM findings), (SELECT count(*) FROM trust_anchor_files), (SELECT count(*) FROM trust_anchors)").Scan(&findings, &files, &anchors))
+	require.NoError(t, c.db.QueryRow("SELECT (SELECT count(*) FROM findings), (SELECT count(*) FROM trust_anchor_files), (SELECT count(*) FROM trust_anchors)").Scan(&findings, &files, &anchors))
 	assert.Equal(t, []int{0, 0, 0}, []int{findings, files, anchors})
-	require.NoError(t, c.DB.QueryRow("SELECT count(*) FROM ct_events_status WHERE log_status = 'hash_mismatch' AND verified = 0").Scan(&verified))
+	require.NoError(t, c.db.QueryRow("SELECT count(*) FROM ct_events_status WHERE log_status = 'hash_mismatch' AND verified = 0").Scan(&verified))
 	assert.Equal(t, 2, verified)
 }
 

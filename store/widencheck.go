@@ -15,12 +15,12 @@ import (
 // and the state after the last is the evidence row's.
 func (c *Case) checkWidenings(ctx context.Context, entries []CustodyEntry, bySeq map[int64]*CustodyEntry,
 	outputs func(*CustodyEntry) (ingestOutputs, bool), problem func(string, ...any)) error {
-	has, err := hasTable(ctx, c.DB, "ct_index_widenings")
+	has, err := hasTable(ctx, c.db, "ct_index_widenings")
 	if err != nil || !has {
 		return err
 	}
 	named := map[int64]int{}
-	rows, err := c.DB.QueryContext(ctx, "SELECT custody_seq, count(*) FROM ct_index_widenings GROUP BY custody_seq")
+	rows, err := c.db.QueryContext(ctx, "SELECT custody_seq, count(*) FROM ct_index_widenings GROUP BY custody_seq")
 	if err != nil {
 		return fmt.Errorf("read widenings: %w", err)
 	}
@@ -65,7 +65,7 @@ func (c *Case) checkWidenings(ctx context.Context, entries []CustodyEntry, bySeq
 				e.Seq, *o.Widened, named[e.Seq])
 		}
 		if o.WidenedEvents != nil {
-			got, err := linesHash(ctx, c.DB, WidenedEventsSQL, e.Seq)
+			got, err := linesHash(ctx, c.db, WidenedEventsSQL, e.Seq)
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ func (c *Case) checkWidenings(ctx context.Context, entries []CustodyEntry, bySeq
 		}
 	}
 	// Each item's widenings in order, with the evidence row's state.
-	rows, err = c.DB.QueryContext(ctx, `SELECT w.evidence_id, coalesce(w.custody_seq, -1), coalesce(e.custody_seq, -1),
+	rows, err = c.db.QueryContext(ctx, `SELECT w.evidence_id, coalesce(w.custody_seq, -1), coalesce(e.custody_seq, -1),
 		coalesce(w.filter_before, char(0)), coalesce(w.event_count_before, 0), coalesce(w.events_sha256_before, ''),
 		coalesce(w.filter, char(0)), coalesce(w.event_count, 0), coalesce(w.events_sha256, ''),
 		coalesce(e.events_filter, char(0)), coalesce(e.event_count, 0), coalesce(e.events_sha256, '')

@@ -251,7 +251,7 @@ func (w *Writer) run() {
 	// every other user of c.DB waits for the writer to finish, and it
 	// switches the journal mode (which needs the case to itself) before
 	// and after the load. The rows go through the writer's rawConn.
-	conn, err := w.c.DB.Conn(ctx)
+	conn, err := w.c.db.Conn(ctx)
 	if err != nil {
 		fail(fmt.Errorf("writer connection: %w", err))
 		return

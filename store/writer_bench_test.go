@@ -19,7 +19,7 @@ func BenchmarkWriterAccess(b *testing.B) {
 	}
 	defer c.Close()
 	if os.Getenv("NOIDX") != "" {
-		c.DB.Exec("DROP INDEX s3_access_lines_time")
+		c.db.Exec("DROP INDEX s3_access_lines_time")
 	}
 	w := c.NewWriter(WriterOptions{LoadInWAL: os.Getenv("WAL") != ""})
 	const perItem = 10000
@@ -63,7 +63,7 @@ func BenchmarkWriterEvents(b *testing.B) {
 	defer c.Close()
 	if os.Getenv("NOIDX") != "" {
 		for _, ix := range []string{"ct_events_time", "ct_events_name", "ct_events_source_ip", "ct_events_principal"} {
-			c.DB.Exec("DROP INDEX " + ix)
+			c.db.Exec("DROP INDEX " + ix)
 		}
 	}
 	w := c.NewWriter(WriterOptions{LoadInWAL: os.Getenv("WAL") != ""})
