@@ -76,6 +76,11 @@ CREATE TEMP TABLE v_missing (
 	seq          INTEGER NOT NULL
 );
 CREATE INDEX temp.v_missing_area ON v_missing(account, region, seq);
+CREATE TEMP TABLE v_spill (
+	evidence_id INTEGER PRIMARY KEY,
+	detail      BLOB NOT NULL,
+	checks      BLOB NOT NULL
+);
 `
 
 // The indexes of the tables filled in one pass and read in the next are
@@ -444,11 +449,12 @@ func (x *Scratch) DigestSidecarsAt(ctx context.Context, objectPath, key string, 
 // DigestIndex's SidePath and SideNK): one query for the chain, where
 // DigestSidecarsByName would take one per digest. A digest with none has
 // no entry.
-func (x *Scratch) ChainSidecars(ctx context.Context, chain string) (map[int64][]DigestSidecar, error) {
+func (x *Scratch) ChainSidecars(ctx context.Context, chain string, lo, hi int64) (map[int64][]DigestSidecar, error) {
 	rows, err := x.query(ctx, `SELECT v.evidence_id, `+sidecarColumns+`
 		FROM v_digest v JOIN evidence e ON e.path = v.side_path AND e.name_key = v.side_nk
 		JOIN s3_object_meta m ON m.evidence_id = e.id
-		WHERE v.chain = ? AND m.source = 'head-object' AND m.user_metadata IS NOT NULL ORDER BY v.evidence_id, m.id`, chain)
+		WHERE v.chain = ? AND v.evidence_id BETWEEN ? AND ? AND m.source = 'head-object' AND m.user_metadata IS NOT NULL
+		ORDER BY v.evidence_id, m.id`, chain, lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("read object metadata: %w", err)
 	}
@@ -769,6 +775,32 @@ func (x *Scratch) MarkMissing(ctx context.Context, loc, account, region, key, ex
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// Spill keeps a digest's encoded detail and checks until its chain is
+// written (Unspill), so that a long chain's details are not all held in
+// memory; ClearSpill empties it for the next chain.
+func (x *Scratch) Spill(ctx context.Context, id int64, detail, checks []byte) error {
+	if _, err := x.exec(ctx, "INSERT OR REPLACE INTO v_spill(evidence_id, detail, checks) VALUES (?, ?, ?)", id, detail, checks); err != nil {
+		return fmt.Errorf("verify's working tables: %w", err)
+	}
+	return nil
+}
+
+// Unspill returns what Spill kept for id.
+func (x *Scratch) Unspill(ctx context.Context, id int64) (detail, checks []byte, err error) {
+	if err := x.queryRow(ctx, "SELECT detail, checks FROM v_spill WHERE evidence_id = ?", id).Scan(&detail, &checks); err != nil {
+		return nil, nil, fmt.Errorf("verify's working tables: digest %d: %w", id, err)
+	}
+	return detail, checks, nil
+}
+
+// ClearSpill forgets every spilled detail.
+func (x *Scratch) ClearSpill(ctx context.Context) error {
+	if _, err := x.exec(ctx, "DELETE FROM v_spill"); err != nil {
+		return fmt.Errorf("verify's working tables: %w", err)
+	}
+	return nil
 }
 
 // IsMissing reports whether loc was marked missing.

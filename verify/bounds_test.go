@@ -133,6 +133,8 @@ func TestForgedDigestTimeIsAFindingNotALoopBound(t *testing.T) {
 			st := statuses(rep)
 			assert.Equal(t, StatusKeyNotValidAtTime, st[KindDigest+" "+fd.Key])
 			assert.True(t, rep.Failed())
+			// The flagged digest's own detail names the rule.
+			assert.Equal(t, det(tr[0].Detail)["rule"], digestDetail(itemByKey(t, rep, KindDigest, fd.Key)).TimeRange)
 
 			// The real digests keep their statuses, and no gap, coverage
 			// or chain span reaches the forged time.

@@ -60,6 +60,12 @@ type digestItem struct {
 	authentic  bool   // a signature verified under a trusted key valid at the time
 	outOfRange bool   // its times are out of range (finding time_range): left out of the chain's time order
 	ingestedAt string // when its evidence row was written (RFC 3339)
+	// Once its window is evaluated (settle), detail and checks wait in the
+	// scratch tables; what the chain's later steps read or add is here.
+	settled   bool
+	starting  bool                         // detail.StartingDigest
+	timeRange string                       // detail.TimeRange, from timeRanges
+	gapAfter  *verdict.GapAfterPredecessor // detail.GapAfterPredecessor, from inferMissing
 }
 
 func (d *digestItem) item() Item {
@@ -220,7 +226,7 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) error {
 		last, listed = n, 0
 		why = fmt.Sprintf("digests are hourly, and %s names %s as the digest before it, but that one ends at %s and %s starts at %s: the %d digests between are missing (or %s is not what it claims); this key is inferred from the time",
 			s.key, older.key, fmtTime(older.end), s.key, fmtTime(s.start), n, s.key)
-		s.detail.GapAfterPredecessor = &verdict.GapAfterPredecessor{Predecessor: older.key, ExpectedStartTime: fmtTime(older.end),
+		s.gapAfter = &verdict.GapAfterPredecessor{Predecessor: older.key, ExpectedStartTime: fmtTime(older.end),
 			DigestStartTime: fmtTime(s.start), MissingDigests: n}
 	}
 	infer := func(k int64) error {

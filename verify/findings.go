@@ -38,7 +38,7 @@ func (r *run) chainGaps() error {
 		}
 		ds := r.sortedChain(c)
 		for i, b := range ds {
-			if start := b.detail.StartingDigest; start == nil || !*start {
+			if !b.starting {
 				continue
 			}
 			// The newest digest before it that ends by its start: ds is

@@ -17,6 +17,7 @@ import (
 	"github.com/forensic-dev/forensic/fixtures"
 	"github.com/forensic-dev/forensic/ingest"
 	"github.com/forensic-dev/forensic/store"
+	"github.com/stretchr/testify/assert"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/golden")
@@ -128,6 +129,18 @@ func TestVerifyGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(golden)
 			require.NoError(t, err, "run go test ./verify -run TestVerifyGolden -update to create it")
+			// A chain evaluated a digest or three at a time (each window's
+			// details spilled and restored) gives the same report.
+			for _, w := range []int{1, 3} {
+				rep := runVerify(t, c, Options{Anchors: anchors(t, m), window: w})
+				var out bytes.Buffer
+				require.NoError(t, rep.WriteJSON(ctx, c, &out))
+				var doc any
+				require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+				again, err := json.MarshalIndent(normalize(doc, dir), "", " ")
+				require.NoError(t, err)
+				assert.Equal(t, string(got), string(append(again, '\n')), "window of %d digests", w)
+			}
 			if !bytes.Equal(got, want) {
 				if d := os.Getenv("FORENSIC_GOLDEN_GOT"); d != "" {
 					os.WriteFile(filepath.Join(d, name+".json"), got, 0o644)

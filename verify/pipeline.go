@@ -8,6 +8,8 @@ import (
 	"sort"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/forensic-dev/forensic/internal/cloudtrail"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
@@ -147,83 +149,38 @@ func (r *run) loadDigests(ids []int64) ([]*digestItem, error) {
 	return out, nil
 }
 
+// chainWindow is how many digests of a chain are loaded and evaluated at
+// a time. What outlives its window is a digest's compact state (times,
+// status, key, the previous digest it names); its detail and checks wait
+// in the scratch tables (Spill) until the chain is written.
+const chainWindow = 256
+
 // chain verifies the digests of one chain: links, statuses, time ranges,
 // missing digests and gaps; then writes their items and results.
 func (r *run) chain(key string) error {
 	r.byID = map[int64]*digestItem{}
 	r.ord = nil
+	r.dig = nil
 	ids, err := r.x.ChainDigestIDs(r.ctx, key)
 	if err != nil {
 		return err
 	}
-	side, err := r.x.ChainSidecars(r.ctx, key)
-	if err != nil {
+	if err := r.x.ClearSpill(r.ctx); err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if _, ok := side[id]; !ok {
-			side[id] = nil // read: none there
-		}
-	}
-	r.side = side
-	r.dig, err = r.loadDigests(ids)
-	r.side = nil
-	if err != nil {
-		return err
-	}
-	// An unparsable digest is known by the location a successor names
-	// for it, when no parsed digest is there.
-	for _, d := range r.dig {
-		if d.d != nil && d.d.DigestS3Object != "" {
-			continue
-		}
-		base := ""
-		if d.ev.S3Key == "" {
-			base = path.Base(localName(d.ev))
-		}
-		loc, ok, err := r.x.PointerTo(r.ctx, d.ev.S3Key, base)
-		if err != nil {
-			return err
-		}
-		if ok {
-			d.bucket, d.key = splitLoc(loc)
-		}
-	}
-	// Successors of each digest (in any chain), and the digests that name
-	// a predecessor the evidence lacks.
 	var dangling []*digestItem
-	for _, d := range r.dig {
-		if d.d != nil && d.d.DigestS3Object != "" {
-			sids, err := r.x.SuccessorsOf(r.ctx, d.d.DigestS3Bucket+"/"+d.d.DigestS3Object)
-			if err != nil {
-				return err
-			}
-			if d.successors, err = r.loadDigests(sids); err != nil {
-				return err
-			}
-		}
-		if d.d == nil || d.d.PreviousDigestS3Object == nil {
-			continue
-		}
-		prev := *d.d.PreviousDigestS3Object
-		at, err := r.x.DigestsAt(r.ctx, deref(d.d.PreviousDigestS3Bucket)+"/"+prev)
+	n := chainWindow
+	if r.opt.window > 0 {
+		n = r.opt.window
+	}
+	for lo := 0; lo < len(ids); lo += n {
+		win := ids[lo:min(lo+n, len(ids))]
+		ds, dg, err := r.window(key, win)
 		if err != nil {
 			return err
 		}
-		if len(at) == 0 {
-			base := path.Base(prev)
-			if at, err = r.x.UnparsedAt(r.ctx, awsLogsSuffix(prev), base); err != nil {
-				return err
-			}
-		}
-		if len(at) == 0 {
-			dangling = append(dangling, d)
-		}
-	}
-	r.sigs.reset()
-	r.sigs.prefetch(r.anchors, r.dig)
-	for _, d := range r.dig {
-		r.evaluate(d)
+		r.dig = append(r.dig, ds...)
+		dangling = append(dangling, dg...)
 	}
 	if err := r.timeRanges(); err != nil {
 		return err
@@ -262,6 +219,148 @@ func (r *run) chain(key string) error {
 	return r.writeChain()
 }
 
+// window loads, evaluates and settles the digests of ids (a window of
+// the chain key, in evidence order), returning them and those of them
+// that name a predecessor the evidence lacks.
+func (r *run) window(key string, ids []int64) (ds, dangling []*digestItem, err error) {
+	side, err := r.x.ChainSidecars(r.ctx, key, ids[0], ids[len(ids)-1])
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range ids {
+		if _, ok := side[id]; !ok {
+			side[id] = nil // read: none there
+		}
+	}
+	r.side = side
+	ds, err = r.loadDigests(ids)
+	r.side = nil
+	if err != nil {
+		return nil, nil, err
+	}
+	// An unparsable digest is known by the location a successor names
+	// for it, when no parsed digest is there.
+	for _, d := range ds {
+		if d.d != nil && d.d.DigestS3Object != "" {
+			continue
+		}
+		base := ""
+		if d.ev.S3Key == "" {
+			base = path.Base(localName(d.ev))
+		}
+		loc, ok, err := r.x.PointerTo(r.ctx, d.ev.S3Key, base)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			d.bucket, d.key = splitLoc(loc)
+		}
+	}
+	// Successors of each digest (in any chain), and the digests that name
+	// a predecessor the evidence lacks.
+	for _, d := range ds {
+		if d.d != nil && d.d.DigestS3Object != "" {
+			sids, err := r.x.SuccessorsOf(r.ctx, d.d.DigestS3Bucket+"/"+d.d.DigestS3Object)
+			if err != nil {
+				return nil, nil, err
+			}
+			if d.successors, err = r.loadDigests(sids); err != nil {
+				return nil, nil, err
+			}
+		}
+		if d.d == nil || d.d.PreviousDigestS3Object == nil {
+			continue
+		}
+		prev := *d.d.PreviousDigestS3Object
+		at, err := r.x.DigestsAt(r.ctx, deref(d.d.PreviousDigestS3Bucket)+"/"+prev)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(at) == 0 {
+			base := path.Base(prev)
+			if at, err = r.x.UnparsedAt(r.ctx, awsLogsSuffix(prev), base); err != nil {
+				return nil, nil, err
+			}
+		}
+		if len(at) == 0 {
+			dangling = append(dangling, d)
+		}
+	}
+	r.sigs.reset()
+	r.sigs.prefetch(r.anchors, ds)
+	for _, d := range ds {
+		r.evaluate(d)
+	}
+	for _, d := range ds {
+		if err := r.settle(d); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ds, dangling, nil
+}
+
+// settle keeps of an evaluated digest only what the rest of its chain's
+// verification reads: its listings go to the results, its detail and
+// checks to the scratch tables (restored by unsettle when the chain is
+// written), its bytes and saved metadata are let go.
+func (r *run) settle(d *digestItem) error {
+	if d.d != nil {
+		listed := map[string]bool{} // a digest that lists a key twice is format_invalid; its repeats count once
+		for i := range d.d.LogFiles {
+			l := d.d.LogFiles[i]
+			if listed[l.S3Bucket+"/"+l.S3Object] {
+				continue
+			}
+			listed[l.S3Bucket+"/"+l.S3Object] = true
+			if err := r.results.AddListing(r.ctx, d.ev.ID, awsLogsSuffix(l.S3Object), path.Base(l.S3Object), l); err != nil {
+				return err
+			}
+		}
+		d.d.LogFiles, d.d.Raw = nil, nil
+	}
+	det, err := gojson.Marshal(d.detail) // encoding/json's bytes, faster
+	if err != nil {
+		return err
+	}
+	cs, err := gojson.Marshal(d.checks)
+	if err != nil {
+		return err
+	}
+	if err := r.x.Spill(r.ctx, d.ev.ID, det, cs); err != nil {
+		return err
+	}
+	d.starting = d.detail.StartingDigest != nil && *d.detail.StartingDigest
+	d.detail, d.checks, d.sidecars, d.sidecar = nil, nil, nil, nil
+	d.settled = true
+	return nil
+}
+
+// unsettle restores a settled digest's detail and checks, with what the
+// chain's later steps found (timeRange, gapAfter).
+func (r *run) unsettle(d *digestItem) error {
+	det, cs, err := r.x.Unspill(r.ctx, d.ev.ID)
+	if err != nil {
+		return err
+	}
+	dd, err := verdict.DecodeDetail(KindDigest, det)
+	if err != nil {
+		return fmt.Errorf("digest %s: %w", d.key, err)
+	}
+	d.detail = dd.(*verdict.DigestDetail)
+	d.checks = nil
+	if err := json.Unmarshal(cs, &d.checks); err != nil {
+		return fmt.Errorf("digest %s: checks: %w", d.key, err)
+	}
+	if d.timeRange != "" {
+		d.detail.TimeRange = d.timeRange
+	}
+	if d.gapAfter != nil {
+		d.detail.GapAfterPredecessor = d.gapAfter
+	}
+	d.settled = false
+	return nil
+}
+
 func splitLoc(loc string) (bucket, key string) {
 	for i := 0; i < len(loc); i++ {
 		if loc[i] == '/' {
@@ -275,10 +374,14 @@ func splitLoc(loc string) (bucket, key string) {
 // and listings for the log files, its newest digest and its homes.
 func (r *run) writeChain() error {
 	for _, d := range r.dig {
+		if err := r.unsettle(d); err != nil {
+			return err
+		}
 		it := d.item()
 		if err := r.emit(&it); err != nil {
 			return err
 		}
+		d.detail, d.checks = nil, nil
 		if d.timesOK && !d.outOfRange {
 			r.sum.span(d.chain, d.start, d.end)
 		}
@@ -289,18 +392,7 @@ func (r *run) writeChain() error {
 			return err
 		}
 		if d.d == nil {
-			continue
-		}
-		listed := map[string]bool{} // a digest that lists a key twice is format_invalid; its repeats count once
-		for i := range d.d.LogFiles {
-			l := d.d.LogFiles[i]
-			if listed[l.S3Bucket+"/"+l.S3Object] {
-				continue
-			}
-			listed[l.S3Bucket+"/"+l.S3Object] = true
-			if err := r.results.AddListing(r.ctx, d.ev.ID, awsLogsSuffix(l.S3Object), path.Base(l.S3Object), l); err != nil {
-				return err
-			}
+			continue // an unparsed digest signs no chain: it is no home
 		}
 		if !d.chain.Backfill && d.chain.Account != "" {
 			k := d.chain.OrgID + "/" + d.chain.Account + "/" + d.chain.Region

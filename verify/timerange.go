@@ -170,7 +170,7 @@ func (r *run) timeRanges() error {
 			continue
 		}
 		d.outOfRange = true
-		d.detail.TimeRange = det["rule"].(string)
+		d.timeRange = det["rule"].(string)
 		r.findings = append(r.findings, Finding{Type: FindingTimeRange, Severity: SeverityError, Chain: d.chain.String(),
 			Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail, Start: fmtTime(d.start), End: fmtTime(d.end),
 			Summary: fmt.Sprintf("digest %s claims %s to %s, %s: its times are not used to infer missing digests, gaps or coverage",

@@ -77,6 +77,9 @@ type Options struct {
 	// in the case, where Report.WriteJSON and store.Case.EachItemStatus
 	// read them back: memory does not grow with the case.
 	KeepItems bool
+	// window is how many digests of a chain are evaluated at a time
+	// (tests); 0 means chainWindow.
+	window int
 }
 
 // Report is the outcome of a run: one Item per digest, log file and
