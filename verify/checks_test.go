@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -46,6 +47,13 @@ func checkVerdicts(t *testing.T, set string, report []byte) {
 		again, err := json.Marshal(d)
 		require.NoError(t, err, where)
 		assert.JSONEq(t, string(it.Detail), string(again), where)
+		// DecodeDetail's decoder (goccy/go-json) reads what encoding/json
+		// reads.
+		std := verdict.NewDetail(it.Kind)
+		dec := json.NewDecoder(bytes.NewReader(it.Detail))
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(std), where)
+		assert.Equal(t, std, d, where)
 		names := map[string]bool{}
 		for _, c := range it.Checks {
 			names[c.Name] = true

@@ -348,7 +348,7 @@ func (r *run) unsettle(d *digestItem) error {
 	}
 	d.detail = dd.(*verdict.DigestDetail)
 	d.checks = nil
-	if err := json.Unmarshal(cs, &d.checks); err != nil {
+	if err := gojson.Unmarshal(cs, &d.checks); err != nil {
 		return fmt.Errorf("digest %s: checks: %w", d.key, err)
 	}
 	if d.timeRange != "" {
