@@ -19,8 +19,9 @@ import (
 // a scratch connection (store.Scratch), which also holds its working
 // tables, and writes every result through one verification session
 // (store.VerificationSession) as soon as it is final. In memory it holds
-// one chain's digests at a time, a chunk of log files, and what is per
-// chain or per finding: never a list of every item.
+// a window of one chain's digests (chainWindow) and the compact state of
+// the chain's others, a chunk of log files, and what is per chain or per
+// finding: never a list of every item.
 
 // run is the state of one verification.
 type run struct {
