@@ -427,6 +427,18 @@ func (r *run) writeChain() error {
 // logsPass judges every log file of the case, a chunk at a time.
 func (r *run) logsPass() error {
 	return r.x.LogChunks(r.ctx, func(chunk []store.LogWithListings) error {
+		if r.opt.Rehash && len(chunk) > 0 {
+			// What re-reading found of this chunk's files (rehash).
+			fresh, err := r.x.FreshBetween(r.ctx, chunk[0].ID, chunk[len(chunk)-1].ID)
+			if err != nil {
+				return err
+			}
+			r.fresh = make(map[int64]*rehashResult, len(fresh))
+			for id, f := range fresh {
+				r.fresh[id] = &rehashResult{sha: f.SHA256, contentSHA: f.ContentSHA256, compression: f.Compression,
+					trailing: f.Trailing, err: f.Err}
+			}
+		}
 		for i := range chunk {
 			lw := &chunk[i]
 			l := &logItem{ev: &lw.Evidence}

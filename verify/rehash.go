@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"runtime"
 	"sync"
 
 	"github.com/forensic-dev/forensic/internal/hashing"
@@ -60,28 +60,158 @@ func (h *hasher) hash(rd io.Reader) (*rehashResult, error) {
 	return out, nil
 }
 
-// rehash re-reads every log file: files on disk directly (in parallel),
-// archive members by walking each archive once with source.Walk (found
-// again by position, never by name). A file that cannot be read keeps its
-// ingest-time hashes and gets a rehash finding; one whose bytes differ
-// from the ingested ones is changed_since_ingest (its indexed events are
-// not verified) and gets a rehash finding too; the others are judged on
-// the hashes just computed, not on those the case records.
+// rehash re-reads every log file: files on disk directly (in parallel,
+// a chunk at a time), archive members by walking each archive once with
+// source.Walk (found again by position, never by name). A file that
+// cannot be read keeps its ingest-time hashes and gets a rehash finding;
+// one whose bytes differ from the ingested ones is changed_since_ingest
+// (its indexed events are not verified) and gets a rehash finding too;
+// the others are judged on the hashes just computed, not on those the
+// case records. What it finds goes to the scratch tables (store/rehash.go)
+// and the logs pass reads it back a chunk at a time: memory does not grow
+// with the number of log files.
 func (r *run) rehash() error {
-	r.fresh = map[int64]*rehashResult{}
-	evs, err := r.c.EvidenceOfKinds(r.ctx, store.KindCloudTrailLog)
+	ctx, x := r.ctx, r.x
+	if err := x.IndexLogMembers(ctx); err != nil {
+		return err
+	}
+	fresh := func(id int64, res *rehashResult) error {
+		return x.PutFresh(ctx, id, store.FreshHash{SHA256: res.sha, ContentSHA256: res.contentSHA,
+			Compression: res.compression, Trailing: res.trailing, Err: res.err})
+	}
+	workers := r.opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	hashers := sync.Pool{New: func() any { return newHasher() }}
+	// Files on disk: a chunk at a time, read on every worker.
+	err := x.OnDiskLogChunks(ctx, func(chunk []store.Evidence) error {
+		type out struct {
+			res *rehashResult
+			err error
+		}
+		outs := make([]out, len(chunk))
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h := hashers.Get().(*hasher)
+				defer hashers.Put(h)
+				for i := range next {
+					outs[i].err = readFile(&chunk[i], func(_ *store.Evidence, rd io.Reader) error {
+						res, err := h.hash(rd)
+						outs[i].res = res
+						return err
+					})
+				}
+			}()
+		}
+		for i := range chunk {
+			if ctx.Err() != nil {
+				break
+			}
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i, o := range outs {
+			if o.err != nil {
+				if err := x.PutRehashFailure(ctx, chunk[i].ID, o.err.Error()); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := fresh(chunk[i].ID, o.res); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	logs := make([]*store.Evidence, len(evs))
-	for i := range evs {
-		logs[i] = &evs[i]
+	// Archive members: each archive walked once.
+	paths, legacy, err := x.MemberArchives(ctx)
+	if err != nil {
+		return err
 	}
-	var mu sync.Mutex
-	hashers := sync.Pool{New: func() any { return newHasher() }}
-	failed, err := readEvidence(r.ctx, logs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
-		h := hashers.Get().(*hasher)
-		defer hashers.Put(h)
+	h := newHasher()
+	defer h.h.Close()
+	for _, p := range paths {
+		if err := r.rehashArchive(p, legacy[p], h, fresh); err != nil {
+			return err
+		}
+	}
+	n, err := x.RehashOutcome(ctx, func(e *store.Evidence, msg string, f *store.FreshHash) error {
+		if f == nil {
+			r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
+				Summary: fmt.Sprintf("--rehash: cannot re-read %s: %s; its status rests on the hashes recorded at ingest", displayPath(e), msg),
+				Detail:  map[string]any{"path": displayPath(e), "evidence_id": e.ID, "error": msg}})
+			return nil
+		}
+		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
+			Summary: fmt.Sprintf("--rehash: %s changed since it was ingested: SHA-256 %s, recorded %s", displayPath(e), f.SHA256, e.SHA256),
+			Detail:  map[string]any{"path": displayPath(e), "evidence_id": e.ID, "expected_sha256": e.SHA256, "actual_sha256": f.SHA256}})
+		return nil
+	})
+	r.rehashed = n
+	return err
+}
+
+// rehashArchive walks the archive p once and re-hashes the log files the
+// case records in it, each found again by its position (or, for rows
+// recorded before positions were kept, by a name that occurs once).
+func (r *run) rehashArchive(p string, hasLegacy bool, h *hasher, fresh func(int64, *rehashResult) error) error {
+	ctx, x := r.ctx, r.x
+	fail := func(id int64, msg string) error { return x.PutRehashFailure(ctx, id, msg) }
+	byName := map[string]int{} // legacy rows: how often each name was met
+	var inner error            // a write to the scratch tables that failed
+	walkErr := source.Walk(ctx, p, source.Options{}, func(en *source.Entry, rd io.Reader) error {
+		if en.Container {
+			return nil
+		}
+		want, err := x.MembersAt(ctx, p, store.EncodeMemberIndex(en.MemberIndex))
+		if err != nil {
+			inner = err
+			return err
+		}
+		if hasLegacy && (en.Err == nil || rd != nil) {
+			l, err := x.LegacyMembers(ctx, p, en.Member)
+			if err != nil {
+				inner = err
+				return err
+			}
+			if len(l) > 0 {
+				byName[en.Member]++
+				want = append(want, l...)
+			}
+		}
+		for _, id := range want {
+			if en.Err != nil {
+				if err := fail(id, en.Err.Error()); err != nil {
+					inner = err
+					return err
+				}
+				if err := x.MarkMemberSeen(ctx, id); err != nil {
+					inner = err
+					return err
+				}
+			}
+		}
+		if en.Err != nil || rd == nil || len(want) == 0 {
+			return nil
+		}
+		// One reader, read once: every row at this position (the same
+		// bytes ingested under one identity) is checked on it.
+		if err := x.MarkMemberSeen(ctx, want[0]); err != nil {
+			inner = err
+			return err
+		}
 		res, err := h.hash(rd)
 		if err != nil {
 			var ioe errIO
@@ -89,46 +219,58 @@ func (r *run) rehash() error {
 			if errors.As(err, &ioe) && errors.As(ioe.err, &re) {
 				return re // Walk re-emits the member with Err set
 			}
+			if err := fail(want[0], err.Error()); err != nil {
+				inner = err
+				return err
+			}
+		} else if err := fresh(want[0], res); err != nil {
+			inner = err
 			return err
 		}
-		mu.Lock()
-		r.fresh[e.ID] = res
-		mu.Unlock()
+		for _, id := range want[1:] {
+			if err := x.MarkMemberSeen(ctx, id); err != nil {
+				inner = err
+				return err
+			}
+			if err := fail(id, fmt.Sprintf("member %s of archive %s is named by more than one evidence row; re-ingest the archive", en.Member, p)); err != nil {
+				inner = err
+				return err
+			}
+		}
 		return nil
 	})
-	if err != nil {
-		return err
+	if inner != nil {
+		return inner
 	}
-	for id := range failed {
-		delete(r.fresh, id) // what could not be read exactly is not judged on a guess
+	if walkErr != nil && ctx.Err() != nil {
+		return ctx.Err()
 	}
-	r.rehashed = len(r.fresh)
-	byID := map[int64]*store.Evidence{}
-	for _, e := range logs {
-		byID[e.ID] = e
-	}
-	ids := make([]int64, 0, len(failed)+len(r.fresh))
-	for id := range failed {
-		ids = append(ids, id)
-	}
-	for id, res := range r.fresh {
-		if res.sha != byID[id].SHA256 {
-			ids = append(ids, id)
+	// Rows the walk did not meet, and legacy rows of a name met more than
+	// once.
+	if hasLegacy {
+		for name, n := range byName {
+			if n <= 1 {
+				continue
+			}
+			ids, err := x.LegacyMembers(ctx, p, name)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := x.PutRehashFailure(ctx, id, fmt.Sprintf("member %s occurs %d times in archive %s and this evidence row was recorded before positions were kept: which one it is cannot be told; re-ingest the archive", name, n, p)); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
-		e := byID[id]
-		if msg, ok := failed[id]; ok {
-			r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
-				Summary: fmt.Sprintf("--rehash: cannot re-read %s: %s; its status rests on the hashes recorded at ingest", displayPath(e), msg),
-				Detail:  map[string]any{"path": displayPath(e), "evidence_id": id, "error": msg}})
-			continue
+	return x.UnseenMembers(ctx, p, func(u store.UnseenMember) error {
+		if walkErr != nil {
+			return fail(u.ID, fmt.Sprintf("walk archive %s: %v", p, walkErr))
 		}
-		res := r.fresh[id]
-		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
-			Summary: fmt.Sprintf("--rehash: %s changed since it was ingested: SHA-256 %s, recorded %s", displayPath(e), res.sha, e.SHA256),
-			Detail:  map[string]any{"path": displayPath(e), "evidence_id": id, "expected_sha256": e.SHA256, "actual_sha256": res.sha}})
-	}
-	return nil
+		idx := "[]"
+		if u.MemberIndex.Valid {
+			idx = u.MemberIndex.String
+		}
+		return fail(u.ID, fmt.Sprintf("member %s (position %s) not found in archive %s", u.Member, idx, p))
+	})
 }

@@ -1,0 +1,276 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// verify --rehash's working tables (on the scratch connection): the log
+// files inside archives, found again by position as a walk meets them
+// (v_members), what re-reading each file found (v_fresh) and which could
+// not be re-read (v_refail). Nothing of it is held in memory, whatever
+// the number of log files.
+const rehashTables = `
+CREATE TEMP TABLE v_members (
+	evidence_id  INTEGER PRIMARY KEY,
+	path         TEXT NOT NULL,
+	member       TEXT NOT NULL,
+	member_index TEXT,            -- EncodeMemberIndex form; NULL: recorded before positions were kept
+	seen         INTEGER NOT NULL DEFAULT 0
+);
+CREATE TEMP TABLE v_fresh (
+	evidence_id INTEGER PRIMARY KEY,
+	sha         TEXT NOT NULL,
+	content_sha TEXT NOT NULL,
+	compression TEXT NOT NULL,
+	trailing    INTEGER NOT NULL,
+	err         TEXT NOT NULL
+);
+CREATE TEMP TABLE v_refail (
+	evidence_id INTEGER PRIMARY KEY,
+	msg         TEXT NOT NULL
+);
+`
+
+// FreshHash is what re-reading a log file found.
+type FreshHash struct {
+	SHA256, ContentSHA256, Compression string
+	Trailing                           bool
+	Err                                string // the content could not be decompressed
+}
+
+// IndexLogMembers makes the rehash working tables and records every log
+// file that is an archive member.
+func (x *Scratch) IndexLogMembers(ctx context.Context) error {
+	if _, err := x.exec(ctx, rehashTables); err != nil {
+		return fmt.Errorf("verify's working tables: %w", err)
+	}
+	if _, err := x.exec(ctx, `INSERT INTO v_members(evidence_id, path, member, member_index)
+		SELECT id, path, member, CASE WHEN json_valid(member_index) THEN json(member_index) ELSE member_index END
+		FROM evidence WHERE kind = ? AND member <> '' ORDER BY id`, KindCloudTrailLog); err != nil {
+		return fmt.Errorf("verify's working tables: %w", err)
+	}
+	for _, q := range []string{
+		"CREATE INDEX temp.v_members_pos ON v_members(path, member_index)",
+		"CREATE INDEX temp.v_members_name ON v_members(path, member) WHERE member_index IS NULL",
+	} {
+		if _, err := x.exec(ctx, q); err != nil {
+			return fmt.Errorf("verify's working tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// MemberArchives returns the archives that hold log files, in path order,
+// and for each whether some of its rows were recorded before positions
+// were kept.
+func (x *Scratch) MemberArchives(ctx context.Context) (paths []string, legacy map[string]bool, err error) {
+	rows, err := x.query(ctx, "SELECT path, max(member_index IS NULL) FROM v_members GROUP BY path ORDER BY path")
+	if err != nil {
+		return nil, nil, fmt.Errorf("verify's working tables: %w", err)
+	}
+	defer rows.Close()
+	legacy = map[string]bool{}
+	for rows.Next() {
+		var p string
+		var l bool
+		if err := rows.Scan(&p, &l); err != nil {
+			return nil, nil, err
+		}
+		paths = append(paths, p)
+		if l {
+			legacy[p] = true
+		}
+	}
+	return paths, legacy, rows.Err()
+}
+
+// MembersAt returns the log files recorded at position idx of archive
+// path (EncodeMemberIndex form), in id order.
+func (x *Scratch) MembersAt(ctx context.Context, path, idx string) ([]int64, error) {
+	return x.ids(ctx, "SELECT evidence_id FROM v_members WHERE path = ? AND member_index = ? ORDER BY evidence_id", path, idx)
+}
+
+// LegacyMembers returns the log files of archive path recorded under name
+// member before positions were kept.
+func (x *Scratch) LegacyMembers(ctx context.Context, path, member string) ([]int64, error) {
+	return x.ids(ctx, "SELECT evidence_id FROM v_members WHERE path = ? AND member = ? AND member_index IS NULL ORDER BY evidence_id", path, member)
+}
+
+// MarkMemberSeen records that the walk met the member of row id.
+func (x *Scratch) MarkMemberSeen(ctx context.Context, id int64) error {
+	_, err := x.exec(ctx, "UPDATE v_members SET seen = 1 WHERE evidence_id = ?", id)
+	return err
+}
+
+// UnseenMember is a log file the walk of its archive did not meet.
+type UnseenMember struct {
+	ID          int64
+	Member      string
+	MemberIndex sql.NullString
+}
+
+// UnseenMembers calls fn for each log file of archive path the walk did
+// not meet, in id order.
+func (x *Scratch) UnseenMembers(ctx context.Context, path string, fn func(UnseenMember) error) error {
+	rows, err := x.query(ctx, "SELECT evidence_id, member, member_index FROM v_members WHERE path = ? AND seen = 0 ORDER BY evidence_id", path)
+	if err != nil {
+		return fmt.Errorf("verify's working tables: %w", err)
+	}
+	var out []UnseenMember
+	for rows.Next() {
+		var u UnseenMember
+		if err := rows.Scan(&u.ID, &u.Member, &u.MemberIndex); err != nil {
+			rows.Close()
+			return err
+		}
+		out = append(out, u)
+		if len(out) == 512 {
+			break
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// fn may write (a failure per row): the rows are read a page at a
+	// time and the query asked again.
+	for _, u := range out {
+		if err := fn(u); err != nil {
+			return err
+		}
+		if err := x.MarkMemberSeen(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	if len(out) == 512 {
+		return x.UnseenMembers(ctx, path, fn)
+	}
+	return nil
+}
+
+// OnDiskLogChunks calls fn with the log files that are files on disk (not
+// archive members), in id order, a chunk at a time.
+func (x *Scratch) OnDiskLogChunks(ctx context.Context, fn func([]Evidence) error) error {
+	last := int64(0)
+	for {
+		var chunk []Evidence
+		err := x.eachEvidenceLimit(ctx, "e.kind = ? AND e.member = '' AND e.id > ?", []any{KindCloudTrailLog, last}, logChunk, func(e *Evidence) error {
+			chunk = append(chunk, *e)
+			return nil
+		})
+		if err != nil || len(chunk) == 0 {
+			return err
+		}
+		last = chunk[len(chunk)-1].ID
+		if err := fn(chunk); err != nil {
+			return err
+		}
+	}
+}
+
+// PutFresh records what re-reading log file id found.
+func (x *Scratch) PutFresh(ctx context.Context, id int64, f FreshHash) error {
+	_, err := x.exec(ctx, "INSERT OR REPLACE INTO v_fresh VALUES (?, ?, ?, ?, ?, ?)", id, f.SHA256, f.ContentSHA256, f.Compression, f.Trailing, f.Err)
+	return err
+}
+
+// PutRehashFailure records that log file id could not be re-read exactly
+// (the last reason found is kept), and forgets what was found of it.
+func (x *Scratch) PutRehashFailure(ctx context.Context, id int64, msg string) error {
+	if _, err := x.exec(ctx, "INSERT OR REPLACE INTO v_refail VALUES (?, ?)", id, msg); err != nil {
+		return err
+	}
+	_, err := x.exec(ctx, "DELETE FROM v_fresh WHERE evidence_id = ?", id)
+	return err
+}
+
+// FreshBetween returns what re-reading found for the log files with ids
+// from lo to hi.
+func (x *Scratch) FreshBetween(ctx context.Context, lo, hi int64) (map[int64]FreshHash, error) {
+	rows, err := x.query(ctx, `SELECT evidence_id, sha, content_sha, compression, trailing, err FROM v_fresh
+		WHERE evidence_id BETWEEN ? AND ?`, lo, hi)
+	if err != nil {
+		return nil, fmt.Errorf("verify's working tables: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]FreshHash{}
+	for rows.Next() {
+		var id int64
+		var f FreshHash
+		if err := rows.Scan(&id, &f.SHA256, &f.ContentSHA256, &f.Compression, &f.Trailing, &f.Err); err != nil {
+			return nil, err
+		}
+		out[id] = f
+	}
+	return out, rows.Err()
+}
+
+// RehashOutcome calls fn, in id order, for every log file that could not
+// be re-read (msg set) or whose bytes differ from the ingested ones
+// (fresh set), with its evidence row; it returns how many were re-read.
+func (x *Scratch) RehashOutcome(ctx context.Context, fn func(e *Evidence, msg string, fresh *FreshHash) error) (int, error) {
+	// What could not be read exactly is not judged on a guess.
+	if _, err := x.exec(ctx, "DELETE FROM v_fresh WHERE evidence_id IN (SELECT evidence_id FROM v_refail)"); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := x.queryRow(ctx, "SELECT count(*) FROM v_fresh").Scan(&n); err != nil {
+		return 0, err
+	}
+	last := int64(0)
+	for {
+		type hit struct {
+			id    int64
+			msg   string
+			fresh *FreshHash
+		}
+		var hits []hit
+		rows, err := x.query(ctx, `SELECT id, msg, sha FROM (
+				SELECT f.evidence_id AS id, f.msg AS msg, NULL AS sha FROM v_refail f
+				UNION ALL
+				SELECT v.evidence_id, NULL, v.sha FROM v_fresh v JOIN evidence e ON e.id = v.evidence_id WHERE v.sha <> e.sha256)
+			WHERE id > ? ORDER BY id LIMIT 512`, last)
+		if err != nil {
+			return 0, fmt.Errorf("verify's working tables: %w", err)
+		}
+		for rows.Next() {
+			var h hit
+			var msg, sha sql.NullString
+			if err := rows.Scan(&h.id, &msg, &sha); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			h.msg = msg.String
+			if sha.Valid {
+				h.fresh = &FreshHash{SHA256: sha.String}
+			}
+			hits = append(hits, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		if len(hits) == 0 {
+			return n, nil
+		}
+		for _, h := range hits {
+			last = h.id
+			var e *Evidence
+			err := x.eachEvidenceLimit(ctx, "e.id = ?", []any{h.id}, 1, func(ev *Evidence) error {
+				e = ev
+				return nil
+			})
+			if err != nil {
+				return 0, err
+			}
+			if e == nil {
+				return 0, fmt.Errorf("rehash: evidence %d is gone from the case", h.id)
+			}
+			if err := fn(e, h.msg, h.fresh); err != nil {
+				return 0, err
+			}
+		}
+	}
+}
