@@ -188,3 +188,40 @@ func logKey(t *testing.T, db *sql.DB, id int64) string {
 	require.NoError(t, db.QueryRow("SELECT s3_key FROM evidence WHERE id = ?", id).Scan(&k))
 	return k
 }
+
+// TestRehashLegacyRowsOfARepeatedName: rows recorded before positions
+// were kept are found by name, and only when the name occurs once in the
+// archive: a name met twice cannot say which row is which.
+func TestRehashLegacyRowsOfARepeatedName(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), small())
+	require.NoError(t, err)
+	require.NoError(t, fixtures.KeysOutside(m, filepath.Join(dir, "keys")))
+	lg := m.Logs[0]
+	b, err := os.ReadFile(lg.Path)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for i := 0; i < 2; i++ { // the same member name twice
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: "logs/" + filepath.Base(lg.Path), Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}))
+		_, err := tw.Write(b)
+		require.NoError(t, err)
+	}
+	require.NoError(t, tw.Close())
+	arc := filepath.Join(dir, "logs.tar")
+	require.NoError(t, os.WriteFile(arc, buf.Bytes(), 0o644))
+	c := ingestCase(t, filepath.Join(dir, "case.db"), arc)
+	db := casetest.DB(t, c)
+	res, err := db.Exec("UPDATE evidence SET member_index = NULL WHERE kind = 'cloudtrail_log'")
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n)
+	re := runVerify(t, c, Options{Anchors: anchors(t, m), Rehash: true})
+	assert.Zero(t, re.Summary.Rehashed)
+	fs := findingsOf(re, FindingRehash)
+	require.Len(t, fs, 2)
+	for _, f := range fs {
+		assert.Contains(t, f.Summary, "occurs 2 times in archive "+arc+" and this evidence row was recorded before positions were kept")
+	}
+}
