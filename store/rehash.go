@@ -114,40 +114,38 @@ type UnseenMember struct {
 // UnseenMembers calls fn for each log file of archive path the walk did
 // not meet, in id order.
 func (x *Scratch) UnseenMembers(ctx context.Context, path string, fn func(UnseenMember) error) error {
-	rows, err := x.query(ctx, "SELECT evidence_id, member, member_index FROM v_members WHERE path = ? AND seen = 0 ORDER BY evidence_id", path)
-	if err != nil {
-		return fmt.Errorf("verify's working tables: %w", err)
-	}
-	var out []UnseenMember
-	for rows.Next() {
-		var u UnseenMember
-		if err := rows.Scan(&u.ID, &u.Member, &u.MemberIndex); err != nil {
-			rows.Close()
-			return err
-		}
-		out = append(out, u)
-		if len(out) == 512 {
-			break
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	// fn may write (a failure per row): the rows are read a page at a
-	// time and the query asked again.
-	for _, u := range out {
-		if err := fn(u); err != nil {
+	// time, marked seen once handled, and the query asked again.
+	for {
+		rows, err := x.query(ctx, "SELECT evidence_id, member, member_index FROM v_members WHERE path = ? AND seen = 0 ORDER BY evidence_id LIMIT 512", path)
+		if err != nil {
+			return fmt.Errorf("verify's working tables: %w", err)
+		}
+		var page []UnseenMember
+		for rows.Next() {
+			var u UnseenMember
+			if err := rows.Scan(&u.ID, &u.Member, &u.MemberIndex); err != nil {
+				rows.Close()
+				return err
+			}
+			page = append(page, u)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if err := x.MarkMemberSeen(ctx, u.ID); err != nil {
-			return err
+		if len(page) == 0 {
+			return nil
+		}
+		for _, u := range page {
+			if err := fn(u); err != nil {
+				return err
+			}
+			if err := x.MarkMemberSeen(ctx, u.ID); err != nil {
+				return err
+			}
 		}
 	}
-	if len(out) == 512 {
-		return x.UnseenMembers(ctx, path, fn)
-	}
-	return nil
 }
 
 // OnDiskLogChunks calls fn with the log files that are files on disk (not
