@@ -286,11 +286,11 @@ func (c *Case) metaRows(ctx context.Context, where string, args ...any) ([]MetaR
 	return out, prows.Err()
 }
 
-// AccessRequestsOnKeys returns the access-log lines whose Key field
+// EachAccessRequestOnKeys calls fn with each access-log line whose Key field
 // contains sub (ASCII case-insensitively, as SQL LIKE compares; callers
 // filter exactly), in time order then file and line order. Lines that
 // could not be split into fields are left out.
-func (c *Case) AccessRequestsOnKeys(ctx context.Context, sub string) ([]AccessRequest, error) {
+func (c *Case) EachAccessRequestOnKeys(ctx context.Context, sub string, fn func(*AccessRequest) error) error {
 	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(sub)
 	rows, err := c.query(ctx, `SELECT a.evidence_id, a.line_no, coalesce(a.time, ''),
 		coalesce(a.bucket_owner, ''), coalesce(a.bucket, ''), coalesce(a.remote_ip, ''), coalesce(a.requester, ''),
@@ -301,10 +301,9 @@ func (c *Case) AccessRequestsOnKeys(ctx context.Context, sub string) ([]AccessRe
 		FROM s3_access a JOIN evidence e ON e.id = a.evidence_id
 		WHERE a.key LIKE ? ESCAPE '\' ORDER BY a.time, a.evidence_id, a.line_no`, "%"+esc+"%")
 	if err != nil {
-		return nil, fmt.Errorf("read access-log lines: %w", err)
+		return fmt.Errorf("read access-log lines: %w", err)
 	}
 	defer rows.Close()
-	var out []AccessRequest
 	for rows.Next() {
 		var a AccessRequest
 		var amb int
@@ -312,12 +311,14 @@ func (c *Case) AccessRequestsOnKeys(ctx context.Context, sub string) ([]AccessRe
 			&a.RequestID, &a.Operation, &a.Key, &a.RequestURI, &a.HTTPStatus, &a.ErrorCode, &a.ObjectSize,
 			&a.UserAgent, &a.VersionID, &a.HostID, &a.SourceRegion, &a.FieldCount, &amb, &a.ParseError, &a.Raw,
 			&a.Path, &a.Member); err != nil {
-			return nil, fmt.Errorf("read access-log lines: %w", err)
+			return fmt.Errorf("read access-log lines: %w", err)
 		}
 		a.Ambiguous = amb != 0
-		out = append(out, a)
+		if err := fn(&a); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // AccessBuckets returns, per bucket named in the access-log lines of the

@@ -148,20 +148,22 @@ func (r *run) loadAccess() (*accessLogs, error) {
 	if len(bs) == 0 {
 		return acc, nil
 	}
-	rows, err := r.c.AccessRequestsOnKeys(r.ctx, "AWSLogs/")
-	if err != nil {
-		return nil, err
-	}
-	for i := range rows {
-		q := &s3Request{AccessRequest: rows[i]}
+	// Only the requests that can change or copy a key are kept (reads
+	// explain nothing and are never cited): a trail bucket's access logs
+	// hold a read for every time a log file was fetched.
+	err = r.c.EachAccessRequestOnKeys(r.ctx, "AWSLogs/", func(a *store.AccessRequest) error {
+		q := &s3Request{AccessRequest: *a}
 		q.key = q.Key
 		if k, err := url.PathUnescape(q.Key); err == nil {
 			q.key = k
 		}
 		if !strings.Contains(q.key, "AWSLogs/") {
-			continue
+			return nil
 		}
 		q.class = requestClass[q.Operation]
+		if q.class == "" {
+			return nil
+		}
 		q.succeeded = strings.HasPrefix(q.HTTPStatus, "2")
 		q.delivery = cloudTrailRequesters[strings.ToLower(q.Requester)] && q.Operation == "REST.PUT.OBJECT"
 		if q.Time != "" {
@@ -170,6 +172,10 @@ func (r *run) loadAccess() (*accessLogs, error) {
 			}
 		}
 		acc.reqs = append(acc.reqs, q)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return acc, nil
 }
