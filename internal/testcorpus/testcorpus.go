@@ -2,8 +2,7 @@
 // must pass on. The data lives in the repository, in
 // internal/testcorpus/testdata/corpus, with its provenance and licence
 // notices (PROVENANCE.md, and the LICENSE files of the sets that ship one):
-// the tests need nothing beside the checkout. FORENSIC_CORPUS overrides the
-// location (to run the tests against another copy).
+// the tests need nothing beside the checkout, and read nothing outside it.
 package testcorpus
 
 import (
@@ -17,16 +16,13 @@ import (
 // broken test set-up, never a reason to skip.
 func Dir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("FORENSIC_CORPUS"); d != "" {
-		return d
-	}
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		t.Fatal("testcorpus: cannot tell where the package source is")
 	}
 	c := filepath.Join(filepath.Dir(file), "testdata", "corpus")
 	if _, err := os.Stat(filepath.Join(c, "PROVENANCE.md")); err != nil {
-		t.Fatalf("corpus not found at %s (it is part of the repository; set FORENSIC_CORPUS to use another copy): %v", c, err)
+		t.Fatalf("corpus not found at %s (it is part of the repository): %v", c, err)
 	}
 	return c
 }
