@@ -248,18 +248,5 @@ func (c *Case) DuplicateNamesFirst(ctx context.Context, limit int) ([]DuplicateN
 // Sources returns the distinct source paths (command-line arguments,
 // made absolute) the case's evidence came from.
 func (c *Case) Sources(ctx context.Context) ([]string, error) {
-	rows, err := c.db.QueryContext(ctx, "SELECT DISTINCT source FROM evidence ORDER BY source")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return c.strings(ctx, "SELECT DISTINCT source FROM evidence ORDER BY source")
 }

@@ -57,20 +57,7 @@ func (c *Case) EvidenceOfKinds(ctx context.Context, kinds ...string) ([]Evidence
 	if err != nil {
 		return nil, fmt.Errorf("read evidence of kinds %s: %w", strings.Join(kinds, ", "), err)
 	}
-	defer rows.Close()
-	var out []Evidence
-	for rows.Next() {
-		var er evidenceRow
-		if err := rows.Scan(er.dest()...); err != nil {
-			return nil, fmt.Errorf("read evidence: %w", err)
-		}
-		e, err := er.decode()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collectEvidence(rows)
 }
 
 // evidenceColumns are the evidence columns verify reads, of table alias a;
@@ -148,20 +135,7 @@ func (c *Case) EvidenceWithErrors(ctx context.Context, kind string) ([]Evidence,
 	if err != nil {
 		return nil, fmt.Errorf("read evidence: %w", err)
 	}
-	defer rows.Close()
-	var out []Evidence
-	for rows.Next() {
-		var er evidenceRow
-		if err := rows.Scan(er.dest()...); err != nil {
-			return nil, fmt.Errorf("read evidence: %w", err)
-		}
-		e, err := er.decode()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return collectEvidence(rows)
 }
 
 // ObjectMetaByKey returns the rows that describe bucket/key and are not

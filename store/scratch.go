@@ -274,8 +274,9 @@ func (x *Scratch) Chains(ctx context.Context) ([]string, error) {
 	return x.strings(ctx, "SELECT DISTINCT chain FROM v_digest ORDER BY chain")
 }
 
-func (x *Scratch) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := x.query(ctx, q, args...)
+// strings runs q and returns its one text column.
+func (c *Case) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := c.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -291,8 +292,9 @@ func (x *Scratch) strings(ctx context.Context, q string, args ...any) ([]string,
 	return out, rows.Err()
 }
 
-func (x *Scratch) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
-	rows, err := x.query(ctx, q, args...)
+// ids runs q and returns its one integer column.
+func (c *Case) ids(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := c.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -603,6 +605,12 @@ func (x *Scratch) eachEvidenceLimit(ctx context.Context, where string, args []an
 	if err != nil {
 		return fmt.Errorf("read evidence: %w", err)
 	}
+	return eachEvidenceRow(rows, fn)
+}
+
+// eachEvidenceRow calls fn for each row of rows, which select
+// evidenceColumns, and closes them.
+func eachEvidenceRow(rows *sql.Rows, fn func(*Evidence) error) error {
 	defer rows.Close()
 	for rows.Next() {
 		var er evidenceRow
@@ -618,6 +626,16 @@ func (x *Scratch) eachEvidenceLimit(ctx context.Context, where string, args []an
 		}
 	}
 	return rows.Err()
+}
+
+// collectEvidence reads every row of rows (evidenceColumns).
+func collectEvidence(rows *sql.Rows) ([]Evidence, error) {
+	var out []Evidence
+	err := eachEvidenceRow(rows, func(e *Evidence) error {
+		out = append(out, *e)
+		return nil
+	})
+	return out, err
 }
 
 // logChunk is how many log files LogChunks reads at a time.

@@ -417,23 +417,6 @@ func (s *VerificationSession) AddVerdict(ctx context.Context, it ItemStatus, det
 	return s.AddItem(ctx, it)
 }
 
-// TypedDetail is the item's detail as its kind's type (verdict.Detail).
-func (it ItemStatus) TypedDetail() (verdict.Detail, error) {
-	return verdict.DecodeDetail(it.Kind, it.Detail)
-}
-
-// TypedChecks are the checks verify ran on the item.
-func (it ItemStatus) TypedChecks() ([]verdict.Check, error) {
-	var cs []verdict.Check
-	if len(it.Checks) == 0 {
-		return cs, nil
-	}
-	if err := json.Unmarshal(it.Checks, &cs); err != nil {
-		return nil, fmt.Errorf("%s %s: checks: %w", it.Kind, it.S3Key, err)
-	}
-	return cs, nil
-}
-
 // AddItem records one item's status (Detail and Checks already encoded;
 // AddVerdict encodes typed ones).
 func (s *VerificationSession) AddItem(ctx context.Context, it ItemStatus) error {

@@ -270,13 +270,7 @@ func (k *correlator) findings(r *run) []string {
 		ts := k.touched[q]
 		sort.SliceStable(ts, func(i, j int) bool {
 			a, b := ts[i], ts[j]
-			if a.kind != b.kind {
-				return kindOrder[a.kind] < kindOrder[b.kind]
-			}
-			if a.key != b.key {
-				return a.key < b.key
-			}
-			return a.path < b.path
+			return reportLess(a.kind, a.key, a.path, b.kind, b.key, b.path)
 		})
 		refs := []map[string]any{}
 		var explains []string

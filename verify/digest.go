@@ -62,7 +62,6 @@ type digestItem struct {
 	ingestedAt string // when its evidence row was written (RFC 3339)
 	// Once its window is evaluated (settle), detail and checks wait in the
 	// scratch tables; what the chain's later steps read or add is here.
-	settled   bool
 	starting  bool                         // detail.StartingDigest
 	timeRange string                       // detail.TimeRange, from timeRanges
 	gapAfter  *verdict.GapAfterPredecessor // detail.GapAfterPredecessor, from inferMissing

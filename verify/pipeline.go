@@ -332,7 +332,6 @@ func (r *run) settle(d *digestItem) error {
 	}
 	d.starting = d.detail.StartingDigest != nil && *d.detail.StartingDigest
 	d.detail, d.checks, d.sidecars, d.sidecar = nil, nil, nil, nil
-	d.settled = true
 	return nil
 }
 
@@ -358,7 +357,6 @@ func (r *run) unsettle(d *digestItem) error {
 	if d.gapAfter != nil {
 		d.detail.GapAfterPredecessor = d.gapAfter
 	}
-	d.settled = false
 	return nil
 }
 

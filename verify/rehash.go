@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/forensic-dev/forensic/internal/hashing"
@@ -79,55 +78,40 @@ func (r *run) rehash() error {
 		return x.PutFresh(ctx, id, store.FreshHash{SHA256: res.sha, ContentSHA256: res.contentSHA,
 			Compression: res.compression, Trailing: res.trailing, Err: res.err})
 	}
-	workers := r.opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	hashers := sync.Pool{New: func() any { return newHasher() }}
-	// Files on disk: a chunk at a time, read on every worker.
+	// Files on disk: a chunk at a time, read on every worker by the
+	// reader object verification uses (readEvidence).
 	err := x.OnDiskLogChunks(ctx, func(chunk []store.Evidence) error {
-		type out struct {
-			res *rehashResult
-			err error
-		}
-		outs := make([]out, len(chunk))
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				h := hashers.Get().(*hasher)
-				defer hashers.Put(h)
-				for i := range next {
-					outs[i].err = readFile(&chunk[i], func(_ *store.Evidence, rd io.Reader) error {
-						res, err := h.hash(rd)
-						outs[i].res = res
-						return err
-					})
-				}
-			}()
-		}
+		evs := make([]*store.Evidence, len(chunk))
 		for i := range chunk {
-			if ctx.Err() != nil {
-				break
-			}
-			next <- i
+			evs[i] = &chunk[i]
 		}
-		close(next)
-		wg.Wait()
-		if err := ctx.Err(); err != nil {
+		var mu sync.Mutex
+		found := make(map[int64]*rehashResult, len(chunk))
+		failed, err := readEvidence(ctx, evs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
+			h := hashers.Get().(*hasher)
+			defer hashers.Put(h)
+			res, err := h.hash(rd)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			found[e.ID] = res
+			mu.Unlock()
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		for i, o := range outs {
-			if o.err != nil {
-				if err := x.PutRehashFailure(ctx, chunk[i].ID, o.err.Error()); err != nil {
+		for _, e := range evs {
+			if msg, ok := failed[e.ID]; ok {
+				if err := x.PutRehashFailure(ctx, e.ID, msg); err != nil {
 					return err
 				}
-				continue
-			}
-			if err := fresh(chunk[i].ID, o.res); err != nil {
-				return err
+			} else if res := found[e.ID]; res != nil {
+				if err := fresh(e.ID, res); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

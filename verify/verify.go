@@ -300,14 +300,20 @@ var kindOrder = map[string]int{KindDigest: 0, KindLog: 1, KindObject: 2}
 func sortItems(items []Item) {
 	sort.SliceStable(items, func(i, j int) bool {
 		a, b := items[i], items[j]
-		if a.Kind != b.Kind {
-			return kindOrder[a.Kind] < kindOrder[b.Kind]
-		}
-		if a.S3Key != b.S3Key {
-			return a.S3Key < b.S3Key
-		}
-		return a.Path < b.Path
+		return reportLess(a.Kind, a.S3Key, a.Path, b.Kind, b.S3Key, b.Path)
 	})
+}
+
+// reportLess is the report's order of two items, each by kind, S3 key and
+// local path.
+func reportLess(aKind, aKey, aPath, bKind, bKey, bPath string) bool {
+	if aKind != bKind {
+		return kindOrder[aKind] < kindOrder[bKind]
+	}
+	if aKey != bKey {
+		return aKey < bKey
+	}
+	return aPath < bPath
 }
 
 // summaryNotes adds the trust anchors and the notes to a summary.

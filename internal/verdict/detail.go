@@ -318,8 +318,11 @@ func DecodeDetail(kind string, raw []byte) (Detail, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return d, nil
 	}
-	// goccy/go-json decodes what encoding/json does here, three times as
-	// fast (verify restores every digest's detail of a long chain).
+	// goccy/go-json decodes what encoding/json does here (asserted on
+	// every golden set's details), faster: verify restores every digest's
+	// detail of a long chain, which cost it a fifth of its time with
+	// encoding/json on the quarter organization set and a few per cent
+	// with this.
 	dec := gojson.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(d); err != nil {
