@@ -121,10 +121,34 @@ func (c *Case) ObjectMetaBeside(ctx context.Context) ([]MetaRow, error) {
 // beside a CloudTrail digest or log file of the case (at the object path
 // they name, in the same archive), which belong to digest verification.
 func (c *Case) ObjectMetaBesideObjects(ctx context.Context) ([]MetaRow, error) {
-	return c.metaRows(ctx, `m.object_path IS NOT NULL AND m.object_path <> '' AND NOT EXISTS (SELECT 1 FROM evidence t
+	return c.metaRows(ctx, besideObjects)
+}
+
+// besideObjects selects the rows of ObjectMetaBesideObjects (of
+// s3_object_meta m joined with its evidence e).
+const besideObjects = `m.object_path IS NOT NULL AND m.object_path <> '' AND NOT EXISTS (SELECT 1 FROM evidence t
 		WHERE t.path = CASE WHEN e.member = '' THEN m.object_path ELSE e.path END
 		AND t.member = CASE WHEN e.member = '' THEN '' ELSE m.object_path END
-		AND t.kind IN ('cloudtrail_digest', 'cloudtrail_log'))`)
+		AND t.kind IN ('cloudtrail_digest', 'cloudtrail_log'))`
+
+// MetaRowsByID returns the metadata rows with the given ids, with parts,
+// in row order.
+func (c *Case) MetaRowsByID(ctx context.Context, ids []int64) ([]MetaRow, error) {
+	var out []MetaRow
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		rows, err := c.metaRows(ctx, "m.id IN (?"+repeat(",?", n-1)+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+		ids = ids[n:]
+	}
+	return out, nil
 }
 
 // EvidenceWithErrors returns the evidence rows of kind that could not be

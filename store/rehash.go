@@ -6,19 +6,12 @@ import (
 	"fmt"
 )
 
-// verify --rehash's working tables (on the scratch connection): the log
-// files inside archives, found again by position as a walk meets them
-// (v_members), what re-reading each file found (v_fresh) and which could
-// not be re-read (v_refail). Nothing of it is held in memory, whatever
-// the number of log files.
+// verify's working tables for re-reading evidence: the archive members
+// to read, found again by position as a walk meets them (v_members: the
+// log files for --rehash, then the object copies), what re-reading each
+// log file found (v_fresh) and which could not be re-read (v_refail).
+// Nothing of it is held in memory, whatever the number of items.
 const rehashTables = `
-CREATE TEMP TABLE v_members (
-	evidence_id  INTEGER PRIMARY KEY,
-	path         TEXT NOT NULL,
-	member       TEXT NOT NULL,
-	member_index TEXT,            -- EncodeMemberIndex form; NULL: recorded before positions were kept
-	seen         INTEGER NOT NULL DEFAULT 0
-);
 CREATE TEMP TABLE v_fresh (
 	evidence_id INTEGER PRIMARY KEY,
 	sha         TEXT NOT NULL,
@@ -33,6 +26,20 @@ CREATE TEMP TABLE v_refail (
 );
 `
 
+const memberTables = `
+CREATE TEMP TABLE IF NOT EXISTS v_members (
+	evidence_id  INTEGER PRIMARY KEY,
+	path         TEXT NOT NULL,
+	member       TEXT NOT NULL,
+	member_index TEXT,            -- EncodeMemberIndex form; NULL: recorded before positions were kept
+	seen         INTEGER NOT NULL DEFAULT 0, -- handled: read, or failed
+	met          INTEGER NOT NULL DEFAULT 0  -- rows without positions: how often a walk met the name
+);
+CREATE INDEX IF NOT EXISTS temp.v_members_pos ON v_members(path, member_index);
+CREATE INDEX IF NOT EXISTS temp.v_members_name ON v_members(path, member) WHERE member_index IS NULL;
+DELETE FROM v_members;
+`
+
 // FreshHash is what re-reading a log file found.
 type FreshHash struct {
 	SHA256, ContentSHA256, Compression string
@@ -41,9 +48,9 @@ type FreshHash struct {
 }
 
 // IndexLogMembers makes the rehash working tables and records every log
-// file that is an archive member.
+// file that is an archive member as the members to read.
 func (x *Scratch) IndexLogMembers(ctx context.Context) error {
-	if _, err := x.exec(ctx, rehashTables); err != nil {
+	if _, err := x.exec(ctx, rehashTables+memberTables); err != nil {
 		return fmt.Errorf("verify's working tables: %w", err)
 	}
 	if _, err := x.exec(ctx, `INSERT INTO v_members(evidence_id, path, member, member_index)
@@ -51,20 +58,36 @@ func (x *Scratch) IndexLogMembers(ctx context.Context) error {
 		FROM evidence WHERE kind = ? AND member <> '' ORDER BY id`, KindCloudTrailLog); err != nil {
 		return fmt.Errorf("verify's working tables: %w", err)
 	}
-	for _, q := range []string{
-		"CREATE INDEX temp.v_members_pos ON v_members(path, member_index)",
-		"CREATE INDEX temp.v_members_name ON v_members(path, member) WHERE member_index IS NULL",
-	} {
-		if _, err := x.exec(ctx, q); err != nil {
-			return fmt.Errorf("verify's working tables: %w", err)
-		}
-	}
 	return nil
 }
 
-// MemberArchives returns the archives that hold log files, in path order,
-// and for each whether some of its rows were recorded before positions
-// were kept.
+// MemberList records archive members to read: replacing the list of
+// members to read, Add one at a time, then Close.
+type MemberList struct{ b *batch }
+
+// NewMemberList empties the members to read and returns their writer.
+func (x *Scratch) NewMemberList(ctx context.Context) (*MemberList, error) {
+	if _, err := x.exec(ctx, memberTables); err != nil {
+		return nil, fmt.Errorf("verify's working tables: %w", err)
+	}
+	return &MemberList{x.batch("INSERT INTO v_members(evidence_id, path, member, member_index) VALUES (?, ?, ?, ?)")}, nil
+}
+
+// Add records archive member e as one to read.
+func (l *MemberList) Add(ctx context.Context, e *Evidence) error {
+	var idx any
+	if e.MemberIndex != nil {
+		idx = EncodeMemberIndex(e.MemberIndex)
+	}
+	return l.b.add(ctx, e.ID, e.Path, e.Member, idx)
+}
+
+// Close writes what is buffered.
+func (l *MemberList) Close(ctx context.Context) error { return l.b.flush(ctx) }
+
+// MemberArchives returns the archives that hold members to read, in path
+// order, and for each whether some of its rows were recorded before
+// positions were kept.
 func (x *Scratch) MemberArchives(ctx context.Context) (paths []string, legacy map[string]bool, err error) {
 	rows, err := x.query(ctx, "SELECT path, max(member_index IS NULL) FROM v_members GROUP BY path ORDER BY path")
 	if err != nil {
@@ -86,33 +109,61 @@ func (x *Scratch) MemberArchives(ctx context.Context) (paths []string, legacy ma
 	return paths, legacy, rows.Err()
 }
 
-// MembersAt returns the log files recorded at position idx of archive
-// path (EncodeMemberIndex form), in id order.
+// MembersAt returns the members to read not yet handled at position idx
+// of archive path (EncodeMemberIndex form), in id order.
 func (x *Scratch) MembersAt(ctx context.Context, path, idx string) ([]int64, error) {
-	return x.ids(ctx, "SELECT evidence_id FROM v_members WHERE path = ? AND member_index = ? ORDER BY evidence_id", path, idx)
+	return x.ids(ctx, "SELECT evidence_id FROM v_members WHERE path = ? AND member_index = ? AND seen = 0 ORDER BY evidence_id", path, idx)
 }
 
-// LegacyMembers returns the log files of archive path recorded under name
-// member before positions were kept.
-func (x *Scratch) LegacyMembers(ctx context.Context, path, member string) ([]int64, error) {
-	return x.ids(ctx, "SELECT evidence_id FROM v_members WHERE path = ? AND member = ? AND member_index IS NULL ORDER BY evidence_id", path, member)
+// MeetLegacyName counts a walk's meeting of name member in archive path
+// for the rows recorded under that name before positions were kept.
+func (x *Scratch) MeetLegacyName(ctx context.Context, path, member string) error {
+	_, err := x.exec(ctx, "UPDATE v_members SET met = met + 1 WHERE path = ? AND member = ? AND member_index IS NULL", path, member)
+	return err
 }
 
-// MarkMemberSeen records that the walk met the member of row id.
+// LegacyMember is a member to read recorded before positions were kept,
+// with how often a walk of its archive met its name.
+type LegacyMember struct {
+	ID  int64
+	Met int
+}
+
+// LegacyMembers returns the members to read not yet handled of archive
+// path recorded under name member before positions were kept, in id
+// order.
+func (x *Scratch) LegacyMembers(ctx context.Context, path, member string) ([]LegacyMember, error) {
+	rows, err := x.query(ctx, "SELECT evidence_id, met FROM v_members WHERE path = ? AND member = ? AND member_index IS NULL AND seen = 0 ORDER BY evidence_id", path, member)
+	if err != nil {
+		return nil, fmt.Errorf("verify's working tables: %w", err)
+	}
+	defer rows.Close()
+	var out []LegacyMember
+	for rows.Next() {
+		var m LegacyMember
+		if err := rows.Scan(&m.ID, &m.Met); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MarkMemberSeen records that the member of row id was handled.
 func (x *Scratch) MarkMemberSeen(ctx context.Context, id int64) error {
 	_, err := x.exec(ctx, "UPDATE v_members SET seen = 1 WHERE evidence_id = ?", id)
 	return err
 }
 
-// UnseenMember is a log file the walk of its archive did not meet.
+// UnseenMember is a member to read the walk of its archive did not meet.
 type UnseenMember struct {
 	ID          int64
 	Member      string
 	MemberIndex sql.NullString
 }
 
-// UnseenMembers calls fn for each log file of archive path the walk did
-// not meet, in id order.
+// UnseenMembers calls fn for each member to read of archive path the walk
+// did not handle, in id order, and marks it handled.
 func (x *Scratch) UnseenMembers(ctx context.Context, path string, fn func(UnseenMember) error) error {
 	// fn may write (a failure per row): the rows are read a page at a
 	// time, marked seen once handled, and the query asked again.
@@ -151,21 +202,7 @@ func (x *Scratch) UnseenMembers(ctx context.Context, path string, fn func(Unseen
 // OnDiskLogChunks calls fn with the log files that are files on disk (not
 // archive members), in id order, a chunk at a time.
 func (x *Scratch) OnDiskLogChunks(ctx context.Context, fn func([]Evidence) error) error {
-	last := int64(0)
-	for {
-		var chunk []Evidence
-		err := x.eachEvidenceLimit(ctx, "e.kind = ? AND e.member = '' AND e.id > ?", []any{KindCloudTrailLog, last}, logChunk, func(e *Evidence) error {
-			chunk = append(chunk, *e)
-			return nil
-		})
-		if err != nil || len(chunk) == 0 {
-			return err
-		}
-		last = chunk[len(chunk)-1].ID
-		if err := fn(chunk); err != nil {
-			return err
-		}
-	}
+	return x.evidenceChunks(ctx, "e.kind = ? AND e.member = ''", []any{KindCloudTrailLog}, logChunk, fn)
 }
 
 // PutFresh records what re-reading log file id found.

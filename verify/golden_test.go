@@ -130,16 +130,17 @@ func TestVerifyGolden(t *testing.T) {
 			want, err := os.ReadFile(golden)
 			require.NoError(t, err, "run go test ./verify -run TestVerifyGolden -update to create it")
 			// A chain evaluated a digest or three at a time (each window's
-			// details spilled and restored) gives the same report.
+			// details spilled and restored), and objects paired and read a
+			// copy or three at a time, give the same report.
 			for _, w := range []int{1, 3} {
-				rep := runVerify(t, c, Options{Anchors: anchors(t, m), window: w})
+				rep := runVerify(t, c, Options{Anchors: anchors(t, m), window: w, chunk: w})
 				var out bytes.Buffer
 				require.NoError(t, rep.WriteJSON(ctx, c, &out))
 				var doc any
 				require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
 				again, err := json.MarshalIndent(normalize(doc, dir), "", " ")
 				require.NoError(t, err)
-				assert.Equal(t, string(got), string(append(again, '\n')), "window of %d digests", w)
+				assert.Equal(t, string(got), string(append(again, '\n')), "window and chunk of %d", w)
 			}
 			if !bytes.Equal(got, want) {
 				if d := os.Getenv("FORENSIC_GOLDEN_GOT"); d != "" {

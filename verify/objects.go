@@ -46,7 +46,6 @@ package verify
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -54,7 +53,6 @@ import (
 	"strings"
 
 	"github.com/forensic-dev/forensic/internal/cloudtrail"
-	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify/s3check"
@@ -100,226 +98,414 @@ func (o *objectCopy) item() Item {
 }
 
 // objects pairs copies with their metadata, reads every copy that has
-// metadata once, and returns one item per copy.
-func (r *run) objects() ([]Item, error) {
-	ctx := r.ctx
-	evs, err := r.c.EvidenceOfKinds(ctx, store.KindObject, store.KindUnknown)
+// metadata once, and emits one item per copy. What pairing needs across
+// the case — where every candidate and sidecar sits, the bucket folders,
+// the copies decided on — is in the scratch tables (store's object
+// working tables), so memory holds a chunk of copies, whatever the
+// number of objects: a pass records the places of the candidates and of
+// the sidecars; one over the places pairs them, a range of places at a
+// time; one over the unknown files left finds those in bucket folders;
+// and one over the copies judges them a chunk at a time, reading the
+// copies on disk with the chunk and recording those in archives, which
+// are then read as each archive is walked once.
+func (r *run) objects() error {
+	ctx, x := r.ctx, r.x
+	ix, err := x.ObjectIndexer(ctx)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	addFolder := func(at place, bucket, key string) error {
+		if f, ok := bucketFolder(at, bucket, key); ok {
+			return ix.AddFolder(ctx, at.scope, f)
+		}
+		return nil
 	}
 	// Of the metadata files, only those that could not be read matter
 	// here (a copy's reason names them); digests' sidecars are many and
 	// belong to digest verification.
-	bad, err := r.c.EvidenceWithErrors(ctx, store.KindObjectMetadata)
-	if err != nil {
-		return nil, err
-	}
-	evs = append(evs, bad...)
-	beside, err := r.c.ObjectMetaBesideObjects(ctx)
-	if err != nil {
-		return nil, err
-	}
-	// Every present copy is its own item, keyed by evidence id; copies and
-	// sidecars meet by place (see place), where a name seen twice in a
-	// source puts two copies.
-	local := map[string][]*store.Evidence{}  // s3_object and unknown items by place
-	metaErrs := map[string]*store.Evidence{} // unreadable metadata files by place
-	var unknown []*store.Evidence            // candidates for metadata_missing
-	byEv := map[int64]*objectCopy{}          // present copies by evidence id
-	atPlace := map[string][]*objectCopy{}    // copies (present or missing) by place
-	folders := map[string]bool{}             // bucket folders: scope "\x00" folder
-	var order []*objectCopy                  // copies in evidence order, then missing ones
-	add := func(c *objectCopy, at place) {
-		order = append(order, c)
-		atPlace[at.key()] = append(atPlace[at.key()], c)
-		if c.ev != nil {
-			byEv[c.ev.ID] = c
-		}
-	}
-	for i := range evs {
-		e := &evs[i]
-		at := placeOf(e)
-		switch e.Kind {
-		case store.KindObjectMetadata:
-			if e.Error != "" {
-				metaErrs[at.key()] = e
+	err = x.ObjectCandidateChunks(ctx, r.opt.chunk, func(chunk []store.Evidence) error {
+		for i := range chunk {
+			e := &chunk[i]
+			at := placeOf(e)
+			kind := store.PlaceUnknown
+			switch e.Kind {
+			case store.KindObjectMetadata:
+				kind = store.PlaceMetaError
+			case store.KindObject:
+				kind = store.PlaceObject
+				if err := addFolder(at, e.S3Bucket, e.S3Key); err != nil {
+					return err
+				}
 			}
-			continue
-		case store.KindUnknown:
-			unknown = append(unknown, e)
-		case store.KindObject:
-			c := &objectCopy{ev: e, bucket: e.S3Bucket, key: e.S3Key}
-			c.version, c.atKey = versionOf(at.name)
-			add(c, at)
-			addFolder(folders, at, e.S3Bucket, e.S3Key)
+			if err := ix.AddPlace(ctx, e.ID, at.scope, at.name, kind, e.S3Bucket, e.S3Key); err != nil {
+				return err
+			}
 		}
-		local[at.key()] = append(local[at.key()], e)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	// Sidecar rows by the copy they name: every copy at that place gets
-	// the row. (Rows beside CloudTrail files were left out by the query:
-	// they belong to digest verification.)
-	for _, m := range beside {
-		at := sidecarPlace(m.Path, m.Names, m.Index, m.ObjectPath)
-		if _, ok := cloudtrail.ParseKey(at.name); ok && m.Bucket == "" {
-			continue // the sidecar of a CloudTrail file the evidence lacks
-		}
-		cs := atPlace[at.key()]
-		if len(cs) == 0 {
+	// Sidecar rows at the place of the copy they name. (Rows beside
+	// CloudTrail files were left out by the query: they belong to digest
+	// verification.)
+	err = x.BesideObjectChunks(ctx, r.opt.chunk, func(ms []store.MetaHead) error {
+		for _, m := range ms {
+			at := sidecarPlace(m.Path, m.Names, m.Index, m.ObjectPath)
+			if _, ok := cloudtrail.ParseKey(at.name); ok && m.Bucket == "" {
+				continue // the sidecar of a CloudTrail file the evidence lacks
+			}
 			expected := m.ObjectPath
 			if m.Member != "" {
 				expected = m.Path + "!/" + m.ObjectPath
 			}
-			evs := local[at.key()] // items ingest could not pair (e.g. unreadable)
-			if len(evs) == 0 {
-				evs = []*store.Evidence{nil}
+			if err := ix.AddSide(ctx, store.ObjectSide{MetaID: m.MetaID, Scope: at.scope, Name: at.name,
+				Bucket: m.Bucket, Key: m.Key, Version: m.VersionID, Expected: expected}); err != nil {
+				return err
 			}
-			for _, e := range evs {
-				c := &objectCopy{ev: e, bucket: m.Bucket, key: m.Key, expected: expected}
-				c.version, c.atKey = versionOf(at.name)
-				add(c, at)
+			if err := addFolder(at, m.Bucket, m.Key); err != nil {
+				return err
 			}
-			cs = atPlace[at.key()]
 		}
-		for _, c := range cs {
-			if c.bucket == "" {
-				c.bucket, c.key = m.Bucket, m.Key
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := ix.EndPlaces(ctx); err != nil {
+		return err
+	}
+	// Every present copy is its own item; copies and sidecars meet by
+	// place (see place), where a name seen twice in a source puts two
+	// copies, and every copy at a place gets every sidecar row there.
+	next := int64(0)
+	err = x.PlaceGroupChunks(ctx, r.opt.chunk, func(gs []store.PlaceGroup) error {
+		for _, g := range gs {
+			version, atKey := versionOf(g.Name)
+			cs := g.Objects
+			if len(cs) == 0 && len(g.Sides) > 0 {
+				// No copy where the sidecars put one: the copy is missing,
+				// or it is an item ingest could not pair (e.g. unreadable).
+				m := g.Sides[0]
+				evs := g.Unknown
+				if len(evs) == 0 {
+					evs = []int64{0}
+				}
+				for _, ev := range evs {
+					cs = append(cs, store.ObjectCopyRow{EvidenceID: ev, Bucket: m.Bucket, Key: m.Key, Expected: m.Expected})
+				}
 			}
-			if c.version == "" && m.VersionID != "" && m.VersionID != "null" {
-				c.version = m.VersionID
+			metas := make([]int64, len(g.Sides))
+			for i := range cs {
+				cs[i].Version, cs[i].AtKey = version, atKey
+			}
+			for i, m := range g.Sides {
+				metas[i] = m.MetaID
+				for j := range cs {
+					c := &cs[j]
+					if c.Bucket == "" {
+						c.Bucket, c.Key = m.Bucket, m.Key
+					}
+					if c.Version == "" && m.Version != "" && m.Version != "null" {
+						c.Version = m.Version
+					}
+				}
+			}
+			for _, c := range cs {
+				next++
+				c.ID = next
+				if err := ix.AddCopy(ctx, c, metas); err != nil {
+					return err
+				}
+			}
+		}
+		return ix.Flush(ctx)
+	})
+	if err != nil {
+		return err
+	}
+	// Unknown files in a bucket folder: copies without a sidecar.
+	err = x.UnpairedUnknownChunks(ctx, r.opt.chunk, func(ps []store.PlacedItem) error {
+		for _, p := range ps {
+			at := place{p.Scope, p.Name}
+			if _, ok := described(at); ok {
+				continue // names of metadata exports are never objects
+			}
+			var dirs []string
+			for dir := path.Dir(at.name); dir != "/" && dir != "." && dir != ""; dir = path.Dir(dir) {
+				dirs = append(dirs, dir)
+			}
+			folder, ok, err := x.DeepestFolder(ctx, at.scope, dirs)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			key, version := splitVersionKey(at.name[len(folder)+1:])
+			next++
+			c := store.ObjectCopyRow{ID: next, EvidenceID: p.ID, Bucket: path.Base(folder), Key: key, Version: version, AtKey: version == ""}
+			if err := ix.AddCopy(ctx, c, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := ix.Flush(ctx); err != nil {
+		return err
+	}
+	// The copies: judged a chunk at a time; those on disk read with the
+	// chunk, those in archives recorded to be read by walking each archive
+	// once.
+	members, err := x.NewMemberList(ctx)
+	if err != nil {
+		return err
+	}
+	err = x.ObjectCopyChunks(ctx, r.opt.chunk, func(rows []store.ObjectCopyRow, metas map[int64][]int64) error {
+		cs, err := r.prepareCopies(rows, metas)
+		if err != nil {
+			return err
+		}
+		var disk []*objectCopy
+		for _, c := range cs {
+			switch {
+			case c.plan == nil:
+				it := c.item()
+				if err := r.emit(&it); err != nil {
+					return err
+				}
+			case c.ev.Member == "":
+				disk = append(disk, c)
+			default:
+				if err := members.Add(ctx, c.ev); err != nil {
+					return err
+				}
+			}
+		}
+		return r.readObjectFiles(disk)
+	})
+	if err != nil {
+		return err
+	}
+	if err := members.Close(ctx); err != nil {
+		return err
+	}
+	paths, legacy, err := x.MemberArchives(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		err := r.walkMembers(p, legacy[p], func(id int64, rd io.Reader) error {
+			c, err := r.copyOf(id)
+			if err != nil {
+				return err
+			}
+			if err := c.check(rd); err != nil {
+				return err
+			}
+			return r.finishObject(c)
+		}, func(id int64, msg string) error {
+			c, err := r.copyOf(id)
+			if err != nil {
+				return err
+			}
+			c.readErr = msg
+			return r.finishObject(c)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepareCopies loads a chunk of copies — their evidence and metadata
+// rows — and decides each that needs no reading (plan nil: its status is
+// set); the others have their plan.
+func (r *run) prepareCopies(rows []store.ObjectCopyRow, metas map[int64][]int64) ([]*objectCopy, error) {
+	ctx, x := r.ctx, r.x
+	var ids, mids []int64
+	for _, row := range rows {
+		if row.EvidenceID != 0 {
+			ids = append(ids, row.EvidenceID)
+		}
+		mids = append(mids, metas[row.ID]...)
+	}
+	evs, err := x.EvidenceByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	mrows, err := r.c.MetaRowsByID(ctx, mids)
+	if err != nil {
+		return nil, err
+	}
+	byMeta := make(map[int64]store.MetaRow, len(mrows))
+	for _, m := range mrows {
+		byMeta[m.MetaID] = m
+	}
+	byKey := map[string][]store.MetaRow{} // rows naming a bucket and key but no local copy
+	out := make([]*objectCopy, 0, len(rows))
+	for _, row := range rows {
+		c := &objectCopy{bucket: row.Bucket, key: row.Key, version: row.Version, atKey: row.AtKey, expected: row.Expected}
+		if row.EvidenceID != 0 {
+			if c.ev = evs[row.EvidenceID]; c.ev == nil {
+				return nil, fmt.Errorf("object copy: evidence %d is gone from the case", row.EvidenceID)
+			}
+		}
+		for _, id := range metas[row.ID] {
+			m, ok := byMeta[id]
+			if !ok {
+				return nil, fmt.Errorf("object copy: metadata row %d is gone from the case", id)
 			}
 			c.rows = append(c.rows, m)
 		}
-		addFolder(folders, at, m.Bucket, m.Key)
-	}
-	// Unknown files in a bucket folder: copies without a sidecar.
-	for _, e := range unknown {
-		if byEv[e.ID] != nil {
-			continue
-		}
-		bucket, key, ok := inBucketFolder(folders, e)
-		if !ok {
-			continue
-		}
-		c := &objectCopy{ev: e, bucket: bucket}
-		c.key, c.version = splitVersionKey(key)
-		c.atKey = c.version == ""
-		add(c, placeOf(e))
-	}
-	// Rows naming the bucket and key but no local copy.
-	byKey := map[string][]store.MetaRow{}
-	for _, c := range order {
-		if c.ev == nil || c.bucket == "" || c.key == "" {
-			continue
-		}
-		k := c.bucket + "\x00" + c.key
-		rows, ok := byKey[k]
-		if !ok {
-			rows, err = r.c.ObjectMetaByKey(ctx, c.bucket, c.key)
-			if err != nil {
-				return nil, err
-			}
-			byKey[k] = rows
-		}
-		c.rows = append(c.rows, matchVersion(c, rows)...)
-	}
-	var read []*objectCopy
-	for _, c := range order {
-		// The rows in an order of the evidence's own (not the order ingest
-		// happened to record them in), so that the verdict reads the same
-		// on every run.
-		// The exports beside the copy come first (their size is the one
-		// reported), then listings and inventory rows.
-		sort.SliceStable(c.rows, func(i, j int) bool {
-			a, b := c.rows[i], c.rows[j]
-			if (a.ObjectPath != "") != (b.ObjectPath != "") {
-				return a.ObjectPath != ""
-			}
-			if a.Path+"\x00"+a.Member != b.Path+"\x00"+b.Member {
-				return a.Path+"\x00"+a.Member < b.Path+"\x00"+b.Member
-			}
-			return a.Source < b.Source
-		})
-		c.detail = &verdict.ObjectDetail{VersionID: c.version, Metadata: metaRefs(c.rows)}
-		const wantMeta = "saved metadata of the object: a head-object or get-object-attributes export beside it, or a listing or inventory row"
-		switch {
-		case c.ev == nil:
-			c.detail.ExpectedPath = c.expected
-			c.detail.Reason = fmt.Sprintf("metadata exported beside %s (%s) describe an object copy the evidence lacks",
-				c.expected, sourcesOf(c.rows))
-			c.detail.Size = &verdict.ObjectSize{Expected: claimedSize(c.rows)}
-			c.status, c.checks = missingChecks(ObjectOrder, "the object copy "+c.expected+" the metadata describe", c.detail)
-		case len(c.rows) == 0:
-			c.checks.pass(CheckPresent, "the object copy in the evidence", displayPath(c.ev))
-			name := displayPath(c.ev)
-			reason := fmt.Sprintf("no head-object or get-object-attributes export beside it (%s.metadata.json, %s.attributes.json) and no listing or inventory row for s3://%s/%s",
-				path.Base(name), path.Base(name), c.bucket, c.key)
-			if c.version != "" {
-				reason += " version " + c.version
-			}
-			for _, suf := range sidecarSuffixes {
-				at := placeOf(c.ev)
-				if me := metaErrs[place{at.scope, at.name + suf}.key()]; me != nil {
-					reason += fmt.Sprintf("; %s could not be read: %s", displayPath(me), me.Error)
+		if c.ev != nil && c.bucket != "" && c.key != "" {
+			k := c.bucket + "\x00" + c.key
+			rows, ok := byKey[k]
+			if !ok {
+				if rows, err = r.c.ObjectMetaByKey(ctx, c.bucket, c.key); err != nil {
+					return nil, err
 				}
+				byKey[k] = rows
 			}
-			c.detail.Reason = reason
-			c.detail.Size = &verdict.ObjectSize{Actual: verdict.Ptr(c.ev.Size)}
-			c.detail.SHA256 = verdict.Ptr(c.ev.SHA256)
-			c.checks.fail(CheckMetadata, wantMeta, "none", reason)
-			c.status = c.checks.decide(ObjectOrder, nil)
-		default:
-			c.checks.pass(CheckPresent, "the object copy in the evidence", displayPath(c.ev))
-			c.checks.pass(CheckMetadata, wantMeta, sourcesOf(c.rows))
-			metas := make([]store.ObjectMeta, len(c.rows))
-			for i := range c.rows {
-				metas[i] = c.rows[i].ObjectMeta
-				metas[i].ObjectPath = "" // sidecar rows of one copy may spell it differently
-			}
-			p, err := s3check.NewPlan(metas)
-			const wantTogether = "metadata rows that can be checked together (one object, one version)"
-			if err != nil {
-				c.detail.Reason = "the metadata rows cannot be checked together: " + err.Error()
-				c.checks.fail(CheckMetadataCompatible, wantTogether, err.Error(), c.detail.Reason)
-				c.status = c.checks.decide(ObjectOrder, nil)
-				continue
-			}
-			c.checks.pass(CheckMetadataCompatible, wantTogether, fmt.Sprintf("%d rows", len(metas)))
-			c.plan = p
-			read = append(read, c)
+			c.rows = append(c.rows, matchVersion(c, rows)...)
 		}
+		if err := r.decideCopy(c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
-	if err := r.readObjects(read); err != nil {
-		return nil, err
-	}
-	items := make([]Item, 0, len(order))
-	for _, c := range order {
-		items = append(items, c.item())
-	}
-	return items, nil
+	return out, nil
 }
 
-// readObjects checks every copy once: files on disk in parallel, archive
-// members by walking each archive once.
-func (r *run) readObjects(cs []*objectCopy) error {
-	byEv := map[int64]*objectCopy{}
-	var evs []*store.Evidence
-	for _, c := range cs {
-		byEv[c.ev.ID] = c
-		evs = append(evs, c.ev)
+// copyOf is the prepared copy of evidence item id, to be read.
+func (r *run) copyOf(id int64) (*objectCopy, error) {
+	row, metas, err := r.x.ObjectCopyOf(r.ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	failed, err := readEvidence(r.ctx, evs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
-		c := byEv[e.ID]
-		h := sha256.New()
-		res := c.plan.Check(io.TeeReader(rd, h))
-		if res.Err != nil {
-			var re *source.ReadError
-			if errors.As(res.Err, &re) {
-				return re // Walk emits the member again with Err set
-			}
-			return errIO{res.Err}
+	if row == nil {
+		return nil, fmt.Errorf("object copy of evidence %d: not in verify's working tables", id)
+	}
+	cs, err := r.prepareCopies([]store.ObjectCopyRow{*row}, map[int64][]int64{row.ID: metas})
+	if err != nil {
+		return nil, err
+	}
+	if cs[0].plan == nil {
+		return nil, fmt.Errorf("object copy of evidence %d: nothing to read", id)
+	}
+	return cs[0], nil
+}
+
+// decideCopy orders a copy's metadata rows and decides what needs no
+// reading: a missing copy, a copy without metadata, metadata rows that
+// cannot be checked together. Otherwise it sets the copy's plan.
+func (r *run) decideCopy(c *objectCopy) error {
+	// The rows in an order of the evidence's own (not the order ingest
+	// happened to record them in), so that the verdict reads the same
+	// on every run.
+	// The exports beside the copy come first (their size is the one
+	// reported), then listings and inventory rows.
+	sort.SliceStable(c.rows, func(i, j int) bool {
+		a, b := c.rows[i], c.rows[j]
+		if (a.ObjectPath != "") != (b.ObjectPath != "") {
+			return a.ObjectPath != ""
 		}
-		c.result, c.sha = &res, hex.EncodeToString(h.Sum(nil))
+		if a.Path+"\x00"+a.Member != b.Path+"\x00"+b.Member {
+			return a.Path+"\x00"+a.Member < b.Path+"\x00"+b.Member
+		}
+		return a.Source < b.Source
+	})
+	c.detail = &verdict.ObjectDetail{VersionID: c.version, Metadata: metaRefs(c.rows)}
+	const wantMeta = "saved metadata of the object: a head-object or get-object-attributes export beside it, or a listing or inventory row"
+	switch {
+	case c.ev == nil:
+		c.detail.ExpectedPath = c.expected
+		c.detail.Reason = fmt.Sprintf("metadata exported beside %s (%s) describe an object copy the evidence lacks",
+			c.expected, sourcesOf(c.rows))
+		c.detail.Size = &verdict.ObjectSize{Expected: claimedSize(c.rows)}
+		c.status, c.checks = missingChecks(ObjectOrder, "the object copy "+c.expected+" the metadata describe", c.detail)
+	case len(c.rows) == 0:
+		c.checks.pass(CheckPresent, "the object copy in the evidence", displayPath(c.ev))
+		name := displayPath(c.ev)
+		reason := fmt.Sprintf("no head-object or get-object-attributes export beside it (%s.metadata.json, %s.attributes.json) and no listing or inventory row for s3://%s/%s",
+			path.Base(name), path.Base(name), c.bucket, c.key)
+		if c.version != "" {
+			reason += " version " + c.version
+		}
+		at := placeOf(c.ev)
+		for _, suf := range sidecarSuffixes {
+			bad, err := r.x.MetaErrorAt(r.ctx, at.scope, at.name+suf)
+			if err != nil {
+				return err
+			}
+			for i := range bad {
+				reason += fmt.Sprintf("; %s could not be read: %s", displayPath(&bad[i]), bad[i].Error)
+			}
+		}
+		c.detail.Reason = reason
+		c.detail.Size = &verdict.ObjectSize{Actual: verdict.Ptr(c.ev.Size)}
+		c.detail.SHA256 = verdict.Ptr(c.ev.SHA256)
+		c.checks.fail(CheckMetadata, wantMeta, "none", reason)
+		c.status = c.checks.decide(ObjectOrder, nil)
+	default:
+		c.checks.pass(CheckPresent, "the object copy in the evidence", displayPath(c.ev))
+		c.checks.pass(CheckMetadata, wantMeta, sourcesOf(c.rows))
+		metas := make([]store.ObjectMeta, len(c.rows))
+		for i := range c.rows {
+			metas[i] = c.rows[i].ObjectMeta
+			metas[i].ObjectPath = "" // sidecar rows of one copy may spell it differently
+		}
+		p, err := s3check.NewPlan(metas)
+		const wantTogether = "metadata rows that can be checked together (one object, one version)"
+		if err != nil {
+			c.detail.Reason = "the metadata rows cannot be checked together: " + err.Error()
+			c.checks.fail(CheckMetadataCompatible, wantTogether, err.Error(), c.detail.Reason)
+			c.status = c.checks.decide(ObjectOrder, nil)
+			return nil
+		}
+		c.checks.pass(CheckMetadataCompatible, wantTogether, fmt.Sprintf("%d rows", len(metas)))
+		c.plan = p
+	}
+	return nil
+}
+
+// check reads the copy's bytes once: every checksum its plan names, and
+// SHA-256. A read failure is errIO (a *source.ReadError inside it for a
+// damaged archive member).
+func (c *objectCopy) check(rd io.Reader) error {
+	h := sha256.New()
+	res := c.plan.Check(io.TeeReader(rd, h))
+	if res.Err != nil {
+		return errIO{res.Err}
+	}
+	c.result, c.sha = &res, hex.EncodeToString(h.Sum(nil))
+	return nil
+}
+
+// finishObject judges a copy that was read (or could not be) and emits it.
+func (r *run) finishObject(c *objectCopy) error {
+	r.judgeObject(c)
+	it := c.item()
+	return r.emit(&it)
+}
+
+// readObjectFiles checks copies that are files on disk, in parallel, and
+// emits them.
+func (r *run) readObjectFiles(cs []*objectCopy) error {
+	if len(cs) == 0 {
 		return nil
+	}
+	byEv := make(map[int64]*objectCopy, len(cs))
+	evs := make([]*store.Evidence, len(cs))
+	for i, c := range cs {
+		byEv[c.ev.ID], evs[i] = c, c.ev
+	}
+	failed, err := readFiles(r.ctx, evs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
+		return byEv[e.ID].check(rd)
 	})
 	if err != nil {
 		return err
@@ -328,7 +514,9 @@ func (r *run) readObjects(cs []*objectCopy) error {
 		if msg, ok := failed[c.ev.ID]; ok {
 			c.result, c.readErr = nil, msg
 		}
-		r.judgeObject(c)
+		if err := r.finishObject(c); err != nil {
+			return err
+		}
 	}
 	return nil
 }

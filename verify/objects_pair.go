@@ -32,35 +32,18 @@ func splitVersionKey(rel string) (key, version string) {
 	return rel[:i], rel[i+len(versionsSuffix)+1:]
 }
 
-// addFolder records the bucket folder of a copy or sidecar at a place
+// bucketFolder is the bucket folder of a copy or sidecar at a place
 // whose name is ".../<bucket>/<key>[.versions/<id>]" (a folder is scoped
 // like the place).
-func addFolder(folders map[string]bool, at place, bucket, key string) {
+func bucketFolder(at place, bucket, key string) (string, bool) {
 	if bucket == "" || key == "" {
-		return
+		return "", false
 	}
 	i := strings.LastIndex(at.name, "/"+bucket+"/"+key)
 	if i < 0 {
-		return
+		return "", false
 	}
-	folders[place{at.scope, at.name[:i+1+len(bucket)]}.key()] = true
-}
-
-// inBucketFolder reports whether an item lies below a recorded bucket
-// folder, and its bucket and key (with any .versions/<id> still on it).
-// Names of metadata exports are never objects.
-func inBucketFolder(folders map[string]bool, e *store.Evidence) (bucket, rel string, ok bool) {
-	at := placeOf(e)
-	name := at.name
-	if _, ok := described(at); ok {
-		return "", "", false
-	}
-	for dir := path.Dir(name); dir != "/" && dir != "." && dir != ""; dir = path.Dir(dir) {
-		if folders[place{at.scope, dir}.key()] {
-			return path.Base(dir), name[len(dir)+1:], true
-		}
-	}
-	return "", "", false
+	return at.name[:i+1+len(bucket)], true
 }
 
 // matchVersion returns the rows (which name the copy's bucket and key but

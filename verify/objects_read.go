@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sort"
 	"sync"
 
 	"github.com/forensic-dev/forensic/internal/regfile"
@@ -14,42 +13,16 @@ import (
 	"github.com/forensic-dev/forensic/store"
 )
 
-// readEvidence reads each item once and hands its raw bytes, as stored,
-// to check: files on disk opened read-only by a pool of workers (default
-// GOMAXPROCS), archive members by walking each archive once with
-// source.Walk and taking the wanted members as they stream by (the way
-// rehash re-reads log files). check runs concurrently for files on disk.
-// It returns, by evidence id, why each item could not be read: the file
-// cannot be opened or is no longer a regular file, check returned an
-// error (return errIO for a read failure), the archive reported the
-// member damaged (check should return a *source.ReadError it met, so that
-// Walk emits the member again with Err set), or the member is no longer
-// in its archive. The error return is for cancellation only.
-func readEvidence(ctx context.Context, evs []*store.Evidence, workers int, check func(e *store.Evidence, rd io.Reader) error) (map[int64]string, error) {
+// readFiles reads each file on disk once, read-only, on a pool of
+// workers (default GOMAXPROCS), and hands its raw bytes, as stored, to
+// check, which runs concurrently. It returns, by evidence id, why each
+// file could not be read: it cannot be opened or is no longer a regular
+// file, or check returned an error (return errIO for a read failure).
+// The error return is for cancellation only. Archive members are read by
+// walkMembers.
+func readFiles(ctx context.Context, evs []*store.Evidence, workers int, check func(e *store.Evidence, rd io.Reader) error) (map[int64]string, error) {
 	failed := map[int64]string{}
 	var mu sync.Mutex
-	fail := func(e *store.Evidence, msg string) {
-		mu.Lock()
-		failed[e.ID] = msg
-		mu.Unlock()
-	}
-	var disk []*store.Evidence
-	// Archive members are found again by their position (member_index),
-	// never by name: one archive may hold two members of one name. Rows
-	// recorded before the case kept positions are found by name, and
-	// only when the name occurs once.
-	archives := map[string]map[string][]*store.Evidence{}
-	for _, e := range evs {
-		if e.Member == "" {
-			disk = append(disk, e)
-			continue
-		}
-		if archives[e.Path] == nil {
-			archives[e.Path] = map[string][]*store.Evidence{}
-		}
-		k := memberKey(e.Member, e.MemberIndex)
-		archives[e.Path][k] = append(archives[e.Path][k], e)
-	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -61,12 +34,14 @@ func readEvidence(ctx context.Context, evs []*store.Evidence, workers int, check
 			defer wg.Done()
 			for e := range next {
 				if err := readFile(e, check); err != nil {
-					fail(e, err.Error())
+					mu.Lock()
+					failed[e.ID] = err.Error()
+					mu.Unlock()
 				}
 			}
 		}()
 	}
-	for _, e := range disk {
+	for _, e := range evs {
 		if ctx.Err() != nil {
 			break
 		}
@@ -77,78 +52,125 @@ func readEvidence(ctx context.Context, evs []*store.Evidence, workers int, check
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	paths := make([]string, 0, len(archives))
-	for p := range archives {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		members := archives[p]
-		seen := map[int64]bool{}
-		byName := map[string]int{} // legacy rows: how often each name was met
-		err := source.Walk(ctx, p, source.Options{}, func(en *source.Entry, rd io.Reader) error {
-			if en.Container {
-				return nil
-			}
-			want := members[memberKey(en.Member, en.MemberIndex)]
-			if legacy := members[memberKey(en.Member, nil)]; len(legacy) > 0 && (en.Err == nil || rd != nil) {
-				byName[en.Member]++
-				want = append(want, legacy...)
-			}
-			for _, e := range want {
-				if en.Err != nil {
-					fail(e, en.Err.Error())
-					seen[e.ID] = true
-				}
-			}
-			if en.Err != nil || rd == nil || len(want) == 0 {
-				return nil
-			}
-			// One reader, read once: every row at this position (the
-			// same bytes ingested under one identity) is checked on it.
-			e := want[0]
-			seen[e.ID] = true
-			err := check(e, rd)
-			var re *source.ReadError
-			if errors.As(err, &re) {
-				return re
-			}
-			if err != nil {
-				fail(e, err.Error())
-			}
-			for _, o := range want[1:] {
-				seen[o.ID] = true
-				fail(o, fmt.Sprintf("member %s of archive %s is named by more than one evidence row; re-ingest the archive", en.Member, p))
-			}
-			return nil
-		})
-		if err != nil && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		for _, es := range members {
-			for _, e := range es {
-				switch {
-				case e.MemberIndex == nil && byName[e.Member] > 1:
-					failed[e.ID] = fmt.Sprintf("member %s occurs %d times in archive %s and this evidence row was recorded before positions were kept: which one it is cannot be told; re-ingest the archive", e.Member, byName[e.Member], p)
-				case seen[e.ID]:
-				case err != nil:
-					failed[e.ID] = fmt.Sprintf("walk archive %s: %v", p, err)
-				default:
-					failed[e.ID] = fmt.Sprintf("member %s (position %s) not found in archive %s", e.Member, store.EncodeMemberIndex(e.MemberIndex), p)
-				}
-			}
-		}
-	}
 	return failed, nil
 }
 
-// memberKey finds an archive member again: by its positions when
-// recorded, else (idx nil) by its name.
-func memberKey(member string, idx []int) string {
-	if idx == nil {
-		return "name\x00" + member
+// walkMembers walks archive p once and hands each member to read that the
+// scratch tables record in it (store.MemberList, IndexLogMembers) to
+// read, found again by its position, never by name: one archive may hold
+// two members of one name. Rows recorded before the case kept positions
+// (hasLegacy) are found by name, and only when the name occurs once (a
+// first walk counts the names). Every row ends handled exactly once:
+// read (read returned nil), or given to fail with why it could not be
+// read — read returned errIO, the archive reported the member damaged
+// (read should return a *source.ReadError it met, so that Walk emits the
+// member again with Err set), another row names the same member, or the
+// walk did not meet it. Any other error from read or fail stops the walk
+// and is returned.
+func (r *run) walkMembers(p string, hasLegacy bool, read func(id int64, rd io.Reader) error, fail func(id int64, msg string) error) error {
+	ctx, x := r.ctx, r.x
+	var inner error // an error of read or fail, or of the scratch tables
+	abort := func(err error) error {
+		inner = err
+		return err
 	}
-	return "index\x00" + store.EncodeMemberIndex(idx)
+	if hasLegacy {
+		walkErr := source.Walk(ctx, p, source.Options{}, func(en *source.Entry, rd io.Reader) error {
+			if en.Container || en.Err != nil && rd == nil {
+				return nil
+			}
+			if err := x.MeetLegacyName(ctx, p, en.Member); err != nil {
+				return abort(err)
+			}
+			return nil
+		})
+		if inner != nil {
+			return inner
+		}
+		if walkErr != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	handle := func(id int64, msg string) error {
+		if err := fail(id, msg); err != nil {
+			return err
+		}
+		return x.MarkMemberSeen(ctx, id)
+	}
+	walkErr := source.Walk(ctx, p, source.Options{}, func(en *source.Entry, rd io.Reader) error {
+		if en.Container {
+			return nil
+		}
+		want, err := x.MembersAt(ctx, p, store.EncodeMemberIndex(en.MemberIndex))
+		if err != nil {
+			return abort(err)
+		}
+		if hasLegacy && (en.Err == nil || rd != nil) {
+			l, err := x.LegacyMembers(ctx, p, en.Member)
+			if err != nil {
+				return abort(err)
+			}
+			for _, m := range l {
+				if m.Met > 1 {
+					msg := fmt.Sprintf("member %s occurs %d times in archive %s and this evidence row was recorded before positions were kept: which one it is cannot be told; re-ingest the archive", en.Member, m.Met, p)
+					if err := handle(m.ID, msg); err != nil {
+						return abort(err)
+					}
+					continue
+				}
+				want = append(want, m.ID)
+			}
+		}
+		if en.Err != nil {
+			for _, id := range want {
+				if err := handle(id, en.Err.Error()); err != nil {
+					return abort(err)
+				}
+			}
+			return nil
+		}
+		if rd == nil || len(want) == 0 {
+			return nil
+		}
+		// One reader, read once: every row at this position (the same
+		// bytes ingested under one identity) is checked on it.
+		err = read(want[0], rd)
+		var re *source.ReadError
+		var ioe errIO
+		switch {
+		case errors.As(err, &re):
+			return re // Walk emits the member again with Err set: nothing is handled yet
+		case errors.As(err, &ioe):
+			err = handle(want[0], err.Error())
+		case err == nil:
+			err = x.MarkMemberSeen(ctx, want[0])
+		}
+		if err != nil {
+			return abort(err)
+		}
+		for _, id := range want[1:] {
+			if err := handle(id, fmt.Sprintf("member %s of archive %s is named by more than one evidence row; re-ingest the archive", en.Member, p)); err != nil {
+				return abort(err)
+			}
+		}
+		return nil
+	})
+	if inner != nil {
+		return inner
+	}
+	if walkErr != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return x.UnseenMembers(ctx, p, func(u store.UnseenMember) error {
+		if walkErr != nil {
+			return fail(u.ID, fmt.Sprintf("walk archive %s: %v", p, walkErr))
+		}
+		idx := "[]"
+		if u.MemberIndex.Valid {
+			idx = u.MemberIndex.String
+		}
+		return fail(u.ID, fmt.Sprintf("member %s (position %s) not found in archive %s", u.Member, idx, p))
+	})
 }
 
 // readFile opens a file on disk read-only and checks it; a path that is no

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"slices"
 	"context"
 	"encoding/json"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/forensic-dev/forensic/fixtures"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
+	"github.com/forensic-dev/forensic/internal/casetest"
 )
 
 // objectSet is the fixture set of the object tests: small() with objects
@@ -402,4 +404,134 @@ func str(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// TestObjectMembersFoundByPosition: object copies in an archive are read
+// by walking it once and finding each member again by the position the
+// case recorded, as --rehash finds log files: a position the archive
+// lacks, two rows at one position, and rows recorded before positions
+// were kept (found by a name that occurs once; a repeated name cannot
+// say which row is which) each give the copy its own verdict with why.
+func TestObjectMembersFoundByPosition(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), objectSet())
+	require.NoError(t, err)
+	arc := filepath.Join(dir, "objects.tar")
+	var members []archived
+	for _, o := range m.Objects {
+		n := rel(t, filepath.Join(m.Root, "objects"), o.Path)
+		members = append(members, archived{n, slurp(t, o.Path)})
+		if o.MetadataPath != "" {
+			members = append(members, archived{n + ".metadata.json", slurp(t, o.MetadataPath)})
+		}
+		if o.AttributesPath != "" {
+			members = append(members, archived{n + ".attributes.json", slurp(t, o.AttributesPath)})
+		}
+	}
+	// One more copy of the first object under its own name again: a name
+	// that occurs twice.
+	members = append(members, archived{members[0].name, members[0].body})
+	writeTar(t, arc, members)
+	c := ingestCase(t, filepath.Join(dir, "case.db"), arc)
+	for _, chunk := range []int{0, 1} {
+		rep := runVerify(t, c, Options{chunk: chunk})
+		assert.Equal(t, allObjects(m, nil), objectStatuses(rep), "untouched, chunk %d", chunk)
+	}
+
+	db := casetest.DB(t, c)
+	rows, err := db.Query("SELECT id, member, member_index, sha256 FROM evidence WHERE kind = 's3_object' ORDER BY id")
+	require.NoError(t, err)
+	var ids []int64
+	var names, idx []string
+	seen := map[string]bool{} // SHA-256s: the rows below read each other's bytes, which must differ
+	var distinct []int
+	for rows.Next() {
+		var id int64
+		var n, ix, sha string
+		require.NoError(t, rows.Scan(&id, &n, &ix, &sha))
+		if !seen[sha] && n != members[0].name {
+			distinct = append(distinct, len(ids))
+		}
+		seen[sha] = true
+		ids, names, idx = append(ids, id), append(names, n), append(idx, ix)
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	// The two rows of the repeated name, and four others.
+	var dup, other []int
+	for i := range ids {
+		if names[i] == members[0].name {
+			dup = append(dup, i)
+		} else {
+			other = append(other, i)
+		}
+	}
+	require.Len(t, dup, 2)
+	require.GreaterOrEqual(t, len(other), 5)
+	require.GreaterOrEqual(t, len(distinct), 3)
+	o1, o2, o3 := distinct[0], distinct[1], distinct[2]
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"UPDATE evidence SET member_index = '[99999]' WHERE id = ?", []any{ids[o1]}},  // no such position
+		{"UPDATE evidence SET member_index = ? WHERE id = ?", []any{idx[o3], ids[o2]}}, // recorded at another one's position too
+	} {
+		_, err := db.Exec(q.sql, q.args...)
+		require.NoError(t, err)
+	}
+	for _, chunk := range []int{0, 1} {
+		rep := runVerify(t, c, Options{chunk: chunk})
+		assertOneVerdictPerItem(t, c)
+		byID := map[int64]Item{}
+		for _, it := range rep.Items {
+			if it.Kind == KindObject {
+				byID[it.EvidenceID] = it
+			}
+		}
+		reason := func(id int64) string { return objectDetail(byID[id]).Reason }
+		assert.Equal(t, StatusUnverifiable, byID[ids[o1]].Status)
+		assert.Contains(t, reason(ids[o1]), "member "+names[o1]+" (position [99999]) not found in archive "+arc)
+		// Of the two rows at one position, the one with the lower id is
+		// judged on the bytes there, which are not its own; the other
+		// cannot be told apart.
+		lo, hi := o2, o3
+		if ids[hi] < ids[lo] {
+			lo, hi = hi, lo
+		}
+		if lo == o2 {
+			assert.Equal(t, StatusChangedSinceIngest, byID[ids[lo]].Status)
+		} else {
+			assert.Equal(t, StatusValid, byID[ids[lo]].Status)
+		}
+		assert.Equal(t, StatusUnverifiable, byID[ids[hi]].Status)
+		assert.Contains(t, reason(ids[hi]), "member "+names[o3]+" of archive "+arc+" is named by more than one evidence row")
+		for _, i := range other {
+			if i != o1 && i != o2 && i != o3 {
+				assert.Equal(t, StatusValid, byID[ids[i]].Status, names[i])
+			}
+		}
+	}
+
+	// Every row of the archive recorded before positions were kept: a
+	// name that occurs once finds its row; the repeated one cannot.
+	_, err = db.Exec("UPDATE evidence SET member_index = NULL WHERE path = ?", arc)
+	require.NoError(t, err)
+	for _, chunk := range []int{0, 1} {
+		rep := runVerify(t, c, Options{chunk: chunk})
+		assertOneVerdictPerItem(t, c)
+		st := map[int64]string{}
+		for _, it := range rep.Items {
+			if it.Kind == KindObject {
+				st[it.EvidenceID] = it.Status
+				if names[slices.Index(ids, it.EvidenceID)] == members[0].name {
+					assert.Equal(t, StatusUnverifiable, it.Status)
+					assert.Contains(t, objectDetail(it).Reason, "member "+members[0].name+" occurs 2 times in archive "+arc+" and this evidence row was recorded before positions were kept")
+				} else {
+					assert.Equal(t, StatusValid, it.Status, it.Path)
+				}
+			}
+		}
+		assert.Len(t, st, len(ids))
+	}
 }

@@ -1,13 +1,11 @@
 package verify
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"sync"
 
 	"github.com/forensic-dev/forensic/internal/hashing"
-	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -24,6 +22,8 @@ type rehashResult struct {
 type errIO struct{ err error }
 
 func (e errIO) Error() string { return e.err.Error() }
+
+func (e errIO) Unwrap() error { return e.err }
 
 // hasher re-hashes stored items with internal/hashing, the implementation
 // ingest hashed them with; one per worker, its buffers and decompressors
@@ -80,7 +80,7 @@ func (r *run) rehash() error {
 	}
 	hashers := sync.Pool{New: func() any { return newHasher() }}
 	// Files on disk: a chunk at a time, read on every worker by the
-	// reader object verification uses (readEvidence).
+	// reader object verification uses (readFiles).
 	err := x.OnDiskLogChunks(ctx, func(chunk []store.Evidence) error {
 		evs := make([]*store.Evidence, len(chunk))
 		for i := range chunk {
@@ -88,7 +88,7 @@ func (r *run) rehash() error {
 		}
 		var mu sync.Mutex
 		found := make(map[int64]*rehashResult, len(chunk))
-		failed, err := readEvidence(ctx, evs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
+		failed, err := readFiles(ctx, evs, r.opt.Workers, func(e *store.Evidence, rd io.Reader) error {
 			h := hashers.Get().(*hasher)
 			defer hashers.Put(h)
 			res, err := h.hash(rd)
@@ -127,7 +127,14 @@ func (r *run) rehash() error {
 	h := newHasher()
 	defer h.h.Close()
 	for _, p := range paths {
-		if err := r.rehashArchive(p, legacy[p], h, fresh); err != nil {
+		err := r.walkMembers(p, legacy[p], func(id int64, rd io.Reader) error {
+			res, err := h.hash(rd)
+			if err != nil {
+				return err // errIO
+			}
+			return fresh(id, res)
+		}, func(id int64, msg string) error { return x.PutRehashFailure(ctx, id, msg) })
+		if err != nil {
 			return err
 		}
 	}
@@ -145,116 +152,4 @@ func (r *run) rehash() error {
 	})
 	r.rehashed = n
 	return err
-}
-
-// rehashArchive walks the archive p once and re-hashes the log files the
-// case records in it, each found again by its position (or, for rows
-// recorded before positions were kept, by a name that occurs once).
-func (r *run) rehashArchive(p string, hasLegacy bool, h *hasher, fresh func(int64, *rehashResult) error) error {
-	ctx, x := r.ctx, r.x
-	fail := func(id int64, msg string) error { return x.PutRehashFailure(ctx, id, msg) }
-	byName := map[string]int{} // legacy rows: how often each name was met
-	var inner error            // a write to the scratch tables that failed
-	walkErr := source.Walk(ctx, p, source.Options{}, func(en *source.Entry, rd io.Reader) error {
-		if en.Container {
-			return nil
-		}
-		want, err := x.MembersAt(ctx, p, store.EncodeMemberIndex(en.MemberIndex))
-		if err != nil {
-			inner = err
-			return err
-		}
-		if hasLegacy && (en.Err == nil || rd != nil) {
-			l, err := x.LegacyMembers(ctx, p, en.Member)
-			if err != nil {
-				inner = err
-				return err
-			}
-			if len(l) > 0 {
-				byName[en.Member]++
-				want = append(want, l...)
-			}
-		}
-		for _, id := range want {
-			if en.Err != nil {
-				if err := fail(id, en.Err.Error()); err != nil {
-					inner = err
-					return err
-				}
-				if err := x.MarkMemberSeen(ctx, id); err != nil {
-					inner = err
-					return err
-				}
-			}
-		}
-		if en.Err != nil || rd == nil || len(want) == 0 {
-			return nil
-		}
-		// One reader, read once: every row at this position (the same
-		// bytes ingested under one identity) is checked on it.
-		if err := x.MarkMemberSeen(ctx, want[0]); err != nil {
-			inner = err
-			return err
-		}
-		res, err := h.hash(rd)
-		if err != nil {
-			var ioe errIO
-			var re *source.ReadError
-			if errors.As(err, &ioe) && errors.As(ioe.err, &re) {
-				return re // Walk re-emits the member with Err set
-			}
-			if err := fail(want[0], err.Error()); err != nil {
-				inner = err
-				return err
-			}
-		} else if err := fresh(want[0], res); err != nil {
-			inner = err
-			return err
-		}
-		for _, id := range want[1:] {
-			if err := x.MarkMemberSeen(ctx, id); err != nil {
-				inner = err
-				return err
-			}
-			if err := fail(id, fmt.Sprintf("member %s of archive %s is named by more than one evidence row; re-ingest the archive", en.Member, p)); err != nil {
-				inner = err
-				return err
-			}
-		}
-		return nil
-	})
-	if inner != nil {
-		return inner
-	}
-	if walkErr != nil && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	// Rows the walk did not meet, and legacy rows of a name met more than
-	// once.
-	if hasLegacy {
-		for name, n := range byName {
-			if n <= 1 {
-				continue
-			}
-			ids, err := x.LegacyMembers(ctx, p, name)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				if err := x.PutRehashFailure(ctx, id, fmt.Sprintf("member %s occurs %d times in archive %s and this evidence row was recorded before positions were kept: which one it is cannot be told; re-ingest the archive", name, n, p)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return x.UnseenMembers(ctx, p, func(u store.UnseenMember) error {
-		if walkErr != nil {
-			return fail(u.ID, fmt.Sprintf("walk archive %s: %v", p, walkErr))
-		}
-		idx := "[]"
-		if u.MemberIndex.Valid {
-			idx = u.MemberIndex.String
-		}
-		return fail(u.ID, fmt.Sprintf("member %s (position %s) not found in archive %s", u.Member, idx, p))
-	})
 }

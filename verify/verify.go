@@ -80,6 +80,9 @@ type Options struct {
 	// window is how many digests of a chain are evaluated at a time
 	// (tests); 0 means chainWindow.
 	window int
+	// chunk is how many items, places or copies object verification
+	// handles at a time (tests); 0 means store's default.
+	chunk int
 }
 
 // Report is the outcome of a run: one Item per digest, log file and
@@ -238,14 +241,8 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err := r.duplicateNames(); err != nil {
 		return nil, err
 	}
-	objs, err := r.objects()
-	if err != nil {
+	if err := r.objects(); err != nil {
 		return nil, err
-	}
-	for i := range objs {
-		if err := r.emit(&objs[i]); err != nil {
-			return nil, err
-		}
 	}
 	anchorNotes, err := r.anchorsInEvidence()
 	if err != nil {
