@@ -1,11 +1,11 @@
 package verify
 
 import (
-	"slices"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/internal/casetest"
 	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
-	"github.com/forensic-dev/forensic/internal/casetest"
 )
 
 // objectSet is the fixture set of the object tests: small() with objects
