@@ -169,6 +169,17 @@ func (c *Case) ObjectMetaByKey(ctx context.Context, bucket, key string) ([]MetaR
 	return c.metaRows(ctx, "m.bucket = ? AND m.key = ? AND (m.object_path IS NULL OR m.object_path = '')", bucket, key)
 }
 
+// HasMetaByKey reports whether the case holds any metadata row that is
+// not exported beside a copy (what ObjectMetaByKey returns).
+func (c *Case) HasMetaByKey(ctx context.Context) (bool, error) {
+	var ok bool
+	err := c.queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM s3_object_meta WHERE object_path IS NULL OR object_path = '')").Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("read object metadata: %w", err)
+	}
+	return ok, nil
+}
+
 func (c *Case) metaRows(ctx context.Context, where string, args ...any) ([]MetaRow, error) {
 	rows, err := c.query(ctx, `SELECT `+metaColumns+` FROM s3_object_meta m
 		JOIN evidence e ON e.id = m.evidence_id WHERE `+where+` ORDER BY m.id`, args...)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 )
 
@@ -32,13 +33,27 @@ CREATE TEMP TABLE IF NOT EXISTS v_members (
 	path         TEXT NOT NULL,
 	member       TEXT NOT NULL,
 	member_index TEXT,            -- EncodeMemberIndex form; NULL: recorded before positions were kept
+	sort_key     BLOB,            -- MemberSortKey of the positions; NULL: recorded before positions were kept
 	seen         INTEGER NOT NULL DEFAULT 0, -- handled: read, or failed
 	met          INTEGER NOT NULL DEFAULT 0  -- rows without positions: how often a walk met the name
 );
-CREATE INDEX IF NOT EXISTS temp.v_members_pos ON v_members(path, member_index);
-CREATE INDEX IF NOT EXISTS temp.v_members_name ON v_members(path, member) WHERE member_index IS NULL;
+CREATE INDEX IF NOT EXISTS temp.v_members_pos ON v_members(path, sort_key, evidence_id) WHERE sort_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS temp.v_members_name ON v_members(path, member) WHERE sort_key IS NULL;
 DELETE FROM v_members;
 `
+
+// MemberSortKey is the order of a walk's entries as bytes: each position
+// as 8 big-endian bytes (offset so that the order of the bytes is that
+// of the numbers), so that a walk, which meets an archive's members in
+// position order and a nested archive's members after the archive,
+// meets them in key order.
+func MemberSortKey(idx []int) []byte {
+	b := make([]byte, 0, 8*len(idx))
+	for _, n := range idx {
+		b = binary.BigEndian.AppendUint64(b, uint64(n)^(1<<63))
+	}
+	return b
+}
 
 // FreshHash is what re-reading a log file found.
 type FreshHash struct {
@@ -50,15 +65,25 @@ type FreshHash struct {
 // IndexLogMembers makes the rehash working tables and records every log
 // file that is an archive member as the members to read.
 func (x *Scratch) IndexLogMembers(ctx context.Context) error {
-	if _, err := x.exec(ctx, rehashTables+memberTables); err != nil {
+	if _, err := x.exec(ctx, rehashTables); err != nil {
 		return fmt.Errorf("verify's working tables: %w", err)
 	}
-	if _, err := x.exec(ctx, `INSERT INTO v_members(evidence_id, path, member, member_index)
-		SELECT id, path, member, CASE WHEN json_valid(member_index) THEN json(member_index) ELSE member_index END
-		FROM evidence WHERE kind = ? AND member <> '' ORDER BY id`, KindCloudTrailLog); err != nil {
-		return fmt.Errorf("verify's working tables: %w", err)
+	l, err := x.NewMemberList(ctx)
+	if err != nil {
+		return err
 	}
-	return nil
+	err = x.evidenceChunks(ctx, "e.kind = ? AND e.member <> ''", []any{KindCloudTrailLog}, 2000, func(chunk []Evidence) error {
+		for i := range chunk {
+			if err := l.Add(ctx, &chunk[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return l.Close(ctx)
 }
 
 // MemberList records archive members to read: replacing the list of
@@ -70,16 +95,16 @@ func (x *Scratch) NewMemberList(ctx context.Context) (*MemberList, error) {
 	if _, err := x.exec(ctx, memberTables); err != nil {
 		return nil, fmt.Errorf("verify's working tables: %w", err)
 	}
-	return &MemberList{x.batch("INSERT INTO v_members(evidence_id, path, member, member_index) VALUES (?, ?, ?, ?)")}, nil
+	return &MemberList{x.batch("INSERT INTO v_members(evidence_id, path, member, member_index, sort_key) VALUES (?, ?, ?, ?, ?)")}, nil
 }
 
 // Add records archive member e as one to read.
 func (l *MemberList) Add(ctx context.Context, e *Evidence) error {
-	var idx any
+	var idx, key any
 	if e.MemberIndex != nil {
-		idx = EncodeMemberIndex(e.MemberIndex)
+		idx, key = EncodeMemberIndex(e.MemberIndex), MemberSortKey(e.MemberIndex)
 	}
-	return l.b.add(ctx, e.ID, e.Path, e.Member, idx)
+	return l.b.add(ctx, e.ID, e.Path, e.Member, idx, key)
 }
 
 // Close writes what is buffered.
@@ -89,7 +114,7 @@ func (l *MemberList) Close(ctx context.Context) error { return l.b.flush(ctx) }
 // order, and for each whether some of its rows were recorded before
 // positions were kept.
 func (x *Scratch) MemberArchives(ctx context.Context) (paths []string, legacy map[string]bool, err error) {
-	rows, err := x.query(ctx, "SELECT path, max(member_index IS NULL) FROM v_members GROUP BY path ORDER BY path")
+	rows, err := x.query(ctx, "SELECT path, max(sort_key IS NULL) FROM v_members GROUP BY path ORDER BY path")
 	if err != nil {
 		return nil, nil, fmt.Errorf("verify's working tables: %w", err)
 	}
@@ -109,39 +134,28 @@ func (x *Scratch) MemberArchives(ctx context.Context) (paths []string, legacy ma
 	return paths, legacy, rows.Err()
 }
 
-// MembersAt returns the members to read not yet handled at position idx
-// of archive path (EncodeMemberIndex form), in id order.
-func (x *Scratch) MembersAt(ctx context.Context, path, idx string) ([]int64, error) {
-	return x.ids(ctx, "SELECT evidence_id FROM v_members WHERE path = ? AND member_index = ? AND seen = 0 ORDER BY evidence_id", path, idx)
-}
-
-// MeetLegacyName counts a walk's meeting of name member in archive path
-// for the rows recorded under that name before positions were kept.
-func (x *Scratch) MeetLegacyName(ctx context.Context, path, member string) error {
-	_, err := x.exec(ctx, "UPDATE v_members SET met = met + 1 WHERE path = ? AND member = ? AND member_index IS NULL", path, member)
-	return err
-}
-
-// LegacyMember is a member to read recorded before positions were kept,
-// with how often a walk of its archive met its name.
-type LegacyMember struct {
+// PositionedMember is a member to read, found again by its position.
+type PositionedMember struct {
 	ID  int64
-	Met int
+	Key []byte // MemberSortKey
 }
 
-// LegacyMembers returns the members to read not yet handled of archive
-// path recorded under name member before positions were kept, in id
-// order.
-func (x *Scratch) LegacyMembers(ctx context.Context, path, member string) ([]LegacyMember, error) {
-	rows, err := x.query(ctx, "SELECT evidence_id, met FROM v_members WHERE path = ? AND member = ? AND member_index IS NULL AND seen = 0 ORDER BY evidence_id", path, member)
+// MembersAfter returns up to limit members to read of archive path that
+// were recorded with positions, after (key, id) in (sort key, id) order.
+func (x *Scratch) MembersAfter(ctx context.Context, path string, key []byte, id int64, limit int) ([]PositionedMember, error) {
+	if key == nil {
+		key = []byte{}
+	}
+	rows, err := x.query(ctx, `SELECT evidence_id, sort_key FROM v_members WHERE path = ? AND sort_key IS NOT NULL
+		AND (sort_key, evidence_id) > (?, ?) ORDER BY sort_key, evidence_id LIMIT ?`, path, key, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("verify's working tables: %w", err)
 	}
 	defer rows.Close()
-	var out []LegacyMember
+	var out []PositionedMember
 	for rows.Next() {
-		var m LegacyMember
-		if err := rows.Scan(&m.ID, &m.Met); err != nil {
+		var m PositionedMember
+		if err := rows.Scan(&m.ID, &m.Key); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
@@ -149,11 +163,67 @@ func (x *Scratch) LegacyMembers(ctx context.Context, path, member string) ([]Leg
 	return out, rows.Err()
 }
 
-// MarkMemberSeen records that the member of row id was handled.
-func (x *Scratch) MarkMemberSeen(ctx context.Context, id int64) error {
-	_, err := x.exec(ctx, "UPDATE v_members SET seen = 1 WHERE evidence_id = ?", id)
+// MeetLegacyName counts a walk's meeting of name member in archive path
+// for the rows recorded under that name before positions were kept.
+func (x *Scratch) MeetLegacyName(ctx context.Context, path, member string) error {
+	_, err := x.exec(ctx, "UPDATE v_members SET met = met + 1 WHERE path = ? AND member = ? AND sort_key IS NULL", path, member)
 	return err
 }
+
+// LegacyMember is a member to read recorded before positions were kept,
+// with how often a walk of its archive met its name.
+type LegacyMember struct {
+	ID     int64
+	Member string
+	Met    int
+}
+
+// LegacyMembers returns the members to read not yet handled of archive
+// path recorded under name member before positions were kept whose name
+// a walk met once, in id order.
+func (x *Scratch) LegacyMembers(ctx context.Context, path, member string) ([]LegacyMember, error) {
+	return x.legacyMembers(ctx, "member = ? AND met = 1", path, member)
+}
+
+// RepeatedLegacyMembers returns the members to read not yet handled of
+// archive path recorded before positions were kept whose name a walk met
+// more than once, in id order.
+func (x *Scratch) RepeatedLegacyMembers(ctx context.Context, path string) ([]LegacyMember, error) {
+	return x.legacyMembers(ctx, "met > 1", path)
+}
+
+func (x *Scratch) legacyMembers(ctx context.Context, where, path string, args ...any) ([]LegacyMember, error) {
+	rows, err := x.query(ctx, `SELECT evidence_id, member, met FROM v_members WHERE path = ? AND sort_key IS NULL AND seen = 0
+		AND `+where+` ORDER BY evidence_id`, append([]any{path}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("verify's working tables: %w", err)
+	}
+	defer rows.Close()
+	var out []LegacyMember
+	for rows.Next() {
+		var m LegacyMember
+		if err := rows.Scan(&m.ID, &m.Member, &m.Met); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// MemberSeen records, a batch at a time, that members were handled;
+// Flush before asking which were not (UnseenMembers).
+type MemberSeen struct{ b *batch }
+
+// MemberSeen returns a writer of handled members.
+func (x *Scratch) MemberSeen() *MemberSeen {
+	return &MemberSeen{x.batch("UPDATE v_members SET seen = 1 WHERE evidence_id = ?")}
+}
+
+// Add records that the member of row id was handled.
+func (s *MemberSeen) Add(ctx context.Context, id int64) error { return s.b.add(ctx, id) }
+
+// Flush writes what is buffered.
+func (s *MemberSeen) Flush(ctx context.Context) error { return s.b.flush(ctx) }
 
 // UnseenMember is a member to read the walk of its archive did not meet.
 type UnseenMember struct {
@@ -192,7 +262,7 @@ func (x *Scratch) UnseenMembers(ctx context.Context, path string, fn func(Unseen
 			if err := fn(u); err != nil {
 				return err
 			}
-			if err := x.MarkMemberSeen(ctx, u.ID); err != nil {
+			if _, err := x.exec(ctx, "UPDATE v_members SET seen = 1 WHERE evidence_id = ?", u.ID); err != nil {
 				return err
 			}
 		}

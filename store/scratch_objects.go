@@ -139,7 +139,8 @@ func (o *ObjectIndexer) AddFolder(ctx context.Context, scope, folder string) err
 // missing (Expected names where the metadata put it).
 type ObjectCopyRow struct {
 	ID                   int64
-	EvidenceID           int64 // 0 when missing
+	EvidenceID           int64  // 0 when missing
+	Member               string // the evidence's member name: "" for a file on disk (read back only)
 	Bucket, Key, Version string
 	AtKey                bool
 	Expected             string
@@ -186,11 +187,23 @@ func (o *ObjectIndexer) EndPlaces(ctx context.Context) error {
 
 // ObjectCandidateChunks calls fn with the evidence rows object
 // verification considers — kinds s3_object and unknown, and metadata
-// files that could not be read — in id order, a chunk at a time; between
-// chunks the connection is free.
+// files that could not be read — a kind at a time, each in id order, a
+// chunk at a time (each query walks the kind's index from the last id
+// met); between chunks the connection is free.
 func (x *Scratch) ObjectCandidateChunks(ctx context.Context, limit int, fn func([]Evidence) error) error {
-	return x.evidenceChunks(ctx, "(e.kind IN (?, ?) OR e.kind = ? AND e.error IS NOT NULL AND e.error <> '')",
-		[]any{KindObject, KindUnknown, KindObjectMetadata}, chunkOr(limit), fn)
+	for _, q := range []struct {
+		where string
+		args  []any
+	}{
+		{"e.kind = ?", []any{KindObject}},
+		{"e.kind = ?", []any{KindUnknown}},
+		{"e.kind = ? AND e.error IS NOT NULL AND e.error <> ''", []any{KindObjectMetadata}},
+	} {
+		if err := x.evidenceChunks(ctx, q.where, q.args, chunkOr(limit), fn); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // evidenceChunks calls fn with the evidence rows matching where, in id
@@ -469,16 +482,29 @@ func (x *Scratch) ObjectCopyOf(ctx context.Context, id int64) (*ObjectCopyRow, [
 	return &cs[0], metas[cs[0].ID], nil
 }
 
+// ObjectCopiesOf returns the copies of the given evidence items and their
+// sidecar rows.
+func (x *Scratch) ObjectCopiesOf(ctx context.Context, ids []int64) ([]ObjectCopyRow, map[int64][]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return x.objectCopies(ctx, "c.evidence_id IN (?"+strings.Repeat(",?", len(ids)-1)+") ORDER BY c.id", args...)
+}
+
 func (x *Scratch) objectCopies(ctx context.Context, where string, args ...any) ([]ObjectCopyRow, map[int64][]int64, error) {
-	rows, err := x.query(ctx, `SELECT c.id, coalesce(c.evidence_id, 0), c.bucket, c.key, c.version, c.at_key, c.expected
-		FROM v_ocopy c WHERE `+where, args...)
+	rows, err := x.query(ctx, `SELECT c.id, coalesce(c.evidence_id, 0), coalesce(e.member, ''), c.bucket, c.key, c.version,
+		c.at_key, c.expected FROM v_ocopy c LEFT JOIN evidence e ON e.id = c.evidence_id WHERE `+where, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("verify's working tables: %w", err)
 	}
 	var out []ObjectCopyRow
 	for rows.Next() {
 		var c ObjectCopyRow
-		if err := rows.Scan(&c.ID, &c.EvidenceID, &c.Bucket, &c.Key, &c.Version, &c.AtKey, &c.Expected); err != nil {
+		if err := rows.Scan(&c.ID, &c.EvidenceID, &c.Member, &c.Bucket, &c.Key, &c.Version, &c.AtKey, &c.Expected); err != nil {
 			rows.Close()
 			return nil, nil, err
 		}
@@ -488,8 +514,12 @@ func (x *Scratch) objectCopies(ctx context.Context, where string, args ...any) (
 	if err := rows.Err(); err != nil || len(out) == 0 {
 		return nil, nil, err
 	}
-	rows, err = x.query(ctx, "SELECT copy_id, meta_id FROM v_orow WHERE copy_id BETWEEN ? AND ? ORDER BY copy_id, meta_id",
-		out[0].ID, out[len(out)-1].ID)
+	ids := make([]any, len(out))
+	for i, c := range out {
+		ids[i] = c.ID
+	}
+	rows, err = x.query(ctx, "SELECT copy_id, meta_id FROM v_orow WHERE copy_id IN (?"+strings.Repeat(",?", len(ids)-1)+
+		") ORDER BY copy_id, meta_id", ids...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("verify's working tables: %w", err)
 	}

@@ -114,6 +114,9 @@ func (r *run) objects() error {
 	if err != nil {
 		return err
 	}
+	if r.byKey, err = r.c.HasMetaByKey(ctx); err != nil {
+		return err
+	}
 	addFolder := func(at place, bucket, key string) error {
 		if f, ok := bucketFolder(at, bucket, key); ok {
 			return ix.AddFolder(ctx, at.scope, f)
@@ -265,24 +268,41 @@ func (r *run) objects() error {
 		return err
 	}
 	err = x.ObjectCopyChunks(ctx, r.opt.chunk, func(rows []store.ObjectCopyRow, metas map[int64][]int64) error {
-		cs, err := r.prepareCopies(rows, metas)
+		// Copies in archives are prepared when the walk meets them (or
+		// fails to), not twice.
+		var now []store.ObjectCopyRow
+		var inArchive []int64
+		for _, row := range rows {
+			if row.EvidenceID != 0 && row.Member != "" {
+				inArchive = append(inArchive, row.EvidenceID)
+			} else {
+				now = append(now, row)
+			}
+		}
+		if len(inArchive) > 0 {
+			evs, err := x.EvidenceByIDs(ctx, inArchive)
+			if err != nil {
+				return err
+			}
+			for _, id := range inArchive {
+				if err := members.Add(ctx, evs[id]); err != nil {
+					return err
+				}
+			}
+		}
+		cs, err := r.prepareCopies(now, metas)
 		if err != nil {
 			return err
 		}
 		var disk []*objectCopy
 		for _, c := range cs {
-			switch {
-			case c.plan == nil:
+			if c.plan == nil {
 				it := c.item()
 				if err := r.emit(&it); err != nil {
 					return err
 				}
-			case c.ev.Member == "":
+			} else {
 				disk = append(disk, c)
-			default:
-				if err := members.Add(ctx, c.ev); err != nil {
-					return err
-				}
 			}
 		}
 		return r.readObjectFiles(disk)
@@ -298,22 +318,28 @@ func (r *run) objects() error {
 		return err
 	}
 	for _, p := range paths {
-		err := r.walkMembers(p, legacy[p], func(id int64, rd io.Reader) error {
-			c, err := r.copyOf(id)
-			if err != nil {
-				return err
-			}
-			if err := c.check(rd); err != nil {
-				return err
-			}
-			return r.finishObject(c)
-		}, func(id int64, msg string) error {
-			c, err := r.copyOf(id)
-			if err != nil {
-				return err
-			}
-			c.readErr = msg
-			return r.finishObject(c)
+		// A copy that needs no reading (plan nil) has its status whether
+		// or not the walk meets it.
+		err := r.walkMembers(p, legacy[p], memberHooks{
+			read: func(id int64, rd io.Reader) error {
+				c, err := r.copyOf(id)
+				if err != nil || c.plan == nil {
+					return r.emitDecided(c, err)
+				}
+				if err := c.check(rd); err != nil {
+					return err
+				}
+				return r.finishObject(c)
+			},
+			fail: func(id int64, msg string) error {
+				c, err := r.copyOf(id)
+				if err != nil || c.plan == nil {
+					return r.emitDecided(c, err)
+				}
+				c.readErr = msg
+				return r.finishObject(c)
+			},
+			prefetch: r.prepareMembers,
 		})
 		if err != nil {
 			return err
@@ -362,7 +388,7 @@ func (r *run) prepareCopies(rows []store.ObjectCopyRow, metas map[int64][]int64)
 			}
 			c.rows = append(c.rows, m)
 		}
-		if c.ev != nil && c.bucket != "" && c.key != "" {
+		if r.byKey && c.ev != nil && c.bucket != "" && c.key != "" {
 			k := c.bucket + "\x00" + c.key
 			rows, ok := byKey[k]
 			if !ok {
@@ -381,8 +407,32 @@ func (r *run) prepareCopies(rows []store.ObjectCopyRow, metas map[int64][]int64)
 	return out, nil
 }
 
-// copyOf is the prepared copy of evidence item id, to be read.
+// prepareMembers prepares the copies of a page of archive members the
+// walk is about to meet (in place of the previous page's: memory holds
+// one page).
+func (r *run) prepareMembers(ids []int64) error {
+	rows, metas, err := r.x.ObjectCopiesOf(r.ctx, ids)
+	if err != nil {
+		return err
+	}
+	cs, err := r.prepareCopies(rows, metas)
+	if err != nil {
+		return err
+	}
+	r.ready = make(map[int64]*objectCopy, len(cs))
+	for _, c := range cs {
+		r.ready[c.ev.ID] = c
+	}
+	return nil
+}
+
+// copyOf is the prepared copy of evidence item id, an archive member:
+// prepared with its page, or now.
 func (r *run) copyOf(id int64) (*objectCopy, error) {
+	if c, ok := r.ready[id]; ok {
+		delete(r.ready, id)
+		return c, nil
+	}
 	row, metas, err := r.x.ObjectCopyOf(r.ctx, id)
 	if err != nil {
 		return nil, err
@@ -394,10 +444,16 @@ func (r *run) copyOf(id int64) (*objectCopy, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cs[0].plan == nil {
-		return nil, fmt.Errorf("object copy of evidence %d: nothing to read", id)
-	}
 	return cs[0], nil
+}
+
+// emitDecided emits a copy decided without reading (err: copyOf's).
+func (r *run) emitDecided(c *objectCopy, err error) error {
+	if err != nil {
+		return err
+	}
+	it := c.item()
+	return r.emit(&it)
 }
 
 // decideCopy orders a copy's metadata rows and decides what needs no

@@ -52,6 +52,8 @@ type run struct {
 	rehashed int
 	sigs     sigChecks               // the chain's signature results, verified ahead
 	fresh    map[int64]*rehashResult // --rehash results by evidence id
+	byKey    bool                    // the case has metadata rows not beside a copy (listings, inventory)
+	ready    map[int64]*objectCopy   // object copies in an archive prepared ahead of the walk, by evidence id
 }
 
 // newestDigest is a chain's newest digest in its time order.

@@ -127,13 +127,16 @@ func (r *run) rehash() error {
 	h := newHasher()
 	defer h.h.Close()
 	for _, p := range paths {
-		err := r.walkMembers(p, legacy[p], func(id int64, rd io.Reader) error {
-			res, err := h.hash(rd)
-			if err != nil {
-				return err // errIO
-			}
-			return fresh(id, res)
-		}, func(id int64, msg string) error { return x.PutRehashFailure(ctx, id, msg) })
+		err := r.walkMembers(p, legacy[p], memberHooks{
+			read: func(id int64, rd io.Reader) error {
+				res, err := h.hash(rd)
+				if err != nil {
+					return err // errIO
+				}
+				return fresh(id, res)
+			},
+			fail: func(id int64, msg string) error { return x.PutRehashFailure(ctx, id, msg) },
+		})
 		if err != nil {
 			return err
 		}
