@@ -82,14 +82,17 @@ func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	stopProfile := startProfile(os.Getenv("FORENSIC_CPUPROFILE"))
+	stopMem := startMemProfile(os.Getenv("FORENSIC_MEMPROFILE"))
 	ctx, stop := handleSignals(context.Background(), sigs, os.Stderr, func(code int) {
 		stopProfile()
+		stopMem()
 		os.Exit(code)
 	})
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	signal.Stop(sigs)
 	stop()
 	stopProfile()
+	stopMem()
 	os.Exit(code)
 }
 
