@@ -40,13 +40,14 @@ type ItemStatus struct {
 // Finding is one row of findings: what is not a per-item status (gaps,
 // conflicts, coverage).
 type Finding struct {
-	Type      string
-	Severity  string // "error", "warning" or "info"
-	Summary   string
-	Chain     string
-	StartTime string
-	EndTime   string
-	Detail    json.RawMessage
+	Type                   string
+	Severity               string // "error", "warning" or "info"
+	Summary                string
+	Chain                  string
+	Account, Region, Trail string
+	StartTime              string
+	EndTime                string
+	Detail                 json.RawMessage
 }
 
 // AnchorFile is one file of trust anchors (public keys the analyst
@@ -333,10 +334,12 @@ func (c *Case) SaveVerification(ctx context.Context, v *Verification) error {
 // rather than inside it; an insert error is returned by a later AddItem,
 // AddFinding or Commit.
 type VerificationSession struct {
-	c    *Case
-	tx   *sql.Tx
-	item *sql.Stmt
-	done bool
+	c      *Case
+	tx     *sql.Tx
+	item   *sql.Stmt
+	queue  *sql.Stmt // into the findings queue, once QueueFinding has made it
+	queued bool
+	done   bool
 
 	ctx     context.Context
 	items   chan ItemStatus // to the inserting goroutine; nil once drained
@@ -449,7 +452,73 @@ func (s *VerificationSession) insertItem(ctx context.Context, it ItemStatus) err
 	return nil
 }
 
-// AddFinding records one finding.
+// findingQueue holds a session's findings until Commit writes them in
+// report order (a TEMP table of the session's connection: on disk, not
+// in memory, however many there are).
+const findingQueue = `
+CREATE TEMP TABLE IF NOT EXISTS v_finding_queue (
+	seq        INTEGER PRIMARY KEY,
+	phase      INTEGER NOT NULL,
+	type       TEXT NOT NULL,
+	severity   TEXT NOT NULL,
+	summary    TEXT NOT NULL,
+	chain      TEXT NOT NULL,
+	account    TEXT NOT NULL,
+	region     TEXT NOT NULL,
+	trail      TEXT NOT NULL,
+	start_time TEXT NOT NULL,
+	end_time   TEXT NOT NULL,
+	detail     BLOB
+);
+DELETE FROM v_finding_queue;
+`
+
+// QueueFinding records a finding; Commit writes the queued findings in
+// report order: by phase (the caller's order of the kinds of finding),
+// chain, start time and summary, then as queued. It may be called while
+// items are being added.
+func (s *VerificationSession) QueueFinding(ctx context.Context, f Finding, phase int) error {
+	if !s.queued {
+		if _, err := s.tx.ExecContext(ctx, findingQueue); err != nil {
+			return fmt.Errorf("record finding: %w", err)
+		}
+		st, err := s.tx.PrepareContext(ctx, `INSERT INTO v_finding_queue(phase, type, severity, summary, chain, account,
+			region, trail, start_time, end_time, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return fmt.Errorf("record finding: %w", err)
+		}
+		s.queue, s.queued = st, true
+	}
+	sev := f.Severity
+	if sev == "" {
+		sev = "error"
+	}
+	if _, err := s.queue.ExecContext(ctx, phase, f.Type, sev, f.Summary, f.Chain, f.Account, f.Region, f.Trail,
+		f.StartTime, f.EndTime, rawOrNull(f.Detail)); err != nil {
+		return fmt.Errorf("record finding: %w", err)
+	}
+	return nil
+}
+
+// writeQueuedFindings moves the queued findings into the case, in report
+// order.
+func (s *VerificationSession) writeQueuedFindings(ctx context.Context) error {
+	if !s.queued {
+		return nil
+	}
+	s.queue.Close()
+	if _, err := s.tx.ExecContext(ctx, `INSERT INTO findings(type, summary, detail, severity, chain, start_time, end_time,
+		account, region, trail)
+		SELECT type, summary, detail, severity, nullif(chain, ''), nullif(start_time, ''), nullif(end_time, ''),
+		nullif(account, ''), nullif(region, ''), nullif(trail, '') FROM v_finding_queue
+		ORDER BY phase, chain, start_time, summary, seq`); err != nil {
+		return fmt.Errorf("record findings: %w", err)
+	}
+	_, err := s.tx.ExecContext(ctx, "DROP TABLE v_finding_queue")
+	return err
+}
+
+// AddFinding records one finding now (after the queued ones).
 func (s *VerificationSession) AddFinding(ctx context.Context, f Finding) error {
 	if err := s.drain(); err != nil {
 		return err
@@ -458,9 +527,13 @@ func (s *VerificationSession) AddFinding(ctx context.Context, f Finding) error {
 	if sev == "" {
 		sev = "error"
 	}
-	if _, err := s.tx.ExecContext(ctx, `INSERT INTO findings(type, summary, detail, severity, chain, start_time, end_time)
-		VALUES (?,?,?,?,?,?,?)`, f.Type, f.Summary, rawOrNull(f.Detail), sev, nullStr(f.Chain),
-		nullStr(f.StartTime), nullStr(f.EndTime)); err != nil {
+	if err := s.writeQueuedFindings(ctx); err != nil {
+		return err
+	}
+	s.queued = false
+	if _, err := s.tx.ExecContext(ctx, `INSERT INTO findings(type, summary, detail, severity, chain, start_time, end_time,
+		account, region, trail) VALUES (?,?,?,?,?,?,?,?,?,?)`, f.Type, f.Summary, rawOrNull(f.Detail), sev, nullStr(f.Chain),
+		nullStr(f.StartTime), nullStr(f.EndTime), nullStr(f.Account), nullStr(f.Region), nullStr(f.Trail)); err != nil {
 		return fmt.Errorf("record finding: %w", err)
 	}
 	return nil
@@ -488,6 +561,9 @@ func (s *VerificationSession) Commit(ctx context.Context, anchors []AnchorFile) 
 	}
 	defer s.Rollback()
 	if err := s.drain(); err != nil {
+		return err
+	}
+	if err := s.writeQueuedFindings(ctx); err != nil {
 		return err
 	}
 	tx := s.tx
@@ -532,6 +608,33 @@ func (s *VerificationSession) Commit(ctx context.Context, anchors []AnchorFile) 
 	s.item.Close()
 	s.done = true
 	return tx.Commit()
+}
+
+// EachFinding calls fn for every finding of the last verification, in
+// the order recorded (report order). It streams: nothing is held.
+func (c *Case) EachFinding(ctx context.Context, fn func(Finding) error) error {
+	rows, err := c.query(ctx, `SELECT type, coalesce(severity, 'error'), summary, coalesce(chain, ''), coalesce(account, ''),
+		coalesce(region, ''), coalesce(trail, ''), coalesce(start_time, ''), coalesce(end_time, ''), coalesce(detail, '')
+		FROM findings ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("read findings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f Finding
+		var d string
+		if err := rows.Scan(&f.Type, &f.Severity, &f.Summary, &f.Chain, &f.Account, &f.Region, &f.Trail, &f.StartTime,
+			&f.EndTime, &d); err != nil {
+			return fmt.Errorf("read findings: %w", err)
+		}
+		if d != "" {
+			f.Detail = json.RawMessage(d)
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // EachItemStatus calls fn for every item_status row in report order —

@@ -309,7 +309,7 @@ func (w *Writer) run() {
 	// in rollback-journal mode, durable and consistent, and its next
 	// open switches it.
 	if !rollbackJournal {
-		for _, p := range []string{"PRAGMA synchronous = NORMAL", "PRAGMA wal_checkpoint(TRUNCATE)"} {
+		for _, p := range []string{"PRAGMA synchronous = NORMAL", "PRAGMA main.wal_checkpoint(TRUNCATE)"} {
 			if _, err := x.exec(ctx, p); err != nil && w.err == nil {
 				w.err = fmt.Errorf("%s: %w", p, err)
 			}
@@ -334,8 +334,8 @@ func (w *Writer) run() {
 	// Not "wal" here is the blocked switch described above.
 	debugf("journal_mode = WAL: %q %v at %v", mode, err, time.Since(t0))
 	if mode == "wal" {
-		if _, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil && w.err == nil {
-			w.err = fmt.Errorf("PRAGMA wal_checkpoint(TRUNCATE): %w", err)
+		if _, err := conn.ExecContext(ctx, "PRAGMA main.wal_checkpoint(TRUNCATE)"); err != nil && w.err == nil {
+			w.err = fmt.Errorf("PRAGMA main.wal_checkpoint(TRUNCATE): %w", err)
 		}
 	}
 }

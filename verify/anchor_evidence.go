@@ -88,7 +88,7 @@ func (r *run) anchorsInEvidence() ([]string, error) {
 			"whoever could alter the evidence could have planted their own key and signed forged digests with it. "+
 			"Verify against keys fetched from AWS independently (if this file was, being identical to the exported copy is expected)",
 			f.Path, strings.Join(why, "; "))
-		r.findings = append(r.findings, Finding{Type: FindingTrustAnchorInEvidence, Severity: SeverityWarning,
+		r.addFinding(Finding{Type: FindingTrustAnchorInEvidence, Severity: SeverityWarning,
 			Summary: summary, Detail: det})
 		notes = append(notes, fmt.Sprintf("WARNING: trust anchor %s is part of the evidence (finding %s): "+
 			"its keys prove nothing against whoever could alter the evidence", f.Path, FindingTrustAnchorInEvidence))

@@ -305,7 +305,7 @@ func (k *correlator) findings(r *run) []string {
 		if len(ts) > 0 {
 			f.Account, f.Region, f.Trail = ts[0].account, ts[0].region, ts[0].trail
 		}
-		r.findings = append(r.findings, f)
+		r.addFinding(f)
 	}
 	var notes []string
 	for _, b := range sortedKeys(k.silent) {
@@ -383,7 +383,7 @@ func (r *run) tailFromAccess(acc *accessLogs) error {
 		if digests == nil {
 			digests = []string{}
 		}
-		r.findings = append(r.findings, Finding{Type: FindingCoverage, Severity: SeverityError, Chain: c.String(),
+		r.addFinding(Finding{Type: FindingCoverage, Severity: SeverityError, Chain: c.String(),
 			Account: c.Account, Region: c.Region, Trail: c.Trail, Start: fmtTime(n.end), End: fmtTime(last),
 			Summary: fmt.Sprintf("chain %s: the S3 access logs record %d CloudTrail deliveries after its newest digest %s (ends %s) of objects the case lacks (%d digests, %d log files), up to %s: the newest digests and logs may have been deleted (tail truncation) or delivered after the evidence was collected",
 				c, len(list), n.key, fmtTime(n.end), len(digests), logs, fmtTime(last)),

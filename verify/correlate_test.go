@@ -77,7 +77,7 @@ func TestCorrelationLogDeletedViaS3(t *testing.T) {
 	checkRequest(t, f.Detail, info, key)
 	assert.Equal(t, "delete", det(f.Detail)["class"])
 	assert.Equal(t, true, det(f.Detail)["explains"])
-	touched := det(f.Detail)["touched"].([]map[string]any)
+	touched := objs(det(f.Detail)["touched"])
 	require.Len(t, touched, 1)
 	assert.Equal(t, KindLog, touched[0]["kind"])
 	assert.Equal(t, key, touched[0]["s3_key"])
@@ -125,7 +125,11 @@ func TestCorrelationTailSeenInAccessLogs(t *testing.T) {
 	require.Len(t, cov, 1, "%v", rep.Findings)
 	f := cov[0]
 	assert.Equal(t, SeverityError, f.Severity)
-	assert.Equal(t, info.DigestKeys, det(f.Detail)["digests_delivered"])
+	var want []any
+	for _, k := range info.DigestKeys {
+		want = append(want, k)
+	}
+	assert.Equal(t, want, det(f.Detail)["digests_delivered"])
 	var newest fixtures.DigestInfo
 	var last time.Time
 	for _, d := range m.Digests {
@@ -143,9 +147,9 @@ func TestCorrelationTailSeenInAccessLogs(t *testing.T) {
 	assert.Equal(t, newest.End.UTC().Format(time.RFC3339), f.Start)
 	// Access-log times are one second before delivery (fixtures).
 	assert.Equal(t, last.Add(-time.Second).UTC().Format(time.RFC3339), f.End)
-	assert.Equal(t, 2, len(det(f.Detail)["deliveries"].([]map[string]any)))
+	assert.Equal(t, 2, len(objs(det(f.Detail)["deliveries"])))
 	assert.Equal(t, 0, det(f.Detail)["log_files_delivered"])
-	for _, d := range det(f.Detail)["deliveries"].([]map[string]any) {
+	for _, d := range objs(det(f.Detail)["deliveries"]) {
 		assert.Equal(t, "svc:cloudtrail.amazonaws.com", d["requester"])
 	}
 	assert.Empty(t, findingsOf(rep, FindingCorrelation))

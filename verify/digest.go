@@ -274,7 +274,7 @@ func (r *run) inferMissing(older, s *digestItem, bucket, named string) error {
 	if named == "" {
 		listedNamed = "the " + fmt.Sprint(half) + " oldest"
 	}
-	r.findings = append(r.findings, Finding{Type: FindingMissingSpan, Severity: SeverityError, Chain: s.chain.String(),
+	r.addFinding(Finding{Type: FindingMissingSpan, Severity: SeverityError, Chain: s.chain.String(),
 		Account: s.chain.Account, Region: s.chain.Region, Trail: s.chain.Trail, Start: fmtTime(older.end), End: fmtTime(s.start),
 		Summary: fmt.Sprintf("chain %s: digests are hourly, and between %s (ends %s) and %s (starts %s) %d digests are missing; %s and the %d oldest and %d newest of the others are listed as missing, the rest are counted here",
 			s.chain, older.key, fmtTime(older.end), s.key, fmtTime(s.start), n, listedNamed, half, half),
@@ -641,7 +641,7 @@ func (r *run) sidecarsAgree(d *digestItem) {
 	d.detail.MetadataExports = found
 	d.fail(CheckMetadataConsistent, want, fmt.Sprintf("%d exports that differ", len(d.sidecars)),
 		fmt.Sprintf("%d saved metadata exports of this digest disagree on its signature: which one S3 held cannot be told", len(d.sidecars)))
-	r.findings = append(r.findings, Finding{Type: FindingConflict, Severity: SeverityError, Chain: d.chain.String(),
+	r.addFinding(Finding{Type: FindingConflict, Severity: SeverityError, Chain: d.chain.String(),
 		Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail,
 		Summary: fmt.Sprintf("%d saved metadata exports of digest %s disagree on its signature", len(d.sidecars), d.key),
 		Detail:  map[string]any{"digest": d.key, "path": displayPath(d.ev), "metadata_exports": found}})
@@ -666,7 +666,7 @@ func (r *run) conflict(d, s *digestItem, results map[string]bool) {
 	if v, ok := results[strings.ToLower(strings.TrimSpace(copy))]; ok {
 		det["successor_signature_verifies"] = v
 	}
-	r.findings = append(r.findings, Finding{Type: FindingConflict, Severity: SeverityError, Chain: d.chain.String(),
+	r.addFinding(Finding{Type: FindingConflict, Severity: SeverityError, Chain: d.chain.String(),
 		Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail,
 		Summary: fmt.Sprintf("the saved signature of %s differs from the copy in its successor %s", d.key, s.key),
 		Start:   fmtTime(d.start), End: fmtTime(d.end), Detail: det})

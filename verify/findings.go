@@ -100,7 +100,7 @@ func (r *run) gap(c chainID, a, b *digestItem) error {
 		f.Summary = fmt.Sprintf("chain %s restarts: no digest covers %s to %s (%s); unexplained: no StopLogging, StartLogging, DeleteTrail, UpdateTrail or PutEventSelectors event in the case",
 			c, f.Start, f.End, span)
 	}
-	r.findings = append(r.findings, f)
+	r.addFinding(f)
 	return nil
 }
 
@@ -165,7 +165,7 @@ func (r *run) coverage() error {
 		if expected < 1 {
 			expected = 1
 		}
-		r.findings = append(r.findings, Finding{Type: FindingCoverage, Severity: SeverityError, Chain: c.String(),
+		r.addFinding(Finding{Type: FindingCoverage, Severity: SeverityError, Chain: c.String(),
 			Account: c.Account, Region: c.Region, Trail: c.Trail, Start: fmtTime(n.end), End: fmtTime(latest),
 			Summary: fmt.Sprintf("chain %s: its newest digest %s ends at %s, but the evidence goes on to %s (%s): about %d newer digests should exist; they may have been deleted (tail truncation) or not yet delivered when the evidence was collected",
 				c, n.key, fmtTime(n.end), fmtTime(latest), strings.Join(why, "; "), expected),

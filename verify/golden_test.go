@@ -157,3 +157,33 @@ func TestVerifyGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestFindingsStreamedFromTheCase: without KeepItems a run holds no
+// finding in memory; WriteJSON and Findings read them back from the
+// case, in report order, as many as the summary counts.
+func TestFindingsStreamedFromTheCase(t *testing.T) {
+	ctx := context.Background()
+	o := accessSet()
+	o.Regions = []string{"us-east-1", "eu-west-1", "ap-south-1"}
+	c, m := set(t, o, fixtures.LogDeletedViaS3, fixtures.DigestTailDeleted, fixtures.DigestOverwrittenViaS3)
+	rep, err := Run(ctx, c, Options{Anchors: anchors(t, m)})
+	require.NoError(t, err)
+	assert.Nil(t, rep.Findings)
+	require.Greater(t, rep.FindingCount(), 1)
+	fs, err := Findings(ctx, c)
+	require.NoError(t, err)
+	assert.Len(t, fs, rep.FindingCount())
+	var out bytes.Buffer
+	require.NoError(t, rep.WriteJSON(ctx, c, &out))
+	var doc struct {
+		Findings []Finding `json:"findings"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+	assert.Equal(t, fs, doc.Findings)
+	kept := runVerify(t, c, Options{Anchors: anchors(t, m)})
+	assert.Equal(t, fs, kept.Findings)
+	for i := 1; i < len(fs); i++ {
+		a, b := fs[i-1], fs[i]
+		assert.LessOrEqual(t, findingPhase[a.Type], findingPhase[b.Type], "report order")
+	}
+}

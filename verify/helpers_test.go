@@ -138,22 +138,56 @@ func assertOneVerdictPerItem(t testing.TB, c *store.Case) {
 
 // det is a detail as a JSON object: an item's typed detail as it is
 // printed, or a finding's map as it is.
+// det is a detail as a JSON object, its whole numbers as ints (findings
+// are read back from the case, where their details are JSON).
 func det(v any) map[string]any {
+	var m map[string]any
 	switch d := v.(type) {
 	case map[string]any:
-		return d
+		m = d
 	case nil:
 		return nil
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(err)
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			panic(err)
+		}
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
+	return wholeInts(m).(map[string]any)
+}
+
+// objs is a detail's array of JSON objects.
+func objs(v any) []map[string]any {
+	var out []map[string]any
+	for _, e := range v.([]any) {
+		out = append(out, e.(map[string]any))
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		panic(err)
+	return out
+}
+
+func wholeInts(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == float64(int(x)) {
+			return int(x)
+		}
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = wholeInts(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = wholeInts(e)
+		}
+		return out
 	}
-	return m
+	return v
 }
 
 func digestDetail(it Item) *verdict.DigestDetail { return it.Detail.(*verdict.DigestDetail) }

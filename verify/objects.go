@@ -586,7 +586,7 @@ func (r *run) judgeObject(c *objectCopy) {
 		c.checks.fail(s3check.CheckReadable, "the object's bytes read to the end", c.readErr, d.Reason)
 		d.Size = &verdict.ObjectSize{Expected: c.plan.Size}
 		d.SHA256AtIngest = verdict.Ptr(c.ev.SHA256)
-		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
+		r.addFinding(Finding{Type: FindingRehash, Severity: SeverityError,
 			Summary: fmt.Sprintf("object copy %s cannot be read again: %s; it is unverifiable", displayPath(c.ev), c.readErr),
 			Detail:  map[string]any{"path": displayPath(c.ev), "evidence_id": c.ev.ID, "error": c.readErr}})
 		return
@@ -636,7 +636,7 @@ func (r *run) judgeObject(c *objectCopy) {
 			for _, v := range cf.Values {
 				vals = append(vals, fmt.Sprintf("%s (%s, evidence %d)", v.Value, v.Source, v.EvidenceID))
 			}
-			r.findings = append(r.findings, Finding{Type: FindingConflict, Severity: SeverityWarning,
+			r.addFinding(Finding{Type: FindingConflict, Severity: SeverityWarning,
 				Summary: fmt.Sprintf("the metadata of s3://%s/%s (%s) disagree on %s: %s", c.bucket, c.key, displayPath(c.ev), cf.Field, strings.Join(vals, " vs ")),
 				Detail:  map[string]any{"kind": KindObject, "s3_bucket": c.bucket, "s3_key": c.key, "version_id": c.version, "path": displayPath(c.ev), "field": cf.Field, "values": cf.Values}})
 		}
@@ -649,7 +649,7 @@ func (r *run) judgeObject(c *objectCopy) {
 		d.StatusOfBytesRead = c.status
 		c.status = StatusChangedSinceIngest
 		d.Reason = fmt.Sprintf("read again, the copy's SHA-256 is %s, not %s as ingested: it is not the evidence item the case holds; ingest it again to check these bytes", c.sha, c.ev.SHA256)
-		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
+		r.addFinding(Finding{Type: FindingRehash, Severity: SeverityError,
 			Summary: fmt.Sprintf("object copy %s changed since it was ingested: SHA-256 %s, recorded %s; it is changed_since_ingest", displayPath(c.ev), c.sha, c.ev.SHA256),
 			Detail:  map[string]any{"path": displayPath(c.ev), "evidence_id": c.ev.ID, "expected_sha256": c.ev.SHA256, "actual_sha256": c.sha}})
 	}

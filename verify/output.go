@@ -47,6 +47,20 @@ func (j *jsonWriter) value(v any, prefix string) error {
 	return err
 }
 
+// findingJSON is a Finding as WriteJSON writes it, its detail as recorded.
+type findingJSON struct {
+	Type     string          `json:"type"`
+	Severity string          `json:"severity"`
+	Summary  string          `json:"summary"`
+	Chain    string          `json:"chain,omitempty"`
+	Account  string          `json:"account,omitempty"`
+	Region   string          `json:"region,omitempty"`
+	Trail    string          `json:"trail,omitempty"`
+	Start    string          `json:"start_time,omitempty"`
+	End      string          `json:"end_time,omitempty"`
+	Detail   json.RawMessage `json:"detail"`
+}
+
 // JSONField is a member WriteJSON adds after "findings".
 type JSONField struct {
 	Name  string
@@ -54,9 +68,9 @@ type JSONField struct {
 }
 
 // WriteJSON writes the report as `forensic verify --json` prints it —
-// {"summary", "items", "findings", extra...} — with the items read back
-// from the case c, where Run recorded them, in report order: they are
-// never all held in memory, whatever the case's size.
+// {"summary", "items", "findings", extra...} — with the items and
+// findings read back from the case c, where Run recorded them, in report
+// order: they are never all held in memory, whatever the case's size.
 func (rep *Report) WriteJSON(ctx context.Context, c *store.Case, w io.Writer, extra ...JSONField) error {
 	j := &jsonWriter{w: bufio.NewWriterSize(w, 256<<10)}
 	j.w.WriteString("{\n  \"summary\": ")
@@ -89,14 +103,28 @@ func (rep *Report) WriteJSON(ctx context.Context, c *store.Case, w io.Writer, ex
 	if n > 0 {
 		j.w.WriteString("\n  ")
 	}
-	j.w.WriteString("],\n  \"findings\": ")
-	findings := rep.Findings
-	if findings == nil {
-		findings = []Finding{}
-	}
-	if err := j.value(findings, "  "); err != nil {
+	j.w.WriteString("],\n  \"findings\": [")
+	n = 0
+	err = c.EachFinding(ctx, func(f store.Finding) error {
+		if n > 0 {
+			j.w.WriteString(",")
+		}
+		n++
+		j.w.WriteString("\n    ")
+		detail := f.Detail
+		if len(detail) == 0 {
+			detail = json.RawMessage("null")
+		}
+		return j.value(findingJSON{Type: f.Type, Severity: f.Severity, Summary: f.Summary, Chain: f.Chain,
+			Account: f.Account, Region: f.Region, Trail: f.Trail, Start: f.StartTime, End: f.EndTime, Detail: detail}, "    ")
+	})
+	if err != nil {
 		return err
 	}
+	if n > 0 {
+		j.w.WriteString("\n  ")
+	}
+	j.w.WriteString("]")
 	for _, f := range extra {
 		name, err := json.Marshal(f.Name)
 		if err != nil {

@@ -46,7 +46,7 @@ type run struct {
 
 	results  *store.ResultWriter
 	corr     *correlator
-	findings []Finding
+	findErr  error // the first error recording a finding (addFinding)
 	sum      *summaryAcc
 	items    []Item // every item, when opt.KeepItems
 	rehashed int
@@ -556,10 +556,11 @@ func (r *run) emit(it *Item) error {
 type summaryAcc struct {
 	s      Summary
 	chains map[[3]string]*ChainSummary
+	gaps   map[*ChainSummary][]gapRef
 }
 
 func newSummaryAcc() *summaryAcc {
-	a := &summaryAcc{chains: map[[3]string]*ChainSummary{}}
+	a := &summaryAcc{chains: map[[3]string]*ChainSummary{}, gaps: map[*ChainSummary][]gapRef{}}
 	s := &a.s
 	s.OK = true
 	s.Digests.ByStatus, s.Logs.ByStatus, s.Objects.ByStatus, s.Findings = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
@@ -620,20 +621,43 @@ func (a *summaryAcc) span(c chainID, start, end time.Time) {
 	}
 }
 
-// finish adds the findings up and lists the chains.
-func (a *summaryAcc) finish(findings []Finding) Summary {
-	s := a.s
-	for _, f := range findings {
-		s.Findings[f.Type]++
-		if f.Severity == SeverityError {
-			s.OK = false
-		}
-		if f.Type == FindingGap {
-			cs := a.chain(f.Account, f.Region, f.Trail)
-			cs.Gaps = append(cs.Gaps, f.Start+"/"+f.End)
-		}
+// finding adds a finding up: its type, an error fails the run, a gap is
+// listed in its chain's summary.
+func (a *summaryAcc) finding(f Finding) {
+	s := &a.s
+	s.Findings[f.Type]++
+	if f.Severity == SeverityError {
+		s.OK = false
 	}
+	if f.Type == FindingGap {
+		cs := a.chain(f.Account, f.Region, f.Trail)
+		a.gaps[cs] = append(a.gaps[cs], gapRef{f.Chain, f.Start, f.Summary, f.Start + "/" + f.End})
+	}
+}
+
+// gapRef is a gap of a chain summary with the keys of its finding's
+// report order.
+type gapRef struct{ chain, start, summary, span string }
+
+// finish lists the chains, each with its gaps in the order of their
+// findings.
+func (a *summaryAcc) finish() Summary {
+	s := a.s
 	for _, cs := range a.chains {
+		gs := a.gaps[cs]
+		sort.SliceStable(gs, func(i, j int) bool {
+			x, y := gs[i], gs[j]
+			if x.chain != y.chain {
+				return x.chain < y.chain
+			}
+			if x.start != y.start {
+				return x.start < y.start
+			}
+			return x.summary < y.summary
+		})
+		for _, g := range gs {
+			cs.Gaps = append(cs.Gaps, g.span)
+		}
 		s.Chains = append(s.Chains, *cs)
 	}
 	sort.Slice(s.Chains, func(i, j int) bool {
@@ -647,28 +671,11 @@ func (a *summaryAcc) finish(findings []Finding) Summary {
 }
 
 // findingPhase orders the findings of a report: the order in which a run
-// of the whole case meets them, then (sortFindings) chain and time.
+// of the whole case meets them; then chain, start time and summary (the
+// session writes them in that order: store.QueueFinding). The same
+// evidence gives the same order, whatever order the chains and items
+// were met in.
 var findingPhase = map[string]int{
 	FindingRehash: 0, FindingConflict: 1, FindingTimeRange: 2, FindingMissingSpan: 3, FindingGap: 4,
 	FindingCoverage: 5, FindingDuplicateName: 6, FindingTrustAnchorInEvidence: 8, FindingCorrelation: 9,
-}
-
-// sortFindings puts the findings in a fixed order, whatever order the
-// chains and items were met in: by phase (the kind of finding), then
-// chain, start time, summary. The same evidence gives the same order.
-func sortFindings(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		pa, pb := findingPhase[a.Type], findingPhase[b.Type]
-		if pa != pb {
-			return pa < pb
-		}
-		if a.Chain != b.Chain {
-			return a.Chain < b.Chain
-		}
-		if a.Start != b.Start {
-			return a.Start < b.Start
-		}
-		return a.Summary < b.Summary
-	})
 }

@@ -143,12 +143,12 @@ func (r *run) rehash() error {
 	}
 	n, err := x.RehashOutcome(ctx, func(e *store.Evidence, msg string, f *store.FreshHash) error {
 		if f == nil {
-			r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
+			r.addFinding(Finding{Type: FindingRehash, Severity: SeverityError,
 				Summary: fmt.Sprintf("--rehash: cannot re-read %s: %s; its status rests on the hashes recorded at ingest", displayPath(e), msg),
 				Detail:  map[string]any{"path": displayPath(e), "evidence_id": e.ID, "error": msg}})
 			return nil
 		}
-		r.findings = append(r.findings, Finding{Type: FindingRehash, Severity: SeverityError,
+		r.addFinding(Finding{Type: FindingRehash, Severity: SeverityError,
 			Summary: fmt.Sprintf("--rehash: %s changed since it was ingested: SHA-256 %s, recorded %s", displayPath(e), f.SHA256, e.SHA256),
 			Detail:  map[string]any{"path": displayPath(e), "evidence_id": e.ID, "expected_sha256": e.SHA256, "actual_sha256": f.SHA256}})
 		return nil

@@ -38,7 +38,7 @@ func TestWideSetIsValidWithExplainedGaps(t *testing.T) {
 		assert.Equal(t, "2024-03-04T02:00:00Z", f.Start)
 		assert.Equal(t, "2024-03-04T03:00:00Z", f.End)
 		assert.Equal(t, true, det(f.Detail)["explained"])
-		evs := det(f.Detail)["events"].([]map[string]any)
+		evs := objs(det(f.Detail)["events"])
 		var names []string
 		for _, e := range evs {
 			s, ok := stops[e["event_id"].(string)]

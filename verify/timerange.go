@@ -171,7 +171,7 @@ func (r *run) timeRanges() error {
 		}
 		d.outOfRange = true
 		d.timeRange = det["rule"].(string)
-		r.findings = append(r.findings, Finding{Type: FindingTimeRange, Severity: SeverityError, Chain: d.chain.String(),
+		r.addFinding(Finding{Type: FindingTimeRange, Severity: SeverityError, Chain: d.chain.String(),
 			Account: d.chain.Account, Region: d.chain.Region, Trail: d.chain.Trail, Start: fmtTime(d.start), End: fmtTime(d.end),
 			Summary: fmt.Sprintf("digest %s claims %s to %s, %s: its times are not used to infer missing digests, gaps or coverage",
 				d.key, fmtTime(d.start), fmtTime(d.end), why),

@@ -233,7 +233,7 @@ func TestTrustAnchorInEvidence(t *testing.T) {
 	fs = anchorFindings(rep)
 	require.Len(t, fs, 1, "findings: %v", rep.Findings)
 	assert.Nil(t, det(fs[0].Detail)["inside_source"])
-	items := det(fs[0].Detail)["same_sha256_evidence"].([]map[string]any)
+	items := objs(det(fs[0].Detail)["same_sha256_evidence"])
 	require.Len(t, items, 1)
 	assert.Equal(t, arc+"!/keys/us-east-1/list-public-keys.json", items[0]["path"])
 	assert.Equal(t, "public_keys", items[0]["kind"])

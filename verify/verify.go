@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	gojson "github.com/goccy/go-json"
 	"path"
@@ -86,9 +87,10 @@ type Options struct {
 }
 
 // Report is the outcome of a run: one Item per digest, log file and
-// object copy, in the evidence or expected from it (recorded in the case;
-// in Items too with Options.KeepItems), and the Findings that are not
-// per-item statuses.
+// object copy, in the evidence or expected from it, and the Findings that
+// are not per-item statuses (both recorded in the case, where
+// Report.WriteJSON, store.Case.EachItemStatus and Findings read them
+// back; in Items and Findings too with Options.KeepItems).
 type Report struct {
 	Summary  Summary   `json:"summary"`
 	Items    []Item    `json:"items"`
@@ -168,6 +170,15 @@ type AnchorSummary struct {
 	Path         string   `json:"path"`
 	SHA256       string   `json:"sha256"`
 	Fingerprints []string `json:"fingerprints"`
+}
+
+// FindingCount is how many findings the run made.
+func (r *Report) FindingCount() int {
+	n := 0
+	for _, c := range r.Summary.Findings {
+		n += c
+	}
+	return n
 }
 
 // Failed reports whether anything is not valid: an item whose status is
@@ -252,26 +263,15 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err := r.tailFromAccess(acc); err != nil {
 		return nil, err
 	}
-	sortFindings(r.findings)
-	for _, f := range r.findings {
-		d, err := gojson.Marshal(f.Detail)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.AddFinding(ctx, store.Finding{Type: f.Type, Severity: f.Severity, Summary: f.Summary,
-			Chain: f.Chain, StartTime: f.Start, EndTime: f.End, Detail: d}); err != nil {
-			return nil, err
-		}
+	if r.findErr != nil {
+		return nil, r.findErr
 	}
-	rep := &Report{Items: r.items, Findings: r.findings}
-	if rep.Findings == nil {
-		rep.Findings = []Finding{}
-	}
+	rep := &Report{Items: r.items}
 	if rep.Items == nil {
 		rep.Items = []Item{}
 	}
 	sortItems(rep.Items)
-	rep.Summary = r.sum.finish(rep.Findings)
+	rep.Summary = r.sum.finish()
 	r.summaryNotes(&rep.Summary, notes)
 	rep.Summary.Notes = append(rep.Summary.Notes, anchorNotes...)
 	if n, err := r.c.CountEvidenceKeys(ctx); err == nil && n > 0 && (opt.Anchors == nil || len(opt.Anchors.Keys) == 0) {
@@ -285,8 +285,51 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err := s.Commit(ctx, files); err != nil {
 		return nil, fmt.Errorf("record verification in %s: %w", c.Path, err)
 	}
+	if opt.KeepItems {
+		if rep.Findings, err = Findings(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	rep.Summary.Seconds = time.Since(started).Seconds()
 	return rep, nil
+}
+
+// Findings reads the findings of the last verification back from the
+// case, in report order (for callers that want them in memory; they are
+// as many as the evidence has problems).
+func Findings(ctx context.Context, c *store.Case) ([]Finding, error) {
+	out := []Finding{}
+	err := c.EachFinding(ctx, func(f store.Finding) error {
+		g := Finding{Type: f.Type, Severity: f.Severity, Summary: f.Summary, Chain: f.Chain, Account: f.Account,
+			Region: f.Region, Trail: f.Trail, Start: f.StartTime, End: f.EndTime}
+		if len(f.Detail) > 0 {
+			if err := json.Unmarshal(f.Detail, &g.Detail); err != nil {
+				return fmt.Errorf("finding %q: detail: %w", f.Summary, err)
+			}
+		}
+		out = append(out, g)
+		return nil
+	})
+	return out, err
+}
+
+// addFinding records a finding (in the session, which writes the
+// findings in report order at commit) and adds it to the summary; the
+// first error is kept for Run to return.
+func (r *run) addFinding(f Finding) {
+	if r.findErr != nil {
+		return
+	}
+	r.sum.finding(f)
+	// goccy/go-json writes encoding/json's bytes here, faster.
+	d, err := gojson.Marshal(f.Detail)
+	if err != nil {
+		r.findErr = fmt.Errorf("finding %q: detail: %w", f.Summary, err)
+		return
+	}
+	r.findErr = r.s.QueueFinding(r.ctx, store.Finding{Type: f.Type, Severity: f.Severity, Summary: f.Summary,
+		Chain: f.Chain, Account: f.Account, Region: f.Region, Trail: f.Trail, StartTime: f.Start, EndTime: f.End,
+		Detail: d}, findingPhase[f.Type])
 }
 
 // kindOrder orders items in a report: digests, log files, objects.
@@ -358,7 +401,7 @@ func (r *run) duplicateNames() error {
 		if d.Name != d.Path {
 			where = d.Path + "!/" + d.Name
 		}
-		r.findings = append(r.findings, Finding{Type: FindingDuplicateName, Severity: SeverityError,
+		r.addFinding(Finding{Type: FindingDuplicateName, Severity: SeverityError,
 			Summary: fmt.Sprintf("%s: the name occurs %d times in one source; each copy has its own status, and which one the export meant cannot be told", where, d.Count),
 			Detail: map[string]any{"path": d.Path, "name": d.Name, "count": d.Count, "items": items,
 				"items_listed": len(items)}})

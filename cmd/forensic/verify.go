@@ -139,7 +139,7 @@ func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.
 		if s.Objects.Total > 0 {
 			msg += fmt.Sprintf(", %d of %d objects are not valid", s.Objects.Total-s.Objects.Valid, s.Objects.Total)
 		}
-		return rep, failedError{fmt.Sprintf("%s, %d findings (listed above)", msg, len(rep.Findings))}
+		return rep, failedError{fmt.Sprintf("%s, %d findings (listed above)", msg, rep.FindingCount())}
 	}
 	return rep, nil
 }
@@ -232,10 +232,18 @@ func printVerify(ctx context.Context, c *store.Case, w io.Writer, rep *verify.Re
 	if err != nil {
 		return err
 	}
-	if len(rep.Findings) > 0 {
+	errorFindings := 0
+	if rep.FindingCount() > 0 {
 		fmt.Fprintln(w, "Findings:")
-		for _, f := range rep.Findings {
-			fmt.Fprintf(w, "  [%s] %s: %s\n", display.Quote(f.Severity), display.Quote(f.Type), display.Quote(f.Summary))
+		err := c.EachFinding(ctx, func(f store.Finding) error {
+			if f.Severity == verify.SeverityError {
+				errorFindings++
+			}
+			_, err := fmt.Fprintf(w, "  [%s] %s: %s\n", display.Quote(f.Severity), display.Quote(f.Type), display.Quote(f.Summary))
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	s := rep.Summary
@@ -264,7 +272,7 @@ func printVerify(ctx context.Context, c *store.Case, w io.Writer, rep *verify.Re
 		fmt.Fprintf(w, "  objects: %d/%d valid\n", s.Objects.Valid, s.Objects.Total)
 	}
 	fmt.Fprintf(w, "  total: digests %d/%d valid, logs %d/%d valid, %d findings\n",
-		s.Digests.Valid, s.Digests.Total, s.Logs.Valid, s.Logs.Total, len(rep.Findings))
+		s.Digests.Valid, s.Digests.Total, s.Logs.Valid, s.Logs.Total, rep.FindingCount())
 	if len(s.TrustAnchors) == 0 {
 		fmt.Fprintln(w, "Trust anchors: none (--public-keys not given)")
 	} else {
@@ -290,17 +298,7 @@ func printVerify(ctx context.Context, c *store.Case, w io.Writer, rep *verify.Re
 			fmt.Fprintln(w, "Result: every digest and log file is valid; nothing is missing."+caution)
 		}
 	} else {
-		fmt.Fprintf(w, "Result: NOT VERIFIED: %d problems.\n", problems+countErrors(rep.Findings))
+		fmt.Fprintf(w, "Result: NOT VERIFIED: %d problems.\n", problems+errorFindings)
 	}
 	return nil
-}
-
-func countErrors(fs []verify.Finding) int {
-	n := 0
-	for _, f := range fs {
-		if f.Severity == verify.SeverityError {
-			n++
-		}
-	}
-	return n
 }
