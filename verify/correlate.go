@@ -44,6 +44,7 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
+	gojson "github.com/goccy/go-json"
 	"net/url"
 	"sort"
 	"strings"
@@ -86,35 +87,45 @@ var requestClass = map[string]string{
 var contentStatuses = map[string]bool{StatusHashMismatch: true, StatusSignatureInvalid: true, StatusChainMismatch: true,
 	StatusFormatInvalid: true, StatusTrailingData: true}
 
-// accessLogs is what correlation reads from the case.
+// accessLogs is what correlation reads from the case: the buckets whose
+// access logs it holds, and, in the scratch tables, the requests on
+// AWSLogs/ keys that can change or copy a key (store.RequestWriter).
 type accessLogs struct {
-	reqs    []*s3Request
-	buckets map[string]store.AccessBucket
+	buckets  map[string]store.AccessBucket
+	requests int             // requests other than CloudTrail's deliveries
+	suffixes map[string]bool // their keys' AWSLogs/ suffixes, when not too many to hold (else nil)
+	touch    *store.TouchWriter
 }
 
-// s3Request is one access-log line on an AWSLogs/ key.
+// maxHeldSuffixes is how many distinct keys of requests correlation holds
+// in memory to skip the items no request touches; beyond it every item
+// asks the scratch tables (a variable for tests).
+var maxHeldSuffixes = 100000
+
+// s3Request is one access-log line on an AWSLogs/ key that can change or
+// copy it.
 type s3Request struct {
-	store.AccessRequest
-	key       string // percent-decoded
-	class     string // see requestClass; "" for reads and other operations
-	delivery  bool   // CloudTrail's own REST.PUT.OBJECT
-	succeeded bool   // HTTP 2xx
-	at        time.Time
-	timeOK    bool
+	verdict.S3Request // Key percent-decoded; Class see requestClass; Succeeded: HTTP 2xx
+	seq               int64
+	delivery          bool // CloudTrail's own REST.PUT.OBJECT
+	at                time.Time
+	timeOK            bool
 }
 
-func (q *s3Request) logPath() string {
-	if q.Member == "" {
-		return q.Path
+func (q *s3Request) describe() verdict.S3Request { return q.S3Request }
+
+// decodeRequest reads back a request the scratch tables hold.
+func decodeRequest(sr store.StoredRequest, delivery bool) (*s3Request, error) {
+	q := &s3Request{seq: sr.Seq, delivery: delivery}
+	if err := gojson.Unmarshal(sr.Body, &q.S3Request); err != nil {
+		return nil, fmt.Errorf("verify's working tables: request %d: %w", sr.Seq, err)
 	}
-	return q.Path + "!/" + q.Member
-}
-
-func (q *s3Request) describe() verdict.S3Request {
-	return verdict.S3Request{Requester: q.Requester, Time: q.Time, RemoteIP: q.RemoteIP, RequestID: q.RequestID,
-		Operation: q.Operation, Key: q.key, Bucket: q.Bucket, HTTPStatus: q.HTTPStatus, ErrorCode: q.ErrorCode,
-		VersionID: q.VersionID, UserAgent: q.UserAgent, Class: q.class, Succeeded: q.succeeded,
-		AccessLog: q.logPath(), Line: q.LineNo, EvidenceID: q.EvidenceID}
+	if q.Time != "" {
+		if t, err := awstime.Parse(q.Time); err == nil {
+			q.at, q.timeOK = t, true
+		}
+	}
+	return q, nil
 }
 
 // toMap is v's JSON object as a map, for a finding's detail.
@@ -132,12 +143,16 @@ func toMap(v any) map[string]any {
 
 func (q *s3Request) words() string {
 	return fmt.Sprintf("%s by %s at %s from %s (request id %s, HTTP %s; %s line %d)", q.Operation, q.Requester, q.Time,
-		q.RemoteIP, q.RequestID, q.HTTPStatus, q.logPath(), q.LineNo)
+		q.RemoteIP, q.RequestID, q.HTTPStatus, q.AccessLog, q.Line)
 }
 
-// loadAccess reads the access-log lines on AWSLogs/ keys.
+// loadAccess records the access-log lines on AWSLogs/ keys that can
+// change or copy a key in the scratch tables. The lines are read through
+// a connection of their own, so that the scratch connection takes them
+// as they stream by.
 func (r *run) loadAccess() (*accessLogs, error) {
-	bs, err := r.c.AccessBuckets(r.ctx)
+	ctx := r.ctx
+	bs, err := r.c.AccessBuckets(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -148,104 +163,150 @@ func (r *run) loadAccess() (*accessLogs, error) {
 	if len(bs) == 0 {
 		return acc, nil
 	}
+	lines, err := store.OpenReadOnly(ctx, r.c.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer lines.Close()
+	w, err := r.x.RequestWriter(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// Only the requests that can change or copy a key are kept (reads
 	// explain nothing and are never cited): a trail bucket's access logs
 	// hold a read for every time a log file was fetched.
-	err = r.c.EachAccessRequestOnKeys(r.ctx, "AWSLogs/", func(a *store.AccessRequest) error {
-		q := &s3Request{AccessRequest: *a}
-		q.key = q.Key
-		if k, err := url.PathUnescape(q.Key); err == nil {
-			q.key = k
+	err = lines.EachAccessRequestOnKeys(ctx, "AWSLogs/", func(a *store.AccessRequest) error {
+		key := a.Key
+		if k, err := url.PathUnescape(key); err == nil {
+			key = k
 		}
-		if !strings.Contains(q.key, "AWSLogs/") {
+		if !strings.Contains(key, "AWSLogs/") {
 			return nil
 		}
-		q.class = requestClass[q.Operation]
-		if q.class == "" {
+		class := requestClass[a.Operation]
+		if class == "" {
 			return nil
 		}
-		q.succeeded = strings.HasPrefix(q.HTTPStatus, "2")
-		q.delivery = cloudTrailRequesters[strings.ToLower(q.Requester)] && q.Operation == "REST.PUT.OBJECT"
-		if q.Time != "" {
-			if t, err := awstime.Parse(q.Time); err == nil {
-				q.at, q.timeOK = t, true
-			}
+		logPath := a.Path
+		if a.Member != "" {
+			logPath += "!/" + a.Member
 		}
-		acc.reqs = append(acc.reqs, q)
-		return nil
+		q := verdict.S3Request{Requester: a.Requester, Time: a.Time, RemoteIP: a.RemoteIP, RequestID: a.RequestID,
+			Operation: a.Operation, Key: key, Bucket: a.Bucket, HTTPStatus: a.HTTPStatus, ErrorCode: a.ErrorCode,
+			VersionID: a.VersionID, UserAgent: a.UserAgent, Class: class, Succeeded: strings.HasPrefix(a.HTTPStatus, "2"),
+			AccessLog: logPath, Line: a.LineNo, EvidenceID: a.EvidenceID}
+		delivery := cloudTrailRequesters[strings.ToLower(a.Requester)] && a.Operation == "REST.PUT.OBJECT"
+		body, err := gojson.Marshal(q)
+		if err != nil {
+			return err
+		}
+		if !delivery {
+			acc.requests++
+		}
+		return w.Add(ctx, awsLogsSuffix(key), delivery, body)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if err := w.Close(ctx); err != nil {
+		return nil, err
+	}
+	acc.touch = r.x.TouchWriter()
+	if acc.requests > 0 {
+		ss, ok, err := r.x.RequestSuffixes(ctx, maxHeldSuffixes)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			acc.suffixes = make(map[string]bool, len(ss))
+			for _, s := range ss {
+				acc.suffixes[s] = true
+			}
+		}
 	}
 	return acc, nil
 }
 
 // correlator links the access-log requests on AWSLogs/ keys to the
 // digest and log items they touched, item by item as the run emits them
-// (each item is final once emitted), and makes the findings at the end.
+// (each item is final once emitted; what each request touched goes to
+// the scratch tables), and makes the findings at the end.
 type correlator struct {
-	acc      *accessLogs
-	bySuffix map[string][]*s3Request // requests that change or copy a key, by its AWSLogs/ suffix
-	touched  map[*s3Request][]touch
-	silent   map[string]int // bucket -> items no request explains
+	r      *run
+	acc    *accessLogs
+	silent map[string]int // bucket -> items no request explains
 }
 
 // touch is an item a request touched, as the finding names it.
 type touch struct {
-	kind, bucket, key, status, path string
-	account, region, trail          string
-	evidenceID                      int64
-	explained                       bool
+	Kind       string `json:"kind"`
+	Bucket     string `json:"s3_bucket"`
+	Key        string `json:"s3_key"`
+	Status     string `json:"status"`
+	Path       string `json:"path"`
+	EvidenceID int64  `json:"evidence_id"`
+	Explained  bool   `json:"explained"`
+	Account    string `json:"account"`
+	Region     string `json:"region"`
+	Trail      string `json:"trail"`
 }
 
-func newCorrelator(acc *accessLogs) *correlator {
-	k := &correlator{acc: acc, bySuffix: map[string][]*s3Request{}, touched: map[*s3Request][]touch{}, silent: map[string]int{}}
-	if acc == nil {
-		return k
-	}
-	for _, q := range acc.reqs {
-		if !q.delivery && q.class != "" {
-			s := awsLogsSuffix(q.key)
-			k.bySuffix[s] = append(k.bySuffix[s], q)
-		}
-	}
-	return k
+func newCorrelator(r *run, acc *accessLogs) *correlator {
+	return &correlator{r: r, acc: acc, silent: map[string]int{}}
 }
 
 // item attaches to a digest or log item the requests on its key (in
 // detail.s3_requests), the ones that explain its status (detail.explained_by
 // and its reason), and, when none does in a bucket whose access logs the
 // case holds, says that their silence proves nothing (detail.access_logs).
-func (k *correlator) item(it *Item) {
+func (k *correlator) item(it *Item) error {
 	if k.acc == nil || len(k.acc.buckets) == 0 || it.Kind != KindDigest && it.Kind != KindLog || it.S3Key == "" {
-		return
+		return nil
 	}
+	ctx := k.r.ctx
 	explained := false
-	for _, q := range k.bySuffix[awsLogsSuffix(it.S3Key)] {
-		if it.S3Bucket != "" && q.Bucket != "" && q.Bucket != "-" && it.S3Bucket != q.Bucket {
-			continue
+	suffix := awsLogsSuffix(it.S3Key)
+	if k.acc.requests > 0 && (k.acc.suffixes == nil || k.acc.suffixes[suffix]) {
+		reqs, err := k.r.x.RequestsOn(ctx, suffix)
+		if err != nil {
+			return err
 		}
-		c := it.Detail.Shared()
-		if c.S3Requests == nil {
-			c.S3Requests = &[]verdict.S3Request{}
+		for _, sr := range reqs {
+			q, err := decodeRequest(sr, false)
+			if err != nil {
+				return err
+			}
+			if it.S3Bucket != "" && q.Bucket != "" && q.Bucket != "-" && it.S3Bucket != q.Bucket {
+				continue
+			}
+			c := it.Detail.Shared()
+			if c.S3Requests == nil {
+				c.S3Requests = &[]verdict.S3Request{}
+			}
+			*c.S3Requests = append(*c.S3Requests, q.describe())
+			ex := q.Succeeded && (q.Class == "delete" && it.Status == StatusMissing ||
+				(q.Class == "overwrite" || q.Class == "copy") && contentStatuses[it.Status])
+			if ex {
+				explained = true
+				c.ExplainedBy = append(c.ExplainedBy, q.RequestID)
+				c.Reason = strings.TrimPrefix(c.Reason+"; ", "; ") + "explained by " + q.words()
+			}
+			body, err := gojson.Marshal(touch{Kind: it.Kind, Bucket: it.S3Bucket, Key: it.S3Key, Status: it.Status,
+				Path: it.Path, Account: it.Account, Region: it.Region, Trail: it.Trail, EvidenceID: it.EvidenceID, Explained: ex})
+			if err != nil {
+				return err
+			}
+			if err := k.acc.touch.Add(ctx, q.seq, kindOrder[it.Kind], it.S3Key, it.Path, body); err != nil {
+				return err
+			}
 		}
-		*c.S3Requests = append(*c.S3Requests, q.describe())
-		ex := q.succeeded && (q.class == "delete" && it.Status == StatusMissing ||
-			(q.class == "overwrite" || q.class == "copy") && contentStatuses[it.Status])
-		if ex {
-			explained = true
-			c.ExplainedBy = append(c.ExplainedBy, q.RequestID)
-			c.Reason = strings.TrimPrefix(c.Reason+"; ", "; ") + "explained by " + q.words()
-		}
-		k.touched[q] = append(k.touched[q], touch{kind: it.Kind, bucket: it.S3Bucket, key: it.S3Key, status: it.Status,
-			path: it.Path, account: it.Account, region: it.Region, trail: it.Trail, evidenceID: it.EvidenceID, explained: ex})
 	}
 	if explained || !(it.Status == StatusMissing || contentStatuses[it.Status]) {
-		return
+		return nil
 	}
 	b, ok := k.acc.buckets[it.S3Bucket]
 	if !ok {
-		return
+		return nil
 	}
 	c := it.Detail.Shared()
 	if c.S3Requests == nil {
@@ -254,141 +315,191 @@ func (k *correlator) item(it *Item) {
 	c.AccessLogs = fmt.Sprintf("the case holds %d access-log lines of bucket %s (%s to %s) and none records a request that deleted or overwrote this key; S3 server access logs are delivered on a best-effort basis, so their silence does not show that no such request was made",
 		b.Lines, b.Bucket, b.First, b.Last)
 	k.silent[b.Bucket]++
+	return nil
 }
 
 // findings makes one correlation finding per request that changes or
 // copies an AWSLogs/ key, naming every item it touched (in report order),
 // and returns the summary notes.
-func (k *correlator) findings(r *run) []string {
+func (k *correlator) findings() ([]string, error) {
 	if k.acc == nil || len(k.acc.buckets) == 0 {
-		return nil
+		return nil, nil
 	}
-	for _, q := range k.acc.reqs {
-		if q.delivery || q.class == "" {
-			continue
-		}
-		ts := k.touched[q]
-		sort.SliceStable(ts, func(i, j int) bool {
-			a, b := ts[i], ts[j]
-			return reportLess(a.kind, a.key, a.path, b.kind, b.key, b.path)
-		})
-		refs := []map[string]any{}
-		var explains []string
-		for _, t := range ts {
-			refs = append(refs, map[string]any{"kind": t.kind, "s3_bucket": t.bucket, "s3_key": t.key,
-				"status": t.status, "path": t.path, "evidence_id": t.evidenceID, "explained": t.explained})
-			if t.explained {
-				explains = append(explains, fmt.Sprintf("the %s %s %s", t.status, t.kind, t.key))
+	r, ctx := k.r, k.r.ctx
+	if err := k.acc.touch.Flush(ctx); err != nil {
+		return nil, err
+	}
+	err := r.x.RequestPages(ctx, false, func(page []store.StoredRequest) error {
+		for _, sr := range page {
+			q, err := decodeRequest(sr, false)
+			if err != nil {
+				return err
 			}
+			bodies, err := r.x.Touches(ctx, q.seq)
+			if err != nil {
+				return err
+			}
+			ts := make([]touch, len(bodies))
+			for i, b := range bodies {
+				if err := gojson.Unmarshal(b, &ts[i]); err != nil {
+					return fmt.Errorf("verify's working tables: touch of request %d: %w", q.seq, err)
+				}
+			}
+			r.addFinding(correlationFinding(q, ts))
 		}
-		sev := SeverityWarning
-		if q.succeeded && (q.class == "delete" || q.class == "overwrite" || q.class == "copy") {
-			sev = SeverityError
-		}
-		what := "no digest or log file of the case has this key"
-		switch {
-		case len(explains) > 0:
-			what = "explains " + strings.Join(explains, ", ")
-		case len(ts) > 0:
-			what = fmt.Sprintf("touches %s %s (status %s)", ts[0].kind, ts[0].key, ts[0].status)
-		}
-		verb := ""
-		if !q.succeeded {
-			verb = "attempted (failed) "
-		}
-		f := Finding{Type: FindingCorrelation, Severity: sev, Start: q.Time, End: q.Time,
-			Summary: fmt.Sprintf("%s%s of s3://%s/%s by %s at %s from %s (request id %s, HTTP %s): %s",
-				verb, q.Operation, q.Bucket, q.key, q.Requester, q.Time, q.RemoteIP, q.RequestID, q.HTTPStatus, what),
-			Detail: toMap(q.describe())}
-		f.Detail["touched"] = refs
-		f.Detail["explains"] = len(explains) > 0
-		if len(ts) > 0 {
-			f.Account, f.Region, f.Trail = ts[0].account, ts[0].region, ts[0].trail
-		}
-		r.addFinding(f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var notes []string
 	for _, b := range sortedKeys(k.silent) {
 		notes = append(notes, fmt.Sprintf("%d missing or changed digests and log files of bucket %s have no request in its access logs that explains them; S3 server access logs are delivered on a best-effort basis, so this does not show that no such request was made",
 			k.silent[b], b))
 	}
-	return notes
+	return notes, nil
+}
+
+// correlationFinding is the finding of request q, which touched ts (in
+// report order).
+func correlationFinding(q *s3Request, ts []touch) Finding {
+	refs := []map[string]any{}
+	var explains []string
+	for _, t := range ts {
+		refs = append(refs, map[string]any{"kind": t.Kind, "s3_bucket": t.Bucket, "s3_key": t.Key,
+			"status": t.Status, "path": t.Path, "evidence_id": t.EvidenceID, "explained": t.Explained})
+		if t.Explained {
+			explains = append(explains, fmt.Sprintf("the %s %s %s", t.Status, t.Kind, t.Key))
+		}
+	}
+	sev := SeverityWarning
+	if q.Succeeded && (q.Class == "delete" || q.Class == "overwrite" || q.Class == "copy") {
+		sev = SeverityError
+	}
+	what := "no digest or log file of the case has this key"
+	switch {
+	case len(explains) > 0:
+		what = "explains " + strings.Join(explains, ", ")
+	case len(ts) > 0:
+		what = fmt.Sprintf("touches %s %s (status %s)", ts[0].Kind, ts[0].Key, ts[0].Status)
+	}
+	verb := ""
+	if !q.Succeeded {
+		verb = "attempted (failed) "
+	}
+	f := Finding{Type: FindingCorrelation, Severity: sev, Start: q.Time, End: q.Time,
+		Summary: fmt.Sprintf("%s%s of s3://%s/%s by %s at %s from %s (request id %s, HTTP %s): %s",
+			verb, q.Operation, q.Bucket, q.Key, q.Requester, q.Time, q.RemoteIP, q.RequestID, q.HTTPStatus, what),
+		Detail: toMap(q.describe())}
+	f.Detail["touched"] = refs
+	f.Detail["explains"] = len(explains) > 0
+	if len(ts) > 0 {
+		f.Account, f.Region, f.Trail = ts[0].Account, ts[0].Region, ts[0].Trail
+	}
+	return f
 }
 
 // tailFromAccess reports CloudTrail deliveries after each chain's newest
-// digest of keys the case lacks.
+// digest of keys the case lacks. The deliveries are read from the scratch
+// tables a page at a time; each is matched to the chains of its account,
+// region, organization and prefix.
 func (r *run) tailFromAccess(acc *accessLogs) error {
 	if acc == nil || len(acc.buckets) == 0 {
 		return nil
 	}
-	type delivered struct {
-		q  *s3Request
-		ki cloudtrail.KeyInfo
-	}
-	var ds []delivered
-	for _, q := range acc.reqs {
-		if !q.delivery || !q.succeeded || !q.timeOK {
+	ctx := r.ctx
+	type area struct{ account, region, org, prefix string }
+	byArea := map[area][]chainID{}
+	for _, c := range r.chainIDs {
+		if c.Backfill || r.newest[c] == nil {
 			continue
 		}
-		present, err := r.x.IsPresent(r.ctx, awsLogsSuffix(q.key))
-		if err != nil {
-			return err
-		}
-		if present {
-			continue
-		}
-		if ki, ok := cloudtrail.ParseKey(q.key); ok && !ki.FileNameOnly {
-			ds = append(ds, delivered{q, ki})
-		}
+		a := area{c.Account, c.Region, c.OrgID, c.Prefix}
+		byArea[a] = append(byArea[a], c)
 	}
-	if len(ds) == 0 {
+	if len(byArea) == 0 {
 		return nil
 	}
-	all := append([]chainID{}, r.chainIDs...)
-	sort.Slice(all, func(i, j int) bool { return all[i].String() < all[j].String() })
-	for _, c := range all {
-		n := r.newest[c]
-		if c.Backfill || n == nil {
-			continue
-		}
-		var digests []string
-		var list []map[string]any
-		logs := 0
-		last := n.end
-		for _, d := range ds {
-			ki, q := d.ki, d.q
-			if ki.Account != c.Account || ki.Region != c.Region || ki.OrgID != c.OrgID || ki.Prefix != c.Prefix ||
-				(q.Bucket != "" && q.Bucket != "-" && c.Bucket != "" && q.Bucket != c.Bucket) || !q.at.After(n.end) {
+	type tail struct {
+		digests []string
+		list    []map[string]any
+		logs    int
+		last    time.Time
+	}
+	tails := map[chainID]*tail{}
+	err := r.x.RequestPages(ctx, true, func(page []store.StoredRequest) error {
+		for _, sr := range page {
+			q, err := decodeRequest(sr, true)
+			if err != nil {
+				return err
+			}
+			if !q.Succeeded || !q.timeOK {
 				continue
 			}
-			switch ki.Type {
-			case cloudtrail.TypeDigest:
-				if ki.Trail != c.Trail || ki.Backfill {
+			ki, ok := cloudtrail.ParseKey(q.Key)
+			if !ok || ki.FileNameOnly {
+				continue
+			}
+			cs := byArea[area{ki.Account, ki.Region, ki.OrgID, ki.Prefix}]
+			if len(cs) == 0 {
+				continue
+			}
+			present, err := r.x.IsPresent(ctx, awsLogsSuffix(q.Key))
+			if err != nil {
+				return err
+			}
+			if present {
+				continue
+			}
+			for _, c := range cs {
+				n := r.newest[c]
+				if (q.Bucket != "" && q.Bucket != "-" && c.Bucket != "" && q.Bucket != c.Bucket) || !q.at.After(n.end) {
 					continue
 				}
-				digests = append(digests, q.key)
-			case cloudtrail.TypeLog:
-				logs++
-			default:
-				continue
+				t := tails[c]
+				if t == nil {
+					t = &tail{last: n.end}
+				}
+				switch ki.Type {
+				case cloudtrail.TypeDigest:
+					if ki.Trail != c.Trail || ki.Backfill {
+						continue
+					}
+					t.digests = append(t.digests, q.Key)
+				case cloudtrail.TypeLog:
+					t.logs++
+				default:
+					continue
+				}
+				tails[c] = t
+				if q.at.After(t.last) {
+					t.last = q.at
+				}
+				t.list = append(t.list, toMap(q.describe()))
 			}
-			if q.at.After(last) {
-				last = q.at
-			}
-			list = append(list, toMap(q.describe()))
 		}
-		if len(list) == 0 {
-			continue
-		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	all := make([]chainID, 0, len(tails))
+	for c := range tails {
+		all = append(all, c)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].String() < all[j].String() })
+	for _, c := range all {
+		t, n := tails[c], r.newest[c]
+		digests := t.digests
 		if digests == nil {
 			digests = []string{}
 		}
 		r.addFinding(Finding{Type: FindingCoverage, Severity: SeverityError, Chain: c.String(),
-			Account: c.Account, Region: c.Region, Trail: c.Trail, Start: fmtTime(n.end), End: fmtTime(last),
+			Account: c.Account, Region: c.Region, Trail: c.Trail, Start: fmtTime(n.end), End: fmtTime(t.last),
 			Summary: fmt.Sprintf("chain %s: the S3 access logs record %d CloudTrail deliveries after its newest digest %s (ends %s) of objects the case lacks (%d digests, %d log files), up to %s: the newest digests and logs may have been deleted (tail truncation) or delivered after the evidence was collected",
-				c, len(list), n.key, fmtTime(n.end), len(digests), logs, fmtTime(last)),
+				c, len(t.list), n.key, fmtTime(n.end), len(digests), t.logs, fmtTime(t.last)),
 			Detail: map[string]any{"source": "s3_access_logs", "newest_digest": n.key, "newest_digest_end": fmtTime(n.end),
-				"evidence_until": fmtTime(last), "digests_delivered": digests, "log_files_delivered": logs, "deliveries": list}})
+				"evidence_until": fmtTime(t.last), "digests_delivered": digests, "log_files_delivered": t.logs, "deliveries": t.list}})
 	}
 	return nil
 }

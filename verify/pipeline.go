@@ -531,7 +531,9 @@ func (r *run) missingLogsPass() error {
 // records it: in the session, in the summary, and in the report's items
 // when they are kept.
 func (r *run) emit(it *Item) error {
-	r.corr.item(it)
+	if err := r.corr.item(it); err != nil {
+		return err
+	}
 	if (it.Kind == KindDigest || it.Kind == KindLog) && it.EvidenceID != 0 && it.S3Key != "" {
 		if err := r.x.MarkPresent(r.ctx, awsLogsSuffix(it.S3Key)); err != nil {
 			return err

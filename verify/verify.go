@@ -217,7 +217,7 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.corr = newCorrelator(acc)
+	r.corr = newCorrelator(r, acc)
 	if err := r.x.FlatLogs(ctx, func(e *store.Evidence) string { return path.Base(localName(e)) }); err != nil {
 		return nil, err
 	}
@@ -259,7 +259,10 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	notes := r.corr.findings(r)
+	notes, err := r.corr.findings()
+	if err != nil {
+		return nil, err
+	}
 	if err := r.tailFromAccess(acc); err != nil {
 		return nil, err
 	}
