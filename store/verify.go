@@ -35,6 +35,11 @@ type ItemStatus struct {
 	// Path is the item's local path (file, or archive!/member), read back
 	// from its evidence row; "" when it is not in the evidence.
 	Path string
+	// MemberPath and MemberIndex are, for an archive member, its name in
+	// each enclosing archive (outermost first) and its position there
+	// (nil when recorded before positions were kept), read back like Path.
+	MemberPath  []string
+	MemberIndex []int
 }
 
 // Finding is one row of findings: what is not a per-item status (gaps,
@@ -648,7 +653,8 @@ func (c *Case) EachItemStatus(ctx context.Context, notValid bool, fn func(ItemSt
 	}
 	rows, err := c.query(ctx, `SELECT s.kind, coalesce(s.s3_bucket, ''), coalesce(s.s3_key, ''),
 		coalesce(s.evidence_id, 0), s.status, coalesce(s.detail, ''), coalesce(s.account, ''), coalesce(s.region, ''),
-		coalesce(s.trail, ''), coalesce(s.checks, ''), CASE WHEN e.id IS NULL THEN '' WHEN e.member = '' THEN e.path ELSE e.path || '!/' || e.member END AS p
+		coalesce(s.trail, ''), coalesce(s.checks, ''), CASE WHEN e.id IS NULL THEN '' WHEN e.member = '' THEN e.path ELSE e.path || '!/' || e.member END AS p,
+		coalesce(e.member, ''), coalesce(e.member_path, ''), coalesce(e.member_index, '')
 		FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id `+where+`
 		ORDER BY CASE s.kind WHEN 'digest' THEN 0 WHEN 'log' THEN 1 ELSE 2 END, coalesce(s.s3_key, ''), p, s.id`)
 	if err != nil {
@@ -657,11 +663,17 @@ func (c *Case) EachItemStatus(ctx context.Context, notValid bool, fn func(ItemSt
 	defer rows.Close()
 	for rows.Next() {
 		var it ItemStatus
-		var d string
-		var checks string
+		var d, checks, member, mp, mi string
 		if err := rows.Scan(&it.Kind, &it.S3Bucket, &it.S3Key, &it.EvidenceID, &it.Status, &d, &it.Account, &it.Region,
-			&it.Trail, &checks, &it.Path); err != nil {
+			&it.Trail, &checks, &it.Path, &member, &mp, &mi); err != nil {
 			return fmt.Errorf("read item statuses: %w", err)
+		}
+		var err error
+		if it.MemberPath, err = names(mp, member); err != nil {
+			return fmt.Errorf("read item statuses: evidence %d: %w", it.EvidenceID, err)
+		}
+		if it.MemberIndex, err = DecodeMemberIndex(mi); err != nil {
+			return fmt.Errorf("read item statuses: evidence %d: %w", it.EvidenceID, err)
 		}
 		if d != "" {
 			it.Detail = json.RawMessage(d)

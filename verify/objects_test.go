@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -457,6 +458,27 @@ func TestObjectMembersFoundByPosition(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	rows.Close()
+	// verify --json names each member exactly: its name and position.
+	var out bytes.Buffer
+	require.NoError(t, runVerify(t, c, Options{}).WriteJSON(context.Background(), c, &out))
+	var doc struct {
+		Items []struct {
+			Kind        string   `json:"kind"`
+			EvidenceID  int64    `json:"evidence_id"`
+			MemberPath  []string `json:"member_path"`
+			MemberIndex []int    `json:"member_index"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
+	named := 0
+	for _, it := range doc.Items {
+		if i := slices.Index(ids, it.EvidenceID); it.Kind == KindObject && i >= 0 {
+			named++
+			assert.Equal(t, []string{names[i]}, it.MemberPath)
+			assert.Equal(t, idx[i], store.EncodeMemberIndex(it.MemberIndex))
+		}
+	}
+	assert.Equal(t, len(ids), named)
 	// The two rows of the repeated name, and four others.
 	var dup, other []int
 	for i := range ids {

@@ -15,17 +15,21 @@ import (
 // itemJSON is an Item as `forensic verify --json` prints it, read back
 // from the case: its detail is the JSON the case holds.
 type itemJSON struct {
-	Kind       string          `json:"kind"`
-	S3Bucket   string          `json:"s3_bucket"`
-	S3Key      string          `json:"s3_key"`
-	Path       string          `json:"path"`
-	Status     string          `json:"status"`
-	Detail     json.RawMessage `json:"detail"`
-	EvidenceID int64           `json:"evidence_id,omitempty"`
-	Account    string          `json:"account,omitempty"`
-	Region     string          `json:"region,omitempty"`
-	Trail      string          `json:"trail,omitempty"`
-	Checks     json.RawMessage `json:"checks"`
+	Kind     string `json:"kind"`
+	S3Bucket string `json:"s3_bucket"`
+	S3Key    string `json:"s3_key"`
+	Path     string `json:"path"`
+	// MemberPath and MemberIndex say which archive member Path is, exactly
+	// (a member may be literally named "inner.tar!/x").
+	MemberPath  []string        `json:"member_path,omitempty"`
+	MemberIndex []int           `json:"member_index,omitempty"`
+	Status      string          `json:"status"`
+	Detail      json.RawMessage `json:"detail"`
+	EvidenceID  int64           `json:"evidence_id,omitempty"`
+	Account     string          `json:"account,omitempty"`
+	Region      string          `json:"region,omitempty"`
+	Trail       string          `json:"trail,omitempty"`
+	Checks      json.RawMessage `json:"checks"`
 }
 
 // jsonWriter writes indented JSON values (HTML characters kept as they
@@ -94,7 +98,7 @@ func (rep *Report) WriteJSON(ctx context.Context, c *store.Case, w io.Writer, ex
 			checks = json.RawMessage("[]")
 		}
 		return j.value(itemJSON{Kind: it.Kind, S3Bucket: it.S3Bucket, S3Key: it.S3Key, Path: it.Path,
-			Status: it.Status, Detail: detail, EvidenceID: it.EvidenceID, Account: it.Account, Region: it.Region,
+			MemberPath: it.MemberPath, MemberIndex: it.MemberIndex, Status: it.Status, Detail: detail, EvidenceID: it.EvidenceID, Account: it.Account, Region: it.Region,
 			Trail: it.Trail, Checks: checks}, "    ")
 	})
 	if err != nil {
