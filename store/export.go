@@ -32,11 +32,15 @@ var ExportEventText = [...]string{"event_id", "event_time", "event_version", "ev
 
 // ExportRange bounds the event times read ("" for no bound; RFC 3339 UTC,
 // compared as the case stores them): From inclusive, To exclusive.
-type ExportRange struct{ From, To string }
+// Records without a time are read when neither bound is set, or with
+// WithNull.
+type ExportRange struct {
+	From, To string
+	WithNull bool
+}
 
-// EachExportEvent calls fn for every indexed record in event time order
-// (records without a time first), then record id.
-func (c *Case) EachExportEvent(ctx context.Context, r ExportRange, fn func(*ExportEvent) error) error {
+// eventRange is r as a condition on ct_events.event_time.
+func eventRange(r ExportRange) (string, []any) {
 	where, args := []string{"1"}, []any{}
 	if r.From != "" {
 		where, args = append(where, "event_time >= ?"), append(args, r.From)
@@ -44,9 +48,49 @@ func (c *Case) EachExportEvent(ctx context.Context, r ExportRange, fn func(*Expo
 	if r.To != "" {
 		where, args = append(where, "event_time < ?"), append(args, r.To)
 	}
+	cond := strings.Join(where, " AND ")
+	if r.WithNull && len(where) > 1 {
+		cond = "(" + cond + " OR event_time IS NULL)"
+	}
+	return cond, args
+}
+
+// EventTimeQuantiles cuts the records of range r into up to n ranges of
+// about as many records each, none under minPer records: it returns the
+// event times to cut at, in order (none when there are too few records).
+// Records without a time sort first, as EachExportEvent reads them.
+func (c *Case) EventTimeQuantiles(ctx context.Context, r ExportRange, n int, minPer int64) ([]string, error) {
+	where, args := eventRange(r)
+	var total int64
+	if err := c.queryRow(ctx, "SELECT count(*) FROM ct_events WHERE "+where, args...).Scan(&total); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	if n < 2 || total < int64(n)*minPer {
+		return nil, nil
+	}
+	var cuts []string
+	for i := 1; i < n; i++ {
+		var t sql.NullString
+		err := c.queryRow(ctx, "SELECT event_time FROM ct_events WHERE "+where+" ORDER BY event_time LIMIT 1 OFFSET ?",
+			append(append([]any{}, args...), total*int64(i)/int64(n))...).Scan(&t)
+		if err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		// A cut at a NULL time, or at one already cut at, cuts nothing.
+		if t.Valid && (len(cuts) == 0 || t.String > cuts[len(cuts)-1]) && (r.From == "" || t.String > r.From) {
+			cuts = append(cuts, t.String)
+		}
+	}
+	return cuts, nil
+}
+
+// EachExportEvent calls fn for every indexed record in event time order
+// (records without a time first), then record id.
+func (c *Case) EachExportEvent(ctx context.Context, r ExportRange, fn func(*ExportEvent) error) error {
+	where, args := eventRange(r)
 	rows, err := c.query(ctx, `SELECT id, evidence_id, record_index, `+strings.Join(ExportEventText[:], ", ")+`,
 		read_only, management_event, verifiable, CAST(raw AS BLOB)
-		FROM ct_events WHERE `+strings.Join(where, " AND ")+` ORDER BY event_time, id`, args...)
+		FROM ct_events WHERE `+where+` ORDER BY event_time, id`, args...)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}

@@ -104,20 +104,14 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.Writer) error {
 	start := time.Now().UTC()
-	// Two read-only connections: the tables stream on one, the log file of
-	// each record is looked up on the other. The custody entry is written
-	// on a third, read-write, at the end.
+	// export.Run reads the case through read-only connections of its own;
+	// the custody entry is written on a read-write one at the end.
 	rd, err := store.OpenReadOnly(ctx, o.casePath)
 	if err != nil {
 		return err
 	}
-	defer rd.Close()
-	lk, err := store.OpenReadOnly(ctx, o.casePath)
-	if err != nil {
-		return err
-	}
-	defer lk.Close()
 	id, err := rd.CaseID(ctx)
+	rd.Close()
 	if err != nil {
 		return err
 	}
@@ -125,13 +119,11 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 	if len(tag) > 12 {
 		tag = tag[:12]
 	}
-	m, sum, err := export.Run(ctx, rd, lk, export.Options{Out: o.out, VerifiedOnly: o.verifiedOnly, From: from, To: to,
+	m, sum, err := export.Run(ctx, o.casePath, export.Options{Out: o.out, VerifiedOnly: o.verifiedOnly, From: from, To: to,
 		RowGroupBytes: o.rowGroupBytes, FileBytes: o.fileBytes, Tag: tag, Tool: toolString(), Now: start})
 	if err != nil {
 		return err
 	}
-	rd.Close()
-	lk.Close()
 	c, err := store.Open(ctx, o.casePath)
 	if err != nil {
 		return err

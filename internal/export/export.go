@@ -18,10 +18,13 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
@@ -50,9 +53,15 @@ type Options struct {
 	RowGroupBytes, FileBytes int64
 	// Tag makes data file names unique across exports of several cases
 	// (the case id's first characters); "" means "case".
-	Tag  string
-	Tool string    // the tool that wrote it, for the manifest
-	Now  time.Time // the export's time, for the manifest
+	Tag string
+	// Workers is how many workers read and write the events (0: one per
+	// core).
+	Workers int
+	// minRangeRows is the fewest records a worker's range holds (tests; 0:
+	// 65,536).
+	minRangeRows int64
+	Tool    string    // the tool that wrote it, for the manifest
+	Now     time.Time // the export's time, for the manifest
 }
 
 // Manifest lists an export's files.
@@ -132,15 +141,82 @@ func (c *countingHash) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// shared is what the writers of an export share: the manifest, and each
+// table's next file number.
+type shared struct {
+	mu  sync.Mutex
+	m   *Manifest
+	seq map[string]int
+}
+
+func newShared(m *Manifest) *shared { return &shared{m: m, seq: map[string]int{}} }
+
+// summary is table name's summary, made on first use.
+func (s *shared) summary(name, partBy string) *TableSummary {
+	for i := range s.m.Tables {
+		if s.m.Tables[i].Name == name {
+			return &s.m.Tables[i]
+		}
+	}
+	t := TableSummary{Name: name, PartitionBy: []string{}}
+	if partBy != "" {
+		t.PartitionBy = []string{partBy}
+	}
+	s.m.Tables = append(s.m.Tables, t)
+	return &s.m.Tables[len(s.m.Tables)-1]
+}
+
+func (s *shared) nextSeq(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.seq[name]
+	s.seq[name]++
+	return n
+}
+
+func (s *shared) addFile(f File, partBy string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m.Files = append(s.m.Files, f)
+	t := s.summary(f.Table, partBy)
+	t.Rows += f.Rows
+	t.Files++
+	if partBy != "" && !slices.Contains(t.Partitions, f.Partition[partBy]) {
+		t.Partitions = append(t.Partitions, f.Partition[partBy])
+	}
+}
+
+// finish sorts each table's partition values and gives a table without
+// rows one empty file, so that its schema is there for the engines.
+func finishTable[T any](s *shared, name, partBy string, opt *Options) error {
+	s.mu.Lock()
+	t := s.summary(name, partBy)
+	slices.Sort(t.Partitions)
+	empty := t.Files == 0
+	s.mu.Unlock()
+	if !empty {
+		return nil
+	}
+	w := newTable[T](name, partBy, opt, s)
+	part := ""
+	if partBy != "" {
+		part = HiveNull
+	}
+	if err := w.openFile(part); err != nil {
+		return err
+	}
+	return w.closeFile()
+}
+
 // table writes one table's rows of type T: a file per partition value
-// (rows arrive in partition order), rolled when it holds FileBytes of
-// values, a row group every RowGroupBytes.
+// (rows arrive grouped by partition), rolled when it holds FileBytes of
+// values, a row group every RowGroupBytes. Several may write one table
+// at once, each its own files.
 type table[T any] struct {
 	name      string
 	partBy    string // partition column, "" for none
 	opt       *Options
-	man       *Manifest
-	seq       int
+	sh        *shared
 	part      string // current partition value
 	out       *countingHash
 	path      string
@@ -151,28 +227,17 @@ type table[T any] struct {
 	groupSize int64 // values buffered in the current row group
 }
 
-func newTable[T any](name, partBy string, opt *Options, man *Manifest) *table[T] {
-	man.Tables = append(man.Tables, TableSummary{Name: name, PartitionBy: []string{}})
-	t := &table[T]{name: name, partBy: partBy, opt: opt, man: man}
-	if partBy != "" {
-		t.sum().PartitionBy = []string{partBy}
-	}
-	return t
-}
-
-func (t *table[T]) sum() *TableSummary {
-	for i := range t.man.Tables {
-		if t.man.Tables[i].Name == t.name {
-			return &t.man.Tables[i]
-		}
-	}
-	panic("export: table " + t.name + " not in the manifest")
+func newTable[T any](name, partBy string, opt *Options, sh *shared) *table[T] {
+	sh.mu.Lock()
+	sh.summary(name, partBy)
+	sh.mu.Unlock()
+	return &table[T]{name: name, partBy: partBy, opt: opt, sh: sh}
 }
 
 // writerOptions are every file's: zstd, page statistics, the tool.
 func writerOptions(tool string) []parquet.WriterOption {
 	return []parquet.WriterOption{
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedDefault}),
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
 		parquet.CreatedBy("forensic", tool, ""),
 		parquet.DataPageStatistics(true),
 	}
@@ -232,8 +297,7 @@ func (t *table[T]) openFile(part string) error {
 	if t.partBy != "" {
 		dir += "/" + t.partBy + "=" + part
 	}
-	t.path = fmt.Sprintf("%s/part-%s-%05d.parquet", dir, t.opt.Tag, t.seq)
-	t.seq++
+	t.path = fmt.Sprintf("%s/part-%s-%05d.parquet", dir, t.opt.Tag, t.sh.nextSeq(t.name))
 	full := filepath.Join(t.opt.Out, filepath.FromSlash(t.path))
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		return err
@@ -245,12 +309,19 @@ func (t *table[T]) openFile(part string) error {
 	t.out = &countingHash{f: f, h: sha256.New()}
 	t.w = parquet.NewGenericWriter[T](t.out, writerOptions(t.opt.Tool)...)
 	t.part, t.rows, t.fileBytes, t.groupSize = part, 0, 0, 0
-	if s := t.sum(); t.partBy != "" && (len(s.Partitions) == 0 || s.Partitions[len(s.Partitions)-1] != part) {
-		s.Partitions = append(s.Partitions, part)
-	}
 	return nil
 }
 
+// closeAndFinish ends the current file, and the table (see finishTable):
+// for tables one writer writes.
+func (t *table[T]) closeAndFinish() error {
+	if err := t.closeFile(); err != nil {
+		return err
+	}
+	return finishTable[T](t.sh, t.name, t.partBy, t.opt)
+}
+
+// closeFile ends the current file, if any, and lists it.
 func (t *table[T]) closeFile() error {
 	if t.w == nil {
 		return nil
@@ -272,27 +343,9 @@ func (t *table[T]) closeFile() error {
 	if t.partBy != "" {
 		f.Partition = map[string]string{t.partBy: t.part}
 	}
-	t.man.Files = append(t.man.Files, f)
-	s := t.sum()
-	s.Rows += t.rows
-	s.Files++
+	t.sh.addFile(f, t.partBy)
 	t.w, t.out = nil, nil
 	return nil
-}
-
-// finish closes the last file; a table without rows gets one empty file,
-// so that its schema is there for the engines.
-func (t *table[T]) finish() error {
-	if t.w == nil && t.seq == 0 {
-		part := ""
-		if t.partBy != "" {
-			part = HiveNull
-		}
-		if err := t.openFile(part); err != nil {
-			return err
-		}
-	}
-	return t.closeFile()
 }
 
 // writeManifest writes the manifest (files in path order) and returns its
@@ -320,13 +373,25 @@ func text(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// textPtr is text of a nullable string.
+// textPtr is text of a nullable string (s itself when valid UTF-8).
 func textPtr(s *string) *string {
-	if s == nil {
-		return nil
+	if s == nil || utf8.ValidString(*s) {
+		return s
 	}
 	v := text(*s)
 	return &v
+}
+
+// rawText is b as text (sharing b's bytes: b must not change) and the
+// exact bytes when b is not valid UTF-8.
+func rawText(b []byte) (string, []byte) {
+	if len(b) == 0 {
+		return "", nil
+	}
+	if utf8.Valid(b) {
+		return unsafe.String(&b[0], len(b)), nil
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD"), b
 }
 
 // exact is the bytes of s when s is not valid UTF-8 (the STRING column

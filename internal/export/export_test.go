@@ -61,17 +61,11 @@ func testSet() fixtures.Options {
 func exportCase(t *testing.T, p string, opt Options) (string, *Manifest) {
 	t.Helper()
 	ctx := context.Background()
-	rd, err := store.OpenReadOnly(ctx, p)
-	require.NoError(t, err)
-	defer rd.Close()
-	lk, err := store.OpenReadOnly(ctx, p)
-	require.NoError(t, err)
-	defer lk.Close()
 	if opt.Out == "" {
 		opt.Out = filepath.Join(t.TempDir(), "export")
 	}
 	opt.Tool, opt.Now = "forensic test", time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)
-	m, sum, err := Run(ctx, rd, lk, opt)
+	m, sum, err := Run(ctx, p, opt)
 	require.NoError(t, err)
 	b, err := os.ReadFile(filepath.Join(opt.Out, ManifestName))
 	require.NoError(t, err)
@@ -398,11 +392,7 @@ func TestExportRefusesAFolderInUse(t *testing.T) {
 	p := verifiedCase(t, fixtures.Options{Seed: 7, Hours: 2, FilesPerHour: 1, EventsPerFile: 1})
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "other.parquet"), []byte("x"), 0o644))
-	ctx := context.Background()
-	rd, err := store.OpenReadOnly(ctx, p)
-	require.NoError(t, err)
-	defer rd.Close()
-	_, _, err = Run(ctx, rd, rd, Options{Out: dir})
+	_, _, err := Run(context.Background(), p, Options{Out: dir})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is not empty")
 	b, err := os.ReadFile(filepath.Join(dir, "other.parquet"))
@@ -503,5 +493,57 @@ func cell(v any) string {
 	default:
 		b, _ := json.Marshal(x)
 		return string(b)
+	}
+}
+
+// TestExportWorkersCutTheTimeRange: the events read by several workers,
+// each a range of times, are every record once — those without a time
+// too — each file in time order.
+func TestExportWorkersCutTheTimeRange(t *testing.T) {
+	p := verifiedCase(t, testSet())
+	c, err := store.Open(context.Background(), p)
+	require.NoError(t, err)
+	_, err = casetest.DB(t, c).Exec("UPDATE ct_events SET event_time = NULL WHERE id IN (SELECT id FROM ct_events ORDER BY id LIMIT 3)")
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	key := func(e eventRow) string { return itoa(e.EvidenceID) + "/" + itoa(e.RecordIndex) }
+	_, one := exportCase(t, p, Options{Workers: 1})
+	dir1 := filepath.Join(t.TempDir(), "x")
+	_, _ = exportCase(t, p, Options{Out: dir1, Workers: 1})
+	want := map[string]bool{}
+	for _, e := range readRows[eventRow](t, dir1, one, "events") {
+		want[key(e)] = true
+	}
+	for _, workers := range []int{2, 3, 5} {
+		dir, m := exportCase(t, p, Options{Workers: workers, minRangeRows: 1})
+		got := map[string]bool{}
+		nulls := 0
+		for _, f := range m.Files {
+			if f.Table != "events" {
+				continue
+			}
+			rows := readRows[eventRow](t, dir, &Manifest{Files: []File{f}}, "events")
+			for i, e := range rows {
+				k := key(e)
+				assert.False(t, got[k], "record %s exported twice", k)
+				got[k] = true
+				if e.EventTime == nil {
+					nulls++
+					assert.Equal(t, HiveNull, f.Partition["event_date"])
+				}
+				if i > 0 && e.EventTime != nil && rows[i-1].EventTime != nil {
+					assert.False(t, e.EventTime.Before(*rows[i-1].EventTime), "a file's rows in time order")
+				}
+			}
+		}
+		assert.Equal(t, want, got, "%d workers: every record once", workers)
+		assert.Equal(t, 3, nulls, "records without a time")
+		files := 0
+		for _, f := range m.Files {
+			if f.Table == "events" {
+				files++
+			}
+		}
+		assert.Greater(t, files, len(m.Tables[0].Partitions), "%d workers each wrote files", workers)
 	}
 }

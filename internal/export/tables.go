@@ -3,8 +3,11 @@ package export
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/forensic-dev/forensic/internal/awstime"
@@ -201,9 +204,10 @@ type digestRow struct {
 // Tables are the tables of an export, in the order written.
 var Tables = []string{"events", "access_log", "evidence", "item_status", "findings", "digests"}
 
-// Run exports the case c to opt.Out. lookups is a second connection to
-// the same case, for what each row needs of other tables while c streams.
-func Run(ctx context.Context, c, lookups *store.Case, opt Options) (*Manifest, string, error) {
+// Run exports the case at path to opt.Out. It reads the case through
+// read-only connections of its own: the events are read and encoded by
+// as many workers as there are cores, each a range of event times.
+func Run(ctx context.Context, path string, opt Options) (*Manifest, string, error) {
 	if opt.RowGroupBytes <= 0 {
 		opt.RowGroupBytes = DefaultRowGroupBytes
 	}
@@ -213,19 +217,34 @@ func Run(ctx context.Context, c, lookups *store.Case, opt Options) (*Manifest, s
 	if opt.Tag == "" {
 		opt.Tag = "case"
 	}
-	if err := prepareOut(opt.Out); err != nil {
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	c, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
 		return nil, "", err
 	}
+	defer c.Close()
 	id, err := c.CaseID(ctx)
 	if err != nil {
 		return nil, "", err
 	}
+	if err := prepareOut(opt.Out); err != nil {
+		return nil, "", err
+	}
 	m := &Manifest{Format: Format, CaseID: id, CreatedAt: opt.Now.UTC().Format(time.RFC3339Nano), Tool: opt.Tool,
 		Filters: Filters{VerifiedOnly: opt.VerifiedOnly, From: opt.From, To: opt.To}, Files: []File{}}
-	for _, step := range []func(context.Context, *store.Case, *store.Case, *Options, *Manifest) error{
-		exportEvents, exportAccess, exportEvidence, exportItems, exportFindings, exportDigests,
+	sh := newShared(m)
+	for _, name := range Tables {
+		sh.summary(name, partitionOf[name])
+	}
+	if err := exportEvents(ctx, path, c, &opt, sh); err != nil {
+		return nil, "", err
+	}
+	for _, step := range []func(context.Context, *store.Case, *Options, *shared) error{
+		exportAccess, exportEvidence, exportItems, exportFindings, exportDigests,
 	} {
-		if err := step(ctx, c, lookups, &opt, m); err != nil {
+		if err := step(ctx, c, &opt, sh); err != nil {
 			return nil, "", err
 		}
 	}
@@ -235,6 +254,9 @@ func Run(ctx context.Context, c, lookups *store.Case, opt Options) (*Manifest, s
 	}
 	return m, sum, nil
 }
+
+// partitionOf is each table's partition column.
+var partitionOf = map[string]string{"events": "event_date", "access_log": "request_date"}
 
 // timeOf parses a time the case holds; nil when absent or not a time.
 func timeOf(s string) *time.Time {
@@ -264,20 +286,152 @@ func strPtr(s string) *string {
 	return &s
 }
 
-func exportEvents(ctx context.Context, c, lookups *store.Case, opt *Options, m *Manifest) error {
-	t := newTable[eventRow]("events", "event_date", opt, m)
-	// The log file of each record, as the export describes it: records
-	// come in time order, so those of one file mostly come together.
-	logs := map[int64]*store.ExportLog{}
+// batchRows is how many rows the reading goroutine hands the writing one
+// at a time.
+const batchRows = 512
+
+// rowBatch is rows on their way to a table, with their partitions and
+// sizes.
+type rowBatch[T any] struct {
+	rows  []T
+	parts []string
+	sizes []int64
+}
+
+// pipe runs read, which hands rows to emit, on a goroutine of its own and
+// writes them to t on this one: reading the case and encoding Parquet
+// take a core each. It ends t's last file.
+func pipe[T any](ctx context.Context, t *table[T], read func(emit func(T, string, int64) error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan *rowBatch[T], 4)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		b := &rowBatch[T]{}
+		send := func() error {
+			select {
+			case ch <- b:
+				b = &rowBatch[T]{}
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := read(func(r T, part string, size int64) error {
+			b.rows, b.parts, b.sizes = append(b.rows, r), append(b.parts, part), append(b.sizes, size)
+			if len(b.rows) >= batchRows {
+				return send()
+			}
+			return nil
+		})
+		if err == nil && len(b.rows) > 0 {
+			err = send()
+		}
+		errc <- err
+	}()
+	var werr error
+	for b := range ch {
+		if werr != nil {
+			continue // drain, so the reader ends
+		}
+		for i := range b.rows {
+			if werr = t.add(b.rows[i], b.parts[i], b.sizes[i]); werr != nil {
+				cancel()
+				break
+			}
+		}
+	}
+	if rerr := <-errc; werr == nil && rerr != nil && !errors.Is(rerr, context.Canceled) {
+		return rerr
+	}
+	if werr != nil {
+		return werr
+	}
+	return t.closeFile()
+}
+
+// exportEvents writes the events table: the time range is cut at
+// quantiles of the records' times into one range per worker, and each
+// worker reads its range in time order on a connection of its own and
+// writes its own files.
+func exportEvents(ctx context.Context, path string, c *store.Case, opt *Options, sh *shared) error {
+	minPer := opt.minRangeRows
+	if minPer <= 0 {
+		minPer = 64 << 10
+	}
+	cuts, err := c.EventTimeQuantiles(ctx, store.ExportRange{From: opt.From, To: opt.To}, opt.Workers, minPer)
+	if err != nil {
+		return err
+	}
+	// Records without a time are in the first range, when the export's
+	// range has no bounds (they sort first).
+	ranges := make([]store.ExportRange, 0, len(cuts)+1)
+	lo := opt.From
+	for _, q := range cuts {
+		ranges = append(ranges, store.ExportRange{From: lo, To: q, WithNull: len(ranges) == 0 && opt.From == "" && opt.To == ""})
+		lo = q
+	}
+	ranges = append(ranges, store.ExportRange{From: lo, To: opt.To})
+	errs := make([]error, len(ranges))
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i, r := range ranges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = exportEventRange(ctx, path, r, opt, sh); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return finishTable[eventRow](sh, "events", "event_date", opt)
+}
+
+// exportEventRange writes the records of one time range.
+func exportEventRange(ctx context.Context, path string, rng store.ExportRange, opt *Options, sh *shared) error {
+	rd, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	lookups, err := store.OpenReadOnly(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer lookups.Close()
+	t := newTable[eventRow]("events", "event_date", opt, sh)
+	// Each log file's columns are made once and shared by its rows:
+	// records come in time order, so those of one file mostly come
+	// together.
+	type logCols struct {
+		verified                            bool
+		status, s3Key, digest, digestStatus *string
+		sha256, path, member                string
+	}
+	logs := map[int64]*logCols{}
 	var order []int64
-	logOf := func(id int64) (*store.ExportLog, error) {
+	logOf := func(id int64) (*logCols, error) {
 		if l, ok := logs[id]; ok {
 			return l, nil
 		}
-		l, err := lookups.ExportLogOf(ctx, id)
+		x, err := lookups.ExportLogOf(ctx, id)
 		if err != nil {
 			return nil, err
 		}
+		l := &logCols{verified: x.Status == "valid", status: strPtr(x.Status), s3Key: strPtr(text(x.S3Key)),
+			digest: strPtr(text(x.Digest)), digestStatus: strPtr(x.DigestStatus), sha256: x.SHA256,
+			path: text(x.Path), member: text(x.Member)}
 		if len(order) >= 4096 {
 			delete(logs, order[0])
 			order = order[1:]
@@ -285,34 +439,31 @@ func exportEvents(ctx context.Context, c, lookups *store.Case, opt *Options, m *
 		logs[id], order = l, append(order, id)
 		return l, nil
 	}
-	err := c.EachExportEvent(ctx, store.ExportRange{From: opt.From, To: opt.To}, func(e *store.ExportEvent) error {
-		l, err := logOf(e.EvidenceID)
-		if err != nil {
-			return err
-		}
-		verified := l.Status == "valid"
-		if opt.VerifiedOnly && !verified {
-			return nil
-		}
-		tx := func(i int) *string { return textPtr(e.Text[i]) }
-		r := eventRow{EventID: tx(0), EventTimeText: tx(1), EventVersion: tx(2), EventSource: tx(3), EventName: tx(4),
-			EventType: tx(5), EventCategory: tx(6), AWSRegion: tx(7), SourceIP: tx(8), UserAgent: tx(9),
-			Principal: tx(10), IdentityType: tx(11), AccessKeyID: tx(12), UserName: tx(13), AccountID: tx(14),
-			RecipientAccountID: tx(15), ErrorCode: tx(16), ErrorMessage: tx(17), RequestID: tx(18),
-			SharedEventID: tx(19), ReadOnly: e.ReadOnly, ManagementEvent: e.ManagementEvent, Verifiable: e.Verifiable,
-			Raw: text(string(e.Raw)), RawBytes: exact(e.Raw), Verified: verified, LogStatus: strPtr(l.Status),
-			EvidenceID: e.EvidenceID, RecordIndex: e.RecordIndex, EvidenceSHA256: l.SHA256, EvidencePath: text(l.Path),
-			EvidenceMember: text(l.Member), LogS3Key: strPtr(text(l.S3Key)), DigestS3Key: strPtr(text(l.Digest)),
-			DigestStatus: strPtr(l.DigestStatus)}
-		if e.Text[1] != nil {
-			r.EventTime = timeOf(*e.Text[1])
-		}
-		return t.add(r, dateOf(r.EventTime), int64(len(e.Raw))+256)
+	return pipe(ctx, t, func(emit func(eventRow, string, int64) error) error {
+		return rd.EachExportEvent(ctx, rng, func(e *store.ExportEvent) error {
+			l, err := logOf(e.EvidenceID)
+			if err != nil {
+				return err
+			}
+			if opt.VerifiedOnly && !l.verified {
+				return nil
+			}
+			tx := func(i int) *string { return textPtr(e.Text[i]) }
+			r := eventRow{EventID: tx(0), EventTimeText: tx(1), EventVersion: tx(2), EventSource: tx(3), EventName: tx(4),
+				EventType: tx(5), EventCategory: tx(6), AWSRegion: tx(7), SourceIP: tx(8), UserAgent: tx(9),
+				Principal: tx(10), IdentityType: tx(11), AccessKeyID: tx(12), UserName: tx(13), AccountID: tx(14),
+				RecipientAccountID: tx(15), ErrorCode: tx(16), ErrorMessage: tx(17), RequestID: tx(18),
+				SharedEventID: tx(19), ReadOnly: e.ReadOnly, ManagementEvent: e.ManagementEvent, Verifiable: e.Verifiable,
+				Verified: l.verified, LogStatus: l.status, EvidenceID: e.EvidenceID, RecordIndex: e.RecordIndex,
+				EvidenceSHA256: l.sha256, EvidencePath: l.path, EvidenceMember: l.member, LogS3Key: l.s3Key,
+				DigestS3Key: l.digest, DigestStatus: l.digestStatus}
+			r.Raw, r.RawBytes = rawText(e.Raw)
+			if e.Text[1] != nil {
+				r.EventTime = timeOf(*e.Text[1])
+			}
+			return emit(r, dateOf(r.EventTime), int64(len(e.Raw))+256)
+		})
 	})
-	if err != nil {
-		return err
-	}
-	return t.finish()
 }
 
 // intOf is an access-log number field as a count; nil for "-" or text.
@@ -324,8 +475,8 @@ func intOf(s string) *int64 {
 	return &n
 }
 
-func exportAccess(ctx context.Context, c, _ *store.Case, opt *Options, m *Manifest) error {
-	t := newTable[accessRow]("access_log", "request_date", opt, m)
+func exportAccess(ctx context.Context, c *store.Case, opt *Options, sh *shared) error {
+	t := newTable[accessRow]("access_log", "request_date", opt, sh)
 	err := c.EachExportAccess(ctx, store.ExportRange{From: opt.From, To: opt.To}, func(a *store.ExportAccess) error {
 		f := func(n string) string { return text(a.Fields[n]) }
 		extra := a.Extra
@@ -352,7 +503,7 @@ func exportAccess(ctx context.Context, c, _ *store.Case, opt *Options, m *Manife
 	if err != nil {
 		return err
 	}
-	return t.finish()
+	return t.closeAndFinish()
 }
 
 func ints(xs []int) []int64 {
@@ -374,8 +525,8 @@ func texts(xs []string) []string {
 	return out
 }
 
-func exportEvidence(ctx context.Context, c, _ *store.Case, opt *Options, m *Manifest) error {
-	t := newTable[evidenceRow]("evidence", "", opt, m)
+func exportEvidence(ctx context.Context, c *store.Case, opt *Options, sh *shared) error {
+	t := newTable[evidenceRow]("evidence", "", opt, sh)
 	err := c.EachExportEvidence(ctx, func(e *store.ExportEvidence) error {
 		filter := e.EventsFilter
 		if filter == "" {
@@ -394,11 +545,11 @@ func exportEvidence(ctx context.Context, c, _ *store.Case, opt *Options, m *Mani
 	if err != nil {
 		return err
 	}
-	return t.finish()
+	return t.closeAndFinish()
 }
 
-func exportItems(ctx context.Context, c, _ *store.Case, opt *Options, m *Manifest) error {
-	t := newTable[itemRow]("item_status", "", opt, m)
+func exportItems(ctx context.Context, c *store.Case, opt *Options, sh *shared) error {
+	t := newTable[itemRow]("item_status", "", opt, sh)
 	err := c.EachItemStatus(ctx, false, func(it store.ItemStatus) error {
 		r := itemRow{Kind: it.Kind, Status: it.Status, Verified: it.Status == "valid", S3Bucket: text(it.S3Bucket),
 			S3Key: text(it.S3Key), Path: text(it.Path), MemberPath: texts(it.MemberPath),
@@ -424,11 +575,11 @@ func exportItems(ctx context.Context, c, _ *store.Case, opt *Options, m *Manifes
 	if err != nil {
 		return err
 	}
-	return t.finish()
+	return t.closeAndFinish()
 }
 
-func exportFindings(ctx context.Context, c, _ *store.Case, opt *Options, m *Manifest) error {
-	t := newTable[findingRow]("findings", "", opt, m)
+func exportFindings(ctx context.Context, c *store.Case, opt *Options, sh *shared) error {
+	t := newTable[findingRow]("findings", "", opt, sh)
 	err := c.EachFinding(ctx, func(f store.Finding) error {
 		r := findingRow{Type: f.Type, Severity: f.Severity, Summary: text(f.Summary), Chain: text(f.Chain),
 			Account: f.Account, Region: f.Region, Trail: text(f.Trail), StartTime: timeOf(f.StartTime),
@@ -441,11 +592,11 @@ func exportFindings(ctx context.Context, c, _ *store.Case, opt *Options, m *Mani
 	if err != nil {
 		return err
 	}
-	return t.finish()
+	return t.closeAndFinish()
 }
 
-func exportDigests(ctx context.Context, c, _ *store.Case, opt *Options, m *Manifest) error {
-	t := newTable[digestRow]("digests", "", opt, m)
+func exportDigests(ctx context.Context, c *store.Case, opt *Options, sh *shared) error {
+	t := newTable[digestRow]("digests", "", opt, sh)
 	err := c.EachExportDigest(ctx, func(d *store.ExportDigest) error {
 		r := digestRow{EvidenceID: d.EvidenceID, Status: d.Status, AccountID: text(d.AccountID),
 			StartTime: timeOf(d.StartTime), EndTime: timeOf(d.EndTime), Bucket: text(d.Bucket), Object: text(d.Object),
@@ -459,5 +610,5 @@ func exportDigests(ctx context.Context, c, _ *store.Case, opt *Options, m *Manif
 	if err != nil {
 		return err
 	}
-	return t.finish()
+	return t.closeAndFinish()
 }

@@ -1,0 +1,139 @@
+package export
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"sort"
+
+	"github.com/forensic-dev/forensic/internal/regfile"
+)
+
+// States of an export's file against a manifest. A public contract: add,
+// never rename.
+const (
+	FileUnchanged = "unchanged"
+	FileChanged   = "changed"
+	FileMissing   = "missing"
+	FileAdded     = "added"
+)
+
+// FileState is one file of an export folder checked against what a
+// manifest (or a report) recorded of it.
+type FileState struct {
+	Path   string `json:"path"` // slash path below the folder
+	Status string `json:"status"`
+	Want   string `json:"want,omitempty"` // the SHA-256 recorded ("" for an added file)
+	Got    string `json:"got,omitempty"`  // the SHA-256 now, or why it could not be read
+}
+
+// maxManifest bounds the manifest read into memory (about 4 million
+// files).
+const maxManifest = 1 << 30
+
+// ReadManifest reads and decodes the manifest of the export folder dir,
+// returning it and the SHA-256 of its bytes.
+func ReadManifest(dir string) (*Manifest, string, error) {
+	p := filepath.Join(dir, ManifestName)
+	b, err := regfile.ReadFileNoFollow(p, maxManifest)
+	if err != nil {
+		return nil, "", fmt.Errorf("export manifest: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, "", fmt.Errorf("export manifest %s: %w", p, err)
+	}
+	if m.Format != Format {
+		return nil, "", fmt.Errorf("export manifest %s: format %q, not %q", p, m.Format, Format)
+	}
+	sum := sha256.Sum256(b)
+	return &m, hex.EncodeToString(sum[:]), nil
+}
+
+// CheckFolder re-hashes the export folder dir against what was recorded:
+// the manifest's SHA-256 and every file's SHA-256 and size. Every file of
+// the folder gets one state: unchanged, changed (other bytes, or no
+// longer a regular file), missing, or added (in the folder, not
+// recorded). States come in path order; the error is for a folder that
+// cannot be walked.
+func CheckFolder(dir, manifestSHA256 string, files []File) ([]FileState, error) {
+	want := map[string]File{ManifestName: {Path: ManifestName, SHA256: manifestSHA256, Size: -1}}
+	for _, f := range files {
+		want[f.Path] = f
+	}
+	seen := map[string]bool{}
+	var out []FileState
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		f, listed := want[rel]
+		if !listed {
+			got := "not recorded"
+			if !d.Type().IsRegular() {
+				got = "not recorded; " + regfile.TypeName(d.Type())
+			}
+			out = append(out, FileState{Path: rel, Status: FileAdded, Got: got})
+			return nil
+		}
+		seen[rel] = true
+		sum, size, err := hashRegular(p)
+		switch {
+		case err != nil:
+			out = append(out, FileState{Path: rel, Status: FileChanged, Want: f.SHA256, Got: err.Error()})
+		case sum != f.SHA256 || f.Size >= 0 && size != f.Size:
+			out = append(out, FileState{Path: rel, Status: FileChanged, Want: f.SHA256, Got: sum})
+		default:
+			out = append(out, FileState{Path: rel, Status: FileUnchanged, Want: f.SHA256, Got: sum})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export folder %s: %w", dir, err)
+	}
+	for p, f := range want {
+		if !seen[p] {
+			out = append(out, FileState{Path: p, Status: FileMissing, Want: f.SHA256})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// hashRegular is the SHA-256 and size of a regular file, never following
+// a link.
+func hashRegular(p string) (string, int64, error) {
+	f, err := regfile.OpenNoFollow(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// Unchanged reports whether every state is unchanged.
+func Unchanged(states []FileState) bool {
+	for _, s := range states {
+		if s.Status != FileUnchanged {
+			return false
+		}
+	}
+	return true
+}
