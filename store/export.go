@@ -17,7 +17,8 @@ import (
 // the case holds NULL.
 type ExportEvent struct {
 	ID, EvidenceID, RecordIndex int64
-	Text                        [len(ExportEventText)]*string // ExportEventText's columns, in order
+	Text                        [len(ExportEventText)]*string // ExportEventText's columns, in order (pointing into vals)
+	vals                        [len(ExportEventText)]string
 	ReadOnly, ManagementEvent   *bool
 	Verifiable                  bool
 	Raw                         []byte
@@ -97,7 +98,7 @@ func (c *Case) EachExportEvent(ctx context.Context, r ExportRange, fn func(*Expo
 	defer rows.Close()
 	var txt [len(ExportEventText)]sql.NullString
 	for rows.Next() {
-		var e ExportEvent
+		e := new(ExportEvent) // one allocation a row: its text fields point into it
 		var ro, me sql.NullInt64
 		var verifiable int
 		dst := []any{&e.ID, &e.EvidenceID, &e.RecordIndex}
@@ -110,12 +111,12 @@ func (c *Case) EachExportEvent(ctx context.Context, r ExportRange, fn func(*Expo
 		}
 		for i, t := range txt {
 			if t.Valid {
-				v := t.String
-				e.Text[i] = &v
+				e.vals[i] = t.String
+				e.Text[i] = &e.vals[i]
 			}
 		}
 		e.ReadOnly, e.ManagementEvent, e.Verifiable = boolOf(ro), boolOf(me), verifiable != 0
-		if err := fn(&e); err != nil {
+		if err := fn(e); err != nil {
 			return err
 		}
 	}
