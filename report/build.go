@@ -77,6 +77,11 @@ type BuildOptions struct {
 	// first sentence says why. Without it Build refuses such a case with
 	// an *UnverifiedError.
 	AllowUnverified bool
+	// Export is a Parquet export of the case (forensic export) that the
+	// report covers: its manifest's hash and every file's go into
+	// report.json. Build refuses an export of another case, or one whose
+	// files are not as its manifest lists them.
+	Export string
 }
 
 // UnverifiedError is Build's refusal of a case that the last
@@ -197,6 +202,7 @@ type builder struct {
 	dir string
 
 	info      map[string]string
+	export    *ExportSection // report --export
 	custody   []store.CustodyEntry
 	problems  []string
 	anchors   *anchors
@@ -238,6 +244,12 @@ type builder struct {
 func (b *builder) build() (*Result, error) {
 	if err := b.load(); err != nil {
 		return nil, err
+	}
+	if b.opt.Export != "" {
+		var err error
+		if b.export, err = exportSection(b.opt.Export, b.info["case_id"]); err != nil {
+			return nil, err
+		}
 	}
 	var files []File
 	write := func(name string, fn func(w io.Writer) error) error {
@@ -511,6 +523,7 @@ func (b *builder) writeJSON(w io.Writer) error {
 			EventsIndexing: eventsIndexing(b.indexing)},
 		Verification: Verification{Ran: b.verified, VerifiedAt: emptyNil(b.info["last_verify"]), OK: b.verdictOK,
 			Verdict: b.verdict, Items: ItemCounts{Total: total, Valid: valid}, ByKind: kinds, Findings: fc},
+		Export:      b.export,
 		Findings:    b.findings,
 		Coverage:    cov,
 		Limitations: b.limits,

@@ -23,6 +23,7 @@ type Document struct {
 	Custody         CustodySection   `json:"custody"`
 	Evidence        []EvidenceItem   `json:"evidence"`
 	EvidenceSummary EvidenceSummary  `json:"evidence_summary"`
+	Export          *ExportSection   `json:"export,omitempty"` // report --export
 	Findings        []Finding        `json:"findings"`
 	Format          string           `json:"format"` // Format
 	Limitations     []string         `json:"limitations"`

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/forensic-dev/forensic/ingest"
+	"github.com/forensic-dev/forensic/internal/export"
 	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
@@ -72,6 +73,9 @@ type VerifyOptions struct {
 	TempDir string
 	// Ingest tunes the re-ingest.
 	Ingest ingest.Options
+	// Export is an export folder to re-hash against the report's export
+	// section.
+	Export string
 }
 
 // Check is one check of a report folder.
@@ -122,6 +126,9 @@ type VerifyResult struct {
 	EvidenceCounts map[string]int  `json:"evidence_counts,omitempty"`
 	Rerun          bool            `json:"rerun"`
 	Differences    []Difference    `json:"differences,omitempty"`
+	// Export is every file of the export folder given with --export, in
+	// path order: unchanged, changed, missing or added.
+	Export []export.FileState `json:"export,omitempty"`
 }
 
 func (r *VerifyResult) add(name string, ok bool, want, got, detail string) {
@@ -209,6 +216,11 @@ func Verify(ctx context.Context, dir string, opt VerifyOptions) (*VerifyResult, 
 		return nil, err
 	}
 	defer rf.close()
+	if opt.Export != "" {
+		if err := r.checkExport(rf.doc.Export, opt.Export); err != nil {
+			return nil, err
+		}
+	}
 	if len(opt.Evidence) > 0 || opt.Rerun != nil {
 		if len(opt.Evidence) == 0 {
 			return nil, errors.New("re-run: no evidence given")

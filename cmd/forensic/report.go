@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/forensic-dev/forensic/internal/display"
+	"github.com/forensic-dev/forensic/internal/export"
 	"github.com/forensic-dev/forensic/internal/regfile"
 	"github.com/forensic-dev/forensic/report"
 	"github.com/forensic-dev/forensic/store"
@@ -22,8 +23,8 @@ import (
 )
 
 const reportUsage = `Usage:
-  forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--allow-unverified] [--json]
-  forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]... [--allow-weak-keys]] [--json]
+  forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--allow-unverified] [--export DIR] [--json]
+  forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]... [--allow-weak-keys]] [--export DIR] [--json]
 
 forensic report writes a signed chain-of-custody report of a case into a new
 folder DIR: report.json (the complete record, canonical JSON), report.html
@@ -49,6 +50,12 @@ carries. --evidence re-ingests the evidence into a temporary case and lists
 every item as unchanged, changed, missing or added; --rerun also verifies
 that case again with --public-keys (--allow-weak-keys as for 'forensic
 verify') and lists every status and finding that differs from the report.
+--export DIR (report) puts the SHA-256 of a 'forensic export' of the case
+— its MANIFEST.json and every data file — into report.json, so that the
+signature covers the dataset; the report is refused if the export is of
+another case or any file is not as its manifest lists it. --export DIR
+(report verify) re-hashes that folder and lists every file as unchanged,
+changed, missing or added.
 Every file of the folder must be a regular file: a symbolic link, named
 pipe or device in a report folder is a failed check (reports never hold
 one), and is never opened or followed.
@@ -59,6 +66,8 @@ Examples:
   forensic report verify report/ --signer analyst.pub.pem
   forensic report verify report/ --signer analyst.pub.pem --evidence evidence.tar.zst
   forensic report verify report/ --evidence evidence.tar.zst --rerun --public-keys keys/
+  forensic report --case case.db --key analyst.key --out report/ --export export/
+  forensic report verify report/ --signer analyst.pub.pem --export export/
 
 report refuses (exit 1) a case that the last 'forensic verify' does not
 cover — never verified, evidence ingested since, or a digest, log file or
@@ -81,6 +90,7 @@ type reportOptions struct {
 	// allowUnverified writes a NOT VERIFIED report of a case the last
 	// verify does not cover, instead of refusing.
 	allowUnverified bool
+	export          string           // a Parquet export of the case the report covers
 	now             func() time.Time // tests
 }
 
@@ -96,6 +106,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.identity, "identity", "", "signer identity (default: from KEY's .allowed_signers, else OPERATOR@HOST)")
 	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
 	fs.BoolVar(&o.json, "json", false, "print what was written as JSON on stdout")
+	fs.StringVar(&o.export, "export", "", "a 'forensic export' folder of the case for the report to cover (every file's SHA-256 in report.json)")
 	fs.BoolVar(&o.allowUnverified, "allow-unverified", false, "write the report even when the last verify does not cover the case (its verdict is then NOT VERIFIED, saying why)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -163,11 +174,14 @@ func runReport(ctx context.Context, o reportOptions, stdout io.Writer) (*report.
 	if o.allowUnverified {
 		args = append(args, "--allow-unverified")
 	}
+	if o.export != "" {
+		args = append(args, "--export", o.export)
+	}
 	res, err := report.Build(ctx, c, report.BuildOptions{
 		Out: o.out, Key: key, Identity: id, Operator: op, Host: hostname(), SignedAt: signedAt,
 		Tool: report.Tool{Name: "forensic", Version: ver, Revision: rev, Modified: mod, BinarySHA256: executableSHA256(),
 			Platform: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH},
-		Command: args, AllowUnverified: o.allowUnverified,
+		Command: args, AllowUnverified: o.allowUnverified, Export: o.export,
 	})
 	var ue *report.UnverifiedError
 	if errors.As(err, &ue) {
@@ -236,6 +250,7 @@ type reportVerifyOptions struct {
 	keys      []string
 	allowWeak bool
 	json      bool
+	export    string
 }
 
 func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -247,6 +262,7 @@ func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringArrayVar(&o.keys, "public-keys", nil, "trusted CloudTrail public keys for --rerun: file or folder (repeatable)")
 	fs.BoolVar(&o.allowWeak, "allow-weak-keys", false, "with --rerun: trust RSA keys of 512 to 2047 bits")
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
+	fs.StringVar(&o.export, "export", "", "an export folder to re-hash against the report (report --export)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -300,7 +316,7 @@ func rerunVerify(allowWeak bool) report.VerifyFunc {
 }
 
 func runReportVerify(ctx context.Context, o reportVerifyOptions, stdout io.Writer) (*report.VerifyResult, error) {
-	opt := report.VerifyOptions{Signer: o.signer, Evidence: o.evidence, PublicKeys: o.keys}
+	opt := report.VerifyOptions{Signer: o.signer, Evidence: o.evidence, PublicKeys: o.keys, Export: o.export}
 	if o.rerun {
 		opt.Rerun = rerunVerify(o.allowWeak)
 	}
@@ -344,6 +360,23 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 			}
 		}
 		fmt.Fprintln(w, line)
+	}
+	if len(r.Export) > 0 {
+		fmt.Fprintln(w, "Export:")
+		counts := map[string]int{}
+		for _, e := range r.Export {
+			counts[e.Status]++
+			if e.Status == export.FileUnchanged {
+				continue
+			}
+			fmt.Fprintf(w, "  %-9s %s", q(strings.ToUpper(e.Status)), q(e.Path))
+			if e.Status == export.FileChanged {
+				fmt.Fprintf(w, ": sha256 %s, report says %s", q(e.Got), q(e.Want))
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "  unchanged %d, changed %d, missing %d, added %d\n", counts[export.FileUnchanged],
+			counts[export.FileChanged], counts[export.FileMissing], counts[export.FileAdded])
 	}
 	if len(r.Evidence) > 0 {
 		fmt.Fprintln(w, "Evidence:")

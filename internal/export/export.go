@@ -60,8 +60,8 @@ type Options struct {
 	// minRangeRows is the fewest records a worker's range holds (tests; 0:
 	// 65,536).
 	minRangeRows int64
-	Tool    string    // the tool that wrote it, for the manifest
-	Now     time.Time // the export's time, for the manifest
+	Tool         string    // the tool that wrote it, for the manifest
+	Now          time.Time // the export's time, for the manifest
 }
 
 // Manifest lists an export's files.
