@@ -14,7 +14,7 @@ import (
 	"github.com/forensic-dev/forensic/store"
 )
 
-const exportUsage = `Usage: forensic export --case CASE.db --out DIR [--verified-only] [--from TIME] [--to TIME]
+const exportUsage = `Usage: forensic export --case CASE.db --out DIR [--verified-only] [--from TIME] [--to TIME] [--location URI]
 
 Writes the case as a Parquet dataset that Athena, Trino, Spark and DuckDB
 read, one folder per table: events (every indexed CloudTrail record with
@@ -27,22 +27,28 @@ events and access_log are partitioned Hive-style by day
 (events/event_date=YYYY-MM-DD/, access_log/request_date=YYYY-MM-DD/), rows in
 time order; files are zstd-compressed. DIR/MANIFEST.json lists every file
 with its SHA-256, size, row count and partition, and the export is
-recorded in the case's custody log. Run 'forensic verify' first: the
-integrity columns are the last verification's.
+recorded in the case's custody log. DIR/ddl holds the tables' DDL for
+Athena, Trino, Spark, DuckDB and ClickHouse, for the folder read from
+--location (copy DIR there and run it as it is). Run 'forensic verify'
+first: the integrity columns are the last verification's.
 
 Flags:
   --verified-only   events: only the records of verified log files
   --from TIME       events and access-log lines at or after TIME (RFC 3339)
   --to TIME         ... and before TIME
+  --location URI    where DIR will be read from, for the DDL: an s3:// prefix for
+                    Athena and Trino (default: DIR's absolute path)
 
 Examples:
   forensic export --case case.db --out export/
   forensic export --case case.db --out export/ --verified-only --from 2024-03-01T00:00Z --to 2024-04-01T00:00Z
+  forensic export --case case.db --out export/ --location s3://my-bucket/cases/case-42
   duckdb -c "SELECT event_name, count(*) FROM read_parquet('export/events/**/*.parquet', hive_partitioning=true) WHERE verified GROUP BY 1"
 `
 
 type exportOptions struct {
 	casePath, out, from, to string
+	location                string
 	verifiedOnly            bool
 	operator                string
 	rowGroupBytes           int64
@@ -61,6 +67,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.BoolVar(&o.verifiedOnly, "verified-only", false, "events: only the records of verified log files")
 	fs.StringVar(&o.from, "from", "", "start time, inclusive (RFC 3339, e.g. 2024-03-04T00:00Z)")
 	fs.StringVar(&o.to, "to", "", "end time, exclusive")
+	fs.StringVar(&o.location, "location", "", "where the folder will be read from, for the DDL in DIR/ddl (an s3:// prefix for Athena and Trino; default: DIR's absolute path)")
 	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
 	fs.Int64Var(&o.rowGroupBytes, "row-group-bytes", 0, "")
 	fs.Int64Var(&o.fileBytes, "file-bytes", 0, "")
@@ -120,7 +127,7 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 		tag = tag[:12]
 	}
 	m, sum, err := export.Run(ctx, o.casePath, export.Options{Out: o.out, VerifiedOnly: o.verifiedOnly, From: from, To: to,
-		RowGroupBytes: o.rowGroupBytes, FileBytes: o.fileBytes, Tag: tag, Tool: toolString(), Now: start})
+		RowGroupBytes: o.rowGroupBytes, FileBytes: o.fileBytes, Tag: tag, Tool: toolString(), Now: start, Location: o.location})
 	if err != nil {
 		return err
 	}
@@ -146,6 +153,9 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 	}
 	if to != "" {
 		args = append(args, "--to", to)
+	}
+	if o.location != "" {
+		args = append(args, "--location", o.location)
 	}
 	if _, err := c.AppendCustody(ctx, store.CustodyEntry{Time: start.Format(time.RFC3339Nano), Operator: operator(o.operator),
 		Host: hostname(), Tool: toolString(), Command: "export", Args: args, Inputs: in, Outputs: res}); err != nil {

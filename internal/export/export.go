@@ -60,12 +60,17 @@ type Options struct {
 	// minRangeRows is the fewest records a worker's range holds (tests; 0:
 	// 65,536).
 	minRangeRows int64
-	Tool         string    // the tool that wrote it, for the manifest
-	Now          time.Time // the export's time, for the manifest
+	// Location is where the analyst will put the folder, for the DDL
+	// (an s3:// prefix for Athena and Trino); "" means the folder's
+	// absolute path.
+	Location string
+	Tool     string    // the tool that wrote it, for the manifest
+	Now      time.Time // the export's time, for the manifest
 }
 
 // Manifest lists an export's files.
 type Manifest struct {
+	Location  string         `json:"location"` // where the DDL expects the folder
 	Format    string         `json:"format"`
 	CaseID    string         `json:"case_id"`
 	CreatedAt string         `json:"created_at"`
@@ -346,6 +351,17 @@ func (t *table[T]) closeFile() error {
 	t.sh.addFile(f, t.partBy)
 	t.w, t.out = nil, nil
 	return nil
+}
+
+// writeListed writes a file of the export that is not a table's (the
+// DDL) and returns its manifest entry.
+func writeListed(dir, rel string, data []byte) (File, error) {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return File{}, err
+	}
+	sum := sha256.Sum256(data)
+	return File{Path: rel, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}, nil
 }
 
 // writeManifest writes the manifest (files in path order) and returns its

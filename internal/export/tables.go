@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
@@ -247,6 +248,15 @@ func Run(ctx context.Context, path string, opt Options) (*Manifest, string, erro
 		if err := step(ctx, c, &opt, sh); err != nil {
 			return nil, "", err
 		}
+	}
+	if opt.Location == "" {
+		if opt.Location, err = filepath.Abs(opt.Out); err != nil {
+			return nil, "", err
+		}
+	}
+	m.Location = opt.Location
+	if err := writeDDL(opt.Out, opt.Location, m); err != nil {
+		return nil, "", err
 	}
 	sum, err := writeManifest(opt.Out, ManifestName, m)
 	if err != nil {
