@@ -184,27 +184,25 @@ const digestChunk = 2000
 // cloudtrail_digest and its digest's location fields, in id order, a
 // chunk at a time; between chunks the connection is free for fn.
 func (x *Scratch) DigestHeadChunks(ctx context.Context, fn func([]DigestHead) error) error {
-	last := int64(0)
-	for {
-		var chunk []DigestHead
+	return eachPage(func(after int64) ([]DigestHead, error) {
 		rows, err := x.query(ctx, `SELECT `+evidenceColumns("e")+`, d.id IS NOT NULL,
 			coalesce(d.digest_s3_bucket, ''), coalesce(d.digest_s3_object, ''), d.previous_digest_s3_bucket, d.previous_digest_s3_object
 			FROM evidence e LEFT JOIN ct_digests d ON d.evidence_id = e.id WHERE e.kind = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
-			KindCloudTrailDig, last, digestChunk)
+			KindCloudTrailDig, after, digestChunk)
 		if err != nil {
-			return fmt.Errorf("read digests: %w", err)
+			return nil, fmt.Errorf("read digests: %w", err)
 		}
+		defer rows.Close()
+		var chunk []DigestHead
 		for rows.Next() {
 			var h DigestHead
 			var er evidenceRow
 			var pb, po sql.NullString
 			if err := rows.Scan(append(er.dest(), &h.Parsed, &h.Bucket, &h.Object, &pb, &po)...); err != nil {
-				rows.Close()
-				return fmt.Errorf("read digests: %w", err)
+				return nil, fmt.Errorf("read digests: %w", err)
 			}
 			if h.Evidence, err = er.decode(); err != nil {
-				rows.Close()
-				return err
+				return nil, err
 			}
 			if pb.Valid {
 				h.PrevBucket = &pb.String
@@ -214,18 +212,8 @@ func (x *Scratch) DigestHeadChunks(ctx context.Context, fn func([]DigestHead) er
 			}
 			chunk = append(chunk, h)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(chunk) == 0 {
-			return nil
-		}
-		last = chunk[len(chunk)-1].ID
-		if err := fn(chunk); err != nil {
-			return err
-		}
-	}
+		return chunk, rows.Err()
+	}, func(h DigestHead) int64 { return h.ID }, fn)
 }
 
 // DigestIndex is one row of v_digest (see scratchTables).

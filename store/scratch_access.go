@@ -94,17 +94,9 @@ func (x *Scratch) RequestSuffixes(ctx context.Context, limit int) (suffixes []st
 // the others — in line order, a page at a time; between pages the
 // connection is free.
 func (x *Scratch) RequestPages(ctx context.Context, delivery bool, fn func([]StoredRequest) error) error {
-	last := int64(0)
-	for {
-		page, err := x.requests(ctx, "delivery = ? AND seq > ? ORDER BY seq LIMIT 512", delivery, last)
-		if err != nil || len(page) == 0 {
-			return err
-		}
-		last = page[len(page)-1].Seq
-		if err := fn(page); err != nil {
-			return err
-		}
-	}
+	return eachPage(func(after int64) ([]StoredRequest, error) {
+		return x.requests(ctx, "delivery = ? AND seq > ? ORDER BY seq LIMIT 512", delivery, after)
+	}, func(r StoredRequest) int64 { return r.Seq }, fn)
 }
 
 func (x *Scratch) requests(ctx context.Context, where string, args ...any) ([]StoredRequest, error) {

@@ -206,24 +206,35 @@ func (x *Scratch) ObjectCandidateChunks(ctx context.Context, limit int, fn func(
 	return nil
 }
 
-// evidenceChunks calls fn with the evidence rows matching where, in id
-// order, limit at a time; between chunks the connection is free.
-func (x *Scratch) evidenceChunks(ctx context.Context, where string, args []any, limit int, fn func([]Evidence) error) error {
+// eachPage calls fn with each page that next returns, asking next for
+// the page after the last key of the one before (from 0), until a page
+// is empty. Between pages no statement is open, so fn may use the
+// connection.
+func eachPage[T any](next func(after int64) ([]T, error), key func(T) int64, fn func([]T) error) error {
 	last := int64(0)
 	for {
-		var chunk []Evidence
-		err := x.eachEvidenceLimit(ctx, where+" AND e.id > ?", append(args[:len(args):len(args)], last), limit, func(e *Evidence) error {
-			chunk = append(chunk, *e)
-			return nil
-		})
-		if err != nil || len(chunk) == 0 {
+		page, err := next(last)
+		if err != nil || len(page) == 0 {
 			return err
 		}
-		last = chunk[len(chunk)-1].ID
-		if err := fn(chunk); err != nil {
+		last = key(page[len(page)-1])
+		if err := fn(page); err != nil {
 			return err
 		}
 	}
+}
+
+// evidenceChunks calls fn with the evidence rows matching where, in id
+// order, limit at a time; between chunks the connection is free.
+func (x *Scratch) evidenceChunks(ctx context.Context, where string, args []any, limit int, fn func([]Evidence) error) error {
+	return eachPage(func(after int64) ([]Evidence, error) {
+		var chunk []Evidence
+		err := x.eachEvidenceLimit(ctx, where+" AND e.id > ?", append(args[:len(args):len(args)], after), limit, func(e *Evidence) error {
+			chunk = append(chunk, *e)
+			return nil
+		})
+		return chunk, err
+	}, func(e Evidence) int64 { return e.ID }, fn)
 }
 
 // MetaHead is what pairing needs of a metadata row exported beside a copy.
@@ -239,45 +250,35 @@ type MetaHead struct {
 // row order, a chunk at a time (identity fields only; MetaRowsByID reads
 // the rest); between chunks the connection is free.
 func (x *Scratch) BesideObjectChunks(ctx context.Context, limit int, fn func([]MetaHead) error) error {
-	last := int64(0)
-	for {
+	return eachPage(func(after int64) ([]MetaHead, error) {
 		rows, err := x.query(ctx, `SELECT m.id, e.path, e.member, coalesce(m.object_path, ''), coalesce(e.member_path, ''),
 			coalesce(e.member_index, ''), coalesce(m.bucket, ''), coalesce(m.key, ''), coalesce(m.version_id, '')
 			FROM s3_object_meta m JOIN evidence e ON e.id = m.evidence_id WHERE `+besideObjects+` AND m.id > ?
-			ORDER BY m.id LIMIT ?`, last, chunkOr(limit))
+			ORDER BY m.id LIMIT ?`, after, chunkOr(limit))
 		if err != nil {
-			return fmt.Errorf("read object metadata: %w", err)
+			return nil, fmt.Errorf("read object metadata: %w", err)
 		}
+		defer rows.Close()
 		var chunk []MetaHead
 		for rows.Next() {
 			var m MetaHead
 			var mp, mi string
 			if err := rows.Scan(&m.MetaID, &m.Path, &m.Member, &m.ObjectPath, &mp, &mi, &m.Bucket, &m.Key, &m.VersionID); err != nil {
-				rows.Close()
-				return fmt.Errorf("read object metadata: %w", err)
+				return nil, fmt.Errorf("read object metadata: %w", err)
 			}
 			if m.Names, err = names(mp, m.Member); err != nil {
-				rows.Close()
-				return fmt.Errorf("object metadata %d: %w", m.MetaID, err)
+				return nil, fmt.Errorf("object metadata %d: %w", m.MetaID, err)
 			}
 			if m.Index, err = DecodeMemberIndex(mi); err != nil {
-				rows.Close()
-				return fmt.Errorf("object metadata %d: %w", m.MetaID, err)
+				return nil, fmt.Errorf("object metadata %d: %w", m.MetaID, err)
 			}
 			chunk = append(chunk, m)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read object metadata: %w", err)
+			return nil, fmt.Errorf("read object metadata: %w", err)
 		}
-		if len(chunk) == 0 {
-			return nil
-		}
-		last = chunk[len(chunk)-1].MetaID
-		if err := fn(chunk); err != nil {
-			return err
-		}
-	}
+		return chunk, nil
+	}, func(m MetaHead) int64 { return m.MetaID }, fn)
 }
 
 // PlaceGroup is one place with an s3_object or a sidecar: the items there
@@ -377,37 +378,26 @@ type PlacedItem struct {
 // yet, in id order, a chunk at a time; between chunks the connection is
 // free.
 func (x *Scratch) UnpairedUnknownChunks(ctx context.Context, limit int, fn func([]PlacedItem) error) error {
-	last := int64(0)
-	for {
+	return eachPage(func(after int64) ([]PlacedItem, error) {
 		rows, err := x.query(ctx, `SELECT p.evidence_id, p.scope, p.name FROM v_oplace p WHERE p.kind = ? AND p.evidence_id > ?
 			AND NOT EXISTS (SELECT 1 FROM v_ocopy c WHERE c.evidence_id = p.evidence_id) ORDER BY p.evidence_id LIMIT ?`,
-			PlaceUnknown, last, chunkOr(limit))
+			PlaceUnknown, after, chunkOr(limit))
 		if err != nil {
-			return fmt.Errorf("verify's working tables: %w", err)
+			return nil, fmt.Errorf("verify's working tables: %w", err)
 		}
+		defer rows.Close()
 		var chunk []PlacedItem
 		for rows.Next() {
 			var p PlacedItem
 			var scope, name []byte
 			if err := rows.Scan(&p.ID, &scope, &name); err != nil {
-				rows.Close()
-				return err
+				return nil, err
 			}
 			p.Scope, p.Name = string(scope), string(name)
 			chunk = append(chunk, p)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(chunk) == 0 {
-			return nil
-		}
-		last = chunk[len(chunk)-1].ID
-		if err := fn(chunk); err != nil {
-			return err
-		}
-	}
+		return chunk, rows.Err()
+	}, func(p PlacedItem) int64 { return p.ID }, fn)
 }
 
 // DeepestFolder returns the longest of dirs that is a recorded bucket
@@ -460,17 +450,13 @@ func (x *Scratch) MetaErrorAt(ctx context.Context, scope, name string) ([]Eviden
 // time, each with the sidecar rows that describe it (meta ids in order);
 // between chunks the connection is free.
 func (x *Scratch) ObjectCopyChunks(ctx context.Context, limit int, fn func([]ObjectCopyRow, map[int64][]int64) error) error {
-	last := int64(0)
-	for {
-		chunk, metas, err := x.objectCopies(ctx, "c.id > ? ORDER BY c.id LIMIT ?", last, chunkOr(limit))
-		if err != nil || len(chunk) == 0 {
-			return err
-		}
-		last = chunk[len(chunk)-1].ID
-		if err := fn(chunk, metas); err != nil {
-			return err
-		}
-	}
+	var metas map[int64][]int64
+	return eachPage(func(after int64) ([]ObjectCopyRow, error) {
+		var chunk []ObjectCopyRow
+		var err error
+		chunk, metas, err = x.objectCopies(ctx, "c.id > ? ORDER BY c.id LIMIT ?", after, chunkOr(limit))
+		return chunk, err
+	}, func(c ObjectCopyRow) int64 { return c.ID }, func(chunk []ObjectCopyRow) error { return fn(chunk, metas) })
 }
 
 // ObjectCopyOf returns the copy of evidence item id and its sidecar rows.
