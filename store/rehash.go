@@ -39,6 +39,7 @@ CREATE TEMP TABLE IF NOT EXISTS v_members (
 );
 CREATE INDEX IF NOT EXISTS temp.v_members_pos ON v_members(path, sort_key, evidence_id) WHERE sort_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS temp.v_members_name ON v_members(path, member) WHERE sort_key IS NULL;
+CREATE INDEX IF NOT EXISTS temp.v_members_unseen ON v_members(path, seen, evidence_id);
 DELETE FROM v_members;
 `
 
@@ -232,13 +233,16 @@ type UnseenMember struct {
 	MemberIndex sql.NullString
 }
 
+// unseenMembersQuery is UnseenMembers' page (on v_members_unseen).
+const unseenMembersQuery = "SELECT evidence_id, member, member_index FROM v_members WHERE path = ? AND seen = 0 ORDER BY evidence_id LIMIT 512"
+
 // UnseenMembers calls fn for each member to read of archive path the walk
 // did not handle, in id order, and marks it handled.
 func (x *Scratch) UnseenMembers(ctx context.Context, path string, fn func(UnseenMember) error) error {
 	// fn may write (a failure per row): the rows are read a page at a
 	// time, marked seen once handled, and the query asked again.
 	for {
-		rows, err := x.query(ctx, "SELECT evidence_id, member, member_index FROM v_members WHERE path = ? AND seen = 0 ORDER BY evidence_id LIMIT 512", path)
+		rows, err := x.query(ctx, unseenMembersQuery, path)
 		if err != nil {
 			return fmt.Errorf("verify's working tables: %w", err)
 		}

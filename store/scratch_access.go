@@ -29,6 +29,7 @@ CREATE TEMP TABLE v_touch (
 
 const accessIndexes = `
 CREATE INDEX temp.v_req_suffix ON v_req(delivery, suffix, seq);
+CREATE INDEX temp.v_req_pages ON v_req(delivery, seq);
 CREATE INDEX temp.v_touch_req ON v_touch(req, kind_order, key, path, seq);
 `
 
@@ -90,12 +91,15 @@ func (x *Scratch) RequestSuffixes(ctx context.Context, limit int) (suffixes []st
 	return out, true, nil
 }
 
+// requestPageWhere is RequestPages' page (on v_req_pages).
+const requestPageWhere = "delivery = ? AND seq > ? ORDER BY seq LIMIT 512"
+
 // RequestPages calls fn with the requests — CloudTrail's deliveries, or
 // the others — in line order, a page at a time; between pages the
 // connection is free.
 func (x *Scratch) RequestPages(ctx context.Context, delivery bool, fn func([]StoredRequest) error) error {
 	return eachPage(func(after int64) ([]StoredRequest, error) {
-		return x.requests(ctx, "delivery = ? AND seq > ? ORDER BY seq LIMIT 512", delivery, after)
+		return x.requests(ctx, requestPageWhere, delivery, after)
 	}, func(r StoredRequest) int64 { return r.Seq }, fn)
 }
 

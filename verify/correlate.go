@@ -44,7 +44,6 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
-	gojson "github.com/goccy/go-json"
 	"net/url"
 	"sort"
 	"strings"
@@ -117,7 +116,8 @@ func (q *s3Request) describe() verdict.S3Request { return q.S3Request }
 // decodeRequest reads back a request the scratch tables hold.
 func decodeRequest(sr store.StoredRequest, delivery bool) (*s3Request, error) {
 	q := &s3Request{seq: sr.Seq, delivery: delivery}
-	if err := gojson.Unmarshal(sr.Body, &q.S3Request); err != nil {
+	var err error
+	if q.S3Request, err = decodeRequestRow(sr.Body); err != nil {
 		return nil, fmt.Errorf("verify's working tables: request %d: %w", sr.Seq, err)
 	}
 	if q.Time != "" {
@@ -196,10 +196,7 @@ func (r *run) loadAccess() (*accessLogs, error) {
 			VersionID: a.VersionID, UserAgent: a.UserAgent, Class: class, Succeeded: strings.HasPrefix(a.HTTPStatus, "2"),
 			AccessLog: logPath, Line: a.LineNo, EvidenceID: a.EvidenceID}
 		delivery := cloudTrailRequesters[strings.ToLower(a.Requester)] && a.Operation == "REST.PUT.OBJECT"
-		body, err := gojson.Marshal(q)
-		if err != nil {
-			return err
-		}
+		body := encodeRequest(q)
 		if !delivery {
 			acc.requests++
 		}
@@ -291,11 +288,8 @@ func (k *correlator) item(it *Item) error {
 				c.ExplainedBy = append(c.ExplainedBy, q.RequestID)
 				c.Reason = strings.TrimPrefix(c.Reason+"; ", "; ") + "explained by " + q.words()
 			}
-			body, err := gojson.Marshal(touch{Kind: it.Kind, Bucket: it.S3Bucket, Key: it.S3Key, Status: it.Status,
+			body := encodeTouch(touch{Kind: it.Kind, Bucket: it.S3Bucket, Key: it.S3Key, Status: it.Status,
 				Path: it.Path, Account: it.Account, Region: it.Region, Trail: it.Trail, EvidenceID: it.EvidenceID, Explained: ex})
-			if err != nil {
-				return err
-			}
 			if err := k.acc.touch.Add(ctx, q.seq, kindOrder[it.Kind], it.S3Key, it.Path, body); err != nil {
 				return err
 			}
@@ -341,7 +335,7 @@ func (k *correlator) findings() ([]string, error) {
 			}
 			ts := make([]touch, len(bodies))
 			for i, b := range bodies {
-				if err := gojson.Unmarshal(b, &ts[i]); err != nil {
+				if ts[i], err = decodeTouch(b); err != nil {
 					return fmt.Errorf("verify's working tables: touch of request %d: %w", q.seq, err)
 				}
 			}

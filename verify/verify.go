@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -316,6 +317,19 @@ func Findings(ctx context.Context, c *store.Case) ([]Finding, error) {
 	return out, err
 }
 
+// detailJSON is a finding's detail as verify --json prints it: HTML
+// characters as they are (goccy/go-json writes encoding/json's bytes,
+// faster).
+func detailJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := gojson.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // addFinding records a finding (in the session, which writes the
 // findings in report order at commit) and adds it to the summary; the
 // first error is kept for Run to return.
@@ -324,8 +338,7 @@ func (r *run) addFinding(f Finding) {
 		return
 	}
 	r.sum.finding(f)
-	// goccy/go-json writes encoding/json's bytes here, faster.
-	d, err := gojson.Marshal(f.Detail)
+	d, err := detailJSON(f.Detail)
 	if err != nil {
 		r.findErr = fmt.Errorf("finding %q: detail: %w", f.Summary, err)
 		return
