@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/forensic-dev/forensic/internal/hashing"
+	"github.com/forensic-dev/forensic/internal/shard"
 	"github.com/forensic-dev/forensic/internal/source"
 	"github.com/forensic-dev/forensic/store"
 )
@@ -95,6 +96,11 @@ type Options struct {
 	// totals (the CLI prints it on a terminal).
 	Progress func(Progress)
 	Interval time.Duration
+	// Shards, when set, takes only the items of these shards (ids as
+	// internal/shard gives them): the others are not recorded, though the
+	// files of a folder source are still hashed, so that the source's own
+	// hash is that of the whole folder, as an ingest of all of it gives.
+	Shards map[string]bool
 }
 
 func (o *Options) defaults() {
@@ -445,6 +451,9 @@ func (r *run) walkSource(arg string) error {
 			r.container(abs, e, isDir, listing)
 			return nil
 		}
+		if r.opt.Shards != nil && !r.opt.Shards[shardOf(abs, e)] {
+			return r.otherShard(abs, e, rd, isDir, listing, &fileSHA)
+		}
 		// The walker repeats a failed member right after it (and only
 		// then): a repeat of the item stream() already recorded with its
 		// error is skipped, and the mark never outlives the next entry.
@@ -506,6 +515,46 @@ func (r *run) walkSource(arg string) error {
 		return nil
 	}
 	return err
+}
+
+// shardOf is the shard of entry e of the source at abs, from its name
+// below the source.
+func shardOf(abs string, e *source.Entry) string {
+	name := e.Member
+	if name == "" {
+		rel, err := filepath.Rel(abs, e.Path)
+		if err != nil || rel == "." {
+			rel = filepath.Base(e.Path)
+		}
+		name = filepath.ToSlash(rel)
+	}
+	id, _, _ := shard.Of(name)
+	return id
+}
+
+// otherShard passes over an entry of a shard this ingest does not take:
+// nothing is recorded of it, but a file of a folder source (or the file
+// named on the command line) is hashed, for the source's own hash.
+func (r *run) otherShard(abs string, e *source.Entry, rd io.Reader, isDir bool, listing *manifest, fileSHA *string) error {
+	if e.Err != nil || e.Member != "" || rd == nil || !e.Mode.IsRegular() {
+		return nil
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, rd)
+	if err != nil {
+		return nil // as when the item itself cannot be read: not listed
+	}
+	r.disk.Add(n)
+	sha := hex.EncodeToString(h.Sum(nil))
+	if isDir {
+		if rel, err := filepath.Rel(abs, e.Path); err == nil {
+			listing.add(sha + "  ./" + filepath.ToSlash(rel) + "\n")
+		}
+	}
+	if e.Path == abs {
+		*fileSHA = sha
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {

@@ -38,7 +38,7 @@ was written but some evidence could not be read or is not valid (listed);
 func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var (
 		casePath, keyPath, out, identity, op string
-		keys                                 []string
+		keys, shards                         []string
 		allowWeak                            bool
 	)
 	fs := newFlagSet("analyze", analyzeUsage, stderr)
@@ -49,9 +49,13 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&casePath, "case", "", "case file (default: OUT.case.db)")
 	fs.StringVar(&identity, "identity", "", "signer identity (default: from KEY's .allowed_signers)")
 	fs.StringVar(&op, "operator", "", "who runs the command, for the custody log (default: the OS user)")
+	fs.StringArrayVar(&shards, "shard", nil, "take only this shard's items, as 'forensic ingest --shard' (repeatable)")
 	var ef eventsFlags
 	ef.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkShards("analyze", shards); err != nil {
 		return err
 	}
 	events, err := ef.filter("analyze")
@@ -99,7 +103,7 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "== ingest into %s\n", display.Quote(casePath))
-	_, ingestErr := runIngest(ctx, ingestOptions{casePath: casePath, paths: paths, operator: op, events: events}, stdout, stderr, isTerminal(stderr))
+	_, ingestErr := runIngest(ctx, ingestOptions{casePath: casePath, paths: paths, operator: op, events: events, shards: shards}, stdout, stderr, isTerminal(stderr))
 	if ingestErr != nil && !isFailed(ingestErr) {
 		return ingestErr
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/forensic-dev/forensic/store"
 )
 
-const ingestUsage = `Usage: forensic ingest --case CASE.db [--json] [--events all|none] [--from T] [--to T] [--account ID]... [--region R]... PATH...
+const ingestUsage = `Usage: forensic ingest --case CASE.db [--json] [--events all|none] [--from T] [--to T] [--account ID]... [--region R]... [--shard ID]... PATH...
 
 Reads folders, single files and archives (.tar, .tar.gz/.tgz, .tar.zst,
 .zip, standalone .gz, archives inside archives) as a stream, hashes every
@@ -26,6 +26,12 @@ read-only; nothing is extracted to disk. Ingesting the same item again adds
 nothing; an interrupted ingest can simply be run again.
 
 ` + eventsFlagsUsage + `
+--shard ID (repeatable) takes only that shard's items ('forensic plan PATH...'
+lists the shards): the work on a large export splits across machines,
+each ingesting and verifying its own shards into a case of its own. The
+files of a folder are still hashed for the folder's own hash, and the
+custody entry names the shards.
+
 Examples:
   forensic ingest --case case.db evidence.tar.zst more-evidence/ keys/
   forensic ingest --case case.db --json export/ > ingest-summary.json
@@ -44,6 +50,7 @@ type ingestOptions struct {
 	cpuProfile string
 	paths      []string
 	events     store.EventFilter
+	shards     []string // --shard: only these shards' items (see forensic plan)
 }
 
 func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -55,9 +62,13 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.operator, "operator", "", "who runs the command, for the custody log (default: the OS user)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
 	fs.MarkHidden("cpuprofile")
+	fs.StringArrayVar(&o.shards, "shard", nil, "take only this shard's items, an id 'forensic plan' prints (repeatable)")
 	var ef eventsFlags
 	ef.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkShards("ingest", o.shards); err != nil {
 		return err
 	}
 	o.paths = fs.Args()
@@ -99,7 +110,7 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	}
 	defer c.Close()
 	start := time.Now().UTC()
-	opt := ingest.Options{Workers: o.workers, Events: o.events}
+	opt := ingest.Options{Workers: o.workers, Events: o.events, Shards: shardSet(o.shards)}
 	// Errors are printed as they are found (the summary keeps only the
 	// first of them); the progress line, on a terminal, is cleared first.
 	var mu sync.Mutex
@@ -159,10 +170,19 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 // the items the run added and any an earlier, interrupted ingest left
 // unclaimed (sum.Recovered), in the same transaction.
 func appendIngestCustody(ctx context.Context, c *store.Case, o ingestOptions, sum *ingest.Summary, start time.Time) error {
-	in, _ := json.Marshal(map[string]any{"sources": sum.Sources})
+	inputs := map[string]any{"sources": sum.Sources}
+	args := append([]string{"ingest"}, eventsArgs(o.events)...)
+	if len(o.shards) > 0 {
+		// A shard's case holds part of its sources: the entry says which.
+		inputs["shards"] = o.shards
+		for _, id := range o.shards {
+			args = append(args, "--shard", id)
+		}
+	}
+	in, _ := json.Marshal(inputs)
 	_, claim, err := c.AppendIngestCustody(ctx, store.CustodyEntry{
 		Time: start.Format(time.RFC3339Nano), Operator: operator(o.operator), Host: hostname(),
-		Tool: toolString(), Command: "ingest", Args: append(append([]string{"ingest"}, eventsArgs(o.events)...), o.paths...),
+		Tool: toolString(), Command: "ingest", Args: append(args, o.paths...),
 		Inputs: in,
 	}, sum.Added, func(cl store.IngestClaim) (json.RawMessage, error) {
 		out := map[string]any{

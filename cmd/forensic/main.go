@@ -56,6 +56,7 @@ Usage:
   forensic analyze PATH... --public-keys PATH --key KEY --out DIR
                                                        ingest + verify + report in one go
   forensic export --case CASE.db --out DIR            write the case as a Parquet dataset (Athena, Trino, Spark, DuckDB)
+  forensic plan PATH...                                list the shards an export splits into (ingest --shard)
   forensic custody verify --case CASE.db               check the case's custody log
   forensic --version
 
@@ -206,6 +207,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdAnalyze(ctx, args[1:], stdout, stderr)
 	case "export":
 		err = cmdExport(ctx, args[1:], stdout, stderr)
+	case "plan":
+		err = cmdPlan(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "forensic: error: %s\n", display.Quote(fmt.Sprintf("unknown command %q", args[0])))
 		fmt.Fprint(stderr, mainUsage)
