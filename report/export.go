@@ -49,14 +49,14 @@ type ExportFile struct {
 // the case caseID whose every file is as its manifest lists it (no file
 // changed, missing or added), and returns the report's section for it.
 func exportSection(dir, caseID string) (*ExportSection, error) {
-	m, sum, err := export.ReadManifest(dir)
+	m, name, sum, err := export.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
 	if m.CaseID != caseID {
 		return nil, fmt.Errorf("export %s is of case %s, not of this case (%s)", dir, m.CaseID, caseID)
 	}
-	states, err := export.CheckFolder(dir, sum, m.Files)
+	states, err := export.CheckFolder(dir, name, sum, m.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func exportSection(dir, caseID string) (*ExportSection, error) {
 		return nil, fmt.Errorf("export %s is not as its manifest lists it: %s", dir, strings.Join(bad, ", "))
 	}
 	s := &ExportSection{CaseID: m.CaseID, CreatedAt: m.CreatedAt, Folder: dir, Format: m.Format,
-		Manifest: export.ManifestName, ManifestSHA256: sum, Files: []ExportFile{}, Tables: []ExportTable{},
+		Manifest: name, ManifestSHA256: sum, Files: []ExportFile{}, Tables: []ExportTable{},
 		Filters: ExportFilters{VerifiedOnly: m.Filters.VerifiedOnly, From: emptyNil(m.Filters.From), To: emptyNil(m.Filters.To)}}
 	for _, t := range m.Tables {
 		s.Tables = append(s.Tables, ExportTable{Name: t.Name, Rows: t.Rows, Files: int64(t.Files)})
@@ -97,7 +97,7 @@ func (r *VerifyResult) checkExport(s *ExportSection, dir string) error {
 	for i, f := range s.Files {
 		files[i] = export.File{Path: f.Path, Table: f.Table, SHA256: f.SHA256, Size: f.Size, Rows: f.Rows}
 	}
-	states, err := export.CheckFolder(dir, s.ManifestSHA256, files)
+	states, err := export.CheckFolder(dir, s.Manifest, s.ManifestSHA256, files)
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,9 @@ type exportOptions struct {
 const exportMemoryLimit = 400 << 20
 
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "merge" {
+		return cmdExportMerge(ctx, args[1:], stdout, stderr)
+	}
 	var o exportOptions
 	fs := newFlagSet("export", exportUsage, stderr)
 	fs.StringVar(&o.casePath, "case", "", "case file (required)")
@@ -118,6 +121,12 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 		return err
 	}
 	id, err := rd.CaseID(ctx)
+	if err != nil {
+		rd.Close()
+		return err
+	}
+	// A case of shards (ingest --shard) writes MANIFEST-<shards>.json.
+	shards, err := rd.IngestShards(ctx)
 	rd.Close()
 	if err != nil {
 		return err
@@ -127,7 +136,8 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 		tag = tag[:12]
 	}
 	m, sum, err := export.Run(ctx, o.casePath, export.Options{Out: o.out, VerifiedOnly: o.verifiedOnly, From: from, To: to,
-		RowGroupBytes: o.rowGroupBytes, FileBytes: o.fileBytes, Tag: tag, Tool: toolString(), Now: start, Location: o.location})
+		RowGroupBytes: o.rowGroupBytes, FileBytes: o.fileBytes, Tag: tag, Tool: toolString(), Now: start, Location: o.location,
+		Shards: shards})
 	if err != nil {
 		return err
 	}
@@ -142,8 +152,8 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 		rows[t.Name] = t.Rows
 	}
 	in, _ := json.Marshal(map[string]any{"filters": m.Filters})
-	res, _ := json.Marshal(map[string]any{"folder": out, "manifest": export.ManifestName, "manifest_sha256": sum,
-		"files": len(m.Files), "rows": rows})
+	res, _ := json.Marshal(map[string]any{"folder": out, "manifest": export.ManifestFor(shards), "manifest_sha256": sum,
+		"files": len(m.Files), "rows": rows, "shards": shards})
 	args := []string{"export", "--case", o.casePath, "--out", o.out}
 	if o.verifiedOnly {
 		args = append(args, "--verified-only")
@@ -165,6 +175,44 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 	for _, t := range m.Tables {
 		fmt.Fprintf(stdout, "  %-12s %10d rows in %d files\n", t.Name, t.Rows, t.Files)
 	}
-	fmt.Fprintf(stdout, "manifest: %s (sha256 %s)\n", filepath.Join(o.out, export.ManifestName), sum)
+	fmt.Fprintf(stdout, "manifest: %s (sha256 %s)\n", filepath.Join(o.out, export.ManifestFor(shards)), sum)
+	return nil
+}
+
+const exportMergeUsage = `Usage: forensic export merge DIR [--location URI]
+
+Combines the exports of shards ('forensic ingest --shard', one case each,
+each exported with 'forensic export') copied into one folder DIR: their
+data files never collide (each carries its case's id) and each shard's
+manifest is MANIFEST-<shards>.json. merge checks every file against its
+manifest, refuses two manifests that claim one shard or one file, a file
+no manifest lists, and shards exported with other filters, then writes
+the DDL of the whole (DIR/ddl) and DIR/MANIFEST.json, which lists every
+file (the shard manifests among them) and what it merged.
+
+Example:
+  for s in area-c855ea7ed402 area-7e393fca0fd5 rest; do cp -r export-$s/. merged/; done
+  forensic export merge merged/ --location s3://my-bucket/cases/case-42
+`
+
+func cmdExportMerge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("export merge", exportMergeUsage, stderr)
+	location := fs.String("location", "", "where the folder will be read from, for the DDL (default: DIR's absolute path)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("export merge: name the folder the shards' exports were copied into")
+	}
+	dir := fs.Arg(0)
+	m, sum, err := export.Merge(dir, *location, toolString(), time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "merged %d shard exports in %s: %d files\n", len(m.MergedFrom), dir, len(m.Files))
+	for _, t := range m.Tables {
+		fmt.Fprintf(stdout, "  %-12s %10d rows in %d files\n", t.Name, t.Rows, t.Files)
+	}
+	fmt.Fprintf(stdout, "manifest: %s (sha256 %s)\n", filepath.Join(dir, export.ManifestName), sum)
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -108,6 +109,51 @@ func TestShardsSplitTheWork(t *testing.T) {
 	}
 	assert.Equal(t, want, got, "every item of the export in exactly one shard")
 	assert.Equal(t, len(wantStatus), checked, "every status of the single case, in some shard")
+
+	// Each shard's export, copied into one folder and merged, holds the
+	// rows the single case's export holds.
+	r = forensic(t, "export", "--case", full, "--out", filepath.Join(dir, "export-full"))
+	require.Equal(t, 0, r.code, r.stderr)
+	merged := filepath.Join(dir, "merged")
+	for _, s := range plan {
+		out := filepath.Join(dir, "export-"+s.Shard)
+		r := forensic(t, "export", "--case", filepath.Join(dir, s.Shard+".db"), "--out", out)
+		require.Equal(t, 0, r.code, r.stderr)
+		_, err := os.Stat(filepath.Join(out, "MANIFEST-"+s.Shard+".json"))
+		require.NoError(t, err, "a shard's manifest is named after it")
+		require.NoError(t, os.CopyFS(merged, os.DirFS(out)))
+	}
+	stray := filepath.Join(merged, "events", "stray.parquet")
+	require.NoError(t, os.WriteFile(stray, []byte("PAR1"), 0o644))
+	r = forensic(t, "export", "merge", merged)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "events/stray.parquet added")
+	require.NoError(t, os.Remove(stray))
+	r = forensic(t, "export", "merge", merged)
+	require.Equal(t, 0, r.code, r.stderr)
+	rowsOf := func(p string) map[string]float64 {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		var m struct {
+			Tables []struct {
+				Name string  `json:"name"`
+				Rows float64 `json:"rows"`
+			} `json:"tables"`
+		}
+		require.NoError(t, json.Unmarshal(b, &m))
+		out := map[string]float64{}
+		for _, t := range m.Tables {
+			out[t.Name] = t.Rows
+		}
+		return out
+	}
+	all, mg := rowsOf(filepath.Join(dir, "export-full", "MANIFEST.json")), rowsOf(filepath.Join(merged, "MANIFEST.json"))
+	for _, tb := range []string{"events", "access_log", "item_status", "digests"} {
+		assert.Equal(t, all[tb], mg[tb], tb)
+	}
+	assert.Equal(t, all["evidence"]+float64(len(plan)-1), mg["evidence"], "each shard's case lists the source once")
+	r = forensic(t, "export", "merge", merged)
+	assert.Equal(t, 1, r.code, "merged once")
 
 	r = forensic(t, "ingest", "--case", filepath.Join(dir, "x.db"), "--shard", "area-xyz", arc)
 	assert.Equal(t, 2, r.code, "not a shard id")

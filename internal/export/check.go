@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 
@@ -35,10 +36,27 @@ type FileState struct {
 // files).
 const maxManifest = 1 << 30
 
-// ReadManifest reads and decodes the manifest of the export folder dir,
-// returning it and the SHA-256 of its bytes.
-func ReadManifest(dir string) (*Manifest, string, error) {
-	p := filepath.Join(dir, ManifestName)
+// ReadManifest reads and decodes the manifest of the export folder dir —
+// MANIFEST.json, else its one MANIFEST-<shards>.json — returning it, its
+// file name and the SHA-256 of its bytes.
+func ReadManifest(dir string) (*Manifest, string, string, error) {
+	name := ManifestName
+	if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+		ms, _ := filepath.Glob(filepath.Join(dir, "MANIFEST-*.json"))
+		switch len(ms) {
+		case 0:
+			return nil, "", "", fmt.Errorf("export %s: no %s (or MANIFEST-<shards>.json): not a forensic export", dir, ManifestName)
+		case 1:
+			name = filepath.Base(ms[0])
+		default:
+			return nil, "", "", fmt.Errorf("export %s: %d shard manifests and no %s: run 'forensic export merge %s' first", dir, len(ms), ManifestName, dir)
+		}
+	}
+	m, sum, err := readManifestFile(filepath.Join(dir, name))
+	return m, name, sum, err
+}
+
+func readManifestFile(p string) (*Manifest, string, error) {
 	b, err := regfile.ReadFileNoFollow(p, maxManifest)
 	if err != nil {
 		return nil, "", fmt.Errorf("export manifest: %w", err)
@@ -55,13 +73,17 @@ func ReadManifest(dir string) (*Manifest, string, error) {
 }
 
 // CheckFolder re-hashes the export folder dir against what was recorded:
-// the manifest's SHA-256 and every file's SHA-256 and size. Every file of
+// the SHA-256 of the manifest (file name manifest; "" when it is among
+// files) and every file's SHA-256 and size. Every file of
 // the folder gets one state: unchanged, changed (other bytes, or no
 // longer a regular file), missing, or added (in the folder, not
 // recorded). States come in path order; the error is for a folder that
 // cannot be walked.
-func CheckFolder(dir, manifestSHA256 string, files []File) ([]FileState, error) {
-	want := map[string]File{ManifestName: {Path: ManifestName, SHA256: manifestSHA256, Size: -1}}
+func CheckFolder(dir, manifest, manifestSHA256 string, files []File) ([]FileState, error) {
+	want := map[string]File{}
+	if manifest != "" {
+		want[manifest] = File{Path: manifest, SHA256: manifestSHA256, Size: -1}
+	}
 	for _, f := range files {
 		want[f.Path] = f
 	}

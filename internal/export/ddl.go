@@ -135,9 +135,9 @@ func dateRange(parts []string) (lo, hi string, ok bool) {
 	return ds[0], ds[len(ds)-1], true
 }
 
-// writeDDL writes ddl/ into the export folder for tables at location and
-// lists its files in the manifest.
-func writeDDL(dir, location string, m *Manifest) error {
+// writeDDL writes the DDL into folder sub of the export folder for the
+// tables at location and lists its files in the manifest.
+func writeDDL(dir, sub, location string, m *Manifest) error {
 	loc := strings.TrimSuffix(location, "/")
 	parts := map[string][]string{}
 	for _, t := range m.Tables {
@@ -150,11 +150,11 @@ func writeDDL(dir, location string, m *Manifest) error {
 		"duckdb.sql":     duckDBDDL(loc),
 		"clickhouse.sql": clickHouseDDL(loc),
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "ddl"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(sub)), 0o755); err != nil {
 		return err
 	}
 	for _, name := range DDLFiles {
-		f, err := writeListed(dir, "ddl/"+name, []byte(files[name]))
+		f, err := writeListed(dir, sub+"/"+name, []byte(files[name]))
 		if err != nil {
 			return err
 		}

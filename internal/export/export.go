@@ -33,8 +33,29 @@ import (
 // Format names the layout of an export; readers check it.
 const Format = "forensic-export/1"
 
-// ManifestName is the manifest of an export of one case.
+// ManifestName is the manifest of an export of one case of a whole
+// export, or of shards merged.
 const ManifestName = "MANIFEST.json"
+
+// ShardName is the name of a set of shards in file names.
+func ShardName(shards []string) string { return strings.Join(shards, "+") }
+
+// ManifestFor is the manifest's name for an export of shards (none:
+// ManifestName).
+func ManifestFor(shards []string) string {
+	if len(shards) == 0 {
+		return ManifestName
+	}
+	return "MANIFEST-" + ShardName(shards) + ".json"
+}
+
+// MergedManifest is one shard manifest of a merged export.
+type MergedManifest struct {
+	Manifest string   `json:"manifest"`
+	SHA256   string   `json:"sha256"`
+	CaseID   string   `json:"case_id"`
+	Shards   []string `json:"shards"`
+}
 
 // Default sizes: row groups of about 128 MiB of values, files rolled at
 // about 512 MiB of values.
@@ -54,6 +75,11 @@ type Options struct {
 	// Tag makes data file names unique across exports of several cases
 	// (the case id's first characters); "" means "case".
 	Tag string
+	// Shards are the shards the case holds (store.IngestShards): the
+	// manifest is then MANIFEST-<shards>.json and the DDL goes to
+	// ddl/<shards>/, so that shards' exports copied into one folder do not
+	// collide (export merge writes the whole's).
+	Shards []string
 	// Workers is how many workers read and write the events (0: one per
 	// core).
 	Workers int
@@ -70,14 +96,21 @@ type Options struct {
 
 // Manifest lists an export's files.
 type Manifest struct {
-	Location  string         `json:"location"` // where the DDL expects the folder
-	Format    string         `json:"format"`
-	CaseID    string         `json:"case_id"`
-	CreatedAt string         `json:"created_at"`
-	Tool      string         `json:"tool"`
-	Filters   Filters        `json:"filters"`
-	Tables    []TableSummary `json:"tables"`
-	Files     []File         `json:"files"`
+	Format    string `json:"format"`
+	CaseID    string `json:"case_id"`
+	CreatedAt string `json:"created_at"`
+	Tool      string `json:"tool"`
+	Location  string `json:"location"` // where the DDL expects the folder
+	// Shards are the shards of the export's case (ingest --shard); empty
+	// for a case of a whole export. A shard's manifest is
+	// MANIFEST-<shards>.json (ManifestFor).
+	Shards []string `json:"shards,omitempty"`
+	// MergedFrom lists the shard manifests export merge combined (its
+	// CaseID is then empty: the shards are cases of their own).
+	MergedFrom []MergedManifest `json:"merged_from,omitempty"`
+	Filters    Filters          `json:"filters"`
+	Tables     []TableSummary   `json:"tables"`
+	Files      []File           `json:"files"`
 }
 
 // Filters are the options that chose the rows.

@@ -26,11 +26,11 @@ func FuzzManifest(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, ManifestName), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		m, sum, err := ReadManifest(dir)
+		m, name, sum, err := ReadManifest(dir)
 		if err != nil {
 			return
 		}
-		states, err := CheckFolder(dir, sum, m.Files)
+		states, err := CheckFolder(dir, name, sum, m.Files)
 		if err != nil {
 			t.Fatal(err)
 		}

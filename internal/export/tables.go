@@ -254,11 +254,15 @@ func Run(ctx context.Context, path string, opt Options) (*Manifest, string, erro
 			return nil, "", err
 		}
 	}
-	m.Location = opt.Location
-	if err := writeDDL(opt.Out, opt.Location, m); err != nil {
+	m.Location, m.Shards = opt.Location, opt.Shards
+	ddl := "ddl"
+	if len(opt.Shards) > 0 {
+		ddl += "/" + ShardName(opt.Shards)
+	}
+	if err := writeDDL(opt.Out, ddl, opt.Location, m); err != nil {
 		return nil, "", err
 	}
-	sum, err := writeManifest(opt.Out, ManifestName, m)
+	sum, err := writeManifest(opt.Out, ManifestFor(opt.Shards), m)
 	if err != nil {
 		return nil, "", err
 	}
