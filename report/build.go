@@ -456,6 +456,18 @@ func (b *builder) load() error {
 	if b.verified && len(b.anchors.keys) == 0 {
 		b.limits = append(b.limits, "No trust anchors were supplied when the case was verified: no digest signature could be checked.")
 	}
+	// A case of shards (ingest --shard) holds part of its sources: the
+	// report says so, where a reader of the verdict sees it.
+	shards, err := b.c.IngestShards(ctx)
+	if err != nil {
+		return err
+	}
+	if len(shards) > 0 {
+		part := fmt.Sprintf("This case holds only shard%s %s of its sources (forensic ingest --shard): the items of the other shards are not in it and are not covered by this report, and findings that span shards (unreferenced log files, access-log correlation, tail coverage, gap explanations from other regions' events) were made over this shard's evidence alone.",
+			map[bool]string{true: "s", false: ""}[len(shards) > 1], strings.Join(shards, ", "))
+		b.limits = append(b.limits, part)
+		b.verdict += " " + part
+	}
 	if limits, caution := anchorCautions(b.anchors, b.findings); caution != "" {
 		b.limits = append(b.limits, limits...)
 		b.verdict += " " + caution

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -157,4 +158,29 @@ func TestShardsSplitTheWork(t *testing.T) {
 
 	r = forensic(t, "ingest", "--case", filepath.Join(dir, "x.db"), "--shard", "area-xyz", arc)
 	assert.Equal(t, 2, r.code, "not a shard id")
+
+	// A shard's report says, in its verdict and limitations, that it
+	// covers that shard only.
+	signer := filepath.Join(dir, "analyst")
+	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
+	rep := filepath.Join(dir, "report-shard")
+	r = forensic(t, "report", "--case", filepath.Join(dir, plan[0].Shard+".db"), "--key", signer+".key", "--out", rep)
+	require.Equal(t, 0, r.code, r.stderr)
+	b, err := os.ReadFile(filepath.Join(rep, "report.json"))
+	require.NoError(t, err)
+	var doc struct {
+		Limitations  []string `json:"limitations"`
+		Verification struct {
+			Verdict string `json:"verdict"`
+		} `json:"verification"`
+	}
+	require.NoError(t, json.Unmarshal(b, &doc))
+	assert.Contains(t, doc.Verification.Verdict, "This case holds only shard "+plan[0].Shard+" of its sources")
+	assert.Contains(t, strings.Join(doc.Limitations, "\n"), "This case holds only shard "+plan[0].Shard)
+	rep = filepath.Join(dir, "report-full")
+	r = forensic(t, "report", "--case", full, "--key", signer+".key", "--out", rep)
+	require.Equal(t, 0, r.code, r.stderr)
+	b, err = os.ReadFile(filepath.Join(rep, "report.json"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "This case holds only shard")
 }
