@@ -520,15 +520,7 @@ func (r *run) walkSource(arg string) error {
 // shardOf is the shard of entry e of the source at abs, from its name
 // below the source.
 func shardOf(abs string, e *source.Entry) string {
-	name := e.Member
-	if name == "" {
-		rel, err := filepath.Rel(abs, e.Path)
-		if err != nil || rel == "." {
-			rel = filepath.Base(e.Path)
-		}
-		name = filepath.ToSlash(rel)
-	}
-	id, _, _ := shard.Of(name)
+	id, _, _ := shard.Of(shard.EntryName(abs, e.Path, e.Member))
 	return id
 }
 

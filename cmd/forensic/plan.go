@@ -69,15 +69,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			if e.Container || e.Err != nil && rd == nil {
 				return nil
 			}
-			name := e.Member
-			if name == "" {
-				rel, err := filepath.Rel(abs, e.Path)
-				if err != nil || rel == "." {
-					rel = filepath.Base(e.Path)
-				}
-				name = filepath.ToSlash(rel)
-			}
-			id, a, _ := shard.Of(name)
+			id, a, _ := shard.Of(shard.EntryName(abs, e.Path, e.Member))
 			s := shards[id]
 			if s == nil {
 				s = &planShard{Shard: id, Prefix: a.Prefix, OrgID: a.OrgID, Account: a.Account, Region: a.Region}

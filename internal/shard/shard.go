@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -49,6 +50,20 @@ func ValidID(id string) bool { return idPattern.MatchString(id) }
 // sidecarSuffixes are the saved-metadata files that go with the file they
 // are named after.
 var sidecarSuffixes = []string{".metadata.json", ".attributes.json"}
+
+// EntryName is the name Of reads of an item of the source at abs (the
+// source argument, absolute): its member name when it is an archive
+// member, else its slash path below abs (its base name when it is abs).
+func EntryName(abs, path, member string) string {
+	if member != "" {
+		return member
+	}
+	rel, err := filepath.Rel(abs, path)
+	if err != nil || rel == "." {
+		rel = filepath.Base(path)
+	}
+	return filepath.ToSlash(rel)
+}
 
 // Of is the shard of the item named name: its slash path below the
 // source argument for a file on disk, its member name (nested members
