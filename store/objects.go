@@ -110,22 +110,11 @@ const metaColumns = `m.id, m.evidence_id, e.path, e.member, m.source, coalesce(m
 // order.
 var checksumNames = []string{"CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"}
 
-// ObjectMetaBeside returns every metadata row exported beside a local copy
-// (object_path set: K.metadata.json, K.attributes.json), with parts, in
-// row order.
-func (c *Case) ObjectMetaBeside(ctx context.Context) ([]MetaRow, error) {
-	return c.metaRows(ctx, "m.object_path IS NOT NULL AND m.object_path <> ''")
-}
-
-// ObjectMetaBesideObjects is ObjectMetaBeside without the rows exported
+// besideObjects selects the metadata rows exported beside a local copy
+// (object_path set: K.metadata.json, K.attributes.json) that are not
 // beside a CloudTrail digest or log file of the case (at the object path
-// they name, in the same archive), which belong to digest verification.
-func (c *Case) ObjectMetaBesideObjects(ctx context.Context) ([]MetaRow, error) {
-	return c.metaRows(ctx, besideObjects)
-}
-
-// besideObjects selects the rows of ObjectMetaBesideObjects (of
-// s3_object_meta m joined with its evidence e).
+// they name, in the same archive), which belong to digest verification
+// (of s3_object_meta m joined with its evidence e).
 const besideObjects = `m.object_path IS NOT NULL AND m.object_path <> '' AND NOT EXISTS (SELECT 1 FROM evidence t
 		WHERE t.path = CASE WHEN e.member = '' THEN m.object_path ELSE e.path END
 		AND t.member = CASE WHEN e.member = '' THEN '' ELSE m.object_path END
@@ -135,31 +124,12 @@ const besideObjects = `m.object_path IS NOT NULL AND m.object_path <> '' AND NOT
 // in row order.
 func (c *Case) MetaRowsByID(ctx context.Context, ids []int64) ([]MetaRow, error) {
 	var out []MetaRow
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		args := make([]any, n)
-		for i, id := range ids[:n] {
-			args[i] = id
-		}
-		rows, err := c.metaRows(ctx, "m.id IN (?"+repeat(",?", n-1)+")", args...)
-		if err != nil {
-			return nil, err
-		}
+	err := inBatches(ids, func(in string, args []any) error {
+		rows, err := c.metaRows(ctx, "m.id "+in, args...)
 		out = append(out, rows...)
-		ids = ids[n:]
-	}
-	return out, nil
-}
-
-// EvidenceWithErrors returns the evidence rows of kind that could not be
-// read or parsed, in id order.
-func (c *Case) EvidenceWithErrors(ctx context.Context, kind string) ([]Evidence, error) {
-	rows, err := c.query(ctx, `SELECT `+evidenceColumns("e")+` FROM evidence e WHERE e.kind = ? AND e.error IS NOT NULL
-		AND e.error <> '' ORDER BY e.id`, kind)
-	if err != nil {
-		return nil, fmt.Errorf("read evidence: %w", err)
-	}
-	return collectEvidence(rows)
+		return err
+	})
+	return out, err
 }
 
 // ObjectMetaByKey returns the rows that describe bucket/key and are not

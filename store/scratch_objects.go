@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -138,9 +139,12 @@ func (o *ObjectIndexer) AddFolder(ctx context.Context, scope, folder string) err
 // ObjectCopyRow is a copy verify decided on: present (EvidenceID set) or
 // missing (Expected names where the metadata put it).
 type ObjectCopyRow struct {
-	ID                   int64
-	EvidenceID           int64  // 0 when missing
-	Member               string // the evidence's member name: "" for a file on disk (read back only)
+	ID         int64
+	EvidenceID int64 // 0 when missing
+	// Read back only: the evidence's path, member name ("" for a file on
+	// disk) and positions.
+	Path, Member         string
+	MemberIndex          []int
 	Bucket, Key, Version string
 	AtKey                bool
 	Expected             string
@@ -246,7 +250,7 @@ type MetaHead struct {
 	Bucket, Key, VersionID   string
 }
 
-// BesideObjectChunks calls fn with the rows of ObjectMetaBesideObjects, in
+// BesideObjectChunks calls fn with the rows of besideObjects, in
 // row order, a chunk at a time (identity fields only; MetaRowsByID reads
 // the rest); between chunks the connection is free.
 func (x *Scratch) BesideObjectChunks(ctx context.Context, limit int, fn func([]MetaHead) error) error {
@@ -459,40 +463,38 @@ func (x *Scratch) ObjectCopyChunks(ctx context.Context, limit int, fn func([]Obj
 	}, func(c ObjectCopyRow) int64 { return c.ID }, func(chunk []ObjectCopyRow) error { return fn(chunk, metas) })
 }
 
-// ObjectCopyOf returns the copy of evidence item id and its sidecar rows.
-func (x *Scratch) ObjectCopyOf(ctx context.Context, id int64) (*ObjectCopyRow, []int64, error) {
-	cs, metas, err := x.objectCopies(ctx, "c.evidence_id = ? ORDER BY c.id", id)
-	if err != nil || len(cs) == 0 {
-		return nil, nil, err
-	}
-	return &cs[0], metas[cs[0].ID], nil
-}
-
 // ObjectCopiesOf returns the copies of the given evidence items and their
 // sidecar rows.
 func (x *Scratch) ObjectCopiesOf(ctx context.Context, ids []int64) ([]ObjectCopyRow, map[int64][]int64, error) {
-	if len(ids) == 0 {
-		return nil, nil, nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return x.objectCopies(ctx, "c.evidence_id IN (?"+strings.Repeat(",?", len(ids)-1)+") ORDER BY c.id", args...)
+	var out []ObjectCopyRow
+	metas := map[int64][]int64{}
+	err := inBatches(ids, func(in string, args []any) error {
+		cs, ms, err := x.objectCopies(ctx, "c.evidence_id "+in+" ORDER BY c.id", args...)
+		out = append(out, cs...)
+		maps.Copy(metas, ms)
+		return err
+	})
+	return out, metas, err
 }
 
 func (x *Scratch) objectCopies(ctx context.Context, where string, args ...any) ([]ObjectCopyRow, map[int64][]int64, error) {
-	rows, err := x.query(ctx, `SELECT c.id, coalesce(c.evidence_id, 0), coalesce(e.member, ''), c.bucket, c.key, c.version,
-		c.at_key, c.expected FROM v_ocopy c LEFT JOIN evidence e ON e.id = c.evidence_id WHERE `+where, args...)
+	rows, err := x.query(ctx, `SELECT c.id, coalesce(c.evidence_id, 0), coalesce(e.path, ''), coalesce(e.member, ''),
+		coalesce(e.member_index, ''), c.bucket, c.key, c.version, c.at_key, c.expected
+		FROM v_ocopy c LEFT JOIN evidence e ON e.id = c.evidence_id WHERE `+where, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("verify's working tables: %w", err)
 	}
 	var out []ObjectCopyRow
 	for rows.Next() {
 		var c ObjectCopyRow
-		if err := rows.Scan(&c.ID, &c.EvidenceID, &c.Member, &c.Bucket, &c.Key, &c.Version, &c.AtKey, &c.Expected); err != nil {
+		var mi string
+		if err := rows.Scan(&c.ID, &c.EvidenceID, &c.Path, &c.Member, &mi, &c.Bucket, &c.Key, &c.Version, &c.AtKey, &c.Expected); err != nil {
 			rows.Close()
 			return nil, nil, err
+		}
+		if c.MemberIndex, err = DecodeMemberIndex(mi); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("object copy of evidence %d: %w", c.EvidenceID, err)
 		}
 		out = append(out, c)
 	}
@@ -500,45 +502,56 @@ func (x *Scratch) objectCopies(ctx context.Context, where string, args ...any) (
 	if err := rows.Err(); err != nil || len(out) == 0 {
 		return nil, nil, err
 	}
-	ids := make([]any, len(out))
+	ids := make([]int64, len(out))
 	for i, c := range out {
 		ids[i] = c.ID
 	}
-	rows, err = x.query(ctx, "SELECT copy_id, meta_id FROM v_orow WHERE copy_id IN (?"+strings.Repeat(",?", len(ids)-1)+
-		") ORDER BY copy_id, meta_id", ids...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("verify's working tables: %w", err)
-	}
-	defer rows.Close()
 	metas := map[int64][]int64{}
-	for rows.Next() {
-		var c, m int64
-		if err := rows.Scan(&c, &m); err != nil {
-			return nil, nil, err
+	err = inBatches(ids, func(in string, args []any) error {
+		rows, err := x.query(ctx, "SELECT copy_id, meta_id FROM v_orow WHERE copy_id "+in+" ORDER BY copy_id, meta_id", args...)
+		if err != nil {
+			return fmt.Errorf("verify's working tables: %w", err)
 		}
-		metas[c] = append(metas[c], m)
-	}
-	return out, metas, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			var c, m int64
+			if err := rows.Scan(&c, &m); err != nil {
+				return err
+			}
+			metas[c] = append(metas[c], m)
+		}
+		return rows.Err()
+	})
+	return out, metas, err
 }
 
 // EvidenceByIDs returns the evidence rows with the given ids, by id.
 func (x *Scratch) EvidenceByIDs(ctx context.Context, ids []int64) (map[int64]*Evidence, error) {
 	out := make(map[int64]*Evidence, len(ids))
+	err := inBatches(ids, func(in string, args []any) error {
+		return x.eachEvidence(ctx, "e.id "+in, args, func(e *Evidence) error {
+			ev := *e
+			out[e.ID] = &ev
+			return nil
+		})
+	})
+	return out, err
+}
+
+// inBatches calls fn with ids a batch at a time, as an "IN (?,...)"
+// condition and its arguments (a statement binds a bounded number of
+// parameters).
+func inBatches(ids []int64, fn func(in string, args []any) error) error {
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
 		args := make([]any, n)
 		for i, id := range ids[:n] {
 			args[i] = id
 		}
-		err := x.eachEvidence(ctx, "e.id IN (?"+strings.Repeat(",?", n-1)+")", args, func(e *Evidence) error {
-			ev := *e
-			out[e.ID] = &ev
-			return nil
-		})
-		if err != nil {
-			return nil, err
+		if err := fn("IN (?"+strings.Repeat(",?", n-1)+")", args); err != nil {
+			return err
 		}
 		ids = ids[n:]
 	}
-	return out, nil
+	return nil
 }

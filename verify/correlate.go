@@ -111,8 +111,6 @@ type s3Request struct {
 	timeOK            bool
 }
 
-func (q *s3Request) describe() verdict.S3Request { return q.S3Request }
-
 // decodeRequest reads back a request the scratch tables hold.
 func decodeRequest(sr store.StoredRequest, delivery bool) (*s3Request, error) {
 	q := &s3Request{seq: sr.Seq, delivery: delivery}
@@ -234,18 +232,13 @@ type correlator struct {
 	silent map[string]int // bucket -> items no request explains
 }
 
-// touch is an item a request touched, as the finding names it.
+// touch is an item a request touched, as the finding names it (kept in
+// the working tables through encodeTouch).
 type touch struct {
-	Kind       string `json:"kind"`
-	Bucket     string `json:"s3_bucket"`
-	Key        string `json:"s3_key"`
-	Status     string `json:"status"`
-	Path       string `json:"path"`
-	EvidenceID int64  `json:"evidence_id"`
-	Explained  bool   `json:"explained"`
-	Account    string `json:"account"`
-	Region     string `json:"region"`
-	Trail      string `json:"trail"`
+	Kind, Bucket, Key, Status, Path string
+	EvidenceID                      int64
+	Explained                       bool
+	Account, Region, Trail          string
 }
 
 func newCorrelator(r *run, acc *accessLogs) *correlator {
@@ -280,7 +273,7 @@ func (k *correlator) item(it *Item) error {
 			if c.S3Requests == nil {
 				c.S3Requests = &[]verdict.S3Request{}
 			}
-			*c.S3Requests = append(*c.S3Requests, q.describe())
+			*c.S3Requests = append(*c.S3Requests, q.S3Request)
 			ex := q.Succeeded && (q.Class == "delete" && it.Status == StatusMissing ||
 				(q.Class == "overwrite" || q.Class == "copy") && contentStatuses[it.Status])
 			if ex {
@@ -384,7 +377,7 @@ func correlationFinding(q *s3Request, ts []touch) Finding {
 	f := Finding{Type: FindingCorrelation, Severity: sev, Start: q.Time, End: q.Time,
 		Summary: fmt.Sprintf("%s%s of s3://%s/%s by %s at %s from %s (request id %s, HTTP %s): %s",
 			verb, q.Operation, q.Bucket, q.Key, q.Requester, q.Time, q.RemoteIP, q.RequestID, q.HTTPStatus, what),
-		Detail: toMap(q.describe())}
+		Detail: toMap(q.S3Request)}
 	f.Detail["touched"] = refs
 	f.Detail["explains"] = len(explains) > 0
 	if len(ts) > 0 {
@@ -469,7 +462,7 @@ func (r *run) tailFromAccess(acc *accessLogs) error {
 				if q.at.After(t.last) {
 					t.last = q.at
 				}
-				t.list = append(t.list, toMap(q.describe()))
+				t.list = append(t.list, toMap(q.S3Request))
 			}
 		}
 		return nil

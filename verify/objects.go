@@ -271,23 +271,14 @@ func (r *run) objects() error {
 		// Copies in archives are prepared when the walk meets them (or
 		// fails to), not twice.
 		var now []store.ObjectCopyRow
-		var inArchive []int64
 		for _, row := range rows {
-			if row.EvidenceID != 0 && row.Member != "" {
-				inArchive = append(inArchive, row.EvidenceID)
-			} else {
+			if row.EvidenceID == 0 || row.Member == "" {
 				now = append(now, row)
+				continue
 			}
-		}
-		if len(inArchive) > 0 {
-			evs, err := x.EvidenceByIDs(ctx, inArchive)
-			if err != nil {
+			e := store.Evidence{ID: row.EvidenceID, Path: row.Path, Member: row.Member, MemberIndex: row.MemberIndex}
+			if err := members.Add(ctx, &e); err != nil {
 				return err
-			}
-			for _, id := range inArchive {
-				if err := members.Add(ctx, evs[id]); err != nil {
-					return err
-				}
 			}
 		}
 		cs, err := r.prepareCopies(now, metas)
@@ -433,14 +424,14 @@ func (r *run) copyOf(id int64) (*objectCopy, error) {
 		delete(r.ready, id)
 		return c, nil
 	}
-	row, metas, err := r.x.ObjectCopyOf(r.ctx, id)
+	rows, metas, err := r.x.ObjectCopiesOf(r.ctx, []int64{id})
 	if err != nil {
 		return nil, err
 	}
-	if row == nil {
-		return nil, fmt.Errorf("object copy of evidence %d: not in verify's working tables", id)
+	if len(rows) != 1 {
+		return nil, fmt.Errorf("object copy of evidence %d: %d in verify's working tables, not one", id, len(rows))
 	}
-	cs, err := r.prepareCopies([]store.ObjectCopyRow{*row}, map[int64][]int64{row.ID: metas})
+	cs, err := r.prepareCopies(rows, metas)
 	if err != nil {
 		return nil, err
 	}

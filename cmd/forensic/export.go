@@ -116,28 +116,8 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 	start := time.Now().UTC()
 	// export.Run reads the case through read-only connections of its own;
 	// the custody entry is written on a read-write one at the end.
-	rd, err := store.OpenReadOnly(ctx, o.casePath)
-	if err != nil {
-		return err
-	}
-	id, err := rd.CaseID(ctx)
-	if err != nil {
-		rd.Close()
-		return err
-	}
-	// A case of shards (ingest --shard) writes MANIFEST-<shards>.json.
-	shards, err := rd.IngestShards(ctx)
-	rd.Close()
-	if err != nil {
-		return err
-	}
-	tag := id
-	if len(tag) > 12 {
-		tag = tag[:12]
-	}
 	m, sum, err := export.Run(ctx, o.casePath, export.Options{Out: o.out, VerifiedOnly: o.verifiedOnly, From: from, To: to,
-		RowGroupBytes: o.rowGroupBytes, FileBytes: o.fileBytes, Tag: tag, Tool: toolString(), Now: start, Location: o.location,
-		Shards: shards})
+		RowGroupBytes: o.rowGroupBytes, FileBytes: o.fileBytes, Tool: toolString(), Now: start, Location: o.location})
 	if err != nil {
 		return err
 	}
@@ -152,8 +132,8 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 		rows[t.Name] = t.Rows
 	}
 	in, _ := json.Marshal(map[string]any{"filters": m.Filters})
-	res, _ := json.Marshal(map[string]any{"folder": out, "manifest": export.ManifestFor(shards), "manifest_sha256": sum,
-		"files": len(m.Files), "rows": rows, "shards": shards})
+	res, _ := json.Marshal(map[string]any{"folder": out, "manifest": export.ManifestFor(m.Shards), "manifest_sha256": sum,
+		"files": len(m.Files), "rows": rows, "shards": m.Shards})
 	args := []string{"export", "--case", o.casePath, "--out", o.out}
 	if o.verifiedOnly {
 		args = append(args, "--verified-only")
@@ -175,7 +155,7 @@ func runExport(ctx context.Context, o exportOptions, from, to string, stdout io.
 	for _, t := range m.Tables {
 		fmt.Fprintf(stdout, "  %-12s %10d rows in %d files\n", t.Name, t.Rows, t.Files)
 	}
-	fmt.Fprintf(stdout, "manifest: %s (sha256 %s)\n", filepath.Join(o.out, export.ManifestFor(shards)), sum)
+	fmt.Fprintf(stdout, "manifest: %s (sha256 %s)\n", filepath.Join(o.out, export.ManifestFor(m.Shards)), sum)
 	return nil
 }
 

@@ -72,14 +72,6 @@ type Options struct {
 	// RowGroupBytes and FileBytes bound row groups and files by the size
 	// of their values (0: the defaults).
 	RowGroupBytes, FileBytes int64
-	// Tag makes data file names unique across exports of several cases
-	// (the case id's first characters); "" means "case".
-	Tag string
-	// Shards are the shards the case holds (store.IngestShards): the
-	// manifest is then MANIFEST-<shards>.json and the DDL goes to
-	// ddl/<shards>/, so that shards' exports copied into one folder do not
-	// collide (export merge writes the whole's).
-	Shards []string
 	// Workers is how many workers read and write the events (0: one per
 	// core).
 	Workers int
@@ -185,9 +177,14 @@ type shared struct {
 	mu  sync.Mutex
 	m   *Manifest
 	seq map[string]int
+	// tag makes data file names unique across the exports of several
+	// cases: the first 12 characters of the case id.
+	tag string
 }
 
-func newShared(m *Manifest) *shared { return &shared{m: m, seq: map[string]int{}} }
+func newShared(m *Manifest) *shared {
+	return &shared{m: m, seq: map[string]int{}, tag: m.CaseID[:min(12, len(m.CaseID))]}
+}
 
 // summary is table name's summary, made on first use.
 func (s *shared) summary(name, partBy string) *TableSummary {
@@ -335,7 +332,7 @@ func (t *table[T]) openFile(part string) error {
 	if t.partBy != "" {
 		dir += "/" + t.partBy + "=" + part
 	}
-	t.path = fmt.Sprintf("%s/part-%s-%05d.parquet", dir, t.opt.Tag, t.sh.nextSeq(t.name))
+	t.path = fmt.Sprintf("%s/part-%s-%05d.parquet", dir, t.sh.tag, t.sh.nextSeq(t.name))
 	full := filepath.Join(t.opt.Out, filepath.FromSlash(t.path))
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		return err
@@ -441,13 +438,4 @@ func rawText(b []byte) (string, []byte) {
 		return unsafe.String(&b[0], len(b)), nil
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD"), b
-}
-
-// exact is the bytes of s when s is not valid UTF-8 (the STRING column
-// beside it holds them replaced), else nil.
-func exact(b []byte) []byte {
-	if utf8.Valid(b) {
-		return nil
-	}
-	return b
 }

@@ -215,9 +215,6 @@ func Run(ctx context.Context, path string, opt Options) (*Manifest, string, erro
 	if opt.FileBytes <= 0 {
 		opt.FileBytes = DefaultFileBytes
 	}
-	if opt.Tag == "" {
-		opt.Tag = "case"
-	}
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -233,8 +230,15 @@ func Run(ctx context.Context, path string, opt Options) (*Manifest, string, erro
 	if err := prepareOut(opt.Out); err != nil {
 		return nil, "", err
 	}
+	// A case of shards (ingest --shard) writes MANIFEST-<shards>.json and
+	// ddl/<shards>/, so that shards' exports copied into one folder do not
+	// collide (export merge writes the whole's).
+	shards, err := c.IngestShards(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	m := &Manifest{Format: Format, CaseID: id, CreatedAt: opt.Now.UTC().Format(time.RFC3339Nano), Tool: opt.Tool,
-		Filters: Filters{VerifiedOnly: opt.VerifiedOnly, From: opt.From, To: opt.To}, Files: []File{}}
+		Shards: shards, Filters: Filters{VerifiedOnly: opt.VerifiedOnly, From: opt.From, To: opt.To}, Files: []File{}}
 	sh := newShared(m)
 	for _, name := range Tables {
 		sh.summary(name, partitionOf[name])
@@ -254,15 +258,15 @@ func Run(ctx context.Context, path string, opt Options) (*Manifest, string, erro
 			return nil, "", err
 		}
 	}
-	m.Location, m.Shards = opt.Location, opt.Shards
+	m.Location = opt.Location
 	ddl := "ddl"
-	if len(opt.Shards) > 0 {
-		ddl += "/" + ShardName(opt.Shards)
+	if len(shards) > 0 {
+		ddl += "/" + ShardName(shards)
 	}
 	if err := writeDDL(opt.Out, ddl, opt.Location, m); err != nil {
 		return nil, "", err
 	}
-	sum, err := writeManifest(opt.Out, ManifestFor(opt.Shards), m)
+	sum, err := writeManifest(opt.Out, ManifestFor(shards), m)
 	if err != nil {
 		return nil, "", err
 	}
