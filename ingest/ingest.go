@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,6 +197,10 @@ type Summary struct {
 	// DuplicateNameCount counts the duplicate names; DuplicateNames lists
 	// the first maxListed.
 	DuplicateNameCount int `json:"duplicate_name_count"`
+	// SourceShards, when Options.Shards is set, are every shard the
+	// sources hold, taken or not (sorted): a case of shards covers its
+	// sources whole when the shards of its ingests are all of these.
+	SourceShards []string `json:"source_shards,omitempty"`
 
 	// EventsFilter describes which CloudTrail records the run indexes
 	// (store.EventFilter.String: "all", "none", or its clauses).
@@ -252,6 +257,8 @@ type run struct {
 	disk     atomic.Int64
 	inv      *inventorySchemas
 	started  time.Time
+	// seenShards are the shards of every entry walked (Options.Shards set).
+	seenShards map[string]bool
 	// streamedFailure names the last item stream() recorded after its
 	// container failed mid-read; the walker's repeat of it is skipped.
 	streamedFailure string
@@ -285,6 +292,9 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		jobs:    make(chan job, opt.Workers*2),
 		inv:     newInventorySchemas(),
 		started: time.Now(),
+	}
+	if opt.Shards != nil {
+		r.seenShards = map[string]bool{}
 	}
 	r.sum.Kinds = map[string]int{}
 	r.errs.max = opt.MaxErrors
@@ -371,6 +381,10 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		r.sum.EventsPerSecond = float64(r.sum.Events) / r.sum.Seconds
 	}
 	r.sum.Errors, r.sum.ErrorCount = r.errs.sorted(), r.errs.total
+	for id := range r.seenShards {
+		r.sum.SourceShards = append(r.sum.SourceShards, id)
+	}
+	sort.Strings(r.sum.SourceShards)
 	if werr != nil {
 		return &r.sum, fmt.Errorf("write case %s: %w", c.Path, werr)
 	}
@@ -451,8 +465,14 @@ func (r *run) walkSource(arg string) error {
 			r.container(abs, e, isDir, listing)
 			return nil
 		}
-		if r.opt.Shards != nil && !r.opt.Shards[shardOf(abs, e)] {
-			return r.otherShard(abs, e, rd, isDir, listing, &fileSHA)
+		if r.opt.Shards != nil {
+			id := shardOf(abs, e)
+			r.mu.Lock()
+			r.seenShards[id] = true
+			r.mu.Unlock()
+			if !r.opt.Shards[id] {
+				return r.otherShard(abs, e, rd, isDir, listing, &fileSHA)
+			}
 		}
 		// The walker repeats a failed member right after it (and only
 		// then): a repeat of the item stream() already recorded with its

@@ -82,6 +82,10 @@ type BuildOptions struct {
 	// report.json. Build refuses an export of another case, or one whose
 	// files are not as its manifest lists them.
 	Export string
+	// Cases are the cases the case was merged from, when the report is
+	// one over several cases (DescribeCase each); the verdict and
+	// limitations say so.
+	Cases []MergedCase
 }
 
 // UnverifiedError is Build's refusal of a case that the last
@@ -247,7 +251,7 @@ func (b *builder) build() (*Result, error) {
 	}
 	if b.opt.Export != "" {
 		var err error
-		if b.export, err = exportSection(b.opt.Export, b.info["case_id"]); err != nil {
+		if b.export, err = exportSection(b.opt.Export, b.info["case_id"], b.opt.Cases); err != nil {
 			return nil, err
 		}
 	}
@@ -468,6 +472,11 @@ func (b *builder) load() error {
 		b.limits = append(b.limits, part)
 		b.verdict += " " + part
 	}
+	if len(b.opt.Cases) > 0 {
+		m := mergedText(b.opt.Cases)
+		b.limits = append(b.limits, m)
+		b.verdict += " " + m
+	}
 	if limits, caution := anchorCautions(b.anchors, b.findings); caution != "" {
 		b.limits = append(b.limits, limits...)
 		b.verdict += " " + caution
@@ -502,21 +511,9 @@ func (b *builder) writeJSON(w io.Writer) error {
 	for _, cc := range b.coverage {
 		cov = append(cov, cc.report())
 	}
-	entries := []CustodyEntry{}
-	for _, e := range b.custody {
-		entries = append(entries, custodyEntry(e))
-	}
-	var head *string
-	if n := len(b.custody); n > 0 {
-		head = &b.custody[n-1].Hash
-	}
-	var anchor *CustodyAnchor
-	if b.custodyCheck != nil && b.custodyCheck.Anchored {
-		a := b.custodyCheck.Anchor
-		anchor = &CustodyAnchor{Present: a.Present, Count: a.Count, Head: a.Head, AnchoredAfter: a.After}
-	}
 	problems := append(append([]string{}, b.problems...), b.edits...)
-	count, intact := int64(len(b.custody)), len(problems) == 0
+	custody := custodySection(b.custodyCheck, b.custody, problems, b.notes)
+	custody.Note = "inputs and outputs are the JSON text stored in the case; each hash is store.EntryHash of the entry (SHA-256 of its JSON with hash empty); count is the number of entries, and anchor what the case kept of the log besides it (case_info custody_count and custody_head); this report is recorded as the next entry in the case"
 	t := b.opt.Tool
 	doc := &Document{
 		Format: Format,
@@ -527,9 +524,8 @@ func (b *builder) writeJSON(w io.Writer) error {
 			PublicKeyPEM: string(b.pubPEM), SSHPublicKey: AuthorizedKey(b.pub), Fingerprint: Fingerprint(b.pub),
 			SignedAt: b.opt.SignedAt.Format(time.RFC3339Nano), TimeSource: b.opt.TimeSource,
 			Command: b.opt.Command, Namespace: Namespace},
-		Custody: CustodySection{Entries: entries, HeadHash: head, Count: &count, Anchor: anchor,
-			Intact: &intact, Problems: problems, Notes: b.notes,
-			Note: "inputs and outputs are the JSON text stored in the case; each hash is store.EntryHash of the entry (SHA-256 of its JSON with hash empty); count is the number of entries, and anchor what the case kept of the log besides it (case_info custody_count and custody_head); this report is recorded as the next entry in the case"},
+		Custody:      custody,
+		Cases:        b.opt.Cases,
 		TrustAnchors: TrustAnchors{Files: b.anchors.files, Keys: b.anchors.trustAnchorKeys()},
 		EvidenceSummary: EvidenceSummary{Items: b.evTotal, ByKind: b.evKinds, Bytes: b.evBytes, Errors: b.evErrors,
 			EventsIndexing: eventsIndexing(b.indexing)},

@@ -34,8 +34,9 @@
 // every file of the folder to be listed, the SSHSIG armor to be exactly as
 // written (ssh-keygen skips white space in it), report.json to be
 // canonical and to name the signing key, the custody chain in report.json
-// to be intact, and its verification counts to be those the chain's last
-// verify entry recorded; it can re-ingest the evidence to compare every
+// to be intact (and, in a report over several cases, each case's chain,
+// merged at its head), and its verification counts to be those the
+// chain's last verify entry recorded; it can re-ingest the evidence to compare every
 // item's SHA-256 and events (unchanged, changed, missing, added,
 // events_changed) and re-verify it to compare statuses and findings
 // (Compare).
@@ -107,6 +108,10 @@
 //	                  previousDigestSignature or "null"), the signature (from
 //	                  the saved metadata or a successor) that re-verifies here,
 //	                  the key, and the openssl commands
+//	export            (report --export) the manifest's hash and every file's
+//	cases             (a report over several cases) each case merged: path,
+//	                  case_id, sha256, size, shards, objects (its object
+//	                  verdicts were carried), and its own custody section
 //	limitations, method
 //
 // Each member is a field of the Document types (schema.go), filled from

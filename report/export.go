@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/forensic-dev/forensic/internal/export"
@@ -48,13 +49,13 @@ type ExportFile struct {
 // exportSection reads the export at dir, checks that it is an export of
 // the case caseID whose every file is as its manifest lists it (no file
 // changed, missing or added), and returns the report's section for it.
-func exportSection(dir, caseID string) (*ExportSection, error) {
+func exportSection(dir, caseID string, merged []MergedCase) (*ExportSection, error) {
 	m, name, sum, err := export.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	if m.CaseID != caseID {
-		return nil, fmt.Errorf("export %s is of case %s, not of this case (%s)", dir, m.CaseID, caseID)
+	if err := exportOfCase(m, caseID, merged); err != nil {
+		return nil, fmt.Errorf("export %s %w", dir, err)
 	}
 	states, err := export.CheckFolder(dir, name, sum, m.Files)
 	if err != nil {
@@ -82,6 +83,43 @@ func exportSection(dir, caseID string) (*ExportSection, error) {
 		s.Files = append(s.Files, ExportFile{Path: f.Path, Table: f.Table, SHA256: f.SHA256, Size: f.Size, Rows: f.Rows})
 	}
 	return s, nil
+}
+
+// exportOfCase refuses an export of another case than the report's: the
+// export of the case itself, or, for a report over several cases, the
+// merge (forensic export merge) of the exports of exactly those cases.
+func exportOfCase(m *export.Manifest, caseID string, merged []MergedCase) error {
+	if m.CaseID == caseID {
+		return nil
+	}
+	if len(merged) == 0 || m.CaseID != "" || len(m.MergedFrom) == 0 {
+		return fmt.Errorf("is of case %s, not of this case (%s)", m.CaseID, caseID)
+	}
+	want, got := map[string]bool{}, map[string]bool{}
+	for _, c := range merged {
+		want[c.CaseID] = true
+	}
+	for _, f := range m.MergedFrom {
+		got[f.CaseID] = true
+	}
+	var missing, extra []string
+	for id := range want {
+		if !got[id] {
+			missing = append(missing, id)
+		}
+	}
+	for id := range got {
+		if !want[id] {
+			extra = append(extra, id)
+		}
+	}
+	if len(missing)+len(extra) > 0 {
+		sort.Strings(missing)
+		sort.Strings(extra)
+		return fmt.Errorf("merges the exports of other cases than this report's: cases %v are not in it, cases %v are not in the report",
+			missing, extra)
+	}
+	return nil
 }
 
 // checkExport re-hashes the export at dir against the report's section

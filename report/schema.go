@@ -19,6 +19,7 @@ import (
 // Document is report.json.
 type Document struct {
 	Case            CaseSection      `json:"case"`
+	Cases           []MergedCase     `json:"cases,omitempty"` // a report over several cases: those merged
 	Coverage        []Coverage       `json:"coverage"`
 	Custody         CustodySection   `json:"custody"`
 	Evidence        []EvidenceItem   `json:"evidence"`

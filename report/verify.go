@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -307,16 +306,8 @@ func (r *VerifyResult) checkSums(dir string, sums []byte, listed map[string]bool
 }
 
 func hashFile(path string) (string, error) {
-	f, err := regfile.OpenNoFollow(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := regfile.SHA256NoFollow(path)
+	return sum, err
 }
 
 // reportFile is a report.json that Verify read: its small sections, and
@@ -437,15 +428,7 @@ func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportFile
 		}
 		r.add("report.json signer", ok, Fingerprint(pub), fingerprintOf(got), detail)
 	}
-	entries := make([]store.CustodyEntry, len(rep.Custody.Entries))
-	for i, e := range rep.Custody.Entries {
-		entries[i] = store.CustodyEntry{Seq: e.Seq, Time: e.Time, Operator: e.Operator, Host: e.Host, Tool: e.Tool,
-			Command: e.Command, Args: e.Args, Inputs: json.RawMessage(e.Inputs), Outputs: json.RawMessage(e.Outputs),
-			PrevHash: e.PrevHash, Hash: e.Hash}
-		if entries[i].Args == nil {
-			entries[i].Args = []string{}
-		}
-	}
+	entries := storeEntries(rep.Custody.Entries)
 	problems := store.VerifyCustody(entries)
 	r.add("custody chain", len(problems) == 0, "intact", fmt.Sprintf("%d entries", len(entries)), strings.Join(problems, "; "))
 	head := ""
@@ -458,6 +441,7 @@ func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportFile
 		r.add("custody count", *rep.Custody.Count == int64(len(entries)), fmt.Sprint(len(entries)), fmt.Sprint(*rep.Custody.Count),
 			"count is the number of entries the report carries")
 	}
+	r.checkCases(rep, entries)
 	if rep.Custody.Intact != nil && !*rep.Custody.Intact {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("the report says the case's custody record did not hold when it was made (%d problems): %s",
 			len(rep.Custody.Problems), strings.Join(rep.Custody.Problems, "; ")))
@@ -741,4 +725,51 @@ func (inv *inventory) eventsFor() func(ev *store.Evidence) (store.EventFilter, b
 		f, ok := inv.filters[filterKey{id, ""}]
 		return f, ok
 	}
+}
+
+// checkCases checks, for a report over several cases, each case's custody
+// log as the report carries it (the chain, its head), and that the merged
+// case's log records the merge of that case at that head.
+func (r *VerifyResult) checkCases(rep *Document, merged []store.CustodyEntry) {
+	heads := map[string]bool{}
+	for _, e := range merged {
+		if e.Command != store.CommandMerge {
+			continue
+		}
+		var in struct {
+			Head   string `json:"custody_head"`
+			SHA256 string `json:"case_sha256"`
+		}
+		if json.Unmarshal(e.Inputs, &in) == nil {
+			heads[in.Head+" "+in.SHA256] = true
+		}
+	}
+	for _, c := range rep.Cases {
+		entries := storeEntries(c.Custody.Entries)
+		problems := store.VerifyCustody(entries)
+		name := "case custody chain of " + c.Path
+		r.add(name, len(problems) == 0, "intact", fmt.Sprintf("%d entries", len(entries)), strings.Join(problems, "; "))
+		head := ""
+		if n := len(entries); n > 0 {
+			head = entries[n-1].Hash
+		}
+		r.add("case merged at its custody head: "+c.Path, heads[head+" "+c.SHA256] && deref(c.Custody.HeadHash) == head,
+			head+" "+c.SHA256, deref(c.Custody.HeadHash)+" "+c.SHA256,
+			"the merged case's custody log has a merge entry naming this case's SHA-256 and the last entry of the log the report carries")
+	}
+}
+
+// storeEntries are custody entries as report.json carries them, back in
+// the form store.VerifyCustody hashes.
+func storeEntries(es []CustodyEntry) []store.CustodyEntry {
+	out := make([]store.CustodyEntry, len(es))
+	for i, e := range es {
+		out[i] = store.CustodyEntry{Seq: e.Seq, Time: e.Time, Operator: e.Operator, Host: e.Host, Tool: e.Tool,
+			Command: e.Command, Args: e.Args, Inputs: json.RawMessage(e.Inputs), Outputs: json.RawMessage(e.Outputs),
+			PrevHash: e.PrevHash, Hash: e.Hash}
+		if out[i].Args == nil {
+			out[i].Args = []string{}
+		}
+	}
+	return out
 }

@@ -215,7 +215,7 @@ func (c *Case) CheckCustody(ctx context.Context) (*CustodyCheck, error) {
 		switch {
 		case e == nil:
 			problem("%d evidence items name custody entry %d, which is not in the log", named[s], s)
-		case e.Command != "ingest":
+		case !claims(e.Command):
 			problem("%d evidence items name custody entry %d, which is a %q entry, not an ingest", named[s], s, e.Command)
 		case s <= after:
 			problem("%d evidence items name custody entry %d, which predates the custody anchor", named[s], s)
@@ -224,7 +224,7 @@ func (c *Case) CheckCustody(ctx context.Context) (*CustodyCheck, error) {
 	// Every ingest entry made since the anchor has exactly the items it claimed.
 	for i := range entries {
 		e := &entries[i]
-		if e.Command != "ingest" || e.Seq <= after {
+		if !claims(e.Command) || e.Seq <= after {
 			continue
 		}
 		o, ok := outputs(e)

@@ -40,7 +40,7 @@ func (c *Case) checkWidenings(ctx context.Context, entries []CustodyEntry, bySeq
 		switch e := bySeq[seq.Int64]; {
 		case e == nil:
 			problem("%d widenings of indexed records name custody entry %d, which is not in the log", n, seq.Int64)
-		case e.Command != "ingest":
+		case !claims(e.Command):
 			problem("%d widenings of indexed records name custody entry %d, which is a %q entry, not an ingest", n, seq.Int64, e.Command)
 		}
 	}
@@ -50,7 +50,7 @@ func (c *Case) checkWidenings(ctx context.Context, entries []CustodyEntry, bySeq
 	}
 	for i := range entries {
 		e := &entries[i]
-		if e.Command != "ingest" {
+		if !claims(e.Command) {
 			continue
 		}
 		o, ok := outputs(e)

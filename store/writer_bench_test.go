@@ -68,9 +68,23 @@ func BenchmarkWriterEvents(b *testing.B) {
 	}
 	w := c.NewWriter(WriterOptions{LoadInWAL: os.Getenv("WAL") != ""})
 	const perItem = 1000
+	evs, raw := benchEvents(perItem)
+	b.SetBytes(int64(len(raw)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i += perItem {
+		w.Add(&Item{Evidence: Evidence{Path: fmt.Sprintf("/log/%d", i), SHA256: "x", Kind: KindCloudTrailLog}, Events: evs})
+	}
+	if _, err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchEvents are n CloudTrail rows of one S3 data-event record, with
+// the record's bytes.
+func benchEvents(n int) ([]Event, []byte) {
 	raw := []byte(`{"eventVersion":"1.08","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLE:sess1","arn":"arn:aws:sts::111122223333:assumed-role/role1/sess1","accountId":"111122223333","accessKeyId":"ASIA000000000001","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLE","arn":"arn:aws:iam::111122223333:role/role1","accountId":"111122223333","userName":"role1"},"attributes":{"creationDate":"2024-03-04T09:00:00Z","mfaAuthenticated":"false"}}},"eventTime":"2024-03-04T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"[aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.5 md/GOOS#linux md/GOARCH#amd64 api/s3#1.47.7]","requestParameters":{"bucketName":"data-bucket","Host":"data-bucket.s3.us-east-1.amazonaws.com","key":"reports/2024/03/part-00001.parquet"},"responseElements":null,"additionalEventData":{"SignatureVersion":"SigV4","CipherSuite":"TLS_AES_128_GCM_SHA256","bytesTransferredIn":0,"AuthenticationMethod":"AuthHeader","x-amz-id-2":"abc","bytesTransferredOut":1234},"requestID":"ABCDEF0123456789","eventID":"11111111-2222-3333-4444-555555555555","readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::data-bucket/reports/x"}],"eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"111122223333","eventCategory":"Data","tlsDetails":{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"data-bucket.s3.us-east-1.amazonaws.com"}}`)
 	t, f := true, false
-	evs := make([]Event, perItem)
+	evs := make([]Event, n)
 	for i := range evs {
 		evs[i] = Event{RecordIndex: i, EventID: fmt.Sprintf("%08x-2222-3333-4444-%012x", i, i*7919), EventTime: fmt.Sprintf("2024-03-04T10:%02d:%02dZ", i/60%60, i%60),
 			EventVersion: "1.08", EventSource: "s3.amazonaws.com", EventName: []string{"GetObject", "PutObject", "ListBucket", "AssumeRole"}[i%4],
@@ -79,12 +93,48 @@ func BenchmarkWriterEvents(b *testing.B) {
 			IdentityType: "AssumedRole", AccessKeyID: fmt.Sprintf("ASIA%012d", i%311), AccountID: "111122223333", RecipientAccountID: "111122223333",
 			RequestID: fmt.Sprintf("%016X", i), ReadOnly: &t, ManagementEvent: &f, Verifiable: true, Raw: raw}
 	}
-	b.SetBytes(int64(len(raw)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i += perItem {
-		w.Add(&Item{Evidence: Evidence{Path: fmt.Sprintf("/log/%d", i), SHA256: "x", Kind: KindCloudTrailLog}, Events: evs})
-	}
-	if _, err := w.Close(); err != nil {
-		b.Fatal(err)
+	return evs, raw
+}
+
+// BenchmarkMergeCase measures store.MergeCase (report --case A --case B)
+// at two sizes of the case merged; one op is one merge, and ns/event is
+// its time per CloudTrail record: equal at both sizes when the cost is
+// linear.
+func BenchmarkMergeCase(b *testing.B) {
+	for _, n := range []int{50000, 100000} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			src := filepath.Join(b.TempDir(), "src.db")
+			c, err := Open(ctx, src)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := c.NewWriter(WriterOptions{})
+			const perItem = 1000
+			evs, _ := benchEvents(perItem)
+			for i := 0; i < n; i += perItem {
+				w.Add(&Item{Evidence: Evidence{Path: fmt.Sprintf("/log/%d", i), SHA256: "x", Kind: KindCloudTrailLog}, Events: evs})
+			}
+			if _, err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				dst, err := Open(ctx, filepath.Join(b.TempDir(), "m.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if _, err := dst.MergeCase(ctx, src); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				dst.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/event")
+		})
 	}
 }

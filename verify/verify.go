@@ -79,6 +79,10 @@ type Options struct {
 	// in the case, where Report.WriteJSON and store.Case.EachItemStatus
 	// read them back: memory does not grow with the case.
 	KeepItems bool
+	// CarryObjects takes the verdicts of object copies, and the findings
+	// made of them, from the case's last verification instead of reading
+	// the copies again (a case merged from others: see carry.go).
+	CarryObjects bool
 	// window is how many digests of a chain are evaluated at a time
 	// (tests); 0 means chainWindow.
 	window int
@@ -253,7 +257,11 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 	if err := r.duplicateNames(); err != nil {
 		return nil, err
 	}
-	if err := r.objects(); err != nil {
+	objects := r.objects
+	if opt.CarryObjects {
+		objects = r.carryObjects
+	}
+	if err := objects(); err != nil {
 		return nil, err
 	}
 	anchorNotes, err := r.anchorsInEvidence()

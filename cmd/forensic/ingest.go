@@ -175,6 +175,9 @@ func appendIngestCustody(ctx context.Context, c *store.Case, o ingestOptions, su
 	if len(o.shards) > 0 {
 		// A shard's case holds part of its sources: the entry says which.
 		inputs["shards"] = o.shards
+		// Every shard the sources hold: the shards' cases, merged, cover
+		// them whole when their shards are all of these.
+		inputs["source_shards"] = store.ShardSetOf(sum.SourceShards)
 		for _, id := range o.shards {
 			args = append(args, "--shard", id)
 		}

@@ -23,34 +23,44 @@ func queryJSON(t *testing.T, db, q string) []map[string]any {
 	return rows
 }
 
+// shardedSet writes a set of four areas — an organization trail of two
+// accounts in two regions, with access logs, objects, backfill and three
+// tamperings, and the extra ones; logging stopped for an hour, which the
+// home region records — and its archive, with the trust
+// anchors outside it.
+func shardedSet(t *testing.T, extra ...fixtures.Tampering) (dir, root, arc, keys string) {
+	t.Helper()
+	dir = t.TempDir()
+	opt := fixtures.Options{Seed: 5, Hours: 6, FilesPerHour: 2, EventsPerFile: 2, GapAfter: 1, GapHours: 1,
+		Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"us-east-1", "eu-west-1"},
+		OrgID: "o-aa11bb22cc", AccessLogs: true, Objects: true, Backfill: true}
+	m, err := fixtures.Generate(filepath.Join(dir, "ev"), opt)
+	require.NoError(t, err)
+	for _, tp := range append([]fixtures.Tampering{fixtures.LogHashMismatch, fixtures.DigestMissing, fixtures.ObjectChecksumMismatch}, extra...) {
+		_, err := fixtures.Tamper(m, tp)
+		require.NoError(t, err)
+	}
+	keys = filepath.Join(dir, "keys")
+	require.NoError(t, fixtures.KeysOutside(m, keys))
+	arc = filepath.Join(dir, "ev.tar.zst")
+	require.NoError(t, fixtures.WriteTarZst(m.Root, arc))
+	return dir, m.Root, arc, keys
+}
+
 // TestShardsSplitTheWork: forensic plan lists one shard per area and
 // rest; ingesting each shard into a case of its own takes every item of
 // the export exactly once across the shards, every case holds the same
 // source (hashed whole), and every digest, log file and object verified
 // in its shard's case gets the status the single case gives it.
 func TestShardsSplitTheWork(t *testing.T) {
-	dir := t.TempDir()
-	opt := fixtures.Options{Seed: 5, Hours: 5, FilesPerHour: 2, EventsPerFile: 2,
-		Accounts: []string{"111122223333", "444455556666"}, Regions: []string{"us-east-1", "eu-west-1"},
-		OrgID: "o-aa11bb22cc", AccessLogs: true, Objects: true, Backfill: true}
-	m, err := fixtures.Generate(filepath.Join(dir, "ev"), opt)
-	require.NoError(t, err)
-	for _, tp := range []fixtures.Tampering{fixtures.LogHashMismatch, fixtures.DigestMissing, fixtures.ObjectChecksumMismatch} {
-		_, err := fixtures.Tamper(m, tp)
-		require.NoError(t, err)
-	}
-	keys := filepath.Join(dir, "keys")
-	require.NoError(t, fixtures.KeysOutside(m, keys))
-	arc := filepath.Join(dir, "ev.tar.zst")
-	require.NoError(t, fixtures.WriteTarZst(m.Root, arc))
-
+	dir, root, arc, keys := shardedSet(t)
 	r := forensic(t, "plan", "--json", arc)
 	require.Equal(t, 0, r.code, r.stderr)
 	var plan []planShard
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
 	require.Len(t, plan, 5, "four areas and rest: %s", r.stdout)
 	assert.Equal(t, "rest", plan[4].Shard)
-	r2 := forensic(t, "plan", "--json", m.Root)
+	r2 := forensic(t, "plan", "--json", root)
 	require.Equal(t, 0, r2.code, r2.stderr)
 	var plan2 []planShard
 	require.NoError(t, json.Unmarshal([]byte(r2.stdout), &plan2))

@@ -24,6 +24,7 @@ import (
 
 const reportUsage = `Usage:
   forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--allow-unverified] [--export DIR] [--json]
+  forensic report --case A.db --case B.db ... --key KEY --out DIR [--merged-case FILE] [--identity NAME] [--export DIR] [--json]
   forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]... [--allow-weak-keys]] [--export DIR] [--json]
 
 forensic report writes a signed chain-of-custody report of a case into a new
@@ -56,6 +57,21 @@ signature covers the dataset; the report is refused if the export is of
 another case or any file is not as its manifest lists it. --export DIR
 (report verify) re-hashes that folder and lists every file as unchanged,
 changed, missing or added.
+Several --case make one report over the cases of several shards (ingest
+--shard on several machines; see forensic plan). Each case must be
+verified, its custody log intact, and all made from the same sources with
+the same trust anchors (compared by SHA-256); no shard may be in two
+cases, and object copies may have been judged in one case only (plan puts
+them all in shard rest). The cases are merged into one case (temporary, or
+kept at --merged-case), which is verified again as a whole with those trust
+anchors — so that unreferenced log files, access-log correlation, tail
+coverage and gap explanations from other regions' events are found over
+all the shards — with the object verdicts carried from the case that read
+the objects (the evidence itself is not needed). report.json lists every
+case (its SHA-256, shards and whole custody log) under "cases"; the merged
+case's custody log records each merge at that case's custody head, and
+each case's own log records the report. --export then takes the merged
+export ('forensic export merge') of exactly those cases' exports.
 Every file of the folder must be a regular file: a symbolic link, named
 pipe or device in a report folder is a failed check (reports never hold
 one), and is never opened or followed.
@@ -68,6 +84,7 @@ Examples:
   forensic report verify report/ --evidence evidence.tar.zst --rerun --public-keys keys/
   forensic report --case case.db --key analyst.key --out report/ --export export/
   forensic report verify report/ --signer analyst.pub.pem --export export/
+  forensic report --case rest.db --case area-1a2b3c4d5e6f.db --key analyst.key --out report/
 
 report refuses (exit 1) a case that the last 'forensic verify' does not
 cover — never verified, evidence ingested since, or a digest, log file or
@@ -82,11 +99,17 @@ matches, 1 something does not (each is listed), 2 usage error.
 
 type reportOptions struct {
 	casePath string
-	keyPath  string
-	out      string
-	identity string
-	operator string
-	json     bool
+	// cases are the --case values; several make a report over several
+	// cases (reportcases.go), merged into mergedCase (a temporary case
+	// when ""); merged describes them once merged, for the report.
+	cases      []string
+	mergedCase string
+	merged     []report.MergedCase
+	keyPath    string
+	out        string
+	identity   string
+	operator   string
+	json       bool
 	// allowUnverified writes a NOT VERIFIED report of a case the last
 	// verify does not cover, instead of refusing.
 	allowUnverified bool
@@ -100,7 +123,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var o reportOptions
 	fs := newFlagSet("report", reportUsage, stderr)
-	fs.StringVar(&o.casePath, "case", "", "case file (required)")
+	fs.StringArrayVar(&o.cases, "case", nil, "case file (required; repeat it for one report over the cases of several shards)")
+	fs.StringVar(&o.mergedCase, "merged-case", "", "with several --case: keep the merged case there (a new file) instead of a temporary one")
 	fs.StringVar(&o.keyPath, "key", "", "Ed25519 private key from 'forensic keygen' (required)")
 	fs.StringVar(&o.out, "out", "", "report folder to create (required; must not exist or be empty)")
 	fs.StringVar(&o.identity, "identity", "", "signer identity (default: from KEY's .allowed_signers, else OPERATOR@HOST)")
@@ -112,8 +136,12 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	switch {
-	case o.casePath == "":
+	case len(o.cases) == 0:
 		return usagef("report: --case is required")
+	case o.mergedCase != "" && len(o.cases) < 2:
+		return usagef("report: --merged-case is used only with several --case")
+	case len(o.cases) > 1 && o.allowUnverified:
+		return usagef("report: --allow-unverified is not used with several --case: each case must be verified")
 	case o.keyPath == "":
 		return usagef("report: --key is required (make one with 'forensic keygen --out analyst')")
 	case o.out == "":
@@ -121,16 +149,36 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case fs.NArg() > 0:
 		return usagef("report: unexpected argument %q", fs.Arg(0))
 	}
-	if _, err := regfile.Check(o.casePath); err != nil {
-		return usagef("report: case %s: %v", o.casePath, unwrap(err))
+	o.casePath = o.cases[0]
+	for _, p := range o.cases {
+		if _, err := regfile.Check(p); err != nil {
+			return usagef("report: case %s: %v", p, unwrap(err))
+		}
 	}
 	if err := report.CheckOut(o.out); err != nil {
 		return usagef("report: %v", err)
 	}
-	if err := outputInSource("report", "--out", o.out, caseSources(ctx, o.casePath)); err != nil {
-		return err
+	if o.mergedCase != "" {
+		if _, err := os.Lstat(o.mergedCase); err == nil {
+			return usagef("report: --merged-case %s exists; name a new file", o.mergedCase)
+		}
 	}
-	_, err := runReport(ctx, o, stdout)
+	for _, p := range o.cases {
+		if err := outputInSource("report", "--out", o.out, caseSources(ctx, p)); err != nil {
+			return err
+		}
+		if o.mergedCase != "" {
+			if err := outputInSource("report", "--merged-case", o.mergedCase, caseSources(ctx, p)); err != nil {
+				return err
+			}
+		}
+	}
+	var err error
+	if len(o.cases) > 1 {
+		_, err = runCasesReport(ctx, o, stdout)
+	} else {
+		_, err = runReport(ctx, o, stdout)
+	}
 	return err
 }
 
@@ -170,18 +218,12 @@ func runReport(ctx context.Context, o reportOptions, stdout io.Writer) (*report.
 	}
 	signedAt := now().UTC()
 	ver, rev, mod := buildInfo()
-	args := []string{"report", "--case", o.casePath, "--key", o.keyPath, "--out", o.out, "--identity", id}
-	if o.allowUnverified {
-		args = append(args, "--allow-unverified")
-	}
-	if o.export != "" {
-		args = append(args, "--export", o.export)
-	}
+	args := reportArgs(o, id)
 	res, err := report.Build(ctx, c, report.BuildOptions{
 		Out: o.out, Key: key, Identity: id, Operator: op, Host: hostname(), SignedAt: signedAt,
 		Tool: report.Tool{Name: "forensic", Version: ver, Revision: rev, Modified: mod, BinarySHA256: executableSHA256(),
 			Platform: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH},
-		Command: args, AllowUnverified: o.allowUnverified, Export: o.export,
+		Command: args, AllowUnverified: o.allowUnverified, Export: o.export, Cases: o.merged,
 	})
 	var ue *report.UnverifiedError
 	if errors.As(err, &ue) {
@@ -209,6 +251,30 @@ func runReport(ctx context.Context, o reportOptions, stdout io.Writer) (*report.
 	fmt.Fprintf(stdout, "check it with: forensic report verify %s --signer PUB.pem   (or the commands in %s)\n",
 		q(res.Dir), q(filepath.Join(res.Dir, report.FileVerify)))
 	return res, nil
+}
+
+// reportArgs is the command line a report records (in report.json and
+// the custody log).
+func reportArgs(o reportOptions, id string) []string {
+	args := []string{"report"}
+	cases := o.cases
+	if len(cases) == 0 {
+		cases = []string{o.casePath}
+	}
+	for _, p := range cases {
+		args = append(args, "--case", p)
+	}
+	if o.mergedCase != "" {
+		args = append(args, "--merged-case", o.mergedCase)
+	}
+	args = append(args, "--key", o.keyPath, "--out", o.out, "--identity", id)
+	if o.allowUnverified {
+		args = append(args, "--allow-unverified")
+	}
+	if o.export != "" {
+		args = append(args, "--export", o.export)
+	}
+	return args
 }
 
 func appendReportCustody(ctx context.Context, c *store.Case, res *report.Result, op, id string, args []string, at time.Time) error {

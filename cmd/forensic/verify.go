@@ -64,6 +64,10 @@ type verifyOptions struct {
 	rehash    bool
 	workers   int
 	operator  string
+	// anchorsFrom and objectsFrom: the verification of a merged case
+	// (report --case A --case B) took the trust anchors, and the object
+	// verdicts, from that case.
+	anchorsFrom, objectsFrom string
 }
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -179,6 +183,12 @@ func appendVerifyCustody(ctx context.Context, c *store.Case, o verifyOptions, an
 	inputs := map[string]any{"public_keys": files, "rehash": o.rehash}
 	if o.allowWeak {
 		inputs["allow_weak_keys"] = true
+	}
+	if o.anchorsFrom != "" {
+		inputs["public_keys_from_case"] = o.anchorsFrom
+	}
+	if o.objectsFrom != "" {
+		inputs["object_verdicts_from_case"] = o.objectsFrom
 	}
 	in, _ := json.Marshal(inputs)
 	s := rep.Summary

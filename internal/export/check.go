@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -111,7 +110,7 @@ func CheckFolder(dir, manifest, manifestSHA256 string, files []File) ([]FileStat
 			return nil
 		}
 		seen[rel] = true
-		sum, size, err := hashRegular(p)
+		sum, size, err := regfile.SHA256NoFollow(p)
 		switch {
 		case err != nil:
 			out = append(out, FileState{Path: rel, Status: FileChanged, Want: f.SHA256, Got: err.Error()})
@@ -132,22 +131,6 @@ func CheckFolder(dir, manifest, manifestSHA256 string, files []File) ([]FileStat
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
-}
-
-// hashRegular is the SHA-256 and size of a regular file, never following
-// a link.
-func hashRegular(p string) (string, int64, error) {
-	f, err := regfile.OpenNoFollow(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // Unchanged reports whether every state is unchanged.

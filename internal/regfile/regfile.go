@@ -15,6 +15,8 @@
 package regfile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -158,4 +160,21 @@ func TypeName(m fs.FileMode) string {
 		return "irregular file"
 	}
 	return m.Type().String()
+}
+
+// SHA256NoFollow is the hex SHA-256 and size of the regular file at path,
+// opened as OpenNoFollow does (a link, pipe or device is refused, never
+// read).
+func SHA256NoFollow(path string) (string, int64, error) {
+	f, err := OpenNoFollow(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
