@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/forensic-dev/forensic/internal/verdict"
 )
 
@@ -86,41 +88,79 @@ func (c *Case) EventTimeQuantiles(ctx context.Context, r ExportRange, n int, min
 }
 
 // EachExportEvent calls fn for every indexed record in event time order
-// (records without a time first), then record id.
+// (records without a time first), then record id. It reads through a
+// read-only connection of the SQLite library itself (rawConn), each value
+// copied once from SQLite's memory: through database/sql, converting the
+// 27 columns of each row cost about a third of an export.
 func (c *Case) EachExportEvent(ctx context.Context, r ExportRange, fn func(*ExportEvent) error) error {
 	where, args := eventRange(r)
-	rows, err := c.query(ctx, `SELECT id, evidence_id, record_index, `+strings.Join(ExportEventText[:], ", ")+`,
+	q := `SELECT id, evidence_id, record_index, ` + strings.Join(ExportEventText[:], ", ") + `,
 		read_only, management_event, verifiable, CAST(raw AS BLOB)
-		FROM ct_events WHERE `+where+` ORDER BY event_time, id`, args...)
+		FROM ct_events WHERE ` + where + ` ORDER BY event_time, id`
+	x, err := openRawConnFlags(c.Path, sqlite3.SQLITE_OPEN_READONLY)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
-	defer rows.Close()
-	var txt [len(ExportEventText)]sql.NullString
-	for rows.Next() {
-		e := new(ExportEvent) // one allocation a row: its text fields point into it
-		var ro, me sql.NullInt64
-		var verifiable int
-		dst := []any{&e.ID, &e.EvidenceID, &e.RecordIndex}
-		for i := range txt {
-			dst = append(dst, &txt[i])
+	defer x.close()
+	if _, err := x.exec(ctx, "PRAGMA busy_timeout = 10000"); err != nil { // as the case's own connections wait
+		return fmt.Errorf("read events: %w", err)
+	}
+	s, row, err := x.run(ctx, q, argsSize(args), func(b *binder) { b.args(args) })
+	if err != nil {
+		return fmt.Errorf("read events: %w", err)
+	}
+	defer func() {
+		if s != 0 {
+			x.done(s)
 		}
-		dst = append(dst, &ro, &me, &verifiable, &e.Raw)
-		if err := rows.Scan(dst...); err != nil {
-			return fmt.Errorf("read events: %w", err)
+	}()
+	tls := x.tls
+	const firstText, roCol = 3, int32(3 + len(ExportEventText))
+	flag := func(col int32) *bool {
+		if sqlite3.Xsqlite3_column_type(tls, s, col) == sqlite3.SQLITE_NULL {
+			return nil
 		}
-		for i, t := range txt {
-			if t.Valid {
-				e.vals[i] = t.String
-				e.Text[i] = &e.vals[i]
+		b := sqlite3.Xsqlite3_column_int64(tls, s, col) != 0
+		return &b
+	}
+	for n := 0; row; n++ {
+		if n&0xffff == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 		}
-		e.ReadOnly, e.ManagementEvent, e.Verifiable = boolOf(ro), boolOf(me), verifiable != 0
+		e := new(ExportEvent) // one allocation a row: its text fields point into it
+		e.ID = sqlite3.Xsqlite3_column_int64(tls, s, 0)
+		e.EvidenceID = sqlite3.Xsqlite3_column_int64(tls, s, 1)
+		e.RecordIndex = sqlite3.Xsqlite3_column_int64(tls, s, 2)
+		for i := range e.vals {
+			col := int32(firstText + i)
+			if sqlite3.Xsqlite3_column_type(tls, s, col) == sqlite3.SQLITE_NULL {
+				continue
+			}
+			p := sqlite3.Xsqlite3_column_text(tls, s, col)
+			m := sqlite3.Xsqlite3_column_bytes(tls, s, col)
+			e.vals[i] = string(cmem(p, int(m)))
+			e.Text[i] = &e.vals[i]
+		}
+		e.ReadOnly, e.ManagementEvent = flag(roCol), flag(roCol+1)
+		e.Verifiable = sqlite3.Xsqlite3_column_int64(tls, s, roCol+2) != 0
+		p := sqlite3.Xsqlite3_column_blob(tls, s, roCol+3)
+		m := sqlite3.Xsqlite3_column_bytes(tls, s, roCol+3)
+		e.Raw = make([]byte, m)
+		copy(e.Raw, cmem(p, int(m)))
 		if err := fn(e); err != nil {
 			return err
 		}
+		switch rc := sqlite3.Xsqlite3_step(tls, s); rc {
+		case sqlite3.SQLITE_ROW:
+		case sqlite3.SQLITE_DONE:
+			row = false
+		default:
+			return fmt.Errorf("read events: %w", x.errorf(rc))
+		}
 	}
-	return rows.Err()
+	return nil
 }
 
 func boolOf(n sql.NullInt64) *bool {
