@@ -53,7 +53,8 @@ func custodySection(cc *store.CustodyCheck, entries []store.CustodyEntry, proble
 
 // DescribeCase is what a report over several cases records of one of
 // them: its id, the SHA-256 and size of its file, its shards and its
-// custody log as CheckCustody finds it. It reads the case only.
+// custody log, with every problem CheckCustody and CheckCase find in the
+// case (the caller refuses a case that has any). It reads the case only.
 func DescribeCase(ctx context.Context, c *store.Case) (MergedCase, error) {
 	m := MergedCase{Path: c.Path, Shards: []string{}}
 	var err error
@@ -74,7 +75,14 @@ func DescribeCase(ctx context.Context, c *store.Case) (MergedCase, error) {
 	if err != nil {
 		return m, err
 	}
-	m.Custody = custodySection(cc, cc.Entries, cc.Problems, cc.Notes)
+	// As a report of the case alone checks it: its events as ingest
+	// recorded them, its statuses and findings as its last verify did.
+	ck, err := CheckCase(ctx, c, cc.Entries)
+	if err != nil {
+		return m, err
+	}
+	m.Custody = custodySection(cc, cc.Entries, append(append([]string{}, cc.Problems...), ck.Problems...),
+		append(append([]string{}, cc.Notes...), ck.Notes...))
 	m.Custody.Note = "this case's own custody log, as it was when the cases were merged; the merged case's log records the merge of each case with its custody head"
 	return m, nil
 }

@@ -49,22 +49,36 @@ var mergeTables = []mergeTable{
 	{name: "findings", id: true},
 }
 
-// notMerged are the tables of a case MergeCase leaves out on purpose.
-var notMerged = map[string]bool{"schema_migrations": true, "case_info": true, "custody": true,
+// notMerged are the tables of a case MergeCase leaves out on purpose
+// (detections name event rows: forensic detect runs on the merged case).
+var notMerged = map[string]bool{"schema_migrations": true, "case_info": true, "custody": true, "detections": true,
 	"trust_anchor_files": true, "trust_anchors": true}
 
+// MergeOptions tune MergeCase.
+type MergeOptions struct {
+	// Verdicts copies the statuses and findings of the case's last
+	// verification too (item_status, findings): for the one case whose
+	// object verdicts are carried (verify.Options.CarryObjects), merged
+	// first so that the evidence ids their details name stay right. The
+	// merged case is verified again; the other cases' verdicts are not
+	// needed, and their details name ids the merge has moved.
+	Verdicts bool
+}
+
 // MergeCase copies the evidence of the case at src — every item and what
-// ingest parsed from it, and the statuses and findings of its last
-// verification — into c, in one transaction, reading src only. Row ids
-// are offset past those c holds, so the first case merged into an empty
-// case keeps its ids. A source or archive row equal to one c holds (the
-// same kind, source, path, member and SHA-256: the same argument of
-// shards' ingests) is not copied twice. The copied items are claimed by
-// no custody entry: the caller records the merge (AppendIngestCustody with
-// CommandMerge) next. It returns how many evidence items it added. Both
-// cases must have this version's schema; an item both hold (the same
-// path, member, SHA-256 and position) is an error.
-func (c *Case) MergeCase(ctx context.Context, src string) (int, error) {
+// ingest parsed from it, and with opt.Verdicts the statuses and findings
+// of its last verification — into c, in one transaction, reading src
+// only. Row ids are offset past those c holds, so the first case merged
+// into an empty case keeps its ids. A source or archive row equal to one
+// c holds (the same kind, SHA-256, member and position: the same argument
+// of shards' ingests, wherever it was on each machine) is not copied
+// twice. An item that c holds already — the same kind, SHA-256, member,
+// position and path below its source, so on any machine — is an error:
+// the cases overlap. The copied items are claimed by no custody entry:
+// the caller records the merge (AppendIngestCustody with CommandMerge)
+// next. It returns how many evidence items it added. Both cases must have
+// this version's schema.
+func (c *Case) MergeCase(ctx context.Context, src string, opt MergeOptions) (int, error) {
 	conn, err := c.db.Conn(ctx)
 	if err != nil {
 		return 0, err
@@ -77,6 +91,28 @@ func (c *Case) MergeCase(ctx context.Context, src string) (int, error) {
 	defer conn.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE src")
 	if err := sameSchema(ctx, conn, src); err != nil {
 		return 0, err
+	}
+	// The merged case's own index for the overlap test (an evidence
+	// table of millions of items is not scanned once per item).
+	if _, err := conn.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS main.evidence_merge_identity ON evidence(sha256, member)"); err != nil {
+		return 0, fmt.Errorf("merge %s: %w", src, err)
+	}
+	var dup struct{ path, member string }
+	err = conn.QueryRowContext(ctx, `SELECT s.path, s.member FROM src.evidence s
+		WHERE s.kind NOT IN ('source', 'archive') AND EXISTS (SELECT 1 FROM main.evidence m
+			WHERE m.sha256 = s.sha256 AND m.member = s.member AND m.kind = s.kind
+			AND coalesce(m.member_index, '') = coalesce(s.member_index, '')
+			AND substr(m.path, length(m.source) + 1) = substr(s.path, length(s.source) + 1))
+		LIMIT 1`).Scan(&dup.path, &dup.member)
+	switch {
+	case err == nil:
+		name := dup.path
+		if dup.member != "" {
+			name += "!/" + dup.member
+		}
+		return 0, fmt.Errorf("merge %s: the item %s is already in the merged case (the cases overlap)", src, name)
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("merge %s: %w", src, err)
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -96,6 +132,9 @@ func (c *Case) MergeCase(ctx context.Context, src string) (int, error) {
 	}
 	added := int64(0)
 	for _, t := range mergeTables {
+		if (t.name == "item_status" || t.name == "findings") && !opt.Verdicts {
+			continue
+		}
 		// The columns are this version's (the merged case's), never names
 		// read from the other case: its file is input, and a name goes
 		// into the statement. It must have the same ones.
@@ -130,7 +169,7 @@ func (c *Case) MergeCase(ctx context.Context, src string) (int, error) {
 		q := fmt.Sprintf("INSERT INTO main.%s (%s) SELECT %s FROM src.%s s", t.name, strings.Join(quoted, ", "), strings.Join(sel, ", "), t.name)
 		if t.name == "evidence" {
 			q += ` WHERE NOT (s.kind IN ('source', 'archive') AND EXISTS (SELECT 1 FROM main.evidence m WHERE m.kind = s.kind
-				AND m.source = s.source AND m.path = s.path AND m.member = s.member AND m.sha256 = s.sha256))`
+				AND m.sha256 = s.sha256 AND m.member = s.member AND coalesce(m.member_index, '') = coalesce(s.member_index, '')))`
 		}
 		// In id order: the merged case's pages fill in order. A row that
 		// names a source or archive row not copied fails the foreign key.
@@ -256,8 +295,14 @@ func columnsOf(ctx context.Context, tx *sql.Tx, db, table string) ([]string, err
 // object copies its last verification judged, and the source shards its
 // ingests of shards saw (inputs.source_shards).
 type MergeFacts struct {
-	Sources      []string   // distinct SHA-256 of the source rows, sorted
-	Objects      int64      // item_status rows of kind object
+	Sources []string // distinct SHA-256 of the source rows, sorted
+	Objects int64    // item_status rows of kind object
+	// Rehashed counts what the last verification's re-reading of the
+	// evidence (verify --rehash) found of digests and log files: their
+	// changed_since_ingest statuses and the rehash findings that do not
+	// name an object copy. A merge re-verifies from what the cases hold
+	// and cannot carry them.
+	Rehashed     int64
 	SourceShards []ShardSet // distinct, in custody order
 }
 
@@ -270,6 +315,11 @@ func (c *Case) MergeFacts(ctx context.Context) (MergeFacts, error) {
 	}
 	if err := c.queryRow(ctx, "SELECT count(*) FROM item_status WHERE kind = 'object'").Scan(&f.Objects); err != nil {
 		return f, fmt.Errorf("count object statuses: %w", err)
+	}
+	if err := c.queryRow(ctx, `SELECT (SELECT count(*) FROM item_status WHERE kind != 'object' AND status = 'changed_since_ingest') +
+		(SELECT count(*) FROM findings f WHERE f.type = 'rehash' AND NOT EXISTS (SELECT 1 FROM item_status s WHERE s.kind = 'object'
+			AND s.evidence_id = json_extract(f.detail, '$.evidence_id')))`).Scan(&f.Rehashed); err != nil {
+		return f, fmt.Errorf("count rehash results: %w", err)
 	}
 	ins, err := c.strings(ctx, "SELECT inputs FROM custody WHERE command IN ('ingest', ?) ORDER BY seq", CommandMerge)
 	if err != nil {
@@ -286,4 +336,25 @@ func (c *Case) MergeFacts(ctx context.Context) (MergeFacts, error) {
 		}
 	}
 	return f, nil
+}
+
+// EachItemName calls fn with the source, path and member of every
+// evidence item but sources and archives, in id order (to check which
+// shard each belongs to).
+func (c *Case) EachItemName(ctx context.Context, fn func(source, path, member string) error) error {
+	rows, err := c.query(ctx, "SELECT source, path, member FROM evidence WHERE kind NOT IN ('source', 'archive') ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("read evidence: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s, p, m string
+		if err := rows.Scan(&s, &p, &m); err != nil {
+			return fmt.Errorf("read evidence: %w", err)
+		}
+		if err := fn(s, p, m); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

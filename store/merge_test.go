@@ -32,16 +32,19 @@ func mergeClaim(t *testing.T, c *Case, added int, shards []string, whole *ShardS
 
 // shardCase is a closed case at a new path holding n log files named by
 // prefix and one source row, with a status and a finding.
-func shardCase(t *testing.T, prefix string, n int) string {
+func shardCase(t *testing.T, prefix string, n int) string { return shardCaseAt(t, "/e", prefix, n) }
+
+// shardCaseAt is shardCase with the source at root (another machine).
+func shardCaseAt(t *testing.T, root, prefix string, n int) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), prefix+".db")
 	c, err := Open(context.Background(), p)
 	require.NoError(t, err)
 	defer c.Close()
 	w := c.NewWriter(WriterOptions{})
-	w.Add(&Item{Evidence: Evidence{Source: "/e", Path: "/e", SHA256: strings.Repeat("a", 64), Kind: KindSource}})
+	w.Add(&Item{Evidence: Evidence{Source: root, Path: root, SHA256: strings.Repeat("a", 64), Kind: KindSource}})
 	for i := 0; i < n; i++ {
-		w.Add(&Item{Evidence: Evidence{Source: "/e", Path: fmt.Sprintf("/e/%s-%d.json", prefix, i), SHA256: strings.Repeat("b", 64),
+		w.Add(&Item{Evidence: Evidence{Source: root, Path: fmt.Sprintf("%s/%s-%d.json", root, prefix, i), SHA256: strings.Repeat("b", 64),
 			Kind: KindCloudTrailLog}, Events: awkwardEvents()[:1+i%3]})
 	}
 	_, err = w.Close()
@@ -65,18 +68,18 @@ func TestMergeCase(t *testing.T) {
 	a, b := shardCase(t, "a", 3), shardCase(t, "b", 4)
 	before := fileHash(t, a)
 	m := openTemp(t)
-	n, err := m.MergeCase(ctx, a)
+	n, err := m.MergeCase(ctx, a, MergeOptions{Verdicts: true})
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "three logs and the source")
 	mergeClaim(t, m, n, []string{"area-aaaaaaaaaaaa"}, nil)
-	n, err = m.MergeCase(ctx, b)
+	n, err = m.MergeCase(ctx, b, MergeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "four logs; the source is the first case's")
 	mergeClaim(t, m, n, []string{"area-bbbbbbbbbbbb"}, nil)
 
 	assert.Equal(t, 8, count(t, m, "evidence"))
-	assert.Equal(t, 7, count(t, m, "item_status"))
-	assert.Equal(t, 2, count(t, m, "findings"))
+	assert.Equal(t, 3, count(t, m, "item_status"), "the verdicts of the first case only")
+	assert.Equal(t, 1, count(t, m, "findings"))
 	var events int
 	require.NoError(t, m.db.QueryRow("SELECT count(*) FROM ct_events").Scan(&events))
 	assert.Equal(t, (1+2+3)+(1+2+3+1), events, "1+i%3 events per log of each case")
@@ -98,10 +101,18 @@ func TestMergeCase(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"area-aaaaaaaaaaaa", "area-bbbbbbbbbbbb"}, shards)
 
-	_, err = m.MergeCase(ctx, a)
+	_, err = m.MergeCase(ctx, a, MergeOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "already in the merged case")
+	// The same items ingested on another machine, from another folder.
+	_, err = m.MergeCase(ctx, shardCaseAt(t, "/mnt/elsewhere", "a", 3), MergeOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "/mnt/elsewhere/a-0.json is already in the merged case")
 	assert.Equal(t, 8, count(t, m, "evidence"), "a refused merge adds nothing")
+	// Another machine's shard: its source row (the same bytes) is kept once.
+	n, err = m.MergeCase(ctx, shardCaseAt(t, "/mnt/elsewhere", "c", 2), MergeOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
 
 	// A case of another schema.
 	c, err := Open(ctx, b)
@@ -109,7 +120,7 @@ func TestMergeCase(t *testing.T) {
 	_, err = c.db.ExecContext(ctx, "DELETE FROM schema_migrations WHERE name = (SELECT max(name) FROM schema_migrations)")
 	require.NoError(t, err)
 	c.Close()
-	_, err = openTemp(t).MergeCase(ctx, b)
+	_, err = openTemp(t).MergeCase(ctx, b, MergeOptions{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "its schema is at")
 }

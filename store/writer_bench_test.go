@@ -127,7 +127,7 @@ func BenchmarkMergeCase(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				if _, err := dst.MergeCase(ctx, src); err != nil {
+				if _, err := dst.MergeCase(ctx, src, MergeOptions{}); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()

@@ -24,7 +24,7 @@ import (
 
 const reportUsage = `Usage:
   forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--allow-unverified] [--export DIR] [--json]
-  forensic report --case A.db --case B.db ... --key KEY --out DIR [--merged-case FILE] [--identity NAME] [--export DIR] [--json]
+  forensic report --case A.db --case B.db ... --key KEY --out DIR [--merged-case FILE] [--public-keys PATH... [--allow-weak-keys]] [--identity NAME] [--export DIR] [--json]
   forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]... [--allow-weak-keys]] [--export DIR] [--json]
 
 forensic report writes a signed chain-of-custody report of a case into a new
@@ -60,11 +60,14 @@ changed, missing or added.
 Several --case make one report over the cases of several shards (ingest
 --shard on several machines; see forensic plan). Each case must be
 verified, its custody log intact, and all made from the same sources with
-the same trust anchors (compared by SHA-256); no shard may be in two
-cases, and object copies may have been judged in one case only (plan puts
-them all in shard rest). The cases are merged into one case (temporary, or
+the same trust anchors, as its own record says (its custody log, events,
+statuses and findings as a report of it alone checks them); no shard or
+item may be in two cases, no item of a shard a case does not claim,
+object copies judged in one case only (plan puts them all in shard
+rest), and no case whose last verify --rehash found changes. The cases are merged into one case (temporary, or
 kept at --merged-case), which is verified again as a whole with those trust
-anchors — so that unreferenced log files, access-log correlation, tail
+anchors (or with --public-keys, which must be the files every case was
+verified with) — so that unreferenced log files, access-log correlation, tail
 coverage and gap explanations from other regions' events are found over
 all the shards — with the object verdicts carried from the case that read
 the objects (the evidence itself is not needed). report.json lists every
@@ -105,11 +108,16 @@ type reportOptions struct {
 	cases      []string
 	mergedCase string
 	merged     []report.MergedCase
-	keyPath    string
-	out        string
-	identity   string
-	operator   string
-	json       bool
+	// keys (--public-keys, with allowWeak): the trust anchors a report
+	// over several cases verifies the merge with, instead of those the
+	// cases recorded.
+	keys      []string
+	allowWeak bool
+	keyPath   string
+	out       string
+	identity  string
+	operator  string
+	json      bool
 	// allowUnverified writes a NOT VERIFIED report of a case the last
 	// verify does not cover, instead of refusing.
 	allowUnverified bool
@@ -125,6 +133,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("report", reportUsage, stderr)
 	fs.StringArrayVar(&o.cases, "case", nil, "case file (required; repeat it for one report over the cases of several shards)")
 	fs.StringVar(&o.mergedCase, "merged-case", "", "with several --case: keep the merged case there (a new file) instead of a temporary one")
+	fs.StringArrayVar(&o.keys, "public-keys", nil, "with several --case: verify the merged case with these trust anchors (file or folder, repeatable; every case must have been verified with the same files), not those the cases recorded")
+	fs.BoolVar(&o.allowWeak, "allow-weak-keys", false, "with --public-keys: trust RSA keys of 512 to 2047 bits")
 	fs.StringVar(&o.keyPath, "key", "", "Ed25519 private key from 'forensic keygen' (required)")
 	fs.StringVar(&o.out, "out", "", "report folder to create (required; must not exist or be empty)")
 	fs.StringVar(&o.identity, "identity", "", "signer identity (default: from KEY's .allowed_signers, else OPERATOR@HOST)")
@@ -140,6 +150,10 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("report: --case is required")
 	case o.mergedCase != "" && len(o.cases) < 2:
 		return usagef("report: --merged-case is used only with several --case")
+	case len(o.keys) > 0 && len(o.cases) < 2:
+		return usagef("report: --public-keys is used only with several --case (a case's report states what its verify recorded)")
+	case o.allowWeak && len(o.keys) == 0:
+		return usagef("report: --allow-weak-keys is used only with --public-keys")
 	case len(o.cases) > 1 && o.allowUnverified:
 		return usagef("report: --allow-unverified is not used with several --case: each case must be verified")
 	case o.keyPath == "":
@@ -273,6 +287,12 @@ func reportArgs(o reportOptions, id string) []string {
 	}
 	if o.export != "" {
 		args = append(args, "--export", o.export)
+	}
+	for _, k := range o.keys {
+		args = append(args, "--public-keys", k)
+	}
+	if o.allowWeak {
+		args = append(args, "--allow-weak-keys")
 	}
 	return args
 }

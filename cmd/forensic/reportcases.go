@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forensic-dev/forensic/internal/regfile"
+	"github.com/forensic-dev/forensic/internal/shard"
 	"github.com/forensic-dev/forensic/report"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
@@ -34,6 +36,7 @@ type shardCase struct {
 	facts   store.MergeFacts
 	anchors []store.TrustAnchorFile
 	keys    []store.TrustAnchorKey
+	weak    bool // its last verify trusted weak keys (--allow-weak-keys)
 }
 
 // readShardCases checks the cases a report over several cases is made
@@ -49,6 +52,10 @@ func readShardCases(ctx context.Context, paths []string) ([]shardCase, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The file itself (a link named is followed once, here).
+		if abs, err = filepath.EvalSymlinks(abs); err != nil {
+			return nil, err
+		}
 		if prev, ok := seen[abs]; ok {
 			return nil, usagef("report: --case %s names the case %s again", p, prev)
 		}
@@ -61,6 +68,7 @@ func readShardCases(ctx context.Context, paths []string) ([]shardCase, error) {
 	}
 	first := out[0]
 	owner := ""
+	var whole *store.ShardSet
 	shardOf := map[string]string{}
 	for i, sc := range out {
 		if strings.Join(sc.facts.Sources, ",") != strings.Join(first.facts.Sources, ",") {
@@ -71,6 +79,14 @@ func readShardCases(ctx context.Context, paths []string) ([]shardCase, error) {
 		if a, b := anchorFiles(sc.anchors, sc.keys), anchorFiles(first.anchors, first.keys); a != b {
 			return nil, failedError{fmt.Sprintf("report: refused: case %s was verified with other trust anchors than %s (%s, against %s): "+
 				"verify every case with the same --public-keys", sc.path, first.path, a, b)}
+		}
+		for _, ss := range sc.facts.SourceShards {
+			if whole == nil {
+				whole = &ss
+			} else if ss != *whole {
+				return nil, failedError{fmt.Sprintf("report: refused: case %s records other shards of its sources (%d, SHA-256 %s) than %s (%d, %s): "+
+					"the cases were not split by one plan", sc.path, ss.Count, ss.SHA256, first.path, whole.Count, whole.SHA256)}
+			}
 		}
 		shards := sc.desc.Shards
 		if len(shards) == 0 {
@@ -102,6 +118,10 @@ func readShardCases(ctx context.Context, paths []string) ([]shardCase, error) {
 
 func readShardCase(ctx context.Context, abs string) (shardCase, error) {
 	sc := shardCase{path: abs}
+	if fi, err := os.Stat(abs + "-wal"); err == nil && fi.Size() > 0 {
+		return sc, failedError{fmt.Sprintf("report: refused: case %s has a write-ahead log (%s-wal): it is open in another process, or was not closed; "+
+			"close it (any forensic command on it that ends closes it) so that its file is the whole case", abs, abs)}
+	}
 	c, err := store.OpenReadOnly(ctx, abs)
 	if err != nil {
 		return sc, err
@@ -119,7 +139,7 @@ func readShardCase(ctx context.Context, abs string) (shardCase, error) {
 		return sc, err
 	}
 	if p := sc.desc.Custody.Problems; len(p) > 0 {
-		return sc, failedError{fmt.Sprintf("report: refused: the custody record of case %s does not hold: %s", abs, strings.Join(p, "; "))}
+		return sc, failedError{fmt.Sprintf("report: refused: the record of case %s does not hold: %s", abs, strings.Join(p, "; "))}
 	}
 	if sc.facts, err = c.MergeFacts(ctx); err != nil {
 		return sc, err
@@ -127,7 +147,77 @@ func readShardCase(ctx context.Context, abs string) (shardCase, error) {
 	if sc.anchors, sc.keys, err = c.TrustAnchors(ctx); err != nil {
 		return sc, err
 	}
+	v, err := lastVerifyInputs(sc.desc.Custody.Entries)
+	if err != nil {
+		return sc, failedError{fmt.Sprintf("report: refused: case %s: %v", abs, err)}
+	}
+	var rec []store.TrustAnchorFile
+	for _, k := range v.PublicKeys {
+		rec = append(rec, store.TrustAnchorFile{SHA256: k.SHA256, Size: k.Size, Keys: k.Keys})
+	}
+	if a, b := anchorFiles(sc.anchors, nil), anchorFiles(rec, nil); a != b {
+		return sc, failedError{fmt.Sprintf("report: refused: the trust anchors case %s holds (%s) are not those its last verify recorded in the custody log (%s)", abs, a, b)}
+	}
+	if v.Rehash && sc.facts.Rehashed > 0 {
+		return sc, failedError{fmt.Sprintf("report: refused: the last verify of case %s re-read the evidence (--rehash) and found %d digests, log files or findings changed since ingest; "+
+			"a report over several cases verifies from what the cases hold and cannot carry that: report on that case alone, or ingest its evidence again", abs, sc.facts.Rehashed)}
+	}
+	sc.weak = v.AllowWeak
+	if err := itemsOfShards(ctx, c, abs, sc.desc.Shards); err != nil {
+		return sc, err
+	}
 	return sc, nil
+}
+
+// itemsOfShards refuses a case of shards that holds an item of another
+// shard (each item's shard from its name below its source, as plan and
+// ingest --shard give it).
+func itemsOfShards(ctx context.Context, c *store.Case, abs string, shards []string) error {
+	if len(shards) == 0 {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, s := range shards {
+		want[s] = true
+	}
+	return c.EachItemName(ctx, func(source, path, member string) error {
+		id, _, _ := shard.Of(shard.EntryName(source, path, member))
+		if !want[id] {
+			name := path
+			if member != "" {
+				name += "!/" + member
+			}
+			return failedError{fmt.Sprintf("report: refused: case %s holds %s, of shard %s, but says it holds shard%s %s only",
+				abs, name, id, map[bool]string{true: "s", false: ""}[len(shards) > 1], strings.Join(shards, ", "))}
+		}
+		return nil
+	})
+}
+
+// verifyInputs is what a verify custody entry records of its inputs.
+type verifyInputs struct {
+	PublicKeys []struct {
+		SHA256 string `json:"sha256"`
+		Size   int64  `json:"size"`
+		Keys   int64  `json:"keys"`
+	} `json:"public_keys"`
+	Rehash    bool `json:"rehash"`
+	AllowWeak bool `json:"allow_weak_keys"`
+}
+
+// lastVerifyInputs reads the inputs of the last verify entry of a log.
+func lastVerifyInputs(entries []report.CustodyEntry) (verifyInputs, error) {
+	var v verifyInputs
+	for i := len(entries) - 1; i >= 0; i-- {
+		if entries[i].Command != "verify" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(entries[i].Inputs), &v); err != nil {
+			return v, fmt.Errorf("custody entry %d (verify): inputs: %v", entries[i].Seq, err)
+		}
+		return v, nil
+	}
+	return v, fmt.Errorf("its custody log has no verify entry")
 }
 
 // anchorFiles names a case's trust anchors by content, the files and
@@ -150,18 +240,24 @@ func anchorFiles(fs []store.TrustAnchorFile, keys []store.TrustAnchorKey) string
 }
 
 // mergeCases makes the merged case at dst from the cases, each merge
-// recorded in its custody log, and verifies it as a whole.
-func mergeCases(ctx context.Context, dst string, cases []shardCase, op string) error {
+// recorded in its custody log, and verifies it as a whole with anchors:
+// the --public-keys given (supplied), else the trust anchors the cases
+// recorded.
+func mergeCases(ctx context.Context, dst string, cases []shardCase, supplied *verify.TrustAnchors, op string) error {
 	c, err := store.Open(ctx, dst)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	for _, sc := range cases {
+	for i, sc := range cases {
 		start := time.Now().UTC()
-		added, err := c.MergeCase(ctx, sc.path)
+		added, err := c.MergeCase(ctx, sc.path, store.MergeOptions{Verdicts: i == 0 && sc.desc.Objects})
 		if err != nil {
 			return err
+		}
+		// What was merged is what was checked: the file has not changed.
+		if sum, _, err := regfile.SHA256NoFollow(sc.path); err != nil || sum != sc.desc.SHA256 {
+			return failedError{fmt.Sprintf("report: case %s changed while it was merged (SHA-256 %s when checked, %s after): nothing was reported", sc.path, sc.desc.SHA256, sum)}
 		}
 		d := sc.desc
 		in := map[string]any{"case": sc.path, "case_id": d.CaseID, "case_sha256": d.SHA256, "case_size": d.Size,
@@ -186,21 +282,20 @@ func mergeCases(ctx context.Context, dst string, cases []shardCase, op string) e
 			return fmt.Errorf("record the merge of %s: %w", sc.path, err)
 		}
 	}
-	// The trust anchors the cases share, as the first recorded them (the
-	// merged case holds none until it is verified).
-	first, err := store.OpenReadOnly(ctx, cases[0].path)
-	if err != nil {
-		return err
-	}
-	anchors, err := verify.AnchorsFromCase(ctx, first)
-	first.Close()
-	if err != nil {
-		return err
-	}
-	start := time.Now().UTC()
-	rep, err := verify.Run(ctx, c, verify.Options{Anchors: anchors, CarryObjects: cases[0].desc.Objects})
-	if err != nil {
-		return err
+	anchors, from := supplied, ""
+	if anchors == nil {
+		// The trust anchors the cases share, as the first recorded them
+		// (the merged case holds none until it is verified).
+		first, err := store.OpenReadOnly(ctx, cases[0].path)
+		if err != nil {
+			return err
+		}
+		anchors, err = verify.AnchorsFromCase(ctx, first)
+		first.Close()
+		if err != nil {
+			return err
+		}
+		from = cases[0].path
 	}
 	weak := false
 	if anchors != nil {
@@ -208,8 +303,17 @@ func mergeCases(ctx context.Context, dst string, cases []shardCase, op string) e
 			weak = weak || k.Bits < verify.MinKeyBits
 		}
 	}
+	if weak && supplied == nil && !cases[0].weak {
+		return failedError{fmt.Sprintf("report: refused: case %s records a trust anchor under %d bits, but its last verify did not allow weak keys: its record was edited",
+			cases[0].path, verify.MinKeyBits)}
+	}
+	start := time.Now().UTC()
+	rep, err := verify.Run(ctx, c, verify.Options{Anchors: anchors, CarryObjects: cases[0].desc.Objects})
+	if err != nil {
+		return err
+	}
 	return appendVerifyCustody(ctx, c, verifyOptions{casePath: dst, allowWeak: weak, operator: op,
-		anchorsFrom: cases[0].path, objectsFrom: map[bool]string{true: cases[0].path}[cases[0].desc.Objects]}, anchors, rep, start)
+		anchorsFrom: from, objectsFrom: map[bool]string{true: cases[0].path}[cases[0].desc.Objects]}, anchors, rep, start)
 }
 
 func deref(s *string) string {
@@ -222,9 +326,27 @@ func deref(s *string) string {
 // runCasesReport writes one report over several cases (see the top of
 // this file).
 func runCasesReport(ctx context.Context, o reportOptions, stdout io.Writer) (*report.Result, error) {
+	var supplied *verify.TrustAnchors
+	if len(o.keys) > 0 {
+		var err error
+		if supplied, err = loadAnchors("report", o.keys, o.allowWeak); err != nil {
+			return nil, err
+		}
+	}
 	cases, err := readShardCases(ctx, o.cases)
 	if err != nil {
 		return nil, err
+	}
+	if supplied != nil {
+		var files []store.TrustAnchorFile
+		for _, f := range supplied.Files {
+			files = append(files, store.TrustAnchorFile{SHA256: f.SHA256, Size: f.Size, Keys: int64(len(f.Keys))})
+		}
+		for _, sc := range cases {
+			if a, b := anchorFiles(sc.anchors, nil), anchorFiles(files, nil); a != b {
+				return nil, failedError{fmt.Sprintf("report: refused: case %s was verified with other trust anchors (%s) than --public-keys (%s)", sc.path, a, b)}
+			}
+		}
 	}
 	dst := o.mergedCase
 	if dst == "" {
@@ -236,7 +358,7 @@ func runCasesReport(ctx context.Context, o reportOptions, stdout io.Writer) (*re
 		dst = filepath.Join(tmp, "merged.db")
 	}
 	op := operator(o.operator)
-	if err := mergeCases(ctx, dst, cases, op); err != nil {
+	if err := mergeCases(ctx, dst, cases, supplied, op); err != nil {
 		if o.mergedCase != "" {
 			// Made by this run, and not a whole merge: not left to be taken
 			// for one.

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/forensic-dev/forensic/fixtures"
+	"github.com/forensic-dev/forensic/store"
 )
 
 // reportDoc is what the tests of reports over several cases read of
@@ -30,8 +34,9 @@ type reportDoc struct {
 			Intact  bool             `json:"intact"`
 		} `json:"custody"`
 	} `json:"cases"`
-	Limitations  []string `json:"limitations"`
-	Verification struct {
+	Limitations     []string       `json:"limitations"`
+	EvidenceSummary map[string]any `json:"evidence_summary"`
+	Verification    struct {
 		Verdict string `json:"verdict"`
 	} `json:"verification"`
 	Custody struct {
@@ -55,6 +60,9 @@ func readReport(t *testing.T, dir string) reportDoc {
 // differ between a case and a merge of cases, and nothing else may.
 var evidenceNumbers = regexp.MustCompile(`evidence \d+|evidence_id":\d+|"evidence_id":"\d+"`)
 
+// archivePath is where a machine held the test's archive.
+var archivePath = regexp.MustCompile(`/[^"\s]*/ev\.tar\.zst`)
+
 // comparable is a status or finding without what depends on the case's
 // row ids or the machine's paths: its evidence id and path.
 func comparable(t *testing.T, rows []map[string]any, drop ...string) []string {
@@ -70,7 +78,7 @@ func comparable(t *testing.T, rows []map[string]any, drop ...string) []string {
 		}
 		b, err := json.Marshal(c)
 		require.NoError(t, err)
-		out = append(out, evidenceNumbers.ReplaceAllString(string(b), "evidence N"))
+		out = append(out, archivePath.ReplaceAllString(evidenceNumbers.ReplaceAllString(string(b), "evidence N"), "ARCHIVE"))
 	}
 	sort.Strings(out)
 	return out
@@ -105,9 +113,15 @@ func TestReportOverShards(t *testing.T) {
 
 	var cases []string
 	var args []string
-	for _, s := range plan {
+	for i, s := range plan {
+		// Each shard on its own machine: the archive somewhere else.
+		copyAt := filepath.Join(dir, fmt.Sprintf("machine-%d", i), "ev.tar.zst")
+		require.NoError(t, os.MkdirAll(filepath.Dir(copyAt), 0o755))
+		b, err := os.ReadFile(arc)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(copyAt, b, 0o644))
 		db := filepath.Join(dir, s.Shard+".db")
-		r := forensic(t, "ingest", "--case", db, "--shard", s.Shard, arc)
+		r := forensic(t, "ingest", "--case", db, "--shard", s.Shard, copyAt)
 		require.Equal(t, 0, r.code, r.stderr)
 		forensic(t, "verify", "--case", db, "--public-keys", keys)
 		cases = append(cases, db)
@@ -115,6 +129,9 @@ func TestReportOverShards(t *testing.T) {
 	}
 	// The machine that merges the cases need not have the evidence.
 	require.NoError(t, os.Rename(arc, arc+".elsewhere"))
+	for i := range plan {
+		require.NoError(t, os.RemoveAll(filepath.Join(dir, fmt.Sprintf("machine-%d", i))))
+	}
 	// Merged in another order than the plan's: the case that judged the
 	// objects (rest) is taken first whatever its place.
 	args = append(args[2:], args[:2]...)
@@ -126,6 +143,7 @@ func TestReportOverShards(t *testing.T) {
 
 	drop := []string{"evidence_id", "evidence_path"}
 	assert.Equal(t, comparable(t, want.Statuses, drop...), comparable(t, got.Statuses, drop...), "statuses")
+	assert.Equal(t, want.EvidenceSummary, got.EvidenceSummary, "the same items, the source once")
 	assert.Equal(t, comparable(t, want.Findings), comparable(t, got.Findings), "findings")
 	types := map[string]int{}
 	for _, f := range got.Findings {
@@ -269,4 +287,112 @@ func TestReportOverShardsRefuses(t *testing.T) {
 
 	r = report("r5", a, b)
 	assert.Equal(t, 0, r.code, r.stderr)
+
+	// With the analyst's own key files: the same as the cases'; others
+	// are refused.
+	r = forensic(t, "report", "--case", a, "--case", b, "--public-keys", keys, "--key", signer+".key", "--out", filepath.Join(dir, "r6"))
+	assert.Equal(t, 0, r.code, r.stderr)
+	other := filepath.Join(dir, "other-keys.json")
+	kb, err := os.ReadFile(firstFile(t, keys))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(other, append(kb, '\n'), 0o644))
+	r = forensic(t, "report", "--case", a, "--case", b, "--public-keys", other, "--key", signer+".key", "--out", filepath.Join(dir, "r7"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "other trust anchors")
+
+	// A verdict edited after verify: the case's record does not hold.
+	rest := filepath.Join(dir, "rest.db")
+	require.Equal(t, 0, forensic(t, "ingest", "--case", rest, "--shard", "rest", arc).code)
+	forensic(t, "verify", "--case", rest, "--public-keys", keys)
+	edit(t, rest, "UPDATE item_status SET status = 'valid' WHERE kind = 'object'")
+	r = report("r8", a, rest)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "record of case")
+	assert.Contains(t, r.stderr, "changed after verification")
+
+	// Trust anchors edited: not those the verify recorded.
+	forensic(t, "verify", "--case", rest, "--public-keys", keys)
+	edit(t, rest, "INSERT INTO trust_anchor_files(path, sha256, size, keys) SELECT path || '.x', sha256, size, keys FROM trust_anchor_files LIMIT 1")
+	r = report("r9", a, rest)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "not those its last verify recorded")
+}
+
+// TestReportOverShardsRehash: a case whose verify --rehash found evidence
+// changed since ingest is refused (the merge cannot carry that), and one
+// whose rehash found nothing is merged.
+func TestReportOverShardsRehash(t *testing.T) {
+	dir, root, arc, keys := shardedSet(t)
+	r := forensic(t, "plan", "--json", arc)
+	require.Equal(t, 0, r.code, r.stderr)
+	var plan []planShard
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
+	signer := filepath.Join(dir, "analyst")
+	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
+	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	for _, c := range []struct{ db, shard string }{{a, plan[0].Shard}, {b, plan[1].Shard}} {
+		require.Equal(t, 0, forensic(t, "ingest", "--case", c.db, "--shard", c.shard, root).code)
+		forensic(t, "verify", "--case", c.db, "--public-keys", keys, "--rehash")
+	}
+	out := func(n string) []string {
+		return []string{"report", "--case", a, "--case", b, "--key", signer + ".key", "--out", filepath.Join(dir, n)}
+	}
+	r = forensic(t, out("r1")...)
+	require.Equal(t, 0, r.code, r.stderr)
+
+	// One log file of a's shard changed on disk, found by its rehash.
+	rows := queryJSON(t, a, "SELECT path FROM evidence WHERE kind = 'cloudtrail_log' ORDER BY id LIMIT 1")
+	p := rows[0]["path"].(string)
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	data[len(data)/2] ^= 1
+	require.NoError(t, os.WriteFile(p, data, 0o644))
+	forensic(t, "verify", "--case", a, "--public-keys", keys, "--rehash")
+	r = forensic(t, out("r2")...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "re-read the evidence (--rehash)")
+}
+
+// TestItemsOfShards: a case that says it holds one shard but holds an item
+// of another is refused, naming the item.
+func TestItemsOfShards(t *testing.T) {
+	dir, _, arc, _ := shardedSet(t)
+	r := forensic(t, "plan", "--json", arc)
+	require.Equal(t, 0, r.code, r.stderr)
+	var plan []planShard
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
+	db := filepath.Join(dir, "a.db")
+	require.Equal(t, 0, forensic(t, "ingest", "--case", db, "--shard", plan[0].Shard, arc).code)
+	ctx := context.Background()
+	c, err := store.OpenReadOnly(ctx, db)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, itemsOfShards(ctx, c, db, []string{plan[0].Shard}))
+	err = itemsOfShards(ctx, c, db, []string{plan[1].Shard})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "of shard "+plan[0].Shard+", but says it holds shard "+plan[1].Shard+" only")
+}
+
+// edit runs SQL on a case file behind forensic's back.
+func edit(t *testing.T, db, q string) {
+	t.Helper()
+	h, err := sql.Open("sqlite", db)
+	require.NoError(t, err)
+	defer h.Close()
+	_, err = h.Exec(q)
+	require.NoError(t, err, q)
+}
+
+// firstFile is the first regular file below dir.
+func firstFile(t *testing.T, dir string) string {
+	t.Helper()
+	var first string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && first == "" && d.Type().IsRegular() {
+			first = p
+		}
+		return err
+	}))
+	require.NotEmpty(t, first)
+	return first
 }
