@@ -57,6 +57,7 @@ Usage:
                                                        ingest + verify + report in one go
   forensic export --case CASE.db --out DIR            write the case as a Parquet dataset (Athena, Trino, Spark, DuckDB)
   forensic plan PATH...                                list the shards an export splits into (ingest --shard)
+  forensic detect --case CASE.db [--rules PATH]...     run Sigma rules; every hit says whether its event is proven authentic
   forensic custody verify --case CASE.db               check the case's custody log
   forensic --version
 
@@ -209,6 +210,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdExport(ctx, args[1:], stdout, stderr)
 	case "plan":
 		err = cmdPlan(ctx, args[1:], stdout, stderr)
+	case "detect":
+		err = cmdDetect(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "forensic: error: %s\n", display.Quote(fmt.Sprintf("unknown command %q", args[0])))
 		fmt.Fprint(stderr, mainUsage)
