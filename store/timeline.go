@@ -51,10 +51,16 @@ type TimelineRecord struct {
 	// (item_status of kind log); "" when it has none, and for access logs.
 	LogStatus  string
 	Verifiable bool // ct_events.verifiable; false for access logs
+	// Detections are the titles of the rules the last forensic detect
+	// found the event by, sorted, joined by "; " ("" for none, and for
+	// access logs).
+	Detections string
 }
 
 // timelineSQL merges ct_events and s3_access, each row with its evidence
-// file, in the order of EachTimelineRecord.
+// file, in the order of EachTimelineRecord; %s is the detections of an
+// event (timelineDetections, or '' in a case made before detect existed,
+// opened read-only).
 const timelineSQL = `
 SELECT * FROM (
   SELECT e.event_time AS t, 'cloudtrail' AS src, coalesce(e.event_name, ''), coalesce(e.event_source, ''),
@@ -62,7 +68,7 @@ SELECT * FROM (
          coalesce(json_extract(e.raw, '$.requestParameters.bucketName'), ''),
          coalesce(json_extract(e.raw, '$.requestParameters.key'), ''),
          coalesce(e.error_code, ''), coalesce(e.request_id, ''), coalesce(e.event_id, ''),
-         v.path, v.member, v.sha256, e.record_index, coalesce(s.status, ''), e.verifiable
+         v.path, v.member, v.sha256, e.record_index, coalesce(s.status, ''), e.verifiable, %s
   FROM ct_events e JOIN evidence v ON v.id = e.evidence_id
   LEFT JOIN item_status s ON s.evidence_id = e.evidence_id AND s.kind = 'log'
   WHERE e.event_time >= ?1 AND e.event_time < ?2
@@ -74,7 +80,7 @@ SELECT * FROM (
   UNION ALL
   SELECT a.time, 's3_access', a.operation, 's3.amazonaws.com', a.requester, a.remote_ip, '',
          a.bucket, a.key, a.http_status || CASE WHEN a.error_code NOT IN ('', '-') THEN ' ' || a.error_code ELSE '' END,
-         a.request_id, '', v.path, v.member, v.sha256, a.line_no, '', 0
+         a.request_id, '', v.path, v.member, v.sha256, a.line_no, '', 0, ''
   FROM s3_access a JOIN evidence v ON v.id = a.evidence_id
   WHERE ?7 = 0 AND a.time >= ?1 AND a.time < ?2
     AND (?3 = '' OR a.requester = ?3)
@@ -82,6 +88,10 @@ SELECT * FROM (
     AND (?5 = '' OR a.bucket = ?5)
     AND (?6 = '' OR substr(a.key, 1, length(?6)) = ?6)
 ) ORDER BY 1, 2, 13, 16`
+
+// timelineDetections is the titles of the rules whose hits name event e.
+const timelineDetections = `coalesce((SELECT group_concat(title, '; ') FROM (SELECT DISTINCT d.rule_title AS title
+	FROM detections d WHERE d.event_row = e.id ORDER BY 1)), '')`
 
 // EachTimelineRecord calls fn for every CloudTrail event and S3 server
 // access-log record f selects, in time order, then by source
@@ -93,7 +103,13 @@ func (c *Case) EachTimelineRecord(ctx context.Context, f TimelineFilter, fn func
 	if f.VerifiedOnly {
 		verified = 1
 	}
-	rows, err := c.db.QueryContext(ctx, timelineSQL, f.From.UTC().Format(time.RFC3339), f.To.UTC().Format(time.RFC3339),
+	det := "''"
+	if ok, err := c.tableExists(ctx, "detections"); err != nil {
+		return err
+	} else if ok {
+		det = timelineDetections
+	}
+	rows, err := c.db.QueryContext(ctx, fmt.Sprintf(timelineSQL, det), f.From.UTC().Format(time.RFC3339), f.To.UTC().Format(time.RFC3339),
 		f.Principal, f.IP, f.Bucket, f.KeyPrefix, verified)
 	if err != nil {
 		return fmt.Errorf("timeline query: %w", err)
@@ -104,7 +120,7 @@ func (c *Case) EachTimelineRecord(ctx context.Context, f TimelineFilter, fn func
 		var verifiable int
 		if err := rows.Scan(&r.Time, &r.Source, &r.Action, &r.Service, &r.Principal, &r.SourceIP, &r.Region,
 			&r.Bucket, &r.Key, &r.Status, &r.RequestID, &r.EventID, &r.EvidencePath, &r.EvidenceMember, &r.EvidenceSHA256,
-			&r.RecordIndex, &r.LogStatus, &verifiable); err != nil {
+			&r.RecordIndex, &r.LogStatus, &verifiable, &r.Detections); err != nil {
 			return err
 		}
 		r.Verifiable = verifiable == 1

@@ -165,6 +165,26 @@ func TestDetectVerification(t *testing.T) {
 	}
 	assert.Positive(t, buckets["verified"], "%v", buckets)
 
+	// The timeline names the rules that found each event.
+	r = forensic(t, "timeline", "--case", db, "--from", "2024-01-01T00:00Z", "--to", "2025-01-01T00:00Z", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	marked := 0
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row timelineRow
+		require.NoError(t, json.Unmarshal([]byte(line), &row))
+		if row.Action == "StopLogging" {
+			assert.Contains(t, row.Detection, "CloudTrail logging stopped")
+			marked++
+		} else if row.Detection != "" {
+			marked++
+		}
+	}
+	events := map[int64]bool{}
+	for _, h := range readHits(t, forensic(t, "detect", "--case", db, "--json").stdout) {
+		events[h.EventRow] = true
+	}
+	assert.Equal(t, len(events), marked, "every hit's event, and only those, marked")
+
 	// Tamper the file with the StopLogging: a new case sees it not valid.
 	p := stops[0]["path"].(string)
 	zr, err := os.Open(p)

@@ -71,16 +71,17 @@ type timelineRow struct {
 	RecordIndex   int64  `json:"record_index"` // record in the file, or access-log line number
 	Verification  string `json:"verification"` // the log file's status, "not verified" or "not signed"
 	Verified      bool   `json:"verified"`
+	Detection     string `json:"detection"` // the rules the last forensic detect found the event by ("; " between)
 }
 
 var timelineColumns = []string{"message", "datetime", "timestamp_desc", "timestamp", "source", "action", "service", "principal",
 	"source_ip", "region", "bucket", "key", "status", "request_id", "event_id", "evidence_path", "evidence_member",
-	"evidence_sha256", "record_index", "verification", "verified"}
+	"evidence_sha256", "record_index", "verification", "verified", "detection"}
 
 func (r *timelineRow) fields() []string {
 	return []string{r.Message, r.Datetime, r.TimestampDesc, fmt.Sprint(r.Timestamp), r.Source, r.Action, r.Service, r.Principal, r.SourceIP,
 		r.Region, r.Bucket, r.Key, r.Status, r.RequestID, r.EventID, r.EvidencePath, r.EvidenceItem, r.EvidenceSHA,
-		fmt.Sprint(r.RecordIndex), r.Verification, fmt.Sprint(r.Verified)}
+		fmt.Sprint(r.RecordIndex), r.Verification, fmt.Sprint(r.Verified), r.Detection}
 }
 
 func cmdTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -150,7 +151,7 @@ func runTimeline(ctx context.Context, c *store.Case, o timelineOptions, from, to
 		flush = func() error { cw.Flush(); return cw.Error() }
 	default:
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tSOURCE\tACTION\tPRINCIPAL\tSOURCE IP\tBUCKET/KEY\tSTATUS\tVERIFICATION\tEVIDENCE")
+		fmt.Fprintln(tw, "TIME\tSOURCE\tACTION\tPRINCIPAL\tSOURCE IP\tBUCKET/KEY\tSTATUS\tVERIFICATION\tEVIDENCE\tDETECTION")
 		emit = func(r *timelineRow) error {
 			obj := r.Bucket
 			if r.Key != "" && r.Key != "-" {
@@ -161,8 +162,8 @@ func runTimeline(ctx context.Context, c *store.Case, o timelineOptions, from, to
 				ev += "!/" + r.EvidenceItem
 			}
 			q := display.Quote
-			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s#%d\n", q(r.Datetime), q(r.Source), q(r.Action),
-				q(r.Principal), q(r.SourceIP), q(obj), q(r.Status), q(r.Verification), q(ev), r.RecordIndex)
+			_, err := fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s#%d\t%s\n", q(r.Datetime), q(r.Source), q(r.Action),
+				q(r.Principal), q(r.SourceIP), q(obj), q(r.Status), q(r.Verification), q(ev), r.RecordIndex, q(r.Detection))
 			return err
 		}
 		flush = tw.Flush
@@ -173,7 +174,7 @@ func runTimeline(ctx context.Context, c *store.Case, o timelineOptions, from, to
 		r := timelineRow{Datetime: rec.Time, Source: rec.Source, Action: rec.Action, Service: rec.Service,
 			Principal: rec.Principal, SourceIP: rec.SourceIP, Region: rec.Region, Bucket: rec.Bucket, Key: rec.Key,
 			Status: rec.Status, RequestID: rec.RequestID, EventID: rec.EventID, EvidencePath: rec.EvidencePath,
-			EvidenceItem: rec.EvidenceMember, EvidenceSHA: rec.EvidenceSHA256, RecordIndex: rec.RecordIndex}
+			EvidenceItem: rec.EvidenceMember, EvidenceSHA: rec.EvidenceSHA256, RecordIndex: rec.RecordIndex, Detection: rec.Detections}
 		fillTimelineRow(&r, rec.LogStatus, rec.Verifiable)
 		return emit(&r)
 	})
