@@ -207,6 +207,7 @@ type builder struct {
 
 	info      map[string]string
 	export    *ExportSection // report --export
+	detect    *DetectionsSection
 	custody   []store.CustodyEntry
 	problems  []string
 	anchors   *anchors
@@ -472,6 +473,14 @@ func (b *builder) load() error {
 		b.limits = append(b.limits, part)
 		b.verdict += " " + part
 	}
+	var detectNote string
+	if b.detect, detectNote, err = detectionsSection(ctx, b.c); err != nil {
+		return err
+	}
+	if detectNote != "" {
+		b.limits = append(b.limits, detectNote)
+		b.verdict += " " + detectNote
+	}
 	if len(b.opt.Cases) > 0 {
 		m := mergedText(b.opt.Cases)
 		b.limits = append(b.limits, m)
@@ -526,6 +535,7 @@ func (b *builder) writeJSON(w io.Writer) error {
 			Command: b.opt.Command, Namespace: Namespace},
 		Custody:      custody,
 		Cases:        b.opt.Cases,
+		Detections:   b.detect,
 		TrustAnchors: TrustAnchors{Files: b.anchors.files, Keys: b.anchors.trustAnchorKeys()},
 		EvidenceSummary: EvidenceSummary{Items: b.evTotal, ByKind: b.evKinds, Bytes: b.evBytes, Errors: b.evErrors,
 			EventsIndexing: eventsIndexing(b.indexing)},

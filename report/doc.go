@@ -109,6 +109,9 @@
 //	                  the saved metadata or a successor) that re-verifies here,
 //	                  the key, and the openssl commands
 //	export            (report --export) the manifest's hash and every file's
+//	detections        (after forensic detect) its custody entry and rule
+//	                  files, every rule with hits by the verification of
+//	                  their events now, and its first hits
 //	cases             (a report over several cases) each case merged: path,
 //	                  case_id, sha256, size, shards, objects (its object
 //	                  verdicts were carried), and its own custody section

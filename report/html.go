@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/forensic-dev/forensic/store"
 )
 
 // report.html is rendered with html/template, which escapes every value
@@ -340,6 +342,7 @@ type htmlCount struct {
 }
 
 type htmlView struct {
+	Detections   *htmlDetections
 	Verdict      string
 	OK           bool
 	CaseID       string
@@ -476,6 +479,7 @@ func (b *builder) writeHTML(w io.Writer) error {
 		v.Coverage = append(v.Coverage, hc)
 	}
 	fgs, more := pickFindings(b.findings)
+	v.Detections = htmlDetectionsOf(b.detect)
 	v.FindingsMore, v.FindingsCut = more, cutSummary(fgs)
 	for _, g := range fgs {
 		hg := htmlFindingGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
@@ -515,4 +519,58 @@ func htmlProblems(ps []string) []string {
 		return ps
 	}
 	return append(ps[:htmlMaxCustody:htmlMaxCustody], fmt.Sprintf("... and %d more (see report.json)", len(ps)-htmlMaxCustody))
+}
+
+// htmlDetections is the detections section of report.html.
+type htmlDetections struct {
+	Seq     int64
+	RanAt   string
+	Current bool
+	Rules   []htmlDetectionRule
+	Hits    int64
+	Unsure  int64 // hits on events not proven authentic
+}
+
+type htmlDetectionRule struct {
+	Level, Title, ID, Source, Author string
+	Hits                             DetectionHits
+	Events                           []htmlDetectionEvent
+	More                             int64
+}
+
+type htmlDetectionEvent struct {
+	Time, Name, Principal, IP, Mark string
+	Proven                          bool
+}
+
+// htmlShownHits is how many hits of each rule report.html lists.
+const htmlShownHits = 10
+
+func htmlDetectionsOf(d *DetectionsSection) *htmlDetections {
+	if d == nil {
+		return nil
+	}
+	h := &htmlDetections{Seq: d.CustodySeq, RanAt: d.RanAt, Current: d.Current}
+	for _, r := range d.Rules {
+		hr := htmlDetectionRule{Level: r.Level, Title: r.Title, ID: r.RuleID, Source: r.Source, Author: r.Author, Hits: r.Hits}
+		h.Hits += r.Hits.Total
+		h.Unsure += r.Hits.NotVerified + r.Hits.LogNotValid
+		for i, e := range r.Events {
+			if i == htmlShownHits {
+				break
+			}
+			mark := "verified"
+			switch e.Verification {
+			case store.DetectNotVerified:
+				mark = "NOT VERIFIED"
+			case store.DetectLogNotValid:
+				mark = "LOG NOT VALID (" + e.LogStatus + ")"
+			}
+			hr.Events = append(hr.Events, htmlDetectionEvent{Time: e.EventTime, Name: e.EventName, Principal: e.Principal,
+				IP: e.SourceIP, Mark: mark, Proven: e.Verification == store.DetectVerified})
+		}
+		hr.More = r.Hits.Total - int64(len(hr.Events))
+		h.Rules = append(h.Rules, hr)
+	}
+	return h
 }

@@ -18,23 +18,24 @@ import (
 
 // Document is report.json.
 type Document struct {
-	Case            CaseSection      `json:"case"`
-	Cases           []MergedCase     `json:"cases,omitempty"` // a report over several cases: those merged
-	Coverage        []Coverage       `json:"coverage"`
-	Custody         CustodySection   `json:"custody"`
-	Evidence        []EvidenceItem   `json:"evidence"`
-	EvidenceSummary EvidenceSummary  `json:"evidence_summary"`
-	Export          *ExportSection   `json:"export,omitempty"` // report --export
-	Findings        []Finding        `json:"findings"`
-	Format          string           `json:"format"` // Format
-	Limitations     []string         `json:"limitations"`
-	Method          Method           `json:"method"`
-	Signer          SignerSection    `json:"signer"`
-	Statuses        []ItemStatus     `json:"statuses"`
-	Tool            ToolSection      `json:"tool"`
-	TrustAnchors    TrustAnchors     `json:"trust_anchors"`
-	Verification    Verification     `json:"verification"`
-	VerifiedDigests []VerifiedDigest `json:"verified_digests"`
+	Case            CaseSection        `json:"case"`
+	Cases           []MergedCase       `json:"cases,omitempty"` // a report over several cases: those merged
+	Coverage        []Coverage         `json:"coverage"`
+	Custody         CustodySection     `json:"custody"`
+	Detections      *DetectionsSection `json:"detections,omitempty"` // forensic detect's hits
+	Evidence        []EvidenceItem     `json:"evidence"`
+	EvidenceSummary EvidenceSummary    `json:"evidence_summary"`
+	Export          *ExportSection     `json:"export,omitempty"` // report --export
+	Findings        []Finding          `json:"findings"`
+	Format          string             `json:"format"` // Format
+	Limitations     []string           `json:"limitations"`
+	Method          Method             `json:"method"`
+	Signer          SignerSection      `json:"signer"`
+	Statuses        []ItemStatus       `json:"statuses"`
+	Tool            ToolSection        `json:"tool"`
+	TrustAnchors    TrustAnchors       `json:"trust_anchors"`
+	Verification    Verification       `json:"verification"`
+	VerifiedDigests []VerifiedDigest   `json:"verified_digests"`
 }
 
 // The members of Document written and read one item at a time.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -359,4 +360,98 @@ func (c *Case) EachDetection(ctx context.Context, fn func(Detection) error) erro
 		}
 	}
 	return rows.Err()
+}
+
+// DetectSummary is what a report says of the last forensic detect: when
+// it ran (its custody entry), the rule files it named, whether evidence
+// was ingested after it, and per rule its hits by the verification status
+// the events have now (the case may have been verified since), with the
+// first hits, those on events not proven authentic first.
+type DetectSummary struct {
+	Seq        int64
+	Time       string
+	Inputs     string // the entry's inputs (rule files with their SHA-256)
+	IngestedAt bool   // an ingest or merge entry follows it
+	Rules      []DetectRuleHits
+}
+
+// DetectRuleHits is one rule's hits in a DetectSummary.
+type DetectRuleHits struct {
+	ID, Title, Level, Author, Source string
+	Hits                             map[string]int64
+	First                            []Detection
+}
+
+// detectFirst is how many hits of each rule a DetectSummary lists.
+const detectFirst = 25
+
+// DetectionSummary reads the DetectSummary of the case; nil when detect
+// never ran.
+func (c *Case) DetectionSummary(ctx context.Context) (*DetectSummary, error) {
+	if ok, err := c.tableExists(ctx, "detections"); err != nil || !ok {
+		return nil, err
+	}
+	var s DetectSummary
+	err := c.queryRow(ctx, "SELECT seq, time, inputs FROM custody WHERE command = 'detect' ORDER BY seq DESC LIMIT 1").Scan(&s.Seq, &s.Time, &s.Inputs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read custody: %w", err)
+	}
+	var n int
+	if err := c.queryRow(ctx, "SELECT count(*) FROM custody WHERE seq > ? AND command IN ('ingest', ?)", s.Seq, CommandMerge).Scan(&n); err != nil {
+		return nil, err
+	}
+	s.IngestedAt = n > 0
+	rows, err := c.query(ctx, `SELECT d.rule_source, d.rule_id, d.rule_title, coalesce(d.rule_level, ''), coalesce(d.rule_author, ''),
+		`+detectionBucketSQL+`, count(*) FROM detections d JOIN ct_events_status e ON e.id = d.event_row GROUP BY 1, 2, 6 ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("read detections: %w", err)
+	}
+	at := map[[2]string]int{}
+	for rows.Next() {
+		var r DetectRuleHits
+		var b string
+		var k int64
+		if err := rows.Scan(&r.Source, &r.ID, &r.Title, &r.Level, &r.Author, &b, &k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		key := [2]string{r.Source, r.ID}
+		i, ok := at[key]
+		if !ok {
+			r.Hits = map[string]int64{}
+			s.Rules = append(s.Rules, r)
+			i = len(s.Rules) - 1
+			at[key] = i
+		}
+		s.Rules[i].Hits[b] += k
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = c.query(ctx, `SELECT src, rid, row, eid, t, name, principal, ip, status, bucket FROM (
+		SELECT d.rule_source AS src, d.rule_id AS rid, d.event_row AS row, coalesce(d.event_id, '') AS eid, coalesce(d.event_time, '') AS t,
+			coalesce(d.event_name, '') AS name, coalesce(d.principal, '') AS principal, coalesce(d.source_ip, '') AS ip,
+			coalesce(e.log_status, '') AS status, `+detectionBucketSQL+` AS bucket,
+			row_number() OVER (PARTITION BY d.rule_source, d.rule_id ORDER BY e.verified, d.event_time, d.event_row) AS n
+		FROM detections d JOIN ct_events_status e ON e.id = d.event_row) WHERE n <= ? ORDER BY src, rid, n`, detectFirst)
+	if err != nil {
+		return nil, fmt.Errorf("read detections: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src, rid string
+		var d Detection
+		if err := rows.Scan(&src, &rid, &d.EventRow, &d.EventID, &d.EventTime, &d.EventName, &d.Principal, &d.SourceIP,
+			&d.LogStatus, &d.Verification); err != nil {
+			return nil, err
+		}
+		if i, ok := at[[2]string{src, rid}]; ok {
+			s.Rules[i].First = append(s.Rules[i].First, d)
+		}
+	}
+	return &s, rows.Err()
 }

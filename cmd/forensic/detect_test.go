@@ -209,6 +209,55 @@ func TestDetectVerification(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "CloudTrail logging stopped")
 	assert.Contains(t, r.stdout, "LOG NOT VALID")
+	// The report says which hits are proven, and which not.
+	signer := filepath.Join(dir, "analyst")
+	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
+	rep := filepath.Join(dir, "report")
+	r = forensic(t, "report", "--case", db2, "--key", signer+".key", "--out", rep)
+	require.Equal(t, 0, r.code, r.stderr)
+	b, err := os.ReadFile(filepath.Join(rep, "report.json"))
+	require.NoError(t, err)
+	var doc struct {
+		Detections struct {
+			Current bool `json:"current"`
+			Rules   []struct {
+				Title  string `json:"title"`
+				Author string `json:"author"`
+				Hits   struct {
+					LogNotValid int64 `json:"log_not_valid"`
+					Total       int64 `json:"total"`
+				} `json:"hits"`
+				Events []struct {
+					Verification string `json:"verification"`
+				} `json:"events"`
+			} `json:"rules"`
+			RuleFiles []map[string]any `json:"rule_files"`
+		} `json:"detections"`
+		Verification struct {
+			Verdict string `json:"verdict"`
+		} `json:"verification"`
+	}
+	require.NoError(t, json.Unmarshal(b, &doc))
+	assert.True(t, doc.Detections.Current)
+	assert.NotEmpty(t, doc.Detections.RuleFiles)
+	found := false
+	for _, rr := range doc.Detections.Rules {
+		if rr.Title == "CloudTrail logging stopped" {
+			found = true
+			assert.Equal(t, rr.Hits.Total, rr.Hits.LogNotValid)
+			require.NotEmpty(t, rr.Events)
+			assert.Equal(t, "log_not_valid", rr.Events[0].Verification)
+			assert.Equal(t, "forensic", rr.Author)
+		}
+	}
+	assert.True(t, found, "the rule with hits is in the report")
+	assert.Contains(t, doc.Verification.Verdict, "detection hits are on events not proven authentic")
+	html, err := os.ReadFile(filepath.Join(rep, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "LOG NOT VALID (hash_mismatch)")
+	r = forensic(t, "report", "verify", rep, "--signer", signer+".pub.pem")
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+
 	r = forensic(t, "detect", "--case", db2, "--verified-only", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	for _, h := range readHits(t, r.stdout) {
