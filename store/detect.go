@@ -1,10 +1,10 @@
 package store
 
 import (
-	"errors"
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"

@@ -59,7 +59,7 @@ type TimelineRecord struct {
 
 // timelineSQL merges ct_events and s3_access, each row with its evidence
 // file, in the order of EachTimelineRecord; %s is the detections of an
-// event (timelineDetections, or '' in a case made before detect existed,
+// event (timelineDetections, or ” in a case made before detect existed,
 // opened read-only).
 const timelineSQL = `
 SELECT * FROM (
