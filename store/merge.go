@@ -201,16 +201,7 @@ func sameSchema(ctx context.Context, conn *sql.Conn, src string) error {
 		if err != nil {
 			return nil, err
 		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				return nil, err
-			}
-			out = append(out, n)
-		}
-		return out, rows.Err()
+		return textColumn(rows)
 	}
 	want, err := names("main")
 	if err != nil {
@@ -272,16 +263,8 @@ func columnsOf(ctx context.Context, tx *sql.Tx, db, table string) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := textColumn(rows)
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {

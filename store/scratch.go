@@ -268,6 +268,11 @@ func (c *Case) strings(ctx context.Context, q string, args ...any) ([]string, er
 	if err != nil {
 		return nil, err
 	}
+	return textColumn(rows)
+}
+
+// textColumn reads the one text column of rows, and closes them.
+func textColumn(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
 	var out []string
 	for rows.Next() {

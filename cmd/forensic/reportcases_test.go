@@ -96,10 +96,7 @@ func TestReportOverShards(t *testing.T) {
 	// chain's newest digests deleted, which the deliveries in the access
 	// logs show.
 	dir, _, arc, keys := shardedSet(t, fixtures.DigestTailDeleted, fixtures.LogDeletedViaS3)
-	r := forensic(t, "plan", "--json", arc)
-	require.Equal(t, 0, r.code, r.stderr)
-	var plan []planShard
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
+	plan := planOf(t, arc)
 	require.Len(t, plan, 5)
 
 	signer := filepath.Join(dir, "analyst")
@@ -107,7 +104,7 @@ func TestReportOverShards(t *testing.T) {
 	full := filepath.Join(dir, "full.db")
 	require.Equal(t, 0, forensic(t, "ingest", "--case", full, arc).code)
 	forensic(t, "verify", "--case", full, "--public-keys", keys)
-	r = forensic(t, "report", "--case", full, "--key", signer+".key", "--out", filepath.Join(dir, "report-full"))
+	r := forensic(t, "report", "--case", full, "--key", signer+".key", "--out", filepath.Join(dir, "report-full"))
 	require.Equal(t, 0, r.code, r.stderr)
 	want := readReport(t, filepath.Join(dir, "report-full"))
 
@@ -246,10 +243,7 @@ func TestReportOverShards(t *testing.T) {
 // verified alike are refused, naming why.
 func TestReportOverShardsRefuses(t *testing.T) {
 	dir, _, arc, keys := shardedSet(t)
-	r := forensic(t, "plan", "--json", arc)
-	require.Equal(t, 0, r.code, r.stderr)
-	var plan []planShard
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
+	plan := planOf(t, arc)
 	signer := filepath.Join(dir, "analyst")
 	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
 	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
@@ -263,7 +257,7 @@ func TestReportOverShardsRefuses(t *testing.T) {
 		}
 		return forensic(t, append(append([]string{"report"}, args...), "--key", signer+".key", "--out", filepath.Join(dir, name))...)
 	}
-	r = report("r1", a, b)
+	r := report("r1", a, b)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "is not verified")
 
@@ -323,10 +317,7 @@ func TestReportOverShardsRefuses(t *testing.T) {
 // whose rehash found nothing is merged.
 func TestReportOverShardsRehash(t *testing.T) {
 	dir, root, arc, keys := shardedSet(t)
-	r := forensic(t, "plan", "--json", arc)
-	require.Equal(t, 0, r.code, r.stderr)
-	var plan []planShard
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
+	plan := planOf(t, arc)
 	signer := filepath.Join(dir, "analyst")
 	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
 	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
@@ -337,7 +328,7 @@ func TestReportOverShardsRehash(t *testing.T) {
 	out := func(n string) []string {
 		return []string{"report", "--case", a, "--case", b, "--key", signer + ".key", "--out", filepath.Join(dir, n)}
 	}
-	r = forensic(t, out("r1")...)
+	r := forensic(t, out("r1")...)
 	require.Equal(t, 0, r.code, r.stderr)
 
 	// One log file of a's shard changed on disk, found by its rehash.
@@ -357,10 +348,7 @@ func TestReportOverShardsRehash(t *testing.T) {
 // of another is refused, naming the item.
 func TestItemsOfShards(t *testing.T) {
 	dir, _, arc, _ := shardedSet(t)
-	r := forensic(t, "plan", "--json", arc)
-	require.Equal(t, 0, r.code, r.stderr)
-	var plan []planShard
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
+	plan := planOf(t, arc)
 	db := filepath.Join(dir, "a.db")
 	require.Equal(t, 0, forensic(t, "ingest", "--case", db, "--shard", plan[0].Shard, arc).code)
 	ctx := context.Background()
@@ -395,4 +383,14 @@ func firstFile(t *testing.T, dir string) string {
 	}))
 	require.NotEmpty(t, first)
 	return first
+}
+
+// planOf is forensic plan --json of the evidence at arc.
+func planOf(t *testing.T, arc string) []planShard {
+	t.Helper()
+	r := forensic(t, "plan", "--json", arc)
+	require.Equal(t, 0, r.code, r.stderr)
+	var plan []planShard
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
+	return plan
 }

@@ -483,29 +483,25 @@ func (c *compiler) leaf(name, kind string, set map[string]bool, v any) (string, 
 		return "", err
 	}
 	if cased {
-		g := globPattern(s)
-		switch kind {
-		case "contains":
-			g = "*" + g + "*"
-		case "startswith":
-			g = g + "*"
-		case "endswith":
-			g = "*" + g
-		}
-		c.args = append(c.args, g)
+		c.args = append(c.args, affix(kind, globPattern(s), "*"))
 		return "coalesce(" + x + " GLOB ?, 0)", nil
 	}
-	p := likePattern(s)
+	c.args = append(c.args, affix(kind, likePattern(s), "%"))
+	return "coalesce(" + x + ` LIKE ? ESCAPE '\', 0)`, nil
+}
+
+// affix puts the any-text wildcard of a pattern where the modifier kind
+// (contains, startswith, endswith) leaves text free.
+func affix(kind, p, any string) string {
 	switch kind {
 	case "contains":
-		p = "%" + p + "%"
+		return any + p + any
 	case "startswith":
-		p = p + "%"
+		return p + any
 	case "endswith":
-		p = "%" + p
+		return any + p
 	}
-	c.args = append(c.args, p)
-	return "coalesce(" + x + ` LIKE ? ESCAPE '\', 0)`, nil
+	return p
 }
 
 // scalar is a YAML scalar as Sigma compares it: text as is, true and
