@@ -492,14 +492,14 @@ func (c *compiler) leaf(name, kind string, set map[string]bool, v any) (string, 
 
 // affix puts the any-text wildcard of a pattern where the modifier kind
 // (contains, startswith, endswith) leaves text free.
-func affix(kind, p, any string) string {
+func affix(kind, p, wild string) string {
 	switch kind {
 	case "contains":
-		return any + p + any
+		return wild + p + wild
 	case "startswith":
-		return p + any
+		return p + wild
 	case "endswith":
-		return any + p
+		return wild + p
 	}
 	return p
 }
