@@ -427,6 +427,12 @@ func (b *builder) load() error {
 	default:
 		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d digests, log files and objects are not valid, and %d findings are errors (listed below).", total-valid, total, errFindings)
 	}
+	if b.verified && total > 0 && len(b.anchors.keys) == 0 {
+		// The first sentence says it: nothing can be proven without keys.
+		b.verdictOK = false
+		b.verdict = "NOT VERIFIED: no trust anchors were supplied when the case was verified (forensic verify --public-keys), so no digest signature could be checked and no log file is proven authentic. " +
+			strings.TrimPrefix(strings.TrimPrefix(b.verdict, "VERIFIED: "), "NOT VERIFIED: ")
+	}
 	if unv.Any() && unv.Verified {
 		// The first sentence says why the verdict cannot be VERIFIED.
 		b.verdictOK = false

@@ -128,6 +128,11 @@ type VerifyResult struct {
 	// Export is every file of the export folder given with --export, in
 	// path order: unchanged, changed, missing or added.
 	Export []export.FileState `json:"export,omitempty"`
+	// Verdict is the report's own verdict on the evidence (what
+	// report.json states), and VerdictOK whether it is VERIFIED: a report
+	// that verifies may well say the evidence does not.
+	Verdict   string `json:"verdict"`
+	VerdictOK bool   `json:"verdict_ok"`
 }
 
 func (r *VerifyResult) add(name string, ok bool, want, got, detail string) {
@@ -418,6 +423,7 @@ func (r *VerifyResult) checkJSON(dir string, pub ed25519.PublicKey) (*reportFile
 		return nil, nil
 	}
 	r.Signer = rep.Signer.Identity
+	r.Verdict, r.VerdictOK = rep.Verification.Verdict, rep.Verification.OK
 	r.add("report.json format", rep.Format == Format, Format, rep.Format, "")
 	if pub != nil {
 		got, err := ParsePublicKey([]byte(rep.Signer.PublicKeyPEM))

@@ -39,11 +39,12 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var (
 		casePath, keyPath, out, identity, op string
 		keys, shards                         []string
-		allowWeak                            bool
+		allowWeak, noAnchors                 bool
 	)
 	fs := newFlagSet("analyze", analyzeUsage, stderr)
 	fs.StringArrayVar(&keys, "public-keys", nil, "trusted CloudTrail public keys: file or folder (repeatable)")
 	fs.BoolVar(&allowWeak, "allow-weak-keys", false, "trust RSA keys of 512 to 2047 bits (the output and the report say so)")
+	fs.BoolVar(&noAnchors, "no-trust-anchors", false, "verify without any trust anchor: no digest can be valid (the report's verdict says so first)")
 	fs.StringVar(&keyPath, "key", "", "Ed25519 signing key from 'forensic keygen' (required)")
 	fs.StringVar(&out, "out", "", "report folder to create (required)")
 	fs.StringVar(&casePath, "case", "", "case file (default: OUT.case.db)")
@@ -71,8 +72,8 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case out == "":
 		return usagef("analyze: --out is required")
 	}
-	if len(keys) == 0 {
-		fmt.Fprintln(stderr, "forensic: warning: no --public-keys: no digest can be verified")
+	if err := needAnchors("analyze", keys, noAnchors); err != nil {
+		return err
 	}
 	for _, p := range paths {
 		if _, err := os.Lstat(p); err != nil {
@@ -108,7 +109,7 @@ func cmdAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return ingestErr
 	}
 	fmt.Fprintln(stdout, "\n== verify")
-	_, verifyErr := runVerify(ctx, verifyOptions{casePath: casePath, keys: keys, allowWeak: allowWeak, operator: op}, stdout)
+	_, verifyErr := runVerify(ctx, verifyOptions{casePath: casePath, keys: keys, allowWeak: allowWeak, operator: op, noAnchors: noAnchors}, stdout)
 	if verifyErr != nil && !isFailed(verifyErr) {
 		return verifyErr
 	}

@@ -215,7 +215,7 @@ func TestNonRegularFilesAreRefused(t *testing.T) {
 	r := forensicWithin(t, "report", "verify", s.report, "--signer", s.pub, "--evidence", s.ev, "--rerun", "--public-keys", s.keys)
 	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "PASS regular files only")
-	assert.Contains(t, r.stdout, "Result: the report verifies.")
+	assert.Contains(t, r.stdout, "Result: the report verifies: it is authentic and unchanged.")
 	r = forensicWithin(t, "verify", "--case", s.casePath, "--public-keys", s.keys)
 	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
 	r = forensicWithin(t, "query", "--case", s.casePath, "SELECT count(*) FROM evidence")

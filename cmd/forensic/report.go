@@ -510,7 +510,8 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 		fmt.Fprintf(w, "warning: %s\n", q(s))
 	}
 	if r.OK {
-		fmt.Fprintln(w, "Result: the report verifies.")
+		fmt.Fprintln(w, "Result: the report verifies: it is authentic and unchanged.")
+		fmt.Fprintf(w, "Its verdict on the evidence: %s\n", display.Quote(r.Verdict))
 	} else {
 		fmt.Fprintln(w, "Result: the report does NOT verify.")
 	}

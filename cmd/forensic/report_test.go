@@ -76,7 +76,8 @@ func TestReportCommand(t *testing.T) {
 	pin := prefix + ".pub.pem"
 	stdout, errOut, code = runCmd(reportCmd, "verify", out, "--signer", pin)
 	assert.Equal(t, 0, code, stdout+errOut)
-	assert.Contains(t, stdout, "Result: the report verifies.")
+	assert.Contains(t, stdout, "Result: the report verifies: it is authentic and unchanged.")
+	assert.Contains(t, stdout, "Its verdict on the evidence: NOT VERIFIED: 1 of 12 digests", "the report's own verdict, restated")
 	stdout, _, code = runCmd(reportCmd, "verify", out)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, stdout, "warning: the signer is not pinned")

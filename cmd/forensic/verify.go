@@ -15,7 +15,8 @@ import (
 	"github.com/forensic-dev/forensic/verify"
 )
 
-const verifyUsage = `Usage: forensic verify --case CASE.db [--public-keys FILE|DIR]... [--json] [--rehash]
+const verifyUsage = `Usage: forensic verify --case CASE.db --public-keys FILE|DIR... [--json] [--rehash]
+       forensic verify --case CASE.db --no-trust-anchors [--json] [--rehash]
 
 Verifies every CloudTrail digest and log file in the case offline: digest
 signatures (RSA SHA-256, from the saved head-object metadata or the next
@@ -51,6 +52,11 @@ Examples:
   forensic verify --case case.db --public-keys keys/ --json > verdicts.json
   forensic verify --case case.db --public-keys keys/ --rehash
 
+Without --public-keys verify refuses (exit 2): no digest could be valid,
+and the results would replace the case's last ones. --no-trust-anchors
+verifies anyway (every digest is then unverified); the report's verdict
+says so in its first sentence.
+
 Exit status: 0 every digest, log file and object is valid and nothing is missing,
 1 otherwise (each problem is listed), 2 usage error or unusable key file
 (unreadable, not a regular file, not keys, or a key too weak).
@@ -64,6 +70,7 @@ type verifyOptions struct {
 	rehash    bool
 	workers   int
 	operator  string
+	noAnchors bool // --no-trust-anchors: verify with none, on purpose
 	// anchorsFrom and objectsFrom: the verification of a merged case
 	// (report --case A --case B) took the trust anchors, and the object
 	// verdicts, from that case.
@@ -75,6 +82,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("verify", verifyUsage, stderr)
 	fs.StringVar(&o.casePath, "case", "", "case file (required)")
 	fs.StringArrayVar(&o.keys, "public-keys", nil, "trusted public keys: file or folder (repeatable)")
+	fs.BoolVar(&o.noAnchors, "no-trust-anchors", false, "verify without any trust anchor: no digest can be valid (the output and the report say so)")
 	fs.BoolVar(&o.allowWeak, "allow-weak-keys", false, "trust RSA keys of 512 to 2047 bits (the output and the report say so)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON on stdout")
 	fs.BoolVar(&o.rehash, "rehash", false, "re-read and re-hash every log file from the evidence")
@@ -93,6 +101,9 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return usagef("verify: case %s: %v", o.casePath, unwrap(err))
 	}
 	if err := outputInSource("verify", "--case", o.casePath, caseSources(ctx, o.casePath)); err != nil {
+		return err
+	}
+	if err := needAnchors("verify", o.keys, o.noAnchors); err != nil {
 		return err
 	}
 	_, err := runVerify(ctx, o, stdout)
@@ -146,6 +157,20 @@ func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.
 		return rep, failedError{fmt.Sprintf("%s, %d findings (listed above)", msg, rep.FindingCount())}
 	}
 	return rep, nil
+}
+
+// needAnchors refuses a verification without trust anchors unless the
+// analyst asked for one (--no-trust-anchors): without them no digest can
+// be valid, and the results would replace the case's last ones.
+func needAnchors(cmd string, keys []string, none bool) error {
+	switch {
+	case len(keys) == 0 && !none:
+		return usagef("%s: no --public-keys given: nothing can be verified. Give the output of 'aws cloudtrail list-public-keys' for each region "+
+			"(--public-keys FILE|DIR, kept outside the evidence), or --no-trust-anchors to verify without any (every digest then stays unverified)", cmd)
+	case len(keys) > 0 && none:
+		return usagef("%s: choose one of --public-keys and --no-trust-anchors", cmd)
+	}
+	return nil
 }
 
 // loadAnchors loads the trust anchors for cmd; an unusable key file is a
@@ -203,6 +228,9 @@ func appendVerifyCustody(ctx context.Context, c *store.Case, o verifyOptions, an
 	}
 	if o.rehash {
 		args = append(args, "--rehash")
+	}
+	if o.noAnchors {
+		args = append(args, "--no-trust-anchors")
 	}
 	_, err := c.AppendCustody(ctx, store.CustodyEntry{
 		Time: start.Format(time.RFC3339Nano), Operator: operator(o.operator), Host: hostname(),

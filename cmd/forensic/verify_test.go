@@ -55,11 +55,37 @@ func TestVerifyExitCodes(t *testing.T) {
 	assert.Contains(t, out, "Result: every digest and log file is valid; nothing is missing.")
 	assert.NotContains(t, out, "Problems:")
 
-	// No trust anchors: nothing can be valid, and the output says why.
-	code, out, _ = verifyCLI(t, "--case", db)
+	// No trust anchors: refused, and the case's results stay as they were.
+	before := queryJSON(t, db, "SELECT kind, s3_key, status FROM item_status ORDER BY id")
+	code, out, errOut = verifyCLI(t, "--case", db)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "no --public-keys given: nothing can be verified")
+	assert.Empty(t, out)
+	assert.Equal(t, before, queryJSON(t, db, "SELECT kind, s3_key, status FROM item_status ORDER BY id"), "the last results are kept")
+	code, _, errOut = verifyCLI(t, "--case", db, "--public-keys", keys, "--no-trust-anchors")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "choose one of --public-keys and --no-trust-anchors")
+
+	// Asked for: nothing can be valid, and the output says why.
+	code, out, _ = verifyCLI(t, "--case", db, "--no-trust-anchors")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "no --public-keys given: the case holds 1 public keys as evidence")
 	assert.Contains(t, out, "key_unknown")
+	// The report's verdict says so first.
+	signer := filepath.Join(t.TempDir(), "analyst")
+	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
+	rep := filepath.Join(t.TempDir(), "report")
+	r := forensic(t, "report", "--case", db, "--key", signer+".key", "--out", rep)
+	require.Equal(t, 0, r.code, r.stderr)
+	rb, err := os.ReadFile(filepath.Join(rep, "report.json"))
+	require.NoError(t, err)
+	var rj struct {
+		Verification struct {
+			Verdict string `json:"verdict"`
+		} `json:"verification"`
+	}
+	require.NoError(t, json.Unmarshal(rb, &rj))
+	assert.True(t, strings.HasPrefix(rj.Verification.Verdict, "NOT VERIFIED: no trust anchors were supplied"), rj.Verification.Verdict)
 
 	for _, tt := range []struct {
 		name string
