@@ -452,7 +452,7 @@ func (b *builder) load() error {
 		b.verdict = "NOT VERIFIED (the case's own record does not hold): " + strings.TrimPrefix(b.verdict, "VERIFIED: ")
 	}
 	b.limits = []string{
-		"The signing time comes from " + b.opt.TimeSource + "; the signature proves who signed these bytes, not when. A later RFC 3161 timestamp over SHA256SUMS can be added without re-signing.",
+		"The signing time comes from " + b.opt.TimeSource + "; the signature proves who signed these bytes, not when. An RFC 3161 time stamp over SHA256SUMS can be added without re-signing (forensic report timestamp-request, then forensic report timestamp).",
 		"Only public keys supplied as trust anchors are trusted; keys found in the evidence are not. Check the trust anchors' fingerprints against AWS (aws cloudtrail list-public-keys) independently.",
 		"CloudTrail digests prove the integrity of the log files they list; log files no digest lists, and the hours after the newest digest, are not proven.",
 		"S3 server access logs are delivered on a best-effort basis: the absence of a record is not proof that a request did not happen.",

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,10 +15,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/forensic-dev/forensic/ingest"
 	"github.com/forensic-dev/forensic/internal/export"
 	"github.com/forensic-dev/forensic/internal/regfile"
+	"github.com/forensic-dev/forensic/internal/tsp"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
 )
@@ -75,6 +78,10 @@ type VerifyOptions struct {
 	// Export is an export folder to re-hash against the report's export
 	// section.
 	Export string
+	// TSACerts, when set, are the certificates an RFC 3161 time stamp
+	// (FileTSR) must chain to; without them its signature is checked with
+	// the TSA certificate it carries, and a warning says so.
+	TSACerts *x509.CertPool
 }
 
 // Check is one check of a report folder.
@@ -133,6 +140,9 @@ type VerifyResult struct {
 	// that verifies may well say the evidence does not.
 	Verdict   string `json:"verdict"`
 	VerdictOK bool   `json:"verdict_ok"`
+	// Timestamp is what a verified RFC 3161 time stamp of the report
+	// says (nil when the folder holds none).
+	Timestamp *tsp.Token `json:"timestamp,omitempty"`
 }
 
 func (r *VerifyResult) add(name string, ok bool, want, got, detail string) {
@@ -165,10 +175,11 @@ func Verify(ctx context.Context, dir string, opt VerifyOptions) (*VerifyResult, 
 	if err != nil {
 		r.add("sha256sums", false, "", "", err.Error())
 	}
-	listed := map[string]bool{FileSums: true, FileSig: true, FileSSHSig: true}
+	listed := map[string]bool{FileSums: true, FileSig: true, FileSSHSig: true, FileTSQ: true, FileTSR: true}
 	if sums != nil {
 		r.checkSums(dir, sums, listed)
 	}
+	r.checkTSR(dir, opt.TSACerts)
 
 	// The signing key: pinned, or the one in the folder.
 	var pub ed25519.PublicKey
@@ -778,4 +789,27 @@ func storeEntries(es []CustodyEntry) []store.CustodyEntry {
 		}
 	}
 	return out
+}
+
+// checkTSR checks a time stamp in the folder, when there is one.
+func (r *VerifyResult) checkTSR(dir string, roots *x509.CertPool) {
+	resp, err := readFileLimited(filepath.Join(dir, FileTSR), tsp.MaxResponse)
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		r.add("timestamp "+FileTSR, false, "", "", err.Error())
+		return
+	}
+	tok, err := checkTimestamp(dir, resp, roots)
+	if err != nil {
+		r.add("timestamp "+FileTSR, false, "an RFC 3161 time stamp of SHA256SUMS", "", err.Error())
+		return
+	}
+	r.Timestamp = tok
+	detail := fmt.Sprintf("SHA256SUMS existed at %s, says %s", tok.GenTime.Format(time.RFC3339), tok.TSA)
+	if !tok.Chained {
+		r.Warnings = append(r.Warnings, "the time stamp's TSA certificate was not checked against a certificate you trust: pass --tsa-cert with the TSA's CA certificate, obtained independently")
+	}
+	r.add("timestamp "+FileTSR, true, "", tok.GenTime.Format(time.RFC3339), detail)
 }

@@ -25,8 +25,9 @@ report has been changed or was not signed by this key.
      sha256sum -c SHA256SUMS
 
    SHA256SUMS lists every file of this folder except itself,
-   SHA256SUMS.sig and SHA256SUMS.sshsig. A file it does not list is not
-   part of the report.
+   SHA256SUMS.sig and SHA256SUMS.sshsig (and, once the report is time-
+   stamped, SHA256SUMS.tsq and SHA256SUMS.tsr). A file it does not list is
+   not part of the report.
 
 2. SHA256SUMS was signed with the key in signer.pub.pem (OpenSSL 3.0 or
    later; prints "Signature Verified Successfully"):
@@ -58,6 +59,20 @@ report has been changed or was not signed by this key.
      echo STRING_TO_SIGN_BASE64 | openssl base64 -d -A > string.txt
      echo SIGNATURE_BASE64 | openssl base64 -d -A > sig.bin
      openssl dgst -sha256 -verify key.pem -signature sig.bin string.txt
+
+6. The signing time above is the signer's clock. When the folder holds
+   SHA256SUMS.tsr, an RFC 3161 time stamp from a time-stamping authority
+   proves that SHA256SUMS existed at the time it names (OpenSSL; prints
+   "Verification: OK"; TSA-CA.pem is the TSA's CA certificate, obtained
+   from the TSA):
+
+     openssl ts -verify -in SHA256SUMS.tsr -data SHA256SUMS -CAfile TSA-CA.pem
+     openssl ts -verify -in SHA256SUMS.tsr -queryfile SHA256SUMS.tsq -CAfile TSA-CA.pem
+     openssl ts -reply -in SHA256SUMS.tsr -text
+
+   The first checks the time stamp against SHA256SUMS itself; the second
+   also checks that it answers the request made for this report (its
+   nonce); the third prints the time and the TSA's name.
 
 report.json is canonical JSON (keys sorted, no insignificant white space);
 report.html is the same content for reading, with long lists shortened.

@@ -25,7 +25,9 @@ import (
 const reportUsage = `Usage:
   forensic report --case CASE.db --key KEY --out DIR [--identity NAME] [--allow-unverified] [--export DIR] [--json]
   forensic report --case A.db --case B.db ... --key KEY --out DIR [--merged-case FILE] [--public-keys PATH... [--allow-weak-keys]] [--identity NAME] [--export DIR] [--json]
-  forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]... [--allow-weak-keys]] [--export DIR] [--json]
+  forensic report verify DIR [--signer PUB] [--evidence PATH]... [--rerun [--public-keys FILE|DIR]... [--allow-weak-keys]] [--export DIR] [--tsa-cert CA.pem] [--json]
+  forensic report timestamp-request DIR
+  forensic report timestamp DIR --response SHA256SUMS.tsr [--tsa-cert CA.pem]
 
 forensic report writes a signed chain-of-custody report of a case into a new
 folder DIR: report.json (the complete record, canonical JSON), report.html
@@ -75,6 +77,10 @@ case (its SHA-256, shards and whole custody log) under "cases"; the merged
 case's custody log records each merge at that case's custody head, and
 each case's own log records the report. --export then takes the merged
 export ('forensic export merge') of exactly those cases' exports.
+'report timestamp-request DIR' and 'report timestamp DIR --response FILE'
+add an RFC 3161 time stamp of SHA256SUMS from a time-stamping authority
+(see 'forensic report timestamp --help'); report verify then checks it
+(--tsa-cert: the TSA's CA certificate) and prints its time.
 Every file of the folder must be a regular file: a symbolic link, named
 pipe or device in a report folder is a failed check (reports never hold
 one), and is never opened or followed.
@@ -126,8 +132,15 @@ type reportOptions struct {
 }
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "verify" {
-		return cmdReportVerify(ctx, args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "verify":
+			return cmdReportVerify(ctx, args[1:], stdout, stderr)
+		case "timestamp-request":
+			return cmdTimestampRequest(args[1:], stdout, stderr)
+		case "timestamp":
+			return cmdTimestamp(args[1:], stdout, stderr)
+		}
 	}
 	var o reportOptions
 	fs := newFlagSet("report", reportUsage, stderr)
@@ -329,6 +342,7 @@ func executableSHA256() string {
 }
 
 type reportVerifyOptions struct {
+	tsaCert   string
 	dir       string
 	signer    string
 	evidence  []string
@@ -349,6 +363,7 @@ func cmdReportVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.BoolVar(&o.allowWeak, "allow-weak-keys", false, "with --rerun: trust RSA keys of 512 to 2047 bits")
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON on stdout")
 	fs.StringVar(&o.export, "export", "", "an export folder to re-hash against the report (report --export)")
+	fs.StringVar(&o.tsaCert, "tsa-cert", "", "the TSA's CA certificate (PEM) an RFC 3161 time stamp of the report must chain to")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -403,6 +418,13 @@ func rerunVerify(allowWeak bool) report.VerifyFunc {
 
 func runReportVerify(ctx context.Context, o reportVerifyOptions, stdout io.Writer) (*report.VerifyResult, error) {
 	opt := report.VerifyOptions{Signer: o.signer, Evidence: o.evidence, PublicKeys: o.keys, Export: o.export}
+	if o.tsaCert != "" {
+		roots, err := report.LoadTSACerts(o.tsaCert)
+		if err != nil {
+			return nil, usagef("report verify: %v", err)
+		}
+		opt.TSACerts = roots
+	}
 	if o.rerun {
 		opt.Rerun = rerunVerify(o.allowWeak)
 	}
@@ -446,6 +468,14 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 			}
 		}
 		fmt.Fprintln(w, line)
+	}
+	if t := r.Timestamp; t != nil {
+		trust := "its TSA certificate chains to --tsa-cert"
+		if !t.Chained {
+			trust = "its TSA certificate was not checked against a CA you trust (--tsa-cert)"
+		}
+		fmt.Fprintf(w, "Time stamp: SHA256SUMS existed at %s, says %s (RFC 3161, serial %s; %s)\n", q(t.GenTime.Format(time.RFC3339)),
+			q(t.TSA), q(t.SerialNumber), trust)
 	}
 	if len(r.Export) > 0 {
 		fmt.Fprintln(w, "Export:")
