@@ -18,6 +18,7 @@ import (
 
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
+	"github.com/forensic-dev/forensic/internal/display"
 )
 
 // Files of a report folder.
@@ -425,7 +426,8 @@ func (b *builder) load() error {
 		b.verdictOK = true
 		b.verdict = fmt.Sprintf("VERIFIED: all %d digests, log files and objects are valid, nothing the evidence points to is missing, and no finding is an error.", total)
 	default:
-		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d digests, log files and objects are not valid, and %d findings are errors (listed below).", total-valid, total, errFindings)
+		errs := display.Count(int64(errFindings), "finding is an error", "findings are errors")
+		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d digests, log files and objects are not valid, and %s (listed below).", total-valid, total, errs)
 	}
 	if b.verified && total > 0 && len(b.anchors.keys) == 0 {
 		// The first sentence says it: nothing can be proven without keys.
@@ -441,11 +443,11 @@ func (b *builder) load() error {
 	}
 	if len(b.problems) > 0 {
 		b.verdictOK = false
-		b.verdict += fmt.Sprintf(" The case's custody log is broken (%d problems).", len(b.problems))
+		b.verdict += fmt.Sprintf(" The case's custody log is broken (%s).", display.Count(int64(len(b.problems)), "problem", ""))
 	}
 	if len(b.edits) > 0 {
 		b.verdictOK = false
-		b.verdict += fmt.Sprintf(" The case was changed after ingest or verification recorded it (%d problems): its events or results are not those the evidence gave.", len(b.edits))
+		b.verdict += fmt.Sprintf(" The case was changed after ingest or verification recorded it (%s): its events or results are not those the evidence gave.", display.Count(int64(len(b.edits)), "problem", ""))
 	}
 	if !b.verdictOK && strings.HasPrefix(b.verdict, "VERIFIED: ") {
 		// The evidence checked out, but the case's own record does not.

@@ -39,6 +39,9 @@ const (
 	EvidenceMissing    = "missing"
 	EvidenceAdded      = "added"       // in the evidence given, not in the report
 	EvidenceNotChecked = "not_checked" // its source was not given with --evidence
+	// EvidenceRenamed is a source given under another name than the
+	// report's, with the same SHA-256: its items are compared as its.
+	EvidenceRenamed = "renamed"
 	// EvidenceEventsChanged: the bytes are unchanged, but the events the
 	// case held for the item when the report was made are not those the
 	// evidence gives (the case was edited).
@@ -108,6 +111,8 @@ type EvidenceCheck struct {
 	EventsSHA256       string `json:"events_sha256,omitempty"`
 	ActualEventCount   *int64 `json:"actual_event_count,omitempty"`
 	ActualEventsSHA256 string `json:"actual_events_sha256,omitempty"`
+	// GivenAs is the name a renamed source was given under.
+	GivenAs string `json:"given_as,omitempty"`
 }
 
 // Difference is a status or finding that the re-run and the report do not
@@ -251,7 +256,7 @@ func Verify(ctx context.Context, dir string, opt VerifyOptions) (*VerifyResult, 
 		}
 	}
 	for _, e := range r.Evidence {
-		if e.Status != EvidenceUnchanged && e.Status != EvidenceNotChecked {
+		if e.Status != EvidenceUnchanged && e.Status != EvidenceNotChecked && e.Status != EvidenceRenamed {
 			r.OK = false
 		}
 	}
@@ -573,6 +578,32 @@ func (r *VerifyResult) recheck(ctx context.Context, rf *reportFile, opt VerifyOp
 	if err != nil {
 		return err
 	}
+	// A source given under another name, with the SHA-256 the report
+	// records for one of its sources, is that source, renamed.
+	renamed := renamedSources(inv.sources, now)
+	if len(renamed) > 0 {
+		move := func(id evID) evID {
+			if n, ok := renamed[id.source]; ok {
+				id.source = n
+			}
+			return id
+		}
+		now2, events2 := map[evID]map[string]bool{}, map[evID]map[string]store.EventsSum{}
+		for id, v := range now {
+			now2[move(id)] = v
+		}
+		for id, v := range events {
+			events2[move(id)] = v
+		}
+		now, events = now2, events2
+		for _, name := range renamed {
+			given[name] = true
+		}
+	}
+	givenAs := map[string]string{}
+	for g, name := range renamed {
+		givenAs[name] = g
+	}
 	seen := map[evID]bool{}
 	r.EvidenceCounts = map[string]int{}
 	err = rf.read(nil, documentItems{evidence: func(e EvidenceItem) error {
@@ -583,6 +614,8 @@ func (r *VerifyResult) recheck(ctx context.Context, rf *reportFile, opt VerifyOp
 			ec.Status = EvidenceNotChecked
 		case now[id] == nil:
 			ec.Status = EvidenceMissing
+		case now[id][e.SHA256] && id.path == "" && id.member == "" && givenAs[id.source] != "":
+			ec.Status, ec.ActualSHA256, ec.GivenAs = EvidenceRenamed, e.SHA256, givenAs[id.source]
 		case now[id][e.SHA256]:
 			ec.Status, ec.ActualSHA256 = EvidenceUnchanged, e.SHA256
 			if e.EventCount == nil {
@@ -688,6 +721,7 @@ type inventory struct {
 	withIndex      bool // some item has a member_index: compare by position too
 	firstHasEvents bool // the first item carries event_count
 	filters        map[filterKey]store.EventFilter
+	sources        map[string]string // the report's sources: file name -> SHA-256
 }
 
 type filterKey struct {
@@ -697,8 +731,11 @@ type filterKey struct {
 
 // readInventory reads the report's evidence, one item at a time.
 func readInventory(rf *reportFile) (*inventory, error) {
-	inv := &inventory{filters: map[filterKey]store.EventFilter{}}
+	inv := &inventory{filters: map[filterKey]store.EventFilter{}, sources: map[string]string{}}
 	err := rf.read(nil, documentItems{evidence: func(e EvidenceItem) error {
+		if e.Path == e.Source && e.Member == "" {
+			inv.sources[filepath.Base(e.Source)] = e.SHA256
+		}
 		if inv.items == 0 {
 			inv.firstHasEvents = e.EventCount != nil
 		}
@@ -812,4 +849,33 @@ func (r *VerifyResult) checkTSR(dir string, roots *x509.CertPool) {
 		r.Warnings = append(r.Warnings, "the time stamp's TSA certificate was not checked against a certificate you trust: pass --tsa-cert with the TSA's CA certificate, obtained independently")
 	}
 	r.add("timestamp "+FileTSR, true, "", tok.GenTime.Format(time.RFC3339), detail)
+}
+
+// renamedSources maps the file name a source was given under to the name
+// the report knows it by, for every source of the report not given under
+// its own name whose SHA-256 is that of a source given under a name the
+// report does not know (the same bytes, renamed).
+func renamedSources(report map[string]string, now map[evID]map[string]bool) map[string]string {
+	bySHA := map[string][]string{} // SHA-256 of a given source -> the names it was given under
+	for id, shas := range now {
+		if id.path != "" || id.member != "" {
+			continue
+		}
+		if _, known := report[id.source]; known {
+			continue
+		}
+		for s := range shas {
+			bySHA[s] = append(bySHA[s], id.source)
+		}
+	}
+	out := map[string]string{}
+	for name, sha := range report {
+		if _, given := now[evID{source: name}]; given {
+			continue
+		}
+		if g := bySHA[sha]; len(g) == 1 {
+			out[g[0]] = name
+		}
+	}
+	return out
 }

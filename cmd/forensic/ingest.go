@@ -160,8 +160,8 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 		return sum, runErr
 	}
 	if sum.ErrorCount > 0 {
-		return sum, failedError{fmt.Sprintf("%d items could not be read or parsed (listed above; each is on its evidence row: "+
-			"SELECT path, member, error FROM evidence WHERE error IS NOT NULL); everything else was ingested", sum.ErrorCount)}
+		return sum, failedError{fmt.Sprintf("%s could not be read or parsed (listed above; each is on its evidence row: "+
+			"SELECT path, member, error FROM evidence WHERE error IS NOT NULL); everything else was ingested", display.Count(int64(sum.ErrorCount), "item", ""))}
 	}
 	return sum, nil
 }
@@ -213,7 +213,12 @@ func printIngestSummary(w io.Writer, s *ingest.Summary) {
 	if s.Recovered > 0 {
 		fmt.Fprintf(w, "  recovered %d items an earlier ingest recorded without a custody entry (it was interrupted); this run's entry claims them\n", s.Recovered)
 	}
-	fmt.Fprintf(w, "  cloudtrail: %d log files, %d events (%.0f events/s), %d digests\n", s.LogFiles, s.Events, s.EventsPerSecond, s.Digests)
+	rate := ""
+	if s.Seconds >= 1 {
+		// A rate over less than a second says nothing.
+		rate = fmt.Sprintf(" (%.0f events/s)", s.EventsPerSecond)
+	}
+	fmt.Fprintf(w, "  cloudtrail: %d log files, %d events%s, %d digests\n", s.LogFiles, s.Events, rate, s.Digests)
 	if s.EventsFilter != "all" || s.RecordsNotIndexed > 0 || s.LogsNotSplit > 0 || s.Widened > 0 {
 		fmt.Fprintf(w, "  events indexed: %s; %d records of the log files read not indexed, %d log files not split into records (hashed only)\n",
 			display.Quote(s.EventsFilter), s.RecordsNotIndexed, s.LogsNotSplit)

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"strings"
 	"context"
 	"errors"
 	"fmt"
@@ -251,7 +252,9 @@ func newFlagSet(name, usage string, stderr io.Writer) *pflag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fmt.Fprintln(stderr, "\nFlags:")
-		fs.PrintDefaults()
+		// A boolean flag is given as --flag (pflag writes --flag[=true|false]);
+		// spaces in its place keep the columns.
+		fmt.Fprint(stderr, strings.ReplaceAll(fs.FlagUsages(), "[=true|false]", "             "))
 	}
 	return fs
 }

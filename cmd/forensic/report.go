@@ -511,6 +511,9 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 			if e.Status == report.EvidenceChanged {
 				fmt.Fprintf(w, ": sha256 %s, report says %s", q(e.ActualSHA256), q(e.SHA256))
 			}
+			if e.Status == report.EvidenceRenamed {
+				fmt.Fprintf(w, ": given as %s, the same bytes (sha256 %s)", q(e.GivenAs), q(e.SHA256))
+			}
 			if e.Status == report.EvidenceEventsChanged && e.EventCount != nil && e.ActualEventCount != nil {
 				fmt.Fprintf(w, ": the evidence gives %d events (events_sha256 %s), the case held %d (%s) when the report was made",
 					*e.ActualEventCount, q(e.ActualEventsSHA256), *e.EventCount, q(e.EventsSHA256))
@@ -523,6 +526,9 @@ func printReportVerify(w io.Writer, r *report.VerifyResult) {
 			r.EvidenceCounts[report.EvidenceNotChecked])
 		if n := r.EvidenceCounts[report.EvidenceEventsChanged]; n > 0 {
 			fmt.Fprintf(w, ", events changed %d", n)
+		}
+		if n := r.EvidenceCounts[report.EvidenceRenamed]; n > 0 {
+			fmt.Fprintf(w, ", sources renamed %d", n)
 		}
 		fmt.Fprintln(w)
 	}

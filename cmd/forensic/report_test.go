@@ -173,3 +173,41 @@ func TestReportRefusesUnverifiedEvidence(t *testing.T) {
 	assert.False(t, res.Verified)
 	assert.Contains(t, res.Verdict, "are not valid")
 }
+
+// TestReportVerifyRenamedSource: a byte-identical archive under another
+// name is the report's source, renamed: every item of it unchanged, the
+// source itself renamed, and the report verifies; a changed byte in it is
+// still a change.
+func TestReportVerifyRenamedSource(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fixtures.Generate(filepath.Join(dir, "ev"), fixtures.Options{Seed: 4, Hours: 3, FilesPerHour: 2, EventsPerFile: 2})
+	require.NoError(t, err)
+	keys := filepath.Join(dir, "keys")
+	require.NoError(t, fixtures.KeysOutside(m, keys))
+	arc := filepath.Join(dir, "evidence.tar.zst")
+	require.NoError(t, fixtures.WriteTarZst(m.Root, arc))
+	db := filepath.Join(dir, "c.db")
+	require.Equal(t, 0, forensic(t, "ingest", "--case", db, arc).code)
+	forensic(t, "verify", "--case", db, "--public-keys", keys)
+	signer := filepath.Join(dir, "analyst")
+	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
+	rep := filepath.Join(dir, "report")
+	r := forensic(t, "report", "--case", db, "--key", signer+".key", "--out", rep)
+	require.Equal(t, 0, r.code, r.stderr)
+
+	received := filepath.Join(dir, "received.tar.zst")
+	b, err := os.ReadFile(arc)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(received, b, 0o644))
+	r = forensic(t, "report", "verify", rep, "--signer", signer+".pub.pem", "--evidence", received)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "RENAMED")
+	assert.Contains(t, r.stdout, "given as received.tar.zst")
+	assert.NotContains(t, r.stdout, "ADDED")
+	assert.Contains(t, r.stdout, "missing 0, added 0")
+
+	b[len(b)/2] ^= 1
+	require.NoError(t, os.WriteFile(received, b, 0o644))
+	r = forensic(t, "report", "verify", rep, "--signer", signer+".pub.pem", "--evidence", received)
+	assert.Equal(t, 1, r.code, "changed bytes are not a rename")
+}
