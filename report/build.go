@@ -16,9 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forensic-dev/forensic/internal/display"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
-	"github.com/forensic-dev/forensic/internal/display"
 )
 
 // Files of a report folder.

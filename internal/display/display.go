@@ -28,8 +28,8 @@
 package display
 
 import (
-	"strconv"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
