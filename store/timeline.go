@@ -3,17 +3,23 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // TimelineFilter selects the records of a timeline: those with a time in
 // [From, To) and, for each field that is set, that value.
 type TimelineFilter struct {
-	From, To time.Time
+	From, To time.Time // zero: no bound
 	// Principal is a CloudTrail principal (ct_events.principal) or an
-	// access-log requester.
+	// access-log requester: exactly that one when it is a whole ARN
+	// ("arn:..."), else any whose principal (or CloudTrail user name)
+	// contains it, case-insensitively ("ops-admin").
 	Principal string
-	IP        string // source IP / remote IP
+	// EventName, Account (recipient or caller account) and Region keep
+	// CloudTrail events with that value, and no access-log record.
+	EventName, Account, Region string
+	IP                         string // source IP / remote IP
 	// Bucket is requestParameters.bucketName or an access-log bucket.
 	Bucket string
 	// KeyPrefix: requestParameters.key or an access-log key starts with
@@ -71,8 +77,12 @@ SELECT * FROM (
          v.path, v.member, v.sha256, e.record_index, coalesce(s.status, ''), e.verifiable, %s
   FROM ct_events e JOIN evidence v ON v.id = e.evidence_id
   LEFT JOIN item_status s ON s.evidence_id = e.evidence_id AND s.kind = 'log'
-  WHERE e.event_time >= ?1 AND e.event_time < ?2
-    AND (?3 = '' OR e.principal = ?3)
+  WHERE (?1 = '' OR e.event_time >= ?1) AND (?2 = '' OR e.event_time < ?2)
+    AND (?3 = '' OR CASE WHEN ?8 THEN e.principal = ?3
+         ELSE instr(lower(coalesce(e.principal, '')), lower(?3)) > 0 OR instr(lower(coalesce(e.user_name, '')), lower(?3)) > 0 END)
+    AND (?9 = '' OR e.event_name = ?9)
+    AND (?10 = '' OR e.recipient_account_id = ?10 OR e.account_id = ?10)
+    AND (?11 = '' OR e.aws_region = ?11)
     AND (?4 = '' OR e.source_ip = ?4)
     AND (?5 = '' OR json_extract(e.raw, '$.requestParameters.bucketName') = ?5)
     AND (?6 = '' OR substr(coalesce(json_extract(e.raw, '$.requestParameters.key'), ''), 1, length(?6)) = ?6)
@@ -82,8 +92,9 @@ SELECT * FROM (
          a.bucket, a.key, a.http_status || CASE WHEN a.error_code NOT IN ('', '-') THEN ' ' || a.error_code ELSE '' END,
          a.request_id, '', v.path, v.member, v.sha256, a.line_no, '', 0, ''
   FROM s3_access a JOIN evidence v ON v.id = a.evidence_id
-  WHERE ?7 = 0 AND a.time >= ?1 AND a.time < ?2
-    AND (?3 = '' OR a.requester = ?3)
+  WHERE ?7 = 0 AND ?9 = '' AND ?10 = '' AND ?11 = ''
+    AND (?1 = '' OR a.time >= ?1) AND (?2 = '' OR a.time < ?2)
+    AND (?3 = '' OR CASE WHEN ?8 THEN a.requester = ?3 ELSE instr(lower(a.requester), lower(?3)) > 0 END)
     AND (?4 = '' OR a.remote_ip = ?4)
     AND (?5 = '' OR a.bucket = ?5)
     AND (?6 = '' OR substr(a.key, 1, length(?6)) = ?6)
@@ -109,8 +120,15 @@ func (c *Case) EachTimelineRecord(ctx context.Context, f TimelineFilter, fn func
 	} else if ok {
 		det = timelineDetections
 	}
-	rows, err := c.db.QueryContext(ctx, fmt.Sprintf(timelineSQL, det), f.From.UTC().Format(time.RFC3339), f.To.UTC().Format(time.RFC3339),
-		f.Principal, f.IP, f.Bucket, f.KeyPrefix, verified)
+	bound := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	exact := strings.HasPrefix(f.Principal, "arn:")
+	rows, err := c.db.QueryContext(ctx, fmt.Sprintf(timelineSQL, det), bound(f.From), bound(f.To),
+		f.Principal, f.IP, f.Bucket, f.KeyPrefix, verified, exact, f.EventName, f.Account, f.Region)
 	if err != nil {
 		return fmt.Errorf("timeline query: %w", err)
 	}

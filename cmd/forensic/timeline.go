@@ -14,7 +14,7 @@ import (
 	"github.com/forensic-dev/forensic/store"
 )
 
-const timelineUsage = `Usage: forensic timeline --case CASE.db --from TIME --to TIME [filters] [--json|--csv]
+const timelineUsage = `Usage: forensic timeline --case CASE.db [--from TIME] [--to TIME] [filters] [--json|--csv]
 
 CloudTrail events and S3 server access-log records merged in time order.
 Every row names the evidence file it came from and whether that file is
@@ -22,9 +22,18 @@ verified (a CloudTrail log whose content hash matches a digest whose
 signature verified; access logs are not signed, so they are never
 verified). Run 'forensic verify' first to have verification statuses.
 
+--from and --to (RFC 3339, or a date) bound the times, --to exclusive;
+without them the timeline spans the whole case.
+
 Filters:
-  --principal ARN     CloudTrail principal (userIdentity.arn, principalId or
-                      invokedBy) or access-log requester
+  --principal P       CloudTrail principal (userIdentity.arn, principalId or
+                      invokedBy) or access-log requester: a whole ARN
+                      (arn:...) matches exactly that principal; anything
+                      else matches principals and user names that contain
+                      it, ignoring case (--principal ops-admin)
+  --event-name N      only CloudTrail events of that eventName
+  --account ID        only CloudTrail events of that account (recipient or caller)
+  --region R          only CloudTrail events of that region
   --ip IP             source IP address / remote IP
   --bucket B          requestParameters.bucketName / access-log bucket
   --key-prefix P      requestParameters.key / access-log key starts with P
@@ -37,6 +46,7 @@ Timesketch imports (message, datetime, timestamp_desc) followed by the
 fields. --json and --csv keep the exact values.
 
 Examples:
+  forensic timeline --case case.db --principal ops-admin
   forensic timeline --case case.db --from 2024-03-04T00:00Z --to 2024-03-05T00:00Z
   forensic timeline --case case.db --from 2024-03-04 --to 2024-03-05 --bucket my-bucket --csv > timeline.csv
 `
@@ -45,6 +55,7 @@ type timelineOptions struct {
 	casePath                         string
 	from, to                         string
 	principal, ip, bucket, keyPrefix string
+	eventName, account, region       string
 	verifiedOnly, json, csv          bool
 }
 
@@ -88,9 +99,12 @@ func cmdTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var o timelineOptions
 	fs := newFlagSet("timeline", timelineUsage, stderr)
 	fs.StringVar(&o.casePath, "case", "", "case file (required)")
-	fs.StringVar(&o.from, "from", "", "start time, inclusive (RFC 3339, e.g. 2024-03-04T00:00Z; required)")
-	fs.StringVar(&o.to, "to", "", "end time, exclusive (required)")
-	fs.StringVar(&o.principal, "principal", "", "only this principal / requester")
+	fs.StringVar(&o.from, "from", "", "start time, inclusive (RFC 3339, e.g. 2024-03-04T00:00Z; default: the case's first)")
+	fs.StringVar(&o.to, "to", "", "end time, exclusive (default: after the case's last)")
+	fs.StringVar(&o.principal, "principal", "", "only this principal / requester (a whole ARN exactly, else a part of it or of the user name)")
+	fs.StringVar(&o.eventName, "event-name", "", "only CloudTrail events of this eventName")
+	fs.StringVar(&o.account, "account", "", "only CloudTrail events of this account")
+	fs.StringVar(&o.region, "region", "", "only CloudTrail events of this region")
 	fs.StringVar(&o.ip, "ip", "", "only this source IP")
 	fs.StringVar(&o.bucket, "bucket", "", "only this bucket")
 	fs.StringVar(&o.keyPrefix, "key-prefix", "", "only object keys starting with this")
@@ -100,21 +114,25 @@ func cmdTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if o.casePath == "" || o.from == "" || o.to == "" {
-		return usagef("timeline: --case, --from and --to are required")
+	if o.casePath == "" {
+		return usagef("timeline: --case is required")
 	}
 	if o.json && o.csv {
 		return usagef("timeline: choose one of --json and --csv")
 	}
-	from, err := parseTimeFlag(o.from)
-	if err != nil {
-		return usagef("timeline: --from: %v", err)
+	var from, to time.Time
+	var err error
+	if o.from != "" {
+		if from, err = parseTimeFlag(o.from); err != nil {
+			return usagef("timeline: --from: %v", err)
+		}
 	}
-	to, err := parseTimeFlag(o.to)
-	if err != nil {
-		return usagef("timeline: --to: %v", err)
+	if o.to != "" {
+		if to, err = parseTimeFlag(o.to); err != nil {
+			return usagef("timeline: --to: %v", err)
+		}
 	}
-	if !to.After(from) {
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
 		return usagef("timeline: --to must be after --from")
 	}
 	c, err := store.OpenReadOnly(ctx, o.casePath)
@@ -122,6 +140,12 @@ func cmdTimeline(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return usagef("timeline: %v", err)
 	}
 	defer c.Close()
+	if o.verifiedOnly {
+		if u, err := c.CheckVerified(ctx, 1); err == nil && u.Any() && !u.Verified {
+			fmt.Fprintf(stderr, "forensic: warning: --verified-only: %s, so no event is verified and the timeline is empty; run forensic verify --case %s --public-keys KEYS first\n",
+				display.Quote(u.Reason()), display.Quote(o.casePath))
+		}
+	}
 	return runTimeline(ctx, c, o, from, to, stdout)
 }
 
@@ -169,7 +193,7 @@ func runTimeline(ctx context.Context, c *store.Case, o timelineOptions, from, to
 		flush = tw.Flush
 	}
 	f := store.TimelineFilter{From: from, To: to, Principal: o.principal, IP: o.ip, Bucket: o.bucket, KeyPrefix: o.keyPrefix,
-		VerifiedOnly: o.verifiedOnly}
+		VerifiedOnly: o.verifiedOnly, EventName: o.eventName, Account: o.account, Region: o.region}
 	err := c.EachTimelineRecord(ctx, f, func(rec store.TimelineRecord) error {
 		r := timelineRow{Datetime: rec.Time, Source: rec.Source, Action: rec.Action, Service: rec.Service,
 			Principal: rec.Principal, SourceIP: rec.SourceIP, Region: rec.Region, Bucket: rec.Bucket, Key: rec.Key,
