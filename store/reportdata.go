@@ -594,3 +594,31 @@ func (c *Case) EachDigestSpan(ctx context.Context, verified bool, fn func(Digest
 	}
 	return nil
 }
+
+// EventSpan is the CloudTrail events of one account and region: how many
+// and the span of their times.
+type EventSpan struct {
+	Account, Region string // "" where the records name none
+	Events          int64
+	First, Last     string
+}
+
+// EventSpans lists the events per account (recipient, else caller) and
+// region, in that order.
+func (c *Case) EventSpans(ctx context.Context) ([]EventSpan, error) {
+	rows, err := c.query(ctx, `SELECT coalesce(recipient_account_id, account_id, ''), coalesce(aws_region, ''), count(*),
+		coalesce(min(event_time), ''), coalesce(max(event_time), '') FROM ct_events GROUP BY 1, 2 ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	var out []EventSpan
+	for rows.Next() {
+		var s EventSpan
+		if err := rows.Scan(&s.Account, &s.Region, &s.Events, &s.First, &s.Last); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -60,6 +60,7 @@ Usage:
   forensic plan PATH...                                list the shards an export splits into (ingest --shard)
   forensic detect --case CASE.db [--rules PATH]...     run Sigma rules; every hit says whether its event is proven authentic
   forensic custody verify --case CASE.db               check the case's custody log
+  forensic info --case CASE.db                         what a case holds, in one screen
   forensic --version
 
 Run 'forensic COMMAND --help' for a command's flags and examples.
@@ -213,6 +214,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdPlan(ctx, args[1:], stdout, stderr)
 	case "detect":
 		err = cmdDetect(ctx, args[1:], stdout, stderr)
+	case "info":
+		err = cmdInfo(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "forensic: error: %s\n", display.Quote(fmt.Sprintf("unknown command %q", args[0])))
 		fmt.Fprint(stderr, mainUsage)
