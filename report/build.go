@@ -209,6 +209,8 @@ type builder struct {
 	info      map[string]string
 	export    *ExportSection // report --export
 	detect    *DetectionsSection
+	summary   *SummarySection
+	sources   []string // the sources, with their SHA-256, for the first page
 	custody   []store.CustodyEntry
 	problems  []string
 	anchors   *anchors
@@ -481,6 +483,16 @@ func (b *builder) load() error {
 		b.limits = append(b.limits, part)
 		b.verdict += " " + part
 	}
+	if b.summary, err = summarySection(ctx, b.c, b.counts, b.findings); err != nil {
+		return err
+	}
+	srcs, err := b.c.EvidenceOfKinds(ctx, store.KindSource)
+	if err != nil {
+		return err
+	}
+	for _, e := range srcs {
+		b.sources = append(b.sources, fmt.Sprintf("%s (SHA-256 %s)", e.Path, e.SHA256))
+	}
 	var detectNote string
 	if b.detect, detectNote, err = detectionsSection(ctx, b.c); err != nil {
 		return err
@@ -544,6 +556,7 @@ func (b *builder) writeJSON(w io.Writer) error {
 		Custody:      custody,
 		Cases:        b.opt.Cases,
 		Detections:   b.detect,
+		Summary:      b.summary,
 		TrustAnchors: TrustAnchors{Files: b.anchors.files, Keys: b.anchors.trustAnchorKeys()},
 		EvidenceSummary: EvidenceSummary{Items: b.evTotal, ByKind: b.evKinds, Bytes: b.evBytes, Errors: b.evErrors,
 			EventsIndexing: eventsIndexing(b.indexing)},

@@ -342,6 +342,8 @@ type htmlCount struct {
 }
 
 type htmlView struct {
+	Summary      *htmlSummary
+	Sources      []string
 	Detections   *htmlDetections
 	Verdict      string
 	OK           bool
@@ -480,6 +482,8 @@ func (b *builder) writeHTML(w io.Writer) error {
 	}
 	fgs, more := pickFindings(b.findings)
 	v.Detections = htmlDetectionsOf(b.detect)
+	v.Summary = htmlSummaryOf(b.summary)
+	v.Sources = b.sources
 	v.FindingsMore, v.FindingsCut = more, cutSummary(fgs)
 	for _, g := range fgs {
 		hg := htmlFindingGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
@@ -573,4 +577,36 @@ func htmlDetectionsOf(d *DetectionsSection) *htmlDetections {
 		h.Rules = append(h.Rules, hr)
 	}
 	return h
+}
+
+// htmlSummary is the first page's summary of report.html.
+type htmlSummary struct {
+	Proves   string
+	Areas    []htmlArea
+	Problems []string
+	NotValid string
+}
+
+type htmlArea struct {
+	Account, Region, First, Last string
+	Events, Proven               int64
+}
+
+func htmlSummaryOf(s *SummarySection) *htmlSummary {
+	if s == nil {
+		return nil
+	}
+	h := &htmlSummary{Proves: s.Proves, Problems: s.Problems, NotValid: notValidText(s.NotValid)}
+	for _, a := range s.Areas {
+		h.Areas = append(h.Areas, htmlArea{Account: orDashS(a.Account), Region: orDashS(a.Region), Events: a.Events, Proven: a.Proven,
+			First: orDashS(deref(a.FirstProven)), Last: orDashS(deref(a.LastProven))})
+	}
+	return h
+}
+
+func orDashS(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -32,6 +32,7 @@ type Document struct {
 	Method          Method             `json:"method"`
 	Signer          SignerSection      `json:"signer"`
 	Statuses        []ItemStatus       `json:"statuses"`
+	Summary         *SummarySection    `json:"summary,omitempty"` // the first page: what the evidence proves, what went wrong
 	Tool            ToolSection        `json:"tool"`
 	TrustAnchors    TrustAnchors       `json:"trust_anchors"`
 	Verification    Verification       `json:"verification"`

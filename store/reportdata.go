@@ -622,3 +622,33 @@ func (c *Case) EventSpans(ctx context.Context) ([]EventSpan, error) {
 	}
 	return out, rows.Err()
 }
+
+// ProvenSpan is the CloudTrail events of one account and region and how
+// many of them are proven authentic (their log file's status is valid),
+// with the span of the proven ones' times.
+type ProvenSpan struct {
+	Account, Region         string
+	Events, Verified        int64
+	FirstProven, LastProven string // "" when none is proven
+}
+
+// ProvenSpans lists, per account (recipient, else caller) and region, the
+// events and the proven ones (ct_events_status.verified).
+func (c *Case) ProvenSpans(ctx context.Context) ([]ProvenSpan, error) {
+	rows, err := c.query(ctx, `SELECT coalesce(recipient_account_id, account_id, ''), coalesce(aws_region, ''), count(*), sum(verified),
+		coalesce(min(CASE WHEN verified = 1 THEN event_time END), ''), coalesce(max(CASE WHEN verified = 1 THEN event_time END), '')
+		FROM ct_events_status GROUP BY 1, 2 ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	var out []ProvenSpan
+	for rows.Next() {
+		var s ProvenSpan
+		if err := rows.Scan(&s.Account, &s.Region, &s.Events, &s.Verified, &s.FirstProven, &s.LastProven); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
