@@ -9,6 +9,7 @@ go 1.26.0
 godebug rsa1024min=0
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	github.com/cespare/xxhash/v2 v2.3.0
 	github.com/goccy/go-json v0.12.0
 	github.com/klauspost/compress v1.20.4

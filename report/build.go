@@ -83,6 +83,9 @@ type BuildOptions struct {
 	// report.json. Build refuses an export of another case, or one whose
 	// files are not as its manifest lists them.
 	Export string
+	// Paper is report.pdf's paper size: PaperA4 (the default) or
+	// PaperLetter.
+	Paper string
 	// Cases are the cases the case was merged from, when the report is
 	// one over several cases (DescribeCase each); the verdict and
 	// limitations say so.
@@ -272,6 +275,9 @@ func (b *builder) build() (*Result, error) {
 		return nil, err
 	}
 	if err := write(FileHTML, b.writeHTML); err != nil {
+		return nil, err
+	}
+	if err := write(FilePDF, b.writePDF); err != nil {
 		return nil, err
 	}
 	fp := Fingerprint(b.pub)

@@ -104,8 +104,8 @@ func TestReportVerifiesWithRealTools(t *testing.T) {
 	c, _, _ := fixtureCase(t, smallOptions(), fixtures.LogHashMismatch, fixtures.DigestMissing)
 	dir := buildReport(t, c)
 	names := dirNames(t, dir)
-	assert.Equal(t, []string{FileSums, FileSig, FileSSHSig, FileVerify, FileAllowedSigners, FileSignerSSH, FileSignerPEM, FileHTML, FileJSON},
-		sortedLike(names, []string{FileSums, FileSig, FileSSHSig, FileVerify, FileAllowedSigners, FileSignerSSH, FileSignerPEM, FileHTML, FileJSON}))
+	assert.Equal(t, []string{FileSums, FileSig, FileSSHSig, FileVerify, FileAllowedSigners, FileSignerSSH, FileSignerPEM, FileHTML, FileJSON, FilePDF},
+		sortedLike(names, []string{FileSums, FileSig, FileSSHSig, FileVerify, FileAllowedSigners, FileSignerSSH, FileSignerPEM, FileHTML, FileJSON, FilePDF}))
 	for tool, err := range tools(t, dir) {
 		assert.NoError(t, err, tool)
 	}

@@ -80,9 +80,7 @@ func summarySection(ctx context.Context, c *store.Case, counts statusCounts, fin
 	}
 	// The findings that are errors, then warnings, as the report orders
 	// them; information (an explained gap) too, since it says what happened.
-	rank := map[string]int{"error": 0, "warning": 1, "info": 2}
-	fs := append([]Finding(nil), findings...)
-	sort.SliceStable(fs, func(i, j int) bool { return rank[fs[i].Severity] < rank[fs[j].Severity] })
+	fs := sortedBySeverity(findings)
 	for _, f := range fs {
 		if len(s.Problems) == maxProblems {
 			s.Problems = append(s.Problems, fmt.Sprintf("and %d more findings, listed under Findings", len(fs)-maxProblems))
@@ -108,6 +106,15 @@ func summarySection(ctx context.Context, c *store.Case, counts statusCounts, fin
 		}
 	}
 	return s, nil
+}
+
+// sortedBySeverity is the findings, errors first, then warnings, then
+// information, each in report order.
+func sortedBySeverity(findings []Finding) []Finding {
+	rank := map[string]int{"error": 0, "warning": 1, "info": 2}
+	fs := append([]Finding(nil), findings...)
+	sort.SliceStable(fs, func(i, j int) bool { return rank[fs[i].Severity] < rank[fs[j].Severity] })
+	return fs
 }
 
 func severityWord(s string) string {

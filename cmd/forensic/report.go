@@ -31,7 +31,8 @@ const reportUsage = `Usage:
 
 forensic report writes a signed chain-of-custody report of a case into a new
 folder DIR: report.json (the complete record, canonical JSON), report.html
-(for people), the signer's public key (signer.pub.pem, signer.pub,
+(for people), report.pdf (the same first page, chart, findings and method,
+A4 or --paper letter, fonts embedded), the signer's public key (signer.pub.pem, signer.pub,
 signer.allowed_signers), VERIFY.txt (how to check it with sha256sum, openssl
 and ssh-keygen only), SHA256SUMS over all of them, and two signatures of
 SHA256SUMS: SHA256SUMS.sig (raw Ed25519, for openssl) and SHA256SUMS.sshsig
@@ -112,6 +113,7 @@ type reportOptions struct {
 	// cases (reportcases.go), merged into mergedCase (a temporary case
 	// when ""); merged describes them once merged, for the report.
 	cases      []string
+	paper      string // report.pdf: report.PaperA4 or report.PaperLetter
 	mergedCase string
 	merged     []report.MergedCase
 	// keys (--public-keys, with allowWeak): the trust anchors a report
@@ -145,6 +147,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var o reportOptions
 	fs := newFlagSet("report", reportUsage, stderr)
 	fs.StringArrayVar(&o.cases, "case", nil, "case file (required; repeat it for one report over the cases of several shards)")
+	fs.StringVar(&o.paper, "paper", report.PaperA4, "report.pdf's paper: a4 or letter")
 	fs.StringVar(&o.mergedCase, "merged-case", "", "with several --case: keep the merged case there (a new file) instead of a temporary one")
 	fs.StringArrayVar(&o.keys, "public-keys", nil, "with several --case: verify the merged case with these trust anchors (file or folder, repeatable; every case must have been verified with the same files), not those the cases recorded")
 	fs.BoolVar(&o.allowWeak, "allow-weak-keys", false, "with --public-keys: trust RSA keys of 512 to 2047 bits")
@@ -161,6 +164,8 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch {
 	case len(o.cases) == 0:
 		return usagef("report: --case is required")
+	case o.paper != report.PaperA4 && o.paper != report.PaperLetter:
+		return usagef("report: --paper is a4 or letter, not %q", o.paper)
 	case o.mergedCase != "" && len(o.cases) < 2:
 		return usagef("report: --merged-case is used only with several --case")
 	case len(o.keys) > 0 && len(o.cases) < 2:
@@ -250,7 +255,7 @@ func runReport(ctx context.Context, o reportOptions, stdout io.Writer) (*report.
 		Out: o.out, Key: key, Identity: id, Operator: op, Host: hostname(), SignedAt: signedAt,
 		Tool: report.Tool{Name: "forensic", Version: ver, Revision: rev, Modified: mod, BinarySHA256: executableSHA256(),
 			Platform: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH},
-		Command: args, AllowUnverified: o.allowUnverified, Export: o.export, Cases: o.merged,
+		Command: args, AllowUnverified: o.allowUnverified, Export: o.export, Cases: o.merged, Paper: o.paper,
 	})
 	var ue *report.UnverifiedError
 	if errors.As(err, &ue) {
@@ -300,6 +305,9 @@ func reportArgs(o reportOptions, id string) []string {
 	}
 	if o.export != "" {
 		args = append(args, "--export", o.export)
+	}
+	if o.paper != "" && o.paper != report.PaperA4 {
+		args = append(args, "--paper", o.paper)
 	}
 	for _, k := range o.keys {
 		args = append(args, "--public-keys", k)

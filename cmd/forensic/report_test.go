@@ -70,7 +70,7 @@ func TestReportCommand(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(entries[2].Outputs, &outputs))
 	assert.Equal(t, res.SumsSHA256, outputs.SumsSHA256)
-	assert.Len(t, outputs.Files, 9)
+	assert.Len(t, outputs.Files, 10)
 	assert.Equal(t, entries[1].Hash, res.CustodyHead, "the report carries the log up to the entry before its own")
 
 	pin := prefix + ".pub.pem"
