@@ -255,6 +255,7 @@ type run struct {
 	bytes    atomic.Int64
 	events   atomic.Int64
 	disk     atomic.Int64
+	streamed atomic.Int64 // bytes read of the archive being walked, until it is counted in disk
 	inv      *inventorySchemas
 	started  time.Time
 	// seenShards are the shards of every entry walked (Options.Shards set).
@@ -423,7 +424,7 @@ func (r *run) startProgress(total int64) func() {
 
 func (r *run) progress(total int64) Progress {
 	return Progress{Items: r.items.Load(), Bytes: r.bytes.Load(), Events: r.events.Load(),
-		TotalBytes: total, DiskBytes: r.disk.Load(), Elapsed: time.Since(r.started)}
+		TotalBytes: total, DiskBytes: r.disk.Load() + r.streamed.Load(), Elapsed: time.Since(r.started)}
 }
 
 // diskSize is the size on disk of a path (folders: every regular file
@@ -457,7 +458,13 @@ func (r *run) walkSource(arg string) error {
 	isDir := fi.IsDir()
 	sawContainer := false
 	var fileSHA string
-	err = source.Walk(r.ctx, abs, r.opt.Source, func(e *source.Entry, rd io.Reader) error {
+	sopt := r.opt.Source
+	if sopt.Read == nil {
+		// Progress counts the compressed bytes of an archive as they are
+		// read, not only once it is done.
+		sopt.Read = func(n int64) { r.streamed.Add(n) }
+	}
+	err = source.Walk(r.ctx, abs, sopt, func(e *source.Entry, rd io.Reader) error {
 		if e.Container {
 			if e.Member == "" && e.Path == abs {
 				sawContainer = true
@@ -602,6 +609,7 @@ func (r *run) container(srcAbs string, e *source.Entry, isDirSource bool, listin
 	}
 	if kind == store.KindArchive && e.Member == "" {
 		r.disk.Add(e.Size)
+		r.streamed.Store(0)
 	}
 	if isDirSource && kind == store.KindArchive && e.Member == "" && ev.SHA256 != "" {
 		// An archive file directly in a folder source is one of its files.
@@ -616,6 +624,7 @@ func (r *run) container(srcAbs string, e *source.Entry, isDirSource bool, listin
 		r.mu.Unlock()
 		if !isDirSource && e.Member == "" {
 			r.disk.Add(e.Size)
+			r.streamed.Store(0)
 		}
 	}
 	r.add(&store.Item{Evidence: ev}, 0)

@@ -83,6 +83,11 @@ type Options struct {
 	// deeper archives are ordinary members. Negative: open no archive.
 	MaxDepth int
 
+	// Read, when set, is told how many bytes of a tar archive on disk
+	// (tar, tar.gz, tar.zst, ...) the walk has read so far, as it reads
+	// them (for progress: the compressed bytes of an archive read).
+	Read func(n int64)
+
 	// open replaces os.Open for files found in a folder; tests use it to
 	// simulate unreadable files when running as root.
 	open func(name string) (*os.File, error)
@@ -379,8 +384,25 @@ func (w *walker) item(e Entry, r io.Reader, f *os.File, depth int) error {
 		}
 		return w.walkZipNested(e, src, depth)
 	default:
+		if f != nil && w.opt.Read != nil {
+			src = &countingReader{r: src, n: w.opt.Read}
+		}
 		return w.walkTar(e, src, format, depth)
 	}
+}
+
+// countingReader tells n how many bytes each read returned.
+type countingReader struct {
+	r io.Reader
+	n func(int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	if k > 0 {
+		c.n(int64(k))
+	}
+	return k, err
 }
 
 // emit hands an entry without content to the visitor.

@@ -489,3 +489,31 @@ func TestWalkVisitorReturnsReadError(t *testing.T) {
 		assert.Equal(t, []string{"a", "b", "b ERR", "[tar.gz] x.tgz ERR"}, out)
 	}
 }
+
+// TestReadCountsArchiveBytes: Options.Read hears every byte of a tar
+// archive on disk as the walk reads it (progress of a compressed
+// archive), and nothing of an ordinary file.
+func TestReadCountsArchiveBytes(t *testing.T) {
+	dir := t.TempDir()
+	big := make([]byte, 1<<20)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	arc := writeFile(t, filepath.Join(dir, "e.tar.zst"), zstdBytes(t, tarBytes(t, member{name: "a", body: big}, member{name: "b", body: []byte("b")})))
+	plain := writeFile(t, filepath.Join(dir, "plain.json"), []byte(`{"Records":[]}`))
+	for _, tc := range []struct {
+		path string
+		want int64
+	}{{arc, fileSize(t, arc)}, {plain, 0}} {
+		var n int64
+		walkAll(t, tc.path, Options{Read: func(k int64) { n += k }})
+		assert.Equal(t, tc.want, n, tc.path)
+	}
+}
+
+func fileSize(t *testing.T, p string) int64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	return fi.Size()
+}
