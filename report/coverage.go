@@ -144,11 +144,17 @@ func coverage(ctx context.Context, c *store.Case, verified bool) ([]*chainCovera
 			if det.CoveringDigest != "" {
 				digests = append(digests, digestKey(det.CoveringDigest))
 			}
+			// A log file deleted is missing, as a deleted digest is: one
+			// colour for one meaning. Any other status is not valid.
+			st := StateInvalid
+			if r.Status == "missing" {
+				st = StateMissing
+			}
 			for _, dk := range digests {
 				for _, ref := range byKey[dk] {
 					s := &ref.c.Segments[ref.i]
-					if s.State == StateVerified {
-						s.State = StateInvalid
+					if statePriority[st] > statePriority[s.State] {
+						s.State = st
 					}
 					s.Notes = append(s.Notes, "log file "+r.Status)
 				}

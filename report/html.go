@@ -28,12 +28,18 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(htmlSource))
 
 // Chart geometry (SVG user units).
+// The chart's geometry, in units of its viewBox. Printed, its width
+// (chartPlot plus a margin) spans the page (about 190 mm), so a 12-unit
+// font prints at about 9 pt. Each row's label stands above its bar, over
+// the whole width, so that no label is cut or overlaps the bars.
 const (
-	chartLabel  = 280 // label column
 	chartPlot   = 700 // plot width; one unit per pixel column
-	chartRow    = 22
-	chartAxis   = 30
-	chartLegend = 26
+	chartMargin = 10
+	chartRow    = 38 // a label line and a bar
+	chartBar    = 16
+	chartAxis   = 34
+	chartLegend = 28
+	chartFont   = 12
 )
 
 // statePriority decides a pixel column's colour when several states fall
@@ -65,8 +71,9 @@ type chartRect struct {
 }
 
 type chartTick struct {
-	X     int
-	Label string
+	X      int
+	Label  string
+	Anchor string // text-anchor: middle, or end for a label that would pass the right edge
 }
 
 type chartLegendItem struct {
@@ -118,8 +125,7 @@ func buildChart(cov []*chainCoverage) *chart {
 	col := func(t time.Time) int {
 		return int(seconds(t0, t) / span * chartPlot)
 	}
-	ch := &chart{PlotX: chartLabel, PlotW: chartPlot, Width: chartLabel + chartPlot + 10,
-		Start: fmtT(t0), End: fmtT(t1)}
+	ch := &chart{PlotX: 0, PlotW: chartPlot, Width: chartPlot + chartMargin, Start: fmtT(t0), End: fmtT(t1)}
 	for r, c := range cov {
 		y := chartLegend + r*chartRow
 		trail := c.Trail
@@ -127,10 +133,10 @@ func buildChart(cov []*chainCoverage) *chart {
 			trail = "(unknown trail)"
 		}
 		label := plainText(c.Account + " " + c.Region + " " + trail)
-		if r := []rune(label); len(r) > 46 {
-			label = string(r[:45]) + "…"
+		if r := []rune(label); len(r) > 100 {
+			label = string(r[:99]) + "…"
 		}
-		ch.Rows = append(ch.Rows, chartRowLabel{Y: y + chartRow/2 + 4, Label: label})
+		ch.Rows = append(ch.Rows, chartRowLabel{Y: y + chartFont + 2, Label: label})
 		cols := make([]string, chartPlot)
 		for _, s := range c.Segments {
 			a, b := max(col(s.Start), 0), col(s.End)
@@ -152,7 +158,7 @@ func buildChart(cov []*chainCoverage) *chart {
 			if st != "" {
 				from := addSeconds(t0, span*float64(x)/chartPlot)
 				to := addSeconds(t0, span*float64(e)/chartPlot)
-				ch.Rects = append(ch.Rects, chartRect{X: chartLabel + x, Y: y + 3, W: e - x, H: chartRow - 6, State: st, Fill: stateFill[st],
+				ch.Rects = append(ch.Rects, chartRect{X: x, Y: y + chartFont + 6, W: e - x, H: chartBar, State: st, Fill: stateFill[st],
 					Title: plainText(fmt.Sprintf("%s %s %s: %s, about %s to %s", c.Account, c.Region, trail, stateLabel[st],
 						from.Round(time.Minute).Format("2006-01-02 15:04"), to.Round(time.Minute).Format("2006-01-02 15:04")))})
 			}
@@ -165,13 +171,23 @@ func buildChart(cov []*chainCoverage) *chart {
 		if t.step >= 24*time.Hour || t.step == 0 {
 			layout = "2006-01-02"
 		}
-		ch.Ticks = append(ch.Ticks, chartTick{X: chartLabel + col(t.at), Label: t.at.UTC().Format(layout)})
+		tk := chartTick{X: col(t.at), Label: t.at.UTC().Format(layout), Anchor: "middle"}
+		if half := len(tk.Label) * chartFont * 3 / 10; tk.X+half > ch.Width {
+			tk.Anchor = "end"
+			tk.X = ch.Width - 1
+		} else if tk.X-half < 0 {
+			tk.Anchor = "start"
+		}
+		if n := len(ch.Ticks); n > 0 && tk.X-ch.Ticks[n-1].X < len(tk.Label)*chartFont*6/10 {
+			continue // it would overlap the label before it
+		}
+		ch.Ticks = append(ch.Ticks, tk)
 	}
 	ch.Height = ch.AxisY + chartAxis
-	x := chartLabel
+	x := 0
 	for _, st := range coverageStates {
 		ch.Legend = append(ch.Legend, chartLegendItem{X: x, State: st, Fill: stateFill[st], Label: stateLabel[st]})
-		x += 120
+		x += 22 + len(stateLabel[st])*chartFont*6/10 + 14
 	}
 	ch.LegendY = 6
 	return ch

@@ -111,9 +111,12 @@ func (b *builder) writePDF(w io.Writer) error {
 	}
 	doc := fpdf.New("P", "mm", size, "")
 	doc.SetCompression(true)
-	doc.AddUTF8FontFromBytes("DejaVu", "", fontRegular)
-	doc.AddUTF8FontFromBytes("DejaVu", "B", fontBold)
-	doc.AddUTF8FontFromBytes("DejaVuMono", "", fontMono)
+	doc.SetCatalogSort(true) // the same report, byte for byte (SHA256SUMS is signed)
+	// Copies: fpdf writes into the font bytes it is given (the subset's
+	// checksum adjustment), and the embedded ones are shared by every build.
+	doc.AddUTF8FontFromBytes("DejaVu", "", append([]byte(nil), fontRegular...))
+	doc.AddUTF8FontFromBytes("DejaVu", "B", append([]byte(nil), fontBold...))
+	doc.AddUTF8FontFromBytes("DejaVuMono", "", append([]byte(nil), fontMono...))
 	doc.SetCreationDate(b.opt.SignedAt)
 	doc.SetModificationDate(b.opt.SignedAt)
 	doc.SetTitle("Evidence verification report, case "+b.info["case_id"], true)
@@ -234,17 +237,12 @@ func (p *pdfWriter) chart(c *chart) {
 		return
 	}
 	p.text(8.5, fmt.Sprintf("Per account, region and trail, from %s to %s (UTC); each column shows the worst state of the time it spans.", c.Start, c.End))
-	// The labels get the width they need at 8 pt; the plot the rest, with
-	// buildChart's columns stretched over it.
+	// buildChart's drawing scaled to the page width: each row's label
+	// above its bar, at 8 pt.
 	p.SetFont("DejaVu", "", 8)
-	labelW := 0.0
-	for _, r := range c.Rows {
-		labelW = max(labelW, p.GetStringWidth(plainText(r.Label))+2)
-	}
-	labelW = min(labelW, p.w/2)
-	plotW := p.w - labelW
-	const yscale = 0.32 // mm per pixel of the drawing's height
-	xOf := func(x int) float64 { return p.left + labelW + float64(x-c.PlotX)*plotW/float64(c.PlotW) }
+	scale := p.w / float64(c.Width) // mm per unit of the drawing
+	xOf := func(x int) float64 { return p.left + float64(x)*scale }
+	yscale := scale
 	_, pageH := p.GetPageSize()
 	if p.GetY()+float64(c.AxisY)*yscale+16 > pageH-20 {
 		p.AddPage()
