@@ -184,9 +184,9 @@ func (b *builder) writePDF(w io.Writer) error {
 	p.chart(buildChart(b.coverage))
 
 	// The findings the first page did not state, each fact once.
-	if len(b.findings) > maxProblems {
+	if all := groupGaps(sortedBySeverity(b.findings)); len(all) > maxProblems {
 		p.heading("More findings")
-		rest := sortedBySeverity(b.findings)[maxProblems:]
+		rest := all[maxProblems:]
 		for i, f := range rest {
 			if i == maxPDFFindings {
 				p.text(9, fmt.Sprintf("%d more findings are listed in report.json (\"findings\").", len(rest)-maxPDFFindings))

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -80,7 +81,7 @@ func summarySection(ctx context.Context, c *store.Case, counts statusCounts, fin
 	}
 	// The findings that are errors, then warnings, as the report orders
 	// them; information (an explained gap) too, since it says what happened.
-	fs := sortedBySeverity(findings)
+	fs := groupGaps(sortedBySeverity(findings))
 	for _, f := range fs {
 		if len(s.Problems) == maxProblems {
 			s.Problems = append(s.Problems, fmt.Sprintf("and %d more findings, listed under Findings", len(fs)-maxProblems))
@@ -134,4 +135,68 @@ func notValidText(ns []StatusCount) string {
 		parts = append(parts, fmt.Sprintf("%s %s", display.Count(n.Items, n.Kind, ""), strings.ReplaceAll(n.Status, "_", " ")))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// chainArea is the account and region a chain's name holds.
+var chainArea = regexp.MustCompile(`/(\d{12})/CloudTrail-Digest/([a-z0-9-]+)`)
+
+// groupGaps states once the gaps that many chains share: the same
+// severity, span and explanation (logging stopped for every region of a
+// trail is one fact, not one per chain). The others are as they were.
+func groupGaps(fs []Finding) []Finding {
+	type key struct{ sev, start, end, why string }
+	groups := map[key][]Finding{}
+	var order []key
+	for _, f := range fs {
+		if f.Type != "gap" || f.StartTime == nil || f.EndTime == nil {
+			continue
+		}
+		i := strings.Index(f.Summary, "; ")
+		if i < 0 {
+			continue
+		}
+		k := key{f.Severity, *f.StartTime, *f.EndTime, f.Summary[i+2:]}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], f)
+	}
+	merged := map[key]Finding{}
+	for _, k := range order {
+		g := groups[k]
+		if len(g) < 2 {
+			continue
+		}
+		var areas []string
+		for _, f := range g {
+			if m := chainArea.FindStringSubmatch(deref(f.Chain)); m != nil {
+				areas = append(areas, m[1]+" "+m[2])
+			} else {
+				areas = append(areas, deref(f.Chain))
+			}
+		}
+		f := g[0]
+		f.Chain = nil
+		f.Summary = fmt.Sprintf("%d chains restart (%s): no digest covers %s to %s; %s", len(g), strings.Join(areas, ", "),
+			k.start, k.end, k.why)
+		merged[k] = f
+	}
+	var out []Finding
+	done := map[key]bool{}
+	for _, f := range fs {
+		if f.Type == "gap" && f.StartTime != nil && f.EndTime != nil {
+			if i := strings.Index(f.Summary, "; "); i >= 0 {
+				k := key{f.Severity, *f.StartTime, *f.EndTime, f.Summary[i+2:]}
+				if m, ok := merged[k]; ok {
+					if !done[k] {
+						out = append(out, m)
+						done[k] = true
+					}
+					continue
+				}
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
