@@ -434,7 +434,7 @@ func (b *builder) load() error {
 		b.verdictOK = true
 		b.verdict = fmt.Sprintf("VERIFIED: all %d digests, log files and objects are valid, nothing the evidence points to is missing, and no finding is an error.", total)
 	default:
-		errs := display.Count(int64(errFindings), "finding is an error", "findings are errors")
+		errs := display.Plural(errFindings, "finding is an error", "findings are errors")
 		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d digests, log files and objects are not valid, and %s (listed below).", total-valid, total, errs)
 	}
 	if b.verified && total > 0 && len(b.anchors.keys) == 0 {
@@ -451,11 +451,11 @@ func (b *builder) load() error {
 	}
 	if len(b.problems) > 0 {
 		b.verdictOK = false
-		b.verdict += fmt.Sprintf(" The case's custody log is broken (%s).", display.Count(int64(len(b.problems)), "problem", ""))
+		b.verdict += fmt.Sprintf(" The case's custody log is broken (%s).", display.Plural(len(b.problems), "problem", "problems"))
 	}
 	if len(b.edits) > 0 {
 		b.verdictOK = false
-		b.verdict += fmt.Sprintf(" The case was changed after ingest or verification recorded it (%s): its events or results are not those the evidence gave.", display.Count(int64(len(b.edits)), "problem", ""))
+		b.verdict += fmt.Sprintf(" The case was changed after ingest or verification recorded it (%s): its events or results are not those the evidence gave.", display.Plural(len(b.edits), "problem", "problems"))
 	}
 	if !b.verdictOK && strings.HasPrefix(b.verdict, "VERIFIED: ") {
 		// The evidence checked out, but the case's own record does not.

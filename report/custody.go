@@ -9,23 +9,39 @@ import (
 	"github.com/forensic-dev/forensic/store"
 )
 
-// verifyRecord is what the last `verify` custody entry recorded of its
-// results: item counts by kind and status, and findings by type (its
-// outputs "digests", "logs" and "objects", each with "by_status", and
-// "findings").
-type verifyRecord struct {
+// VerifyRecord is what a `verify` custody entry recorded: its results —
+// whether everything was valid ("ok"), item counts by kind and status, and
+// findings by type (its outputs "digests", "logs" and "objects", each with
+// "by_status", and "findings") — and its inputs: the trust-anchor files
+// by content, whether it re-read the evidence, whether weak keys were
+// allowed.
+type VerifyRecord struct {
 	Seq      int64
+	Time     string
+	OK       bool
 	ByKind   statusCounts
 	Findings map[string]int64
+	Inputs   VerifyInputs
+}
+
+// VerifyInputs are the inputs a verify entry records.
+type VerifyInputs struct {
+	PublicKeys []struct {
+		SHA256 string `json:"sha256"`
+		Size   int64  `json:"size"`
+		Keys   int64  `json:"keys"`
+	} `json:"public_keys"`
+	Rehash    bool `json:"rehash"`
+	AllowWeak bool `json:"allow_weak_keys"`
 }
 
 // verifyOutputKinds maps the outputs of a verify entry to item_status
 // kinds.
 var verifyOutputKinds = map[string]string{"digests": "digest", "logs": "log", "objects": "object"}
 
-// lastVerifyRecord reads the last verify entry of entries (nil when there
-// is none).
-func lastVerifyRecord(entries []store.CustodyEntry) (*verifyRecord, error) {
+// LastVerify reads the last verify entry of entries (nil when there is
+// none).
+func LastVerify(entries []store.CustodyEntry) (*VerifyRecord, error) {
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
 		if e.Command != "verify" {
@@ -35,7 +51,17 @@ func lastVerifyRecord(entries []store.CustodyEntry) (*verifyRecord, error) {
 		if err := json.Unmarshal(e.Outputs, &out); err != nil {
 			return nil, fmt.Errorf("custody entry %d (verify): outputs are not a JSON object: %v", e.Seq, err)
 		}
-		rec := &verifyRecord{Seq: e.Seq, ByKind: statusCounts{}, Findings: map[string]int64{}}
+		rec := &VerifyRecord{Seq: e.Seq, Time: e.Time, ByKind: statusCounts{}, Findings: map[string]int64{}}
+		if raw, ok := out["ok"]; ok {
+			if err := json.Unmarshal(raw, &rec.OK); err != nil {
+				return nil, fmt.Errorf("custody entry %d (verify): outputs ok: %v", e.Seq, err)
+			}
+		}
+		if len(e.Inputs) > 0 {
+			if err := json.Unmarshal(e.Inputs, &rec.Inputs); err != nil {
+				return nil, fmt.Errorf("custody entry %d (verify): inputs: %v", e.Seq, err)
+			}
+		}
 		for name, kind := range verifyOutputKinds {
 			var c struct {
 				ByStatus map[string]int64 `json:"by_status"`
@@ -64,12 +90,32 @@ func lastVerifyRecord(entries []store.CustodyEntry) (*verifyRecord, error) {
 	return nil, nil
 }
 
+// Counts are the items of kind the verify recorded, in all and valid.
+func (v *VerifyRecord) Counts(kind string) (total, valid int64) {
+	for st, n := range v.ByKind[kind] {
+		total += n
+		if st == "valid" {
+			valid += n
+		}
+	}
+	return total, valid
+}
+
+// FindingCount is how many findings the verify recorded.
+func (v *VerifyRecord) FindingCount() int64 {
+	n := int64(0)
+	for _, k := range v.Findings {
+		n += k
+	}
+	return n
+}
+
 // compareVerifyRecord lists every count of statuses and findings in which
 // the verification results (counts by kind and status, findings by type)
 // differ from what the last verify entry of the custody log recorded: item
 // statuses or findings edited, added or removed after the verify ran.
 func compareVerifyRecord(entries []store.CustodyEntry, counts statusCounts, findings map[string]int64) []string {
-	rec, err := lastVerifyRecord(entries)
+	rec, err := LastVerify(entries)
 	if err != nil {
 		return []string{err.Error()}
 	}

@@ -54,37 +54,39 @@ func custodySection(cc *store.CustodyCheck, entries []store.CustodyEntry, proble
 // DescribeCase is what a report over several cases records of one of
 // them: its id, the SHA-256 and size of its file, its shards and its
 // custody log, with every problem CheckCustody and CheckCase find in the
-// case (the caller refuses a case that has any). It reads the case only.
-func DescribeCase(ctx context.Context, c *store.Case) (MergedCase, error) {
+// case (the caller refuses a case that has any), and what its last
+// verify recorded (nil when none did). It reads the case only.
+func DescribeCase(ctx context.Context, c *store.Case) (MergedCase, *VerifyRecord, error) {
 	m := MergedCase{Path: c.Path, Shards: []string{}}
 	var err error
 	if m.CaseID, err = c.CaseID(ctx); err != nil {
-		return m, err
+		return m, nil, err
 	}
 	if m.SHA256, m.Size, err = regfile.SHA256NoFollow(c.Path); err != nil {
-		return m, fmt.Errorf("case %s: %w", c.Path, err)
+		return m, nil, fmt.Errorf("case %s: %w", c.Path, err)
 	}
 	shards, err := c.IngestShards(ctx)
 	if err != nil {
-		return m, err
+		return m, nil, err
 	}
 	if shards != nil {
 		m.Shards = shards
 	}
 	cc, err := c.CheckCustody(ctx)
 	if err != nil {
-		return m, err
+		return m, nil, err
 	}
 	// As a report of the case alone checks it: its events as ingest
 	// recorded them, its statuses and findings as its last verify did.
 	ck, err := CheckCase(ctx, c, cc.Entries)
 	if err != nil {
-		return m, err
+		return m, nil, err
 	}
 	m.Custody = custodySection(cc, cc.Entries, append(append([]string{}, cc.Problems...), ck.Problems...),
 		append(append([]string{}, cc.Notes...), ck.Notes...))
 	m.Custody.Note = "this case's own custody log, as it was when the cases were merged; the merged case's log records the merge of each case with its custody head"
-	return m, nil
+	v, err := LastVerify(cc.Entries)
+	return m, v, err
 }
 
 // mergedText is what the verdict and limitations say of a report over

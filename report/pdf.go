@@ -242,9 +242,8 @@ func (p *pdfWriter) chart(c *chart) {
 	p.SetFont("DejaVu", "", 8)
 	scale := p.w / float64(c.Width) // mm per unit of the drawing
 	xOf := func(x int) float64 { return p.left + float64(x)*scale }
-	yscale := scale
 	_, pageH := p.GetPageSize()
-	if p.GetY()+float64(c.AxisY)*yscale+16 > pageH-20 {
+	if p.GetY()+float64(c.AxisY)*scale+16 > pageH-20 {
 		p.AddPage()
 	}
 	y0 := p.GetY() + 2
@@ -256,12 +255,12 @@ func (p *pdfWriter) chart(c *chart) {
 	for _, r := range c.Rects {
 		fill(r.Fill)
 		x := xOf(r.X)
-		p.Rect(x, y0+float64(r.Y)*yscale, xOf(r.X+r.W)-x, float64(r.H)*yscale, "F")
+		p.Rect(x, y0+float64(r.Y)*scale, xOf(r.X+r.W)-x, float64(r.H)*scale, "F")
 	}
 	for _, r := range c.Rows {
-		p.Text(p.left, y0+float64(r.Y)*yscale, plainText(r.Label))
+		p.Text(p.left, y0+float64(r.Y)*scale, plainText(r.Label))
 	}
-	axis := y0 + float64(c.AxisY)*yscale
+	axis := y0 + float64(c.AxisY)*scale
 	p.SetDrawColor(17, 17, 17)
 	p.Line(xOf(c.PlotX), axis, xOf(c.PlotX+c.PlotW), axis)
 	right := 0.0 // where the last tick label ended: none overlaps it

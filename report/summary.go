@@ -74,10 +74,10 @@ func summarySection(ctx context.Context, c *store.Case, counts statusCounts, fin
 	case s.Events == 0:
 		s.Proves = "The case holds no CloudTrail event."
 	case s.Proven == 0:
-		s.Proves = fmt.Sprintf("None of the %s in the case is proven authentic.", display.Count(s.Events, "CloudTrail event", ""))
+		s.Proves = fmt.Sprintf("None of the %s in the case is proven authentic.", display.Plural(int(s.Events), "CloudTrail event", "CloudTrail events"))
 	default:
 		s.Proves = fmt.Sprintf("%d of the %s in the case are proven authentic: their log files match digests whose signatures verified. The proven events run from %s to %s.",
-			s.Proven, display.Count(s.Events, "CloudTrail event", ""), first, last)
+			s.Proven, display.Plural(int(s.Events), "CloudTrail event", "CloudTrail events"), first, last)
 	}
 	// The findings that are errors, then warnings, as the report orders
 	// them; information (an explained gap) too, since it says what happened.
@@ -132,7 +132,7 @@ func severityWord(s string) string {
 func notValidText(ns []StatusCount) string {
 	var parts []string
 	for _, n := range ns {
-		parts = append(parts, fmt.Sprintf("%s %s", display.Count(n.Items, n.Kind, ""), strings.ReplaceAll(n.Status, "_", " ")))
+		parts = append(parts, fmt.Sprintf("%s %s", display.Plural(int(n.Items), n.Kind, n.Kind+"s"), strings.ReplaceAll(n.Status, "_", " ")))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -13,6 +13,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -29,14 +30,13 @@ const (
 // maxTSQ bounds a request read back.
 const maxTSQ = 64 << 10
 
-// sumsDigest is the SHA-256 of the folder's SHA256SUMS.
-func sumsDigest(dir string) ([]byte, error) {
+// readSums reads the folder's SHA256SUMS.
+func readSums(dir string) ([]byte, error) {
 	b, err := readFileLimited(filepath.Join(dir, FileSums), maxSums)
 	if err != nil {
 		return nil, fmt.Errorf("report folder %s: %w", dir, err)
 	}
-	d := sha256.Sum256(b)
-	return d[:], nil
+	return b, nil
 }
 
 // TimestampRequest writes FileTSQ into the report folder dir: a request
@@ -48,16 +48,17 @@ func TimestampRequest(dir string) (string, error) {
 			return "", fmt.Errorf("report folder %s already holds %s", dir, n)
 		}
 	}
-	d, err := sumsDigest(dir)
+	sums, err := readSums(dir)
 	if err != nil {
 		return "", err
 	}
-	der, _, err := tsp.NewRequest(d)
+	d := sha256.Sum256(sums)
+	der, _, err := tsp.NewRequest(d[:])
 	if err != nil {
 		return "", err
 	}
 	p := filepath.Join(dir, FileTSQ)
-	if err := os.WriteFile(p, der, 0o644); err != nil {
+	if _, err := writeFile(p, func(w io.Writer) error { _, err := w.Write(der); return err }); err != nil {
 		return "", err
 	}
 	return p, nil
@@ -93,13 +94,11 @@ func LoadTSACerts(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// checkTimestamp verifies the response in dir (FileTSR) against the
-// request beside it (FileTSQ) and SHA256SUMS.
-func checkTimestamp(dir string, resp []byte, roots *x509.CertPool) (*tsp.Token, error) {
-	d, err := sumsDigest(dir)
-	if err != nil {
-		return nil, err
-	}
+// checkTimestamp verifies the response resp against the request in dir
+// (FileTSQ) and sums, the folder's SHA256SUMS as the caller read it (and
+// checked its signatures).
+func checkTimestamp(dir string, sums, resp []byte, roots *x509.CertPool) (*tsp.Token, error) {
+	d := sha256.Sum256(sums)
 	q, err := regfile.ReadFileNoFollow(filepath.Join(dir, FileTSQ), maxTSQ)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (the request the response answers)", FileTSQ, err)
@@ -108,13 +107,13 @@ func checkTimestamp(dir string, resp []byte, roots *x509.CertPool) (*tsp.Token, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", FileTSQ, err)
 	}
-	if string(req.Digest) != string(d) {
+	if string(req.Digest) != string(d[:]) {
 		return nil, fmt.Errorf("%s is a request over %x, not over this SHA256SUMS (%x)", FileTSQ, req.Digest, d)
 	}
 	if req.Nonce == nil {
 		return nil, fmt.Errorf("%s has no nonce", FileTSQ)
 	}
-	return tsp.Verify(resp, d, req.Nonce, roots)
+	return tsp.Verify(resp, d[:], req.Nonce, roots)
 }
 
 // AddTimestamp checks the TSA's response (the file at respPath) against
@@ -128,22 +127,14 @@ func AddTimestamp(dir, respPath string, roots *x509.CertPool) (*tsp.Token, error
 	if err != nil {
 		return nil, fmt.Errorf("--response %s: %w", respPath, err)
 	}
-	tok, err := checkTimestamp(dir, resp, roots)
+	sums, err := readSums(dir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := checkTimestamp(dir, sums, resp, roots)
 	if err != nil {
 		return nil, fmt.Errorf("--response %s: %w", respPath, err)
 	}
-	p := filepath.Join(dir, FileTSR)
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := f.Write(resp); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return tok, f.Close()
+	_, err = writeFile(filepath.Join(dir, FileTSR), func(w io.Writer) error { _, err := w.Write(resp); return err })
+	return tok, err
 }

@@ -184,7 +184,7 @@ func Verify(ctx context.Context, dir string, opt VerifyOptions) (*VerifyResult, 
 	if sums != nil {
 		r.checkSums(dir, sums, listed)
 	}
-	r.checkTSR(dir, opt.TSACerts)
+	r.checkTSR(dir, sums, opt.TSACerts)
 
 	// The signing key: pinned, or the one in the folder.
 	var pub ed25519.PublicKey
@@ -829,7 +829,7 @@ func storeEntries(es []CustodyEntry) []store.CustodyEntry {
 }
 
 // checkTSR checks a time stamp in the folder, when there is one.
-func (r *VerifyResult) checkTSR(dir string, roots *x509.CertPool) {
+func (r *VerifyResult) checkTSR(dir string, sums []byte, roots *x509.CertPool) {
 	resp, err := readFileLimited(filepath.Join(dir, FileTSR), tsp.MaxResponse)
 	if errors.Is(err, os.ErrNotExist) {
 		return
@@ -838,7 +838,11 @@ func (r *VerifyResult) checkTSR(dir string, roots *x509.CertPool) {
 		r.add("timestamp "+FileTSR, false, "", "", err.Error())
 		return
 	}
-	tok, err := checkTimestamp(dir, resp, roots)
+	if sums == nil {
+		r.add("timestamp "+FileTSR, false, "an RFC 3161 time stamp of SHA256SUMS", "", "SHA256SUMS could not be read")
+		return
+	}
+	tok, err := checkTimestamp(dir, sums, resp, roots)
 	if err != nil {
 		r.add("timestamp "+FileTSR, false, "an RFC 3161 time stamp of SHA256SUMS", "", err.Error())
 		return

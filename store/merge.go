@@ -146,7 +146,7 @@ func (c *Case) MergeCase(ctx context.Context, src string, opt MergeOptions) (int
 		if err != nil {
 			return 0, fmt.Errorf("merge %s: %w", src, err)
 		}
-		if a, b := sortedCopy(cols), sortedCopy(theirs); !slices.Equal(a, b) {
+		if a, b := slices.Sorted(slices.Values(cols)), slices.Sorted(slices.Values(theirs)); !slices.Equal(a, b) {
 			return 0, fmt.Errorf("merge %s: table %s has the columns %v, this version's has %v", src, t.name, b, a)
 		}
 		var sel []string
@@ -242,12 +242,6 @@ func sameSchema(ctx context.Context, conn *sql.Conn, src string) error {
 		return fmt.Errorf("merge %s: it holds tables a case of this version does not: %s", src, strings.Join(unknown, ", "))
 	}
 	return nil
-}
-
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
 }
 
 func last(s []string) string {

@@ -84,10 +84,7 @@ func AnchorsFromCase(ctx context.Context, c *store.Case) (*TrustAnchors, error) 
 			return nil, fmt.Errorf("case %s: trust anchor %s names a file the case does not record", c.Path, k.Fingerprint)
 		}
 		t.Files[i].Keys = append(t.Files[i].Keys, pk)
-		a := &Anchor{PublicKey: pk, Pub: pub, File: k.File}
-		t.Keys = append(t.Keys, a)
-		fp := strings.ToLower(pk.Fingerprint)
-		t.byFP[fp] = append(t.byFP[fp], a)
+		t.add(&Anchor{PublicKey: pk, Pub: pub, File: k.File})
 	}
 	for _, f := range t.Files {
 		if len(f.Keys) == 0 {

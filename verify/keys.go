@@ -241,12 +241,16 @@ func (t *TrustAnchors) loadFile(path string, named bool, opt AnchorOptions) erro
 		if err := checkKeySize(k, pub, opt); err != nil {
 			return &KeyFileError{path, err}
 		}
-		a := &Anchor{PublicKey: k, Pub: pub, File: path}
-		t.Keys = append(t.Keys, a)
-		fp := strings.ToLower(k.Fingerprint)
-		t.byFP[fp] = append(t.byFP[fp], a)
+		t.add(&Anchor{PublicKey: k, Pub: pub, File: path})
 	}
 	return nil
+}
+
+// add trusts a, found by its fingerprint.
+func (t *TrustAnchors) add(a *Anchor) {
+	t.Keys = append(t.Keys, a)
+	fp := strings.ToLower(a.Fingerprint)
+	t.byFP[fp] = append(t.byFP[fp], a)
 }
 
 // weakNotes says, for every trust anchor under MinKeyBits (loaded with

@@ -68,7 +68,7 @@ func cmdCustody(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "note: %s\n", display.Quote(n))
 	}
 	if len(problems) > 0 {
-		return failedError{fmt.Sprintf("custody log of %s is broken: %s", casePath, display.Count(int64(len(problems)), "problem", ""))}
+		return failedError{fmt.Sprintf("custody log of %s is broken: %s", casePath, display.Plural(len(problems), "problem", "problems"))}
 	}
 	fmt.Fprintf(stdout, "custody log intact: %d entries\n", len(cc.Entries))
 	return nil

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/forensic-dev/forensic/internal/display"
+	"github.com/forensic-dev/forensic/report"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -34,6 +35,7 @@ type caseInfo struct {
 	LastDetect *infoEntry        `json:"last_detect"`
 	Custody    int               `json:"custody_entries"`
 	Intact     bool              `json:"custody_intact"`
+	verify     *report.VerifyRecord
 }
 
 type infoEntry struct {
@@ -82,6 +84,9 @@ func cmdInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	in.Custody, in.Intact = len(cc.Entries), len(cc.Problems) == 0
+	if in.verify, err = report.LastVerify(cc.Entries); err != nil {
+		return err
+	}
 	for i := len(cc.Entries) - 1; i >= 0; i-- {
 		e := cc.Entries[i]
 		switch {
@@ -119,7 +124,7 @@ func printInfo(w io.Writer, in *caseInfo) {
 	for _, k := range sortedKeys(in.Kinds) {
 		fmt.Fprintf(w, " %s %d;", q(k), in.Kinds[k])
 	}
-	fmt.Fprintf(w, " %s\n", display.Count(in.Errors, "item could not be read", "items could not be read"))
+	fmt.Fprintf(w, " %s\n", display.Plural(int(in.Errors), "item could not be read", "items could not be read"))
 	total := int64(0)
 	for _, e := range in.Events {
 		total += e.Events
@@ -130,26 +135,16 @@ func printInfo(w io.Writer, in *caseInfo) {
 		fmt.Fprintf(tw, "  %s\t%s\t%d events\t%s to %s\n", q(orDash(e.Account)), q(orDash(e.Region)), e.Events, q(e.First), q(e.Last))
 	}
 	tw.Flush()
-	if v := in.LastVerify; v != nil {
-		var o struct {
-			OK                     bool `json:"ok"`
-			Digests, Logs, Objects struct {
-				Total, Valid int64
-			}
-			Findings map[string]int64 `json:"findings"`
-		}
-		json.Unmarshal(v.Outputs, &o)
-		nf := int64(0)
-		for _, n := range o.Findings {
-			nf += n
-		}
+	if v := in.verify; v != nil {
 		verdict := "NOT VERIFIED"
-		if o.OK {
+		if v.OK {
 			verdict = "VERIFIED"
 		}
+		dt, dv := v.Counts("digest")
+		lt, lv := v.Counts("log")
+		ot, ov := v.Counts("object")
 		fmt.Fprintf(w, "last verify: %s (custody entry %d): %s; digests %d/%d valid, log files %d/%d, objects %d/%d; %s\n", q(v.Time), v.Seq,
-			verdict, o.Digests.Valid, o.Digests.Total, o.Logs.Valid, o.Logs.Total, o.Objects.Valid, o.Objects.Total,
-			display.Count(nf, "finding", ""))
+			verdict, dv, dt, lv, lt, ov, ot, display.Plural(int(v.FindingCount()), "finding", "findings"))
 	} else {
 		fmt.Fprintln(w, "last verify: never (forensic verify --case CASE.db --public-keys KEYS)")
 	}
@@ -163,7 +158,7 @@ func printInfo(w io.Writer, in *caseInfo) {
 	if !in.Intact {
 		state = "BROKEN (forensic custody verify --case CASE.db lists the problems)"
 	}
-	fmt.Fprintf(w, "custody log: %s, %s\n", display.Count(int64(in.Custody), "entry", "entries"), state)
+	fmt.Fprintf(w, "custody log: %s, %s\n", display.Plural(in.Custody, "entry", "entries"), state)
 }
 
 func sortedKeys(m map[string]int64) []string {

@@ -161,7 +161,7 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	}
 	if sum.ErrorCount > 0 {
 		return sum, failedError{fmt.Sprintf("%s could not be read or parsed (listed above; each is on its evidence row: "+
-			"SELECT path, member, error FROM evidence WHERE error IS NOT NULL); everything else was ingested", display.Count(int64(sum.ErrorCount), "item", ""))}
+			"SELECT path, member, error FROM evidence WHERE error IS NOT NULL); everything else was ingested", display.Plural(sum.ErrorCount, "item", "items"))}
 	}
 	return sum, nil
 }

@@ -135,7 +135,8 @@ func readShardCase(ctx context.Context, abs string) (shardCase, error) {
 		return sc, failedError{fmt.Sprintf("report: refused: case %s is not verified: %s. Run 'forensic verify --case %s --public-keys KEYS' first",
 			abs, u.Reason(), abs)}
 	}
-	if sc.desc, err = report.DescribeCase(ctx, c); err != nil {
+	var v *report.VerifyRecord
+	if sc.desc, v, err = report.DescribeCase(ctx, c); err != nil {
 		return sc, err
 	}
 	if p := sc.desc.Custody.Problems; len(p) > 0 {
@@ -147,22 +148,21 @@ func readShardCase(ctx context.Context, abs string) (shardCase, error) {
 	if sc.anchors, sc.keys, err = c.TrustAnchors(ctx); err != nil {
 		return sc, err
 	}
-	v, err := lastVerifyInputs(sc.desc.Custody.Entries)
-	if err != nil {
-		return sc, failedError{fmt.Sprintf("report: refused: case %s: %v", abs, err)}
+	if v == nil {
+		return sc, failedError{fmt.Sprintf("report: refused: case %s: its custody log has no verify entry", abs)}
 	}
 	var rec []store.TrustAnchorFile
-	for _, k := range v.PublicKeys {
+	for _, k := range v.Inputs.PublicKeys {
 		rec = append(rec, store.TrustAnchorFile{SHA256: k.SHA256, Size: k.Size, Keys: k.Keys})
 	}
 	if a, b := anchorFiles(sc.anchors, nil), anchorFiles(rec, nil); a != b {
 		return sc, failedError{fmt.Sprintf("report: refused: the trust anchors case %s holds (%s) are not those its last verify recorded in the custody log (%s)", abs, a, b)}
 	}
-	if v.Rehash && sc.facts.Rehashed > 0 {
+	if v.Inputs.Rehash && sc.facts.Rehashed > 0 {
 		return sc, failedError{fmt.Sprintf("report: refused: the last verify of case %s re-read the evidence (--rehash) and found %d digests, log files or findings changed since ingest; "+
 			"a report over several cases verifies from what the cases hold and cannot carry that: report on that case alone, or ingest its evidence again", abs, sc.facts.Rehashed)}
 	}
-	sc.weak = v.AllowWeak
+	sc.weak = v.Inputs.AllowWeak
 	if err := itemsOfShards(ctx, c, abs, sc.desc.Shards); err != nil {
 		return sc, err
 	}
@@ -192,32 +192,6 @@ func itemsOfShards(ctx context.Context, c *store.Case, abs string, shards []stri
 		}
 		return nil
 	})
-}
-
-// verifyInputs is what a verify custody entry records of its inputs.
-type verifyInputs struct {
-	PublicKeys []struct {
-		SHA256 string `json:"sha256"`
-		Size   int64  `json:"size"`
-		Keys   int64  `json:"keys"`
-	} `json:"public_keys"`
-	Rehash    bool `json:"rehash"`
-	AllowWeak bool `json:"allow_weak_keys"`
-}
-
-// lastVerifyInputs reads the inputs of the last verify entry of a log.
-func lastVerifyInputs(entries []report.CustodyEntry) (verifyInputs, error) {
-	var v verifyInputs
-	for i := len(entries) - 1; i >= 0; i-- {
-		if entries[i].Command != "verify" {
-			continue
-		}
-		if err := json.Unmarshal([]byte(entries[i].Inputs), &v); err != nil {
-			return v, fmt.Errorf("custody entry %d (verify): inputs: %v", entries[i].Seq, err)
-		}
-		return v, nil
-	}
-	return v, fmt.Errorf("its custody log has no verify entry")
 }
 
 // anchorFiles names a case's trust anchors by content, the files and

@@ -154,7 +154,7 @@ func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.
 		if s.Objects.Total > 0 {
 			msg += fmt.Sprintf(", %d of %d objects are not valid", s.Objects.Total-s.Objects.Valid, s.Objects.Total)
 		}
-		return rep, failedError{fmt.Sprintf("%s, %s (listed above)", msg, display.Count(int64(rep.FindingCount()), "finding", ""))}
+		return rep, failedError{fmt.Sprintf("%s, %s (listed above)", msg, display.Plural(rep.FindingCount(), "finding", "findings"))}
 	}
 	return rep, nil
 }
@@ -336,7 +336,7 @@ func printVerify(ctx context.Context, c *store.Case, w io.Writer, rep *verify.Re
 			fmt.Fprintln(w, "Result: every digest and log file is valid; nothing is missing."+caution)
 		}
 	} else {
-		fmt.Fprintf(w, "Result: NOT VERIFIED: %s.\n", display.Count(int64(problems+errorFindings), "problem", ""))
+		fmt.Fprintf(w, "Result: NOT VERIFIED: %s.\n", display.Plural(problems+errorFindings, "problem", "problems"))
 	}
 	return nil
 }

@@ -29,7 +29,6 @@ package display
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -236,16 +235,4 @@ func Plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// Count is n and the noun, singular for one ("1 finding", "2 findings");
-// plural is the noun's plural form ("" adds an s).
-func Count(n int64, noun, plural string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if plural == "" {
-		plural = noun + "s"
-	}
-	return strconv.FormatInt(n, 10) + " " + plural
 }
