@@ -258,16 +258,17 @@ func printDetect(ctx context.Context, c *store.Case, w io.Writer, res []store.De
 		a, b := rank[strings.ToLower(hit[i].rule.Level)], rank[strings.ToLower(hit[j].rule.Level)]
 		return a < b
 	})
+	// Each rule's first hits, those not proven authentic first, as the
+	// report lists them (not a pass over every hit).
 	shown := map[string][]store.Detection{}
-	err := c.EachDetection(ctx, func(d store.Detection) error {
-		k := d.RuleSource + "\x00" + d.RuleID
-		if len(shown[k]) < 20 {
-			shown[k] = append(shown[k], d)
-		}
-		return nil
-	})
+	sum, err := c.DetectionSummary(ctx)
 	if err != nil {
 		return err
+	}
+	if sum != nil {
+		for _, r := range sum.Rules {
+			shown[r.Source+"\x00"+r.ID] = r.First
+		}
 	}
 	for _, h := range hit {
 		r := h.rule

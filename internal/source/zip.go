@@ -167,7 +167,7 @@ func (w *walker) zipArchive(parent Entry, ra io.ReaderAt, size int64, depth int)
 			rc, err := f.Open()
 			if err != nil {
 				failed++
-				m.Err = fmt.Errorf("open: %w", err)
+				m.Err = fmt.Errorf("open: %w", pathless(err))
 				stop = w.emit(&m)
 				break
 			}
