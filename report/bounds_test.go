@@ -62,7 +62,7 @@ func TestCoverageLeavesOutForgedTimes(t *testing.T) {
 	out := buildReport(t, c)
 	html, err := os.ReadFile(filepath.Join(out, FileHTML))
 	require.NoError(t, err)
-	assert.Contains(t, string(html), "time_range")
+	assert.Contains(t, string(html), "before CloudTrail existed: its times are not used", "the finding, on the first page")
 }
 
 func TestCoverageDrawsAMissingSpan(t *testing.T) {

@@ -37,15 +37,14 @@ const (
 // Format is the value of report.json's "format" member.
 const Format = "forensic-report/1"
 
-// Limits of report.html; report.json always holds everything. The rows of
-// the evidence, status and finding lists are shared among their groups
-// (htmlpick.go).
+// Limits of report.html, a document meant to be printed; report.json
+// always holds everything. The rows of the status and finding lists are
+// shared among their groups (htmlpick.go).
 const (
-	htmlMaxEvidence = 500
-	htmlMaxStatuses = 500
-	htmlMaxFindings = 500
+	htmlMaxStatuses = 200
+	htmlMaxFindings = 200
 	htmlMaxCustody  = 200
-	htmlMaxDigests  = 50
+	htmlMaxDigests  = 12
 )
 
 // Tool names the program that made the report.
@@ -244,8 +243,8 @@ type builder struct {
 	indexing     *store.EventIndexing // which CloudTrail records are indexed
 
 	// Collected while streaming, for report.html.
-	htmlEvidence *picker[EvidenceItem] // inventory rows, picked by status and kind (htmlpick.go)
-	htmlStatuses *picker[ItemStatus]   // statuses, picked by kind and status
+	inventory    []store.InventoryCount // the evidence counted by kind and status, for report.html
+	htmlStatuses *picker[ItemStatus]    // statuses, picked by kind and status
 	htmlDigests  []VerifiedDigest
 	nStatuses    int64
 	nDigests     int64
@@ -608,7 +607,7 @@ func method(identity string) Method {
 func (b *builder) streamEvidence(c *canonWriter) {
 	// The case has one connection: count before the rows hold it.
 	var err error
-	if b.htmlEvidence, err = inventoryPicker(b.ctx, b.c); err != nil {
+	if b.inventory, err = b.c.InventoryCounts(b.ctx); err != nil {
 		c.err = err
 		return
 	}
@@ -620,7 +619,6 @@ func (b *builder) streamEvidence(c *canonWriter) {
 			c.raw(",")
 		}
 		c.value(it)
-		b.htmlEvidence.add(inventoryGroup(it.Kind, it.Status, it.Error != nil), it)
 		n++
 		return c.err
 	})

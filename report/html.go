@@ -283,12 +283,6 @@ type htmlStatusGroup struct {
 	Rows        []htmlStatus
 }
 
-type htmlEvidenceGroup struct {
-	A, B        string
-	Total, More int64
-	Rows        []htmlEvidence
-}
-
 // cutSummary names the groups a list was cut in: "598 log unreferenced,
 // 2 object metadata_missing".
 func cutSummary[T any](gs []*pickGroup[T]) string {
@@ -301,16 +295,18 @@ func cutSummary[T any](gs []*pickGroup[T]) string {
 	return strings.Join(parts, ", ")
 }
 
-type htmlEvidence struct {
-	Path, SHA256, Kind, S3Key, Status, Error string
-	Size                                     string
+// htmlInventory is one row of report.html's inventory: how many items of
+// a kind have a status (report.json lists each item).
+type htmlInventory struct {
+	Kind, Status, Note string
+	Items              int64
 }
 
 type htmlDigest struct{ Key, Fingerprint, Source, Reproduced string }
 
 type htmlCustody struct{ Seq, Time, Who, Tool, Command, Hash string }
 
-type htmlGap struct{ Span, Explanation string }
+type htmlGap struct{ Span string } // its explanation is a finding
 
 type htmlAnchorFile struct{ Path, SHA256, Keys string }
 
@@ -380,11 +376,9 @@ type htmlView struct {
 	Statuses     []htmlStatusGroup
 	StatusesMore int64
 	StatusesCut  string
-	EvidenceKind []htmlCount
 	EvidenceN    int64
-	Evidence     []htmlEvidenceGroup
-	EvidenceMore int64
-	EvidenceCut  string
+	Inventory    []htmlInventory
+	FindingsLead int // findings stated on the first page, not repeated under Findings
 	AnchorFiles  []htmlAnchorFile
 	AnchorKeys   []htmlAnchorKey
 	Digests      []htmlDigest
@@ -464,20 +458,7 @@ func (b *builder) writeHTML(w io.Writer) error {
 		}
 		v.Statuses = append(v.Statuses, hg)
 	}
-	egs, more := b.htmlEvidence.list()
-	v.EvidenceMore, v.EvidenceCut = more, cutSummary(egs)
-	for _, g := range egs {
-		hg := htmlEvidenceGroup{A: g.key.a, B: g.key.b, Total: g.total, More: g.More()}
-		for _, o := range g.rows {
-			size := ""
-			if o.Size != nil {
-				size = fmt.Sprint(*o.Size)
-			}
-			hg.Rows = append(hg.Rows, htmlEvidence{Path: localPath(o.Path, o.Member), SHA256: o.SHA256,
-				Kind: o.Kind, S3Key: deref(o.S3Key), Status: deref(o.Status), Error: deref(o.Error), Size: size})
-		}
-		v.Evidence = append(v.Evidence, hg)
-	}
+	v.Inventory = htmlInventoryOf(b.inventory)
 	for _, o := range b.htmlDigests {
 		r := "yes"
 		if !o.Reproduced {
@@ -492,11 +473,13 @@ func (b *builder) writeHTML(w io.Writer) error {
 			Verified: hours(c.seconds(StateVerified)), Invalid: hours(c.seconds(StateInvalid)),
 			Missing: hours(c.seconds(StateMissing)), Gap: hours(c.seconds(StateGap))}
 		for _, g := range c.Gaps {
-			hc.Gaps = append(hc.Gaps, htmlGap{Span: span(fmtT(g.Start), fmtT(g.End)), Explanation: g.Summary})
+			hc.Gaps = append(hc.Gaps, htmlGap{Span: span(fmtT(g.Start), fmtT(g.End))})
 		}
 		v.Coverage = append(v.Coverage, hc)
 	}
-	fgs, more := pickFindings(b.findings)
+	rest, lead := b.findingsAfterSummary()
+	v.FindingsLead = lead
+	fgs, more := pickFindings(rest)
 	v.Detections = htmlDetectionsOf(b.detect)
 	v.Summary = htmlSummaryOf(b.summary)
 	v.Sources = b.sources
@@ -508,14 +491,6 @@ func (b *builder) writeHTML(w io.Writer) error {
 				Chain: deref(o.Chain), Span: span(deref(o.StartTime), deref(o.EndTime))})
 		}
 		v.Findings = append(v.Findings, hg)
-	}
-	ek := make([]string, 0, len(b.evKinds))
-	for k := range b.evKinds {
-		ek = append(ek, k)
-	}
-	sort.Strings(ek)
-	for _, k := range ek {
-		v.EvidenceKind = append(v.EvidenceKind, htmlCount{Kind: k, Total: b.evKinds[k]})
 	}
 	cust := b.custody
 	if len(cust) > htmlMaxCustody {
@@ -625,4 +600,57 @@ func orDashS(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// inventoryNotes say what an item without a verification status of its
+// own is, and how it counts.
+var inventoryNotes = map[string]string{
+	store.KindSource:         "a folder or archive given to ingest; its SHA-256 is under Scope",
+	store.KindArchive:        "an archive inside a source; its members are items of their own",
+	store.KindObjectMetadata: "saved S3 metadata; judged with the digest or object it describes",
+	store.KindAccessLog:      "an S3 server access log, read for the correlation with CloudTrail; no digest or checksum covers access logs",
+	store.KindPublicKeys:     "public keys found in the evidence; never trusted (only keys given with --public-keys are)",
+	store.KindSymlink:        "a symbolic link, recorded and never followed",
+	store.KindHardlink:       "a hard link in a tar archive, recorded and never followed",
+	store.KindSpecial:        "a device, pipe or socket, recorded and never opened",
+	store.KindUnknown:        "not recognised as evidence; hashed and kept",
+}
+
+// htmlInventoryOf orders the inventory's counts as the status table does
+// (most serious first) and says what each group is.
+func htmlInventoryOf(rows []store.InventoryCount) []htmlInventory {
+	type entry struct {
+		key groupKey
+		n   int64
+	}
+	sums := map[groupKey]int64{}
+	for _, r := range rows {
+		sums[inventoryGroup(r.Kind, r.Status, r.HasError)] += r.Items
+	}
+	es := make([]entry, 0, len(sums))
+	for k, n := range sums {
+		es = append(es, entry{k, n})
+	}
+	sort.Slice(es, func(i, j int) bool {
+		a, b := es[i].key, es[j].key
+		if a.rank != b.rank {
+			return a.rank[0] < b.rank[0]
+		}
+		if a.b != b.b {
+			return a.b < b.b
+		}
+		return a.a < b.a
+	})
+	out := make([]htmlInventory, 0, len(es))
+	for _, e := range es {
+		row := htmlInventory{Kind: e.key.b, Status: e.key.a, Items: e.n}
+		switch e.key.a {
+		case inventoryError:
+			row.Note = "could not be read or parsed at ingest; report.json gives each error"
+		case inventoryNone:
+			row.Note = inventoryNotes[e.key.b]
+		}
+		out = append(out, row)
+	}
+	return out
 }

@@ -1,10 +1,7 @@
 package report
 
 import (
-	"context"
 	"sort"
-
-	"github.com/forensic-dev/forensic/store"
 )
 
 // report.html shows at most a few hundred rows of each list; report.json
@@ -223,19 +220,4 @@ func pickFindings(fs []Finding) ([]*pickGroup[Finding], int64) {
 		p.add(findingGroup(f.Severity, f.Type), f)
 	}
 	return p.list()
-}
-
-// inventoryPicker picks from the evidence by (status, kind), sized by a
-// count of the evidence grouped as streamEvidence reads it (the first
-// status recorded for each item).
-func inventoryPicker(ctx context.Context, c *store.Case) (*picker[EvidenceItem], error) {
-	rows, err := c.InventoryCounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	counts := map[groupKey]int64{}
-	for _, r := range rows {
-		counts[inventoryGroup(r.Kind, r.Status, r.HasError)] += r.Items
-	}
-	return newPicker[EvidenceItem](counts, htmlMaxEvidence), nil
 }

@@ -184,15 +184,14 @@ func (b *builder) writePDF(w io.Writer) error {
 	p.chart(buildChart(b.coverage))
 
 	// The findings the first page did not state, each fact once.
-	if all := groupGaps(sortedBySeverity(b.findings)); len(all) > maxProblems {
+	if rest, lead := b.findingsAfterSummary(); len(rest) > 0 {
 		p.heading("More findings")
-		rest := all[maxProblems:]
 		for i, f := range rest {
 			if i == maxPDFFindings {
 				p.text(9, fmt.Sprintf("%d more findings are listed in report.json (\"findings\").", len(rest)-maxPDFFindings))
 				break
 			}
-			p.item(fmt.Sprintf("%d.", maxProblems+i+1), 8.5, severityWord(f.Severity)+": "+f.Summary)
+			p.item(fmt.Sprintf("%d.", lead+i+1), 8.5, severityWord(f.Severity)+": "+f.Summary)
 		}
 	}
 	if d := b.detect; d != nil && len(d.Rules) > 0 {

@@ -50,8 +50,7 @@ func TestHTMLSpoofedNames(t *testing.T) {
 		ctl("[U+2066]") + `AWSLogs` + ctl("[U+2215]") + `fake` + ctl("[U+001B]") + `[8m.txt`
 	assert.Contains(t, html, `<bdi>s3://`+fixtures.DefaultObjectBucket+`/hello/`+name+`</bdi>`, "the S3 location")
 	assert.Contains(t, html, `<bdi>`+filepath.Dir(objPath)+`/`+name+`</bdi>`, "the local path")
-	assert.Contains(t, html, `<bdi>hello/`+name+`</bdi>`, "the inventory's S3 key")
-	assert.Contains(t, html, `<bdi>StopLogging by arn:aws:iam::111122223333:user/`+ctl("[U+001B]")+`[2K`+ctl("[U+000D]")+`root`+
+	assert.Contains(t, html, `<bdi>Warning: StopLogging by arn:aws:iam::111122223333:user/`+ctl("[U+001B]")+`[2K`+ctl("[U+000D]")+`root`+
 		ctl("[U+202E]")+`nimda`+ctl("[U+2069]")+ctl("[U+2215]")+`ok`+ctl("[U+001B]")+`[8m</bdi>`, "the principal in a finding")
 	// Ordinary values are shown as they are, isolated.
 	assert.Contains(t, html, `<bdi>s3://`+fixtures.DefaultTrailBucket+`/`+ti.LogKeys[0]+`</bdi>`)

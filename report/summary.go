@@ -109,6 +109,21 @@ func summarySection(ctx context.Context, c *store.Case, counts statusCounts, fin
 	return s, nil
 }
 
+// findingsAfterSummary is the findings the first page does not state one
+// by one, in its order (errors first, gaps many chains share once), and
+// how many it states: report.html and report.pdf list these under
+// Findings, so that each fact is stated once.
+func (b *builder) findingsAfterSummary() ([]Finding, int) {
+	if b.summary == nil {
+		return b.findings, 0
+	}
+	all := groupGaps(sortedBySeverity(b.findings))
+	if len(all) <= maxProblems {
+		return nil, len(all)
+	}
+	return all[maxProblems:], maxProblems
+}
+
 // sortedBySeverity is the findings, errors first, then warnings, then
 // information, each in report order.
 func sortedBySeverity(findings []Finding) []Finding {

@@ -119,3 +119,88 @@ func TestReportPDF(t *testing.T) {
 	r := forensic(t, "report", "--case", db, "--key", signer+".key", "--out", filepath.Join(dir, "x"), "--paper", "a5")
 	assert.Equal(t, 2, r.code)
 }
+
+// chromium returns the path of a Chromium binary; without it the test is
+// skipped, unless FORENSIC_REQUIRE_CHROMIUM is set (.ci/run sets it and
+// installs chromium), when it fails.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("FORENSIC_REQUIRE_CHROMIUM") != "" {
+		t.Fatal("chromium is required (FORENSIC_REQUIRE_CHROMIUM) but not installed: apt-get install chromium")
+	}
+	t.Skip("chromium not installed")
+	return ""
+}
+
+// TestReportHTMLPrinted prints the demo's report.html with Chromium on A4
+// and on Letter, as a legal team would: it fits in 10 pages, every word
+// lies inside the page, and the first page and the findings are there.
+func TestReportHTMLPrinted(t *testing.T) {
+	browser := chromium(t)
+	pdftotext, pdfinfo := poppler(t, "pdftotext"), poppler(t, "pdfinfo")
+	dir := t.TempDir()
+	m, err := fixtures.Demo(filepath.Join(dir, "ev"))
+	require.NoError(t, err)
+	keys := filepath.Join(dir, "keys")
+	require.NoError(t, fixtures.KeysOutside(m, keys))
+	db := filepath.Join(dir, "c.db")
+	require.Equal(t, 0, forensic(t, "ingest", "--case", db, m.Root).code)
+	forensic(t, "verify", "--case", db, "--public-keys", keys)
+	signer := filepath.Join(dir, "analyst")
+	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
+	rep := filepath.Join(dir, "report")
+	r := forensic(t, "report", "--case", db, "--key", signer+".key", "--out", rep)
+	require.Equal(t, 0, r.code, r.stderr)
+	page, err := os.ReadFile(filepath.Join(rep, "report.html"))
+	require.NoError(t, err)
+
+	for _, paper := range []struct{ css, size string }{{"A4", "(A4)"}, {"letter", "(letter)"}} {
+		// A copy with the paper size set, as the print dialog would.
+		html := filepath.Join(dir, "print-"+paper.css+".html")
+		require.NoError(t, os.WriteFile(html, []byte(strings.Replace(string(page), "<style>",
+			"<style>@page { size: "+paper.css+"; }\n", 1)), 0o644))
+		pdf := filepath.Join(dir, "print-"+paper.css+".pdf")
+		out, err := exec.Command(browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+			"--user-data-dir="+filepath.Join(dir, "chromium"), "--print-to-pdf="+pdf, "file://"+html).CombinedOutput()
+		require.NoError(t, err, string(out))
+		info, err := exec.Command(pdfinfo, pdf).CombinedOutput()
+		require.NoError(t, err, string(info))
+		assert.Contains(t, string(info), paper.size)
+		pages, err := strconv.Atoi(regexp.MustCompile(`Pages:\s+(\d+)`).FindStringSubmatch(string(info))[1])
+		require.NoError(t, err)
+		t.Logf("report.html printed on %s: %d pages", paper.css, pages)
+		assert.LessOrEqual(t, pages, 10, "the demo's printed report.html fits in 10 pages (%s)", paper.css)
+
+		text, err := exec.Command(pdftotext, "-layout", "-f", "1", "-l", "1", pdf, "-").CombinedOutput()
+		require.NoError(t, err, string(text))
+		first := strings.Join(strings.Fields(string(text)), " ")
+		for _, want := range []string{"NOT VERIFIED", "What the evidence proves", "CloudTrail events in the case are proven authentic",
+			"What went wrong", "contractor-temp"} {
+			assert.Contains(t, first, want, "page 1 (%s)", paper.css)
+		}
+		bbox, err := exec.Command(pdftotext, "-bbox", pdf, "-").CombinedOutput()
+		require.NoError(t, err)
+		box := regexp.MustCompile(`<page width="([\d.]+)" height="([\d.]+)">`).FindStringSubmatch(string(bbox))
+		require.NotNil(t, box)
+		pw, _ := strconv.ParseFloat(box[1], 64)
+		ph, _ := strconv.ParseFloat(box[2], 64)
+		words := regexp.MustCompile(`<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>`).FindAllStringSubmatch(string(bbox), -1)
+		require.NotEmpty(t, words)
+		for _, w := range words {
+			x0, _ := strconv.ParseFloat(w[1], 64)
+			x1, _ := strconv.ParseFloat(w[3], 64)
+			y1, _ := strconv.ParseFloat(w[4], 64)
+			assert.True(t, x0 >= 0 && x1 <= pw+0.5 && y1 <= ph+0.5, "word %q at x %v-%v, y to %v outside the %vx%v page (%s)",
+				w[5], x0, x1, y1, pw, ph, paper.css)
+		}
+		all := strings.Join(strings.Fields(string(bbox)), " ")
+		for _, want := range []string{"Findings", "Items", "not", "valid", "hash_mismatch", "Evidence", "inventory", "Chain", "custody"} {
+			assert.Contains(t, all, ">"+want+"<", "printed (%s)", paper.css)
+		}
+	}
+}
