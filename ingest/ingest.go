@@ -148,7 +148,15 @@ type Progress struct {
 	TotalBytes int64 // bytes on disk of all inputs, when known (0 otherwise)
 	DiskBytes  int64 // bytes of on-disk inputs finished so far
 	Elapsed    time.Duration
+	// Phase names the work after every input was read, when there is
+	// some ("building indexes"); empty while inputs are read.
+	Phase string
 }
+
+// PhaseIndexes is the Progress phase after every input was read: the
+// case's indexes are built and archive members paired with their
+// sidecars.
+const PhaseIndexes = "building indexes"
 
 // ItemError is an item that could not be read or parsed.
 type ItemError struct {
@@ -161,7 +169,8 @@ type ItemError struct {
 // AlreadyInCase say how many items were new.
 type Summary struct {
 	Items            int            `json:"items"`
-	Bytes            int64          `json:"bytes"`
+	Bytes            int64          `json:"bytes"`           // the files read, an archive's members rather than the archive
+	ContainerBytes   int64          `json:"container_bytes"` // the archives read (sources and archives inside them), as stored
 	Events           int            `json:"events"`
 	Digests          int            `json:"digests"`
 	LogFiles         int            `json:"log_files"`
@@ -344,6 +353,11 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		r.streamer.close()
 	}
 	stopProgress()
+	if r.opt.Progress != nil {
+		p := r.progress(total)
+		p.Phase = PhaseIndexes
+		r.opt.Progress(p)
+	}
 	// The writer's Close switches the case back to WAL, which needs every
 	// other connection closed.
 	check.Close()
@@ -791,7 +805,16 @@ func (r *run) count(it *store.Item) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.sum.Items++
-	r.sum.Bytes += ev.Size
+	switch {
+	case ev.Kind == store.KindSource && ev.Format == "dir":
+		// A folder's size is its sha256sum listing's: not evidence bytes.
+	case ev.Kind == store.KindSource || ev.Kind == store.KindArchive:
+		// A container's bytes are its members' (counted with them) as
+		// stored: a folder and an archive of the same files read the same.
+		r.sum.ContainerBytes += ev.Size
+	default:
+		r.sum.Bytes += ev.Size
+	}
 	r.sum.Kinds[ev.Kind]++
 	n := it.RecordCount
 	switch ev.Kind {

@@ -409,16 +409,37 @@ func queryString(t *testing.T, c *store.Case, q string, args ...any) string {
 }
 
 // A generated export ingests without errors, from a folder and from its
-// tar.zst alike; objects pair with their sidecars in both.
+// tar.zst alike; objects pair with their sidecars in both; both read the
+// same bytes of evidence, and the archive's own size is counted apart;
+// progress ends with the phase after reading (the indexes).
 func TestIngestFixtureExport(t *testing.T) {
 	dir := t.TempDir()
 	opt := fixtures.DemoOptions()
 	m, err := fixtures.Generate(filepath.Join(dir, "export"), opt)
 	require.NoError(t, err)
-	require.NoError(t, fixtures.WriteTarZst(m.Root, filepath.Join(dir, "export.tar.zst")))
-	for _, src := range []string{m.Root, filepath.Join(dir, "export.tar.zst")} {
+	tarZst := filepath.Join(dir, "export.tar.zst")
+	require.NoError(t, fixtures.WriteTarZst(m.Root, tarZst))
+	fi, err := os.Stat(tarZst)
+	require.NoError(t, err)
+	var bytes []int64
+	for _, src := range []string{m.Root, tarZst} {
 		c := newCase(t)
-		sum := ingestPaths(t, c, src)
+		var last []Progress
+		sum, err := Run(context.Background(), c, []string{src}, Options{Interval: time.Hour, Progress: func(p Progress) { last = append(last, p) }})
+		require.NoError(t, err)
+		require.NotEmpty(t, last, src)
+		final := last[len(last)-1]
+		assert.Equal(t, PhaseIndexes, final.Phase, "the last progress names the work after reading: %s", src)
+		assert.Equal(t, final.TotalBytes, final.DiskBytes, "every input read before the indexes: %s", src)
+		for _, p := range last[:len(last)-1] {
+			assert.Empty(t, p.Phase, src)
+		}
+		bytes = append(bytes, sum.Bytes)
+		if src == tarZst {
+			assert.Equal(t, fi.Size(), sum.ContainerBytes, "the archive, as stored")
+		} else {
+			assert.Zero(t, sum.ContainerBytes, "a folder is no archive")
+		}
 		assert.Empty(t, sum.Errors, src)
 		assert.Equal(t, m.Events, sum.Events, src)
 		assert.Equal(t, len(m.Logs), sum.LogFiles, src)
@@ -430,4 +451,6 @@ func TestIngestFixtureExport(t *testing.T) {
 		assert.Equal(t, 0, queryInt(t, c, `SELECT count(*) FROM evidence o WHERE o.kind = 's3_object' AND NOT EXISTS (
 			SELECT 1 FROM s3_object_meta s WHERE s.bucket = o.s3_bucket AND s.key = o.s3_key)`), src)
 	}
+	assert.Equal(t, bytes[0], bytes[1], "a folder and an archive of the same files read the same bytes")
+	assert.Positive(t, bytes[0])
 }

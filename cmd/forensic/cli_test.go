@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forensic-dev/forensic/ingest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -266,4 +267,15 @@ func counts(t *testing.T, db string) map[string]string {
 	require.NoError(t, err)
 	out["items"] = strings.TrimSpace(string(b))
 	return out
+}
+
+// TestPrintProgress: while reading, percent and ETA from the bytes on
+// disk; after, the phase instead of an ETA.
+func TestPrintProgress(t *testing.T) {
+	var b strings.Builder
+	printProgress(&b, ingest.Progress{Items: 3, Bytes: 2 << 20, Events: 10, TotalBytes: 400, DiskBytes: 100, Elapsed: 2 * time.Second})
+	assert.Equal(t, "\r\033[K3 items, 2.0 MiB, 10 events, 5 events/s, 25%, ETA 6s", b.String())
+	b.Reset()
+	printProgress(&b, ingest.Progress{Items: 3, Bytes: 2 << 20, Events: 10, TotalBytes: 400, DiskBytes: 400, Elapsed: 2 * time.Second, Phase: ingest.PhaseIndexes})
+	assert.Equal(t, "\r\033[K3 items, 2.0 MiB, 10 events, 5 events/s, 100%; building indexes…", b.String())
 }

@@ -208,8 +208,12 @@ func appendIngestCustody(ctx context.Context, c *store.Case, o ingestOptions, su
 }
 
 func printIngestSummary(w io.Writer, s *ingest.Summary) {
+	size := humanSize(s.Bytes)
+	if s.ContainerBytes > 0 {
+		size += ", from archives of " + humanSize(s.ContainerBytes)
+	}
 	fmt.Fprintf(w, "ingested %d items (%s) in %.1fs: %d new, %d already in the case\n",
-		s.Items, humanSize(s.Bytes), s.Seconds, s.Added, s.AlreadyInCase)
+		s.Items, size, s.Seconds, s.Added, s.AlreadyInCase)
 	if s.Recovered > 0 {
 		fmt.Fprintf(w, "  recovered %d items an earlier ingest recorded without a custody entry (it was interrupted); this run's entry claims them\n", s.Recovered)
 	}
@@ -253,7 +257,14 @@ func printProgress(w io.Writer, p ingest.Progress) {
 	line := fmt.Sprintf("\r\033[K%d items, %s, %d events, %.0f events/s", p.Items, humanSize(p.Bytes), p.Events, rate)
 	if p.TotalBytes > 0 && p.DiskBytes > 0 && p.DiskBytes <= p.TotalBytes {
 		eta := time.Duration(float64(p.Elapsed) * float64(p.TotalBytes-p.DiskBytes) / float64(p.DiskBytes))
-		line += fmt.Sprintf(", %.0f%%, ETA %s", 100*float64(p.DiskBytes)/float64(p.TotalBytes), eta.Round(time.Second))
+		if p.Phase != "" {
+			line += ", 100%"
+		} else {
+			line += fmt.Sprintf(", %.0f%%, ETA %s", 100*float64(p.DiskBytes)/float64(p.TotalBytes), eta.Round(time.Second))
+		}
+	}
+	if p.Phase != "" {
+		line += "; " + p.Phase + "…"
 	}
 	fmt.Fprint(w, line)
 }
