@@ -85,10 +85,16 @@ func (c *Case) MergeCase(ctx context.Context, src string, opt MergeOptions) (int
 	}
 	defer conn.Close()
 	uri := "file:" + (&url.URL{Path: src}).EscapedPath() + "?mode=ro"
+	tidy := !walFilesExist(src)
 	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS src", uri); err != nil {
 		return 0, fmt.Errorf("merge %s: %w", src, err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE src")
+	defer func() {
+		conn.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE src")
+		if tidy {
+			tidyWAL(src) // the source case is left as it was found
+		}
+	}()
 	if err := sameSchema(ctx, conn, src); err != nil {
 		return 0, err
 	}

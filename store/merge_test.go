@@ -95,6 +95,8 @@ func TestMergeCase(t *testing.T) {
 	assert.Equal(t, "/e/a-0.json", first, "the first case keeps its ids")
 
 	assert.Equal(t, before, fileHash(t, a), "the merged cases are only read")
+	assert.Empty(t, walFiles(a), "nor left with -wal or -shm files beside them")
+	assert.Empty(t, walFiles(b))
 	cc := checkCustody(t, m)
 	assert.Empty(t, cc.Problems, "merge entries claim the items they copied")
 	shards, err := m.IngestShards(ctx)

@@ -60,6 +60,10 @@ type Case struct {
 	Now      func() time.Time
 
 	stmts *stmtCache // nil: every query is compiled when run
+
+	// tidy: a read-only open found no -wal and -shm beside the case, so
+	// Close removes those its connection made (tidyWAL).
+	tidy bool
 }
 
 // Open opens or creates the case file at path and brings its schema up to
@@ -194,6 +198,7 @@ func OpenReadOnly(ctx context.Context, path string) (*Case, error) {
 	if err := checkCaseFiles(path); err != nil {
 		return nil, err
 	}
+	tidy := !walFilesExist(path)
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(10000)"
 	db, err := sql.Open("sqlite", dsn)
@@ -213,13 +218,56 @@ func OpenReadOnly(ctx context.Context, path string) (*Case, error) {
 		}
 		return nil, fmt.Errorf("open case %s: not a forensic case file: %w", path, err)
 	}
-	return &Case{db: db, Path: path, ReadOnly: true, Now: time.Now}, nil
+	return &Case{db: db, Path: path, ReadOnly: true, Now: time.Now, tidy: tidy}, nil
 }
 
-// Close closes the database.
+// Close closes the database. A case opened read-only that had no -wal and
+// -shm files is left without them (tidyWAL).
 func (c *Case) Close() error {
 	c.closeStmts()
-	return c.db.Close()
+	err := c.db.Close()
+	if c.tidy {
+		tidyWAL(c.Path)
+	}
+	return err
+}
+
+// walFilesExist reports whether a -wal or -shm file sits beside the case.
+func walFilesExist(path string) bool {
+	for _, p := range []string{path + "-wal", path + "-shm"} {
+		if _, err := os.Lstat(p); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return true
+		}
+	}
+	return false
+}
+
+// tidyWAL removes the -wal and -shm files that a read-only connection
+// leaves beside a case in WAL mode (it may not delete them itself). It
+// does not delete them by hand: it opens the case read-write, runs no
+// statement that writes, and closes it, and SQLite's own close does the
+// rest — as the last connection, under the exclusive lock, it checkpoints
+// the WAL (empty: nothing wrote) and removes both files. While any other
+// connection has the case open (an ingest that is running, or another
+// reader), SQLite does not get that lock and leaves the files, as it
+// must. Callers call it only when the case had neither file before they
+// opened it, so a WAL another process left is never touched. A case that
+// cannot be opened read-write (a read-only medium) keeps its files.
+func tidyWAL(path string) {
+	if !walFilesExist(path) {
+		return
+	}
+	if err := checkCaseFiles(path); err != nil {
+		return
+	}
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=rw&_pragma=query_only(1)&_pragma=busy_timeout(0)")
+	if err != nil {
+		return
+	}
+	db.SetMaxOpenConns(1)
+	var n int
+	_ = db.QueryRow("SELECT count(*) FROM sqlite_master").Scan(&n) // opens the connection
+	db.Close()
 }
 
 func (c *Case) migrate(ctx context.Context) error {

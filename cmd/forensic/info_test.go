@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -47,4 +49,46 @@ func TestInfo(t *testing.T) {
 	r = forensic(t, "info", "--case", db)
 	assert.Contains(t, r.stdout, "digests 4/4 valid, log files 8/8")
 	assert.Equal(t, before[0]["n"].(float64)+1, queryJSON(t, db, "SELECT count(*) AS n FROM custody")[0]["n"], "only verify wrote")
+}
+
+// TestReadOnlyCommandsLeaveNoWAL: the commands that only read a case
+// leave no -wal or -shm file beside it, and the case file unchanged.
+func TestReadOnlyCommandsLeaveNoWAL(t *testing.T) {
+	dir := t.TempDir()
+	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), fixtures.Options{Seed: 3, Hours: 2, FilesPerHour: 2, EventsPerFile: 3})
+	require.NoError(t, err)
+	keys := filepath.Join(dir, "keys")
+	require.NoError(t, fixtures.KeysOutside(m, keys))
+	db := filepath.Join(dir, "case.db")
+	require.Equal(t, 0, forensic(t, "ingest", "--case", db, m.Root).code)
+	forensic(t, "verify", "--case", db, "--public-keys", keys)
+	leftovers := func() []string {
+		var out []string
+		for _, s := range []string{"-wal", "-shm", "-journal"} {
+			if _, err := os.Lstat(db + s); err == nil {
+				out = append(out, filepath.Base(db+s))
+			}
+		}
+		return out
+	}
+	require.Empty(t, leftovers(), "ingest and verify close the case cleanly")
+	sum := func() [32]byte {
+		b, err := os.ReadFile(db)
+		require.NoError(t, err)
+		return sha256.Sum256(b)
+	}
+	before := sum()
+	for _, args := range [][]string{
+		{"info", "--case", db},
+		{"info", "--case", db, "--json"},
+		{"timeline", "--case", db},
+		{"timeline", "--case", db, "--verified-only", "--principal", "admin"},
+		{"query", "--case", db, "SELECT count(*) FROM ct_events"},
+		{"custody", "verify", "--case", db},
+	} {
+		r := forensic(t, args...)
+		require.Equal(t, 0, r.code, "%v: %s", args, r.stderr)
+		assert.Empty(t, leftovers(), "%v", args)
+	}
+	assert.Equal(t, before, sum(), "the case file is unchanged")
 }
