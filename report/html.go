@@ -575,7 +575,7 @@ type htmlSummary struct {
 	Proves   string
 	Areas    []htmlArea
 	Problems []string
-	NotValid string
+	NotValid []string
 }
 
 type htmlArea struct {
@@ -587,7 +587,10 @@ func htmlSummaryOf(s *SummarySection) *htmlSummary {
 	if s == nil {
 		return nil
 	}
-	h := &htmlSummary{Proves: s.Proves, Problems: s.Problems, NotValid: notValidText(s.NotValid)}
+	h := &htmlSummary{Proves: s.Proves, Problems: s.Problems}
+	for _, n := range s.NotValid {
+		h.NotValid = append(h.NotValid, n.Plain)
+	}
 	for _, a := range s.Areas {
 		h.Areas = append(h.Areas, htmlArea{Account: orDashS(a.Account), Region: orDashS(a.Region), Events: a.Events, Proven: a.Proven,
 			First: orDashS(deref(a.FirstProven)), Last: orDashS(deref(a.LastProven))})

@@ -167,7 +167,10 @@ func (b *builder) writePDF(w io.Writer) error {
 		}
 		if len(s.NotValid) > 0 {
 			p.Ln(1)
-			p.text(9.5, "Items that are not valid: "+notValidText(s.NotValid)+".")
+			p.text(9.5, "Items that are not valid, most serious first:")
+			for _, n := range s.NotValid {
+				p.item("•", 9, n.Plain)
+			}
 		}
 	}
 	p.heading("What could not be checked, and other limits")

@@ -38,11 +38,14 @@ type ProvenArea struct {
 }
 
 // StatusCount is how many items of a kind have a status that is not
-// valid.
+// valid, the first of them (its S3 location, or local path), and the
+// fact in plain words.
 type StatusCount struct {
-	Kind   string `json:"kind"`
-	Status string `json:"status"`
-	Items  int64  `json:"items"`
+	Kind   string  `json:"kind"`
+	Status string  `json:"status"`
+	Items  int64   `json:"items"`
+	First  *string `json:"first"`
+	Plain  string  `json:"plain"`
 }
 
 // maxProblems is how many findings the summary states one by one.
@@ -89,24 +92,92 @@ func summarySection(ctx context.Context, c *store.Case, counts statusCounts, fin
 		}
 		s.Problems = append(s.Problems, severityWord(f.Severity)+": "+f.Summary)
 	}
-	kinds := make([]string, 0, len(counts))
-	for k := range counts {
-		kinds = append(kinds, k)
+	firstOf, err := c.FirstOfStatus(ctx)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
-		sts := make([]string, 0, len(counts[k]))
-		for st := range counts[k] {
-			if st != "valid" {
-				sts = append(sts, st)
+	for k, m := range counts {
+		for st, n := range m {
+			if st == "valid" {
+				continue
 			}
-		}
-		sort.Strings(sts)
-		for _, st := range sts {
-			s.NotValid = append(s.NotValid, StatusCount{Kind: k, Status: st, Items: counts[k][st]})
+			sc := StatusCount{Kind: k, Status: st, Items: n}
+			if w, ok := firstOf[k][st]; ok {
+				sc.First = &w
+			}
+			sc.Plain = plainStatus(sc)
+			s.NotValid = append(s.NotValid, sc)
 		}
 	}
+	// Most serious first, as the report's table orders them.
+	sort.Slice(s.NotValid, func(i, j int) bool {
+		a, b := s.NotValid[i], s.NotValid[j]
+		if ra, rb := statusRank(a.Status), statusRank(b.Status); ra != rb {
+			return ra < rb
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Status < b.Status
+	})
 	return s, nil
+}
+
+// statusWords says what a status means, of one item and of several.
+var statusWords = map[string][2]string{
+	"hash_mismatch":         {"was changed after it was delivered: its SHA-256 is not the one its signed digest lists", "were changed after they were delivered: their SHA-256 is not the one their signed digest lists"},
+	"checksum_mismatch":     {"does not match the checksum S3 recorded for it", "do not match the checksums S3 recorded for them"},
+	"size_mismatch":         {"is not the size S3 recorded for it", "are not the size S3 recorded for them"},
+	"signature_invalid":     {"carries a signature that does not verify: it was changed or forged", "carry signatures that do not verify: they were changed or forged"},
+	"chain_mismatch":        {"does not link to the digest before it: the chain was altered", "do not link to the digests before them: the chain was altered"},
+	"changed_since_ingest":  {"changed on disk after it was ingested", "changed on disk after they were ingested"},
+	"format_invalid":        {"cannot be read as what it claims to be", "cannot be read as what they claim to be"},
+	"trailing_data":         {"has bytes after its end that nothing signed covers", "have bytes after their end that nothing signed covers"},
+	"key_unknown":           {"is signed with a key that is not among the trust anchors supplied: its signature proves nothing", "are signed with keys that are not among the trust anchors supplied: their signatures prove nothing"},
+	"key_not_valid_at_time": {"is signed with a key that was not valid at the time it claims", "are signed with keys that were not valid at the times they claim"},
+	"moved":                 {"is not where its signed record says it was delivered", "are not where their signed records say they were delivered"},
+	"missing":               {"is missing: a signed record names it, and it is not in the evidence", "are missing: signed records name them, and they are not in the evidence"},
+	"object_missing":        {"is missing: its saved metadata names it, and it is not in the evidence", "are missing: their saved metadata names them, and they are not in the evidence"},
+	"signature_unavailable": {"has no signature in the evidence (its S3 metadata was not exported): it cannot be proven", "have no signature in the evidence (their S3 metadata was not exported): they cannot be proven"},
+	"metadata_missing":      {"has no saved S3 metadata to check it against", "have no saved S3 metadata to check them against"},
+	"unreferenced":          {"is listed by no digest in the evidence: nothing proves it authentic", "are listed by no digest in the evidence: nothing proves them authentic"},
+	"unverified":            {"is listed only by digests that are not valid: nothing proves it authentic", "are listed only by digests that are not valid: nothing proves them authentic"},
+	"unverifiable":          {"has no checksum that can be checked offline", "have no checksum that can be checked offline"},
+}
+
+// kindWords names an item kind, one and several.
+var kindWords = map[string][2]string{
+	"digest": {"digest file", "digest files"},
+	"log":    {"log file", "log files"},
+	"object": {"S3 object", "S3 objects"},
+}
+
+// plainStatus is a status count in plain words, naming the first item:
+// "1 log file was changed after it was delivered: ... (hash_mismatch):
+// s3://...".
+func plainStatus(sc StatusCount) string {
+	one := sc.Items == 1
+	noun, ok := kindWords[sc.Kind]
+	if !ok {
+		noun = [2]string{sc.Kind + " item", sc.Kind + " items"}
+	}
+	words, ok := statusWords[sc.Status]
+	if !ok {
+		words = [2]string{"has the status " + sc.Status, "have the status " + sc.Status}
+	}
+	i := 1
+	if one {
+		i = 0
+	}
+	out := fmt.Sprintf("%d %s %s (%s)", sc.Items, noun[i], words[i], sc.Status)
+	if sc.First != nil {
+		if one {
+			out += ": " + *sc.First
+		} else {
+			out += "; the first: " + *sc.First
+		}
+	}
+	return out
 }
 
 // findingsAfterSummary is the findings the first page does not state one
@@ -141,15 +212,6 @@ func severityWord(s string) string {
 		return "Warning"
 	}
 	return "Note"
-}
-
-// notValidText is the items that are not valid in a sentence.
-func notValidText(ns []StatusCount) string {
-	var parts []string
-	for _, n := range ns {
-		parts = append(parts, fmt.Sprintf("%s %s", display.Plural(int(n.Items), n.Kind, n.Kind+"s"), strings.ReplaceAll(n.Status, "_", " ")))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // chainArea is the account and region a chain's name holds.

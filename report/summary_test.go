@@ -29,3 +29,20 @@ func TestGroupGaps(t *testing.T) {
 	assert.Len(t, fs, 4, "the findings given are not changed")
 	assert.Contains(t, fs[1].Summary, "chain s3://", "the findings given are not changed")
 }
+
+// TestPlainStatus: a status count in plain words, one item named whole,
+// several by their first; an unknown status still says its name.
+func TestPlainStatus(t *testing.T) {
+	s := func(v string) *string { return &v }
+	assert.Equal(t, "1 log file was changed after it was delivered: its SHA-256 is not the one its signed digest lists (hash_mismatch): s3://b/k",
+		plainStatus(StatusCount{Kind: "log", Status: "hash_mismatch", Items: 1, First: s("s3://b/k")}))
+	assert.Equal(t, "4 log files are listed by no digest in the evidence: nothing proves them authentic (unreferenced); the first: s3://b/k",
+		plainStatus(StatusCount{Kind: "log", Status: "unreferenced", Items: 4, First: s("s3://b/k")}))
+	assert.Equal(t, "1 S3 object does not match the checksum S3 recorded for it (checksum_mismatch)",
+		plainStatus(StatusCount{Kind: "object", Status: "checksum_mismatch", Items: 1}))
+	assert.Equal(t, "2 lake items have the status odd_new (odd_new)", plainStatus(StatusCount{Kind: "lake", Status: "odd_new", Items: 2}))
+	for _, st := range statusOrder {
+		_, ok := statusWords[st]
+		assert.True(t, ok, "every status the report orders has plain words: %s", st)
+	}
+}

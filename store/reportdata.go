@@ -259,6 +259,51 @@ func (c *Case) StatusCounts(ctx context.Context) (map[string]map[string]int64, e
 	return out, nil
 }
 
+// FirstOfStatus names, for each kind and status but valid, the first item
+// that has it (by row order): its S3 location (s3://bucket/key, or the key
+// alone when the bucket is not known), or its local path when it has no
+// key.
+func (c *Case) FirstOfStatus(ctx context.Context) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	if ok, err := c.tableExists(ctx, "item_status"); err != nil || !ok {
+		return out, err
+	}
+	// SQLite's bare columns beside min(): the values of the row with the
+	// lowest id of each group.
+	rows, err := c.query(ctx, `SELECT s.kind, s.status, coalesce(s.s3_bucket, ''), coalesce(s.s3_key, ''),
+			coalesce(e.path, ''), coalesce(e.member, ''), min(s.id)
+		FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id
+		WHERE s.status <> 'valid' GROUP BY s.kind, s.status`)
+	if err != nil {
+		return nil, fmt.Errorf("first item of each status: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, st, bucket, key, path, member string
+		var id int64
+		if err := rows.Scan(&k, &st, &bucket, &key, &path, &member, &id); err != nil {
+			return nil, fmt.Errorf("first item of each status: %w", err)
+		}
+		where := key
+		switch {
+		case key != "" && bucket != "":
+			where = "s3://" + bucket + "/" + key
+		case key == "" && member != "":
+			where = path + "!/" + member
+		case key == "":
+			where = path
+		}
+		if out[k] == nil {
+			out[k] = map[string]string{}
+		}
+		out[k][st] = where
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("first item of each status: %w", err)
+	}
+	return out, nil
+}
+
 // StatusRecord is one item_status row, with the path, member and SHA-256
 // of its evidence item (nil when it is not in the evidence). Detail and
 // Checks are the JSON text stored.
