@@ -54,13 +54,9 @@ func TestInfo(t *testing.T) {
 // TestReadOnlyCommandsLeaveNoWAL: the commands that only read a case
 // leave no -wal or -shm file beside it, and the case file unchanged.
 func TestReadOnlyCommandsLeaveNoWAL(t *testing.T) {
-	dir := t.TempDir()
-	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), fixtures.Options{Seed: 3, Hours: 2, FilesPerHour: 2, EventsPerFile: 3})
-	require.NoError(t, err)
-	keys := filepath.Join(dir, "keys")
+	db, m := verifyCase(t)
+	keys := filepath.Join(t.TempDir(), "keys")
 	require.NoError(t, fixtures.KeysOutside(m, keys))
-	db := filepath.Join(dir, "case.db")
-	require.Equal(t, 0, forensic(t, "ingest", "--case", db, m.Root).code)
 	forensic(t, "verify", "--case", db, "--public-keys", keys)
 	leftovers := func() []string {
 		var out []string

@@ -85,21 +85,7 @@ func TestReportPDF(t *testing.T) {
 		}
 
 		// Every word inside the page box.
-		bbox, err := exec.Command(pdftotext, "-bbox", pdf, "-").CombinedOutput()
-		require.NoError(t, err)
-		page := regexp.MustCompile(`<page width="([\d.]+)" height="([\d.]+)">`).FindStringSubmatch(string(bbox))
-		require.NotNil(t, page)
-		pw, _ := strconv.ParseFloat(page[1], 64)
-		ph, _ := strconv.ParseFloat(page[2], 64)
-		words := regexp.MustCompile(`<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>`).FindAllStringSubmatch(string(bbox), -1)
-		require.NotEmpty(t, words)
-		for _, w := range words {
-			x0, _ := strconv.ParseFloat(w[1], 64)
-			y0, _ := strconv.ParseFloat(w[2], 64)
-			x1, _ := strconv.ParseFloat(w[3], 64)
-			y1, _ := strconv.ParseFloat(w[4], 64)
-			assert.True(t, x0 >= 0 && y0 >= 0 && x1 <= pw+0.5 && y1 <= ph+0.5, "word %q at %v,%v-%v,%v outside the %vx%v page", w[5], x0, y0, x1, y1, pw, ph)
-		}
+		wordsInsidePage(t, pdftotext, pdf, "report.pdf "+paper.flag)
 
 		png := filepath.Join(dir, "page-"+paper.flag)
 		out, err := exec.Command(pdftoppm, "-r", "50", "-png", "-f", "1", "-l", "1", pdf, png).CombinedOutput()
@@ -183,24 +169,32 @@ func TestReportHTMLPrinted(t *testing.T) {
 			"What went wrong", "contractor-temp"} {
 			assert.Contains(t, first, want, "page 1 (%s)", paper.css)
 		}
-		bbox, err := exec.Command(pdftotext, "-bbox", pdf, "-").CombinedOutput()
-		require.NoError(t, err)
-		box := regexp.MustCompile(`<page width="([\d.]+)" height="([\d.]+)">`).FindStringSubmatch(string(bbox))
-		require.NotNil(t, box)
-		pw, _ := strconv.ParseFloat(box[1], 64)
-		ph, _ := strconv.ParseFloat(box[2], 64)
-		words := regexp.MustCompile(`<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>`).FindAllStringSubmatch(string(bbox), -1)
-		require.NotEmpty(t, words)
-		for _, w := range words {
-			x0, _ := strconv.ParseFloat(w[1], 64)
-			x1, _ := strconv.ParseFloat(w[3], 64)
-			y1, _ := strconv.ParseFloat(w[4], 64)
-			assert.True(t, x0 >= 0 && x1 <= pw+0.5 && y1 <= ph+0.5, "word %q at x %v-%v, y to %v outside the %vx%v page (%s)",
-				w[5], x0, x1, y1, pw, ph, paper.css)
-		}
+		bbox := wordsInsidePage(t, pdftotext, pdf, "printed report.html "+paper.css)
 		all := strings.Join(strings.Fields(string(bbox)), " ")
 		for _, want := range []string{"Findings", "Items", "not", "valid", "hash_mismatch", "Evidence", "inventory", "Chain", "custody"} {
 			assert.Contains(t, all, ">"+want+"<", "printed (%s)", paper.css)
 		}
 	}
+}
+
+// wordsInsidePage asserts that every word pdftotext finds in pdf lies
+// inside its page box, and returns the -bbox output.
+func wordsInsidePage(t *testing.T, pdftotext, pdf, what string) string {
+	t.Helper()
+	bbox, err := exec.Command(pdftotext, "-bbox", pdf, "-").CombinedOutput()
+	require.NoError(t, err)
+	page := regexp.MustCompile(`<page width="([\d.]+)" height="([\d.]+)">`).FindStringSubmatch(string(bbox))
+	require.NotNil(t, page)
+	pw, _ := strconv.ParseFloat(page[1], 64)
+	ph, _ := strconv.ParseFloat(page[2], 64)
+	words := regexp.MustCompile(`<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>`).FindAllStringSubmatch(string(bbox), -1)
+	require.NotEmpty(t, words)
+	for _, w := range words {
+		x0, _ := strconv.ParseFloat(w[1], 64)
+		y0, _ := strconv.ParseFloat(w[2], 64)
+		x1, _ := strconv.ParseFloat(w[3], 64)
+		y1, _ := strconv.ParseFloat(w[4], 64)
+		assert.True(t, x0 >= 0 && y0 >= 0 && x1 <= pw+0.5 && y1 <= ph+0.5, "%s: word %q at %v,%v-%v,%v outside the %vx%v page", what, w[5], x0, y0, x1, y1, pw, ph)
+	}
+	return string(bbox)
 }
