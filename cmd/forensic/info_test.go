@@ -54,9 +54,13 @@ func TestInfo(t *testing.T) {
 // TestReadOnlyCommandsLeaveNoWAL: the commands that only read a case
 // leave no -wal or -shm file beside it, and the case file unchanged.
 func TestReadOnlyCommandsLeaveNoWAL(t *testing.T) {
-	db, m := verifyCase(t)
-	keys := filepath.Join(t.TempDir(), "keys")
+	dir := t.TempDir()
+	m, err := fixtures.Generate(filepath.Join(dir, "evidence"), fixtures.Options{Seed: 3, Hours: 2, FilesPerHour: 2, EventsPerFile: 3})
+	require.NoError(t, err)
+	keys := filepath.Join(dir, "keys")
 	require.NoError(t, fixtures.KeysOutside(m, keys))
+	db := filepath.Join(dir, "case.db")
+	require.Equal(t, 0, forensic(t, "ingest", "--case", db, m.Root).code, "custody entries by the CLI")
 	forensic(t, "verify", "--case", db, "--public-keys", keys)
 	leftovers := func() []string {
 		var out []string
