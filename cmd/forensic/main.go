@@ -48,7 +48,7 @@ Usage:
   forensic verify --case CASE.db --public-keys PATH... [--json] [--rehash]
                                                        verify digest chains and log files offline
   forensic query  --case CASE.db [--json|--csv] SQL    run read-only SQL on a case
-  forensic timeline --case CASE.db --from T --to T [filters] [--json|--csv]
+  forensic timeline --case CASE.db [--from T] [--to T] [filters] [--json|--csv]
                                                        CloudTrail events and S3 access-log records in time order
   forensic keygen --out PREFIX                         make an Ed25519 signing key for reports
   forensic report --case CASE.db --key KEY --out DIR   write a signed chain-of-custody report
@@ -254,6 +254,9 @@ func newFlagSet(name, usage string, stderr io.Writer) *pflag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
+		if !fs.HasFlags() {
+			return
+		}
 		fmt.Fprintln(stderr, "\nFlags:")
 		// A boolean flag is given as --flag (pflag writes --flag[=true|false]);
 		// spaces in its place keep the columns.
