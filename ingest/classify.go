@@ -70,8 +70,13 @@ func classify(e *source.Entry, head []byte, complete bool) class {
 			}
 		}
 	}
+	// 3. CloudTrail Lake query results: a sign file by name and content,
+	// a result file by name.
+	if k := classifyLake(e, name, looks); k != "" {
+		return class{kind: k}
+	}
 	c := class{kind: store.KindUnknown, key: key}
-	// 3. By content, so flattened or renamed copies are still recognised.
+	// 4. By content, so flattened or renamed copies are still recognised.
 	switch {
 	case cloudtrail.LooksLikeDigest(looks):
 		c.kind = store.KindCloudTrailDig

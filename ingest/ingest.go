@@ -86,8 +86,12 @@ type Options struct {
 	// gets an error naming it; it is hashed and inventoried all the same.
 	MaxRecords     int
 	MaxRecordBytes int64
-	Source         source.Options
-	Writer         store.WriterOptions
+	// LakeRows indexes the rows of CloudTrail Lake result files (lake_rows)
+	// besides their header and row count, up to DefaultMaxLakeRowBytes of
+	// rows per file.
+	LakeRows bool
+	Source   source.Options
+	Writer   store.WriterOptions
 	// OnError, when set, is called with each item error as it is found
 	// (one call at a time); MaxErrors bounds how many the Summary keeps
 	// (DefaultMaxErrors).
@@ -370,6 +374,17 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 		}
 		r.sum.Objects += n
 		r.sum.Unknown -= n
+		r.sum.Kinds[store.KindObject] += n
+		r.sum.Kinds[store.KindUnknown] -= n
+		if n, err = markLakeResults(ctx, c); err != nil && werr == nil {
+			werr = err
+		}
+		r.sum.Unknown -= n
+		r.sum.Kinds[store.KindLakeResult] += n
+		r.sum.Kinds[store.KindUnknown] -= n
+		if r.sum.Kinds[store.KindLakeResult] == 0 {
+			delete(r.sum.Kinds, store.KindLakeResult)
+		}
 		dups, ndups, err := c.DuplicateNamesFirst(ctx, maxListed)
 		r.sum.DuplicateNameCount = ndups
 		if err != nil && werr == nil {
@@ -382,8 +397,6 @@ func Run(ctx context.Context, c *store.Case, args []string, opt Options) (*Summa
 			}
 			r.sum.DuplicateNames = append(r.sum.DuplicateNames, fmt.Sprintf("%s (%d times)", where, d.Count))
 		}
-		r.sum.Kinds[store.KindObject] += n
-		r.sum.Kinds[store.KindUnknown] -= n
 		if r.sum.Kinds[store.KindUnknown] <= 0 {
 			delete(r.sum.Kinds, store.KindUnknown)
 		}

@@ -189,6 +189,8 @@ func (r *run) parse(h *hashing.Hasher, k *sink, root string, e *source.Entry, c 
 		return r.parseRecords(h, k, head)
 	case c.kind == store.KindAccessLog:
 		return r.parseAccessLog(io.MultiReader(bytes.NewReader(head), h), k)
+	case c.kind == store.KindLakeResult:
+		return r.parseLakeResult(io.MultiReader(bytes.NewReader(head), h), e, k)
 	case c.inventoryCSV:
 		return r.parseInventoryCSV(io.MultiReader(bytes.NewReader(head), h), name, k)
 	case c.kind == store.KindObject:
@@ -212,6 +214,8 @@ func (r *run) parse(h *hashing.Hasher, k *sink, root string, e *source.Entry, c 
 		r.parseMetadata(root, name, objPath, e, it, content)
 	case store.KindCloudTrailDig:
 		r.parseDigest(it, content)
+	case store.KindLakeSign:
+		r.parseLakeSign(e, it, content)
 	case store.KindPublicKeys:
 		keys, err := cloudtrail.ParsePublicKeys(name, content)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/forensic-dev/forensic/internal/display"
+	"github.com/forensic-dev/forensic/internal/verdict"
 	"github.com/forensic-dev/forensic/store"
 	"github.com/forensic-dev/forensic/verify"
 )
@@ -211,6 +212,7 @@ type builder struct {
 	info      map[string]string
 	export    *ExportSection // report --export
 	detect    *DetectionsSection
+	lake      *LakeSection
 	summary   *SummarySection
 	sources   []string // the sources, with their SHA-256, for the first page
 	custody   []store.CustodyEntry
@@ -424,6 +426,10 @@ func (b *builder) load() error {
 			errFindings++
 		}
 	}
+	items := "digests, log files and objects"
+	if b.counts[verdict.KindLakeSign] != nil || b.counts[verdict.KindLakeResult] != nil {
+		items = "digests, log files, objects and CloudTrail Lake files"
+	}
 	switch {
 	case !b.verified:
 		b.verdict = "NOT VERIFIED: the case has not been verified (run forensic verify with --public-keys first); this report only inventories the evidence."
@@ -431,10 +437,10 @@ func (b *builder) load() error {
 		b.verdict = "NOT VERIFIED: verification found no CloudTrail digest, log file or S3 object in the case."
 	case valid == total && errFindings == 0:
 		b.verdictOK = true
-		b.verdict = fmt.Sprintf("VERIFIED: all %d digests, log files and objects are valid, nothing the evidence points to is missing, and no finding is an error.", total)
+		b.verdict = fmt.Sprintf("VERIFIED: all %d %s are valid, nothing the evidence points to is missing, and no finding is an error.", total, items)
 	default:
 		errs := display.Plural(errFindings, "finding is an error", "findings are errors")
-		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d digests, log files and objects are not valid, and %s (listed below).", total-valid, total, errs)
+		b.verdict = fmt.Sprintf("NOT VERIFIED: %d of %d %s are not valid, and %s (listed below).", total-valid, total, items, errs)
 	}
 	if b.verified && total > 0 && len(b.anchors.keys) == 0 {
 		// The first sentence says it: nothing can be proven without keys.
@@ -499,6 +505,9 @@ func (b *builder) load() error {
 		b.sources = append(b.sources, fmt.Sprintf("%s (SHA-256 %s)", e.Path, e.SHA256))
 	}
 	var detectNote string
+	if b.lake, err = lakeSection(ctx, b.c); err != nil {
+		return err
+	}
 	if b.detect, detectNote, err = detectionsSection(ctx, b.c); err != nil {
 		return err
 	}
@@ -561,6 +570,7 @@ func (b *builder) writeJSON(w io.Writer) error {
 		Custody:      custody,
 		Cases:        b.opt.Cases,
 		Detections:   b.detect,
+		Lake:         b.lake,
 		Summary:      b.summary,
 		TrustAnchors: TrustAnchors{Files: b.anchors.files, Keys: b.anchors.trustAnchorKeys()},
 		EvidenceSummary: EvidenceSummary{Items: b.evTotal, ByKind: b.evKinds, Bytes: b.evBytes, Errors: b.evErrors,

@@ -37,7 +37,8 @@ type VerifyInputs struct {
 
 // verifyOutputKinds maps the outputs of a verify entry to item_status
 // kinds.
-var verifyOutputKinds = map[string]string{"digests": "digest", "logs": "log", "objects": "object"}
+var verifyOutputKinds = map[string]string{"digests": "digest", "logs": "log", "objects": "object",
+	"lake_sign_files": "lake_sign_file", "lake_results": "lake_result"}
 
 // LastVerify reads the last verify entry of entries (nil when there is
 // none).

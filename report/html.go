@@ -357,6 +357,7 @@ type htmlView struct {
 	Summary      *htmlSummary
 	Sources      []string
 	Detections   *htmlDetections
+	Lake         *htmlLake
 	Verdict      string
 	OK           bool
 	CaseID       string
@@ -481,6 +482,7 @@ func (b *builder) writeHTML(w io.Writer) error {
 	v.FindingsLead = lead
 	fgs, more := pickFindings(rest)
 	v.Detections = htmlDetectionsOf(b.detect)
+	v.Lake = htmlLakeOf(b.lake)
 	v.Summary = htmlSummaryOf(b.summary)
 	v.Sources = b.sources
 	v.FindingsMore, v.FindingsCut = more, cutSummary(fgs)
@@ -656,4 +658,45 @@ func htmlInventoryOf(rows []store.InventoryCount) []htmlInventory {
 		out = append(out, row)
 	}
 	return out
+}
+
+// htmlLake is report.html's section on CloudTrail Lake query results.
+type htmlLake struct {
+	Queries      []htmlLakeQuery
+	Unreferenced int64
+	Results      string
+}
+
+type htmlLakeQuery struct {
+	Folder, Status, Reason, Complete, Results string
+	OK                                        bool
+}
+
+func htmlLakeOf(l *LakeSection) *htmlLake {
+	if l == nil {
+		return nil
+	}
+	h := &htmlLake{Unreferenced: l.Unreferenced, Results: byStatusText(l.Results)}
+	for _, q := range l.Queries {
+		h.Queries = append(h.Queries, htmlLakeQuery{Folder: q.Folder, Status: q.Status, Reason: deref(q.Reason),
+			Complete: deref(q.QueryComplete), Results: byStatusText(q.ResultStatuses), OK: q.Status == "valid"})
+	}
+	return h
+}
+
+// byStatusText is counts by status in words, valid last: "hash_mismatch 1, valid 3".
+func byStatusText(m map[string]int64) string {
+	sts := make([]string, 0, len(m))
+	for st := range m {
+		sts = append(sts, st)
+	}
+	sort.Slice(sts, func(i, j int) bool { return statusRank(sts[i]) < statusRank(sts[j]) })
+	parts := make([]string, len(sts))
+	for i, st := range sts {
+		parts[i] = fmt.Sprintf("%s %d", st, m[st])
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

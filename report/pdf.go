@@ -208,6 +208,16 @@ func (b *builder) writePDF(w io.Writer) error {
 				fmt.Sprint(r.Hits.LogNotValid)}, false, 8)
 		}
 	}
+	if l := b.lake; l != nil {
+		p.heading("CloudTrail Lake query results")
+		p.text(9, "Each query's sign file is checked offline like awscli's verify-query-results (its signature over the listed hashes, with the supplied key of its fingerprint), and each result file against the hash listed; every problem is reported. Result files: "+byStatusText(l.Results)+".")
+		p.Ln(1)
+		widths := []float64{p.w - 40 - 45 - 35, 40, 35, 45}
+		p.row(widths, []string{"Query folder", "Sign file", "Completed", "Result files"}, true, 8)
+		for _, q := range l.Queries {
+			p.row(widths, []string{q.Folder, q.Status, orDashS(deref(q.QueryComplete)), byStatusText(q.ResultStatuses)}, false, 8)
+		}
+	}
 	p.heading("Method")
 	p.text(9, "How to check this report with standard tools only, in its folder (VERIFY.txt gives each step):")
 	for _, c := range method(b.opt.Identity).ReportSignature {

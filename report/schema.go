@@ -27,7 +27,8 @@ type Document struct {
 	EvidenceSummary EvidenceSummary    `json:"evidence_summary"`
 	Export          *ExportSection     `json:"export,omitempty"` // report --export
 	Findings        []Finding          `json:"findings"`
-	Format          string             `json:"format"` // Format
+	Format          string             `json:"format"`         // Format
+	Lake            *LakeSection       `json:"lake,omitempty"` // CloudTrail Lake query results
 	Limitations     []string           `json:"limitations"`
 	Method          Method             `json:"method"`
 	Signer          SignerSection      `json:"signer"`

@@ -147,9 +147,11 @@ var statusWords = map[string][2]string{
 
 // kindWords names an item kind, one and several.
 var kindWords = map[string][2]string{
-	"digest": {"digest file", "digest files"},
-	"log":    {"log file", "log files"},
-	"object": {"S3 object", "S3 objects"},
+	"digest":         {"digest file", "digest files"},
+	"log":            {"log file", "log files"},
+	"object":         {"S3 object", "S3 objects"},
+	"lake_sign_file": {"CloudTrail Lake sign file", "CloudTrail Lake sign files"},
+	"lake_result":    {"CloudTrail Lake result file", "CloudTrail Lake result files"},
 }
 
 // plainStatus is a status count in plain words, naming the first item:
@@ -169,7 +171,12 @@ func plainStatus(sc StatusCount) string {
 	if one {
 		i = 0
 	}
-	out := fmt.Sprintf("%d %s %s (%s)", sc.Items, noun[i], words[i], sc.Status)
+	w := words[i]
+	if strings.HasPrefix(sc.Kind, "lake_") {
+		// A Lake file is listed by a sign file, not a digest.
+		w = strings.NewReplacer("signed digest", "sign file", "digests", "sign files", "digest", "sign file").Replace(w)
+	}
+	out := fmt.Sprintf("%d %s %s (%s)", sc.Items, noun[i], w, sc.Status)
 	if sc.First != nil {
 		if one {
 			out += ": " + *sc.First

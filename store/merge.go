@@ -45,6 +45,9 @@ var mergeTables = []mergeTable{
 	{name: "s3_inventory_manifests", id: true, refs: map[string]string{"evidence_id": "evidence"}},
 	{name: "s3_access_lines", id: true, refs: map[string]string{"evidence_id": "evidence"}},
 	{name: "ct_index_widenings", id: true, refs: map[string]string{"evidence_id": "evidence"}},
+	{name: "lake_sign_files", id: true, refs: map[string]string{"evidence_id": "evidence"}},
+	{name: "lake_results", id: true, refs: map[string]string{"evidence_id": "evidence"}},
+	{name: "lake_rows", id: true, refs: map[string]string{"evidence_id": "evidence"}},
 	{name: "item_status", id: true, refs: map[string]string{"evidence_id": "evidence"}},
 	{name: "findings", id: true},
 }

@@ -17,6 +17,8 @@ const (
 	KindHardlink       = "hardlink"        // a tar hard link: link_target recorded, never followed
 	KindSpecial        = "special"         // a fifo, device or socket: format names the type; no content, never opened
 	KindUnknown        = "unknown"
+	KindLakeSign       = "lake_sign_file" // a CloudTrail Lake query's result_sign.json
+	KindLakeResult     = "lake_result"    // a CloudTrail Lake query's result_N.csv.gz
 )
 
 // Evidence is one item read from a source: a file in a folder, an archive

@@ -24,6 +24,8 @@ type Item struct {
 	Access   []AccessRecord // encoded by the writer; ingest hands it AccessRows
 	// AccessRows are access-log lines already encoded by the producer.
 	AccessRows []AccessRow
+	// Lake is a CloudTrail Lake sign file or result file's index.
+	Lake *LakeItem
 	// RecordCount is what evidence.record_count gets; when zero it is the
 	// number of rows in the item.
 	RecordCount int
@@ -84,7 +86,22 @@ func (it *Item) rows() int {
 	if it.Manifest != nil {
 		n++
 	}
+	if it.Lake != nil {
+		n += 1 + len(it.Lake.Rows)
+	}
 	return n
+}
+
+// LakeItem is what the case keeps of a CloudTrail Lake file: a sign
+// file's bytes, or a result file's CSV header, row count and (when asked)
+// rows. Folder is the query's folder (see migration 012).
+type LakeItem struct {
+	Folder string
+	Sign   []byte // a sign file: its bytes; nil for a result file
+	Header []string
+	Count  int64
+	Rows   [][]string // the first rows, when ingest indexes them (--lake-rows)
+	Error  string     // a result file that could not be read whole
 }
 
 // WriterStats counts what a writer added to the case.
@@ -785,6 +802,30 @@ func (w *Writer) insertRows(ctx context.Context, st *txState, id int64, it *Item
 			return n, fmt.Errorf("record inventory manifest: %w", err)
 		}
 		n++
+	}
+	if l := it.Lake; l != nil {
+		if l.Sign != nil {
+			if _, err := st.x.exec(ctx, `INSERT INTO lake_sign_files(evidence_id, folder, raw) VALUES (?,?,?)`, id, l.Folder, l.Sign); err != nil {
+				return n, fmt.Errorf("record lake sign file: %w", err)
+			}
+		} else {
+			var header any
+			if l.Header != nil {
+				b, _ := json.Marshal(l.Header)
+				header = string(b)
+			}
+			if _, err := st.x.exec(ctx, `INSERT INTO lake_results(evidence_id, folder, header, row_count, error) VALUES (?,?,?,?,?)`,
+				id, l.Folder, header, l.Count, nullStr(l.Error)); err != nil {
+				return n, fmt.Errorf("record lake result: %w", err)
+			}
+			for i, r := range l.Rows {
+				b, _ := json.Marshal(r)
+				if _, err := st.x.exec(ctx, `INSERT INTO lake_rows(evidence_id, row_no, fields) VALUES (?,?,?)`, id, i+1, string(b)); err != nil {
+					return n, fmt.Errorf("record lake result row %d: %w", i+1, err)
+				}
+			}
+		}
+		n += 1 + len(l.Rows)
 	}
 	// Most lines parse cleanly and have no unknown fields: they go through
 	// a statement without the columns that would be NULL or 0 (every bound

@@ -133,7 +133,8 @@ func (l *checkList) decide(o verdict.Order, detail verdict.Detail) string {
 }
 
 // Orders are the severity orders by item kind.
-var Orders = map[string]verdict.Order{KindDigest: DigestOrder, KindLog: LogOrder, KindObject: ObjectOrder}
+var Orders = map[string]verdict.Order{KindDigest: DigestOrder, KindLog: LogOrder, KindObject: ObjectOrder,
+	KindLakeSign: LakeSignOrder, KindLakeResult: LakeResultOrder}
 
 // checkDerived is the invariant every item verify records keeps: its
 // status is the one its checks give by its kind's order.

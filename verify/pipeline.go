@@ -566,6 +566,7 @@ func newSummaryAcc() *summaryAcc {
 	s := &a.s
 	s.OK = true
 	s.Digests.ByStatus, s.Logs.ByStatus, s.Objects.ByStatus, s.Findings = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	s.LakeSigns.ByStatus, s.LakeResults.ByStatus = map[string]int{}, map[string]int{}
 	s.Notes = []string{}
 	return a
 }
@@ -586,6 +587,10 @@ func (a *summaryAcc) item(it *Item) {
 		cnt = &s.Digests
 	case KindObject:
 		cnt = &s.Objects
+	case KindLakeSign:
+		cnt = &s.LakeSigns
+	case KindLakeResult:
+		cnt = &s.LakeResults
 	}
 	cnt.Total++
 	cnt.ByStatus[it.Status]++
@@ -595,7 +600,7 @@ func (a *summaryAcc) item(it *Item) {
 	} else {
 		s.OK = false
 	}
-	if it.Kind == KindObject {
+	if it.Kind != KindDigest && it.Kind != KindLog {
 		return
 	}
 	cs := a.chain(it.Account, it.Region, it.Trail)

@@ -141,7 +141,9 @@ type Summary struct {
 	Digests      Counts          `json:"digests"`
 	Logs         Counts          `json:"logs"`
 	Objects      Counts          `json:"objects"`
-	Findings     map[string]int  `json:"findings"` // by type
+	LakeSigns    Counts          `json:"lake_sign_files"` // CloudTrail Lake query results' sign files
+	LakeResults  Counts          `json:"lake_results"`    // and their result files
+	Findings     map[string]int  `json:"findings"`        // by type
 	Chains       []ChainSummary  `json:"chains"`
 	TrustAnchors []AnchorSummary `json:"trust_anchors"`
 	Notes        []string        `json:"notes"`
@@ -262,6 +264,9 @@ func Run(ctx context.Context, c *store.Case, opt Options) (*Report, error) {
 		objects = r.carryObjects
 	}
 	if err := objects(); err != nil {
+		return nil, err
+	}
+	if err := r.lake(); err != nil {
 		return nil, err
 	}
 	anchorNotes, err := r.anchorsInEvidence()

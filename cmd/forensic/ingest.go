@@ -17,7 +17,7 @@ import (
 	"github.com/forensic-dev/forensic/store"
 )
 
-const ingestUsage = `Usage: forensic ingest --case CASE.db [--json] [--events all|none] [--from T] [--to T] [--account ID]... [--region R]... [--shard ID]... PATH...
+const ingestUsage = `Usage: forensic ingest --case CASE.db [--json] [--events all|none] [--from T] [--to T] [--account ID]... [--region R]... [--shard ID]... [--lake-rows] PATH...
 
 Reads folders, single files and archives (.tar, .tar.gz/.tgz, .tar.zst,
 .zip, standalone .gz, archives inside archives) as a stream, hashes every
@@ -31,6 +31,12 @@ lists the shards): the work on a large export splits across machines,
 each ingesting and verifying its own shards into a case of its own. The
 files of a folder are still hashed for the folder's own hash, and the
 custody entry names the shards.
+
+CloudTrail Lake query results (result_sign.json and result_N.csv.gz, as
+Lake delivers them to S3) are recognised; each result file's CSV header
+and row count are indexed (lake_results), and with --lake-rows its rows
+too (lake_rows, up to 16 MiB of rows per file). 'forensic verify' checks
+them against their sign file's signature.
 
 Examples:
   forensic ingest --case case.db evidence.tar.zst more-evidence/ keys/
@@ -51,6 +57,7 @@ type ingestOptions struct {
 	paths      []string
 	events     store.EventFilter
 	shards     []string // --shard: only these shards' items (see forensic plan)
+	lakeRows   bool
 }
 
 func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,6 +70,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
 	fs.MarkHidden("cpuprofile")
 	fs.StringArrayVar(&o.shards, "shard", nil, "take only this shard's items, an id 'forensic plan' prints (repeatable)")
+	fs.BoolVar(&o.lakeRows, "lake-rows", false, "index the rows of CloudTrail Lake result files, not only their header and row count")
 	var ef eventsFlags
 	ef.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -110,7 +118,7 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 	}
 	defer c.Close()
 	start := time.Now().UTC()
-	opt := ingest.Options{Workers: o.workers, Events: o.events, Shards: shardSet(o.shards)}
+	opt := ingest.Options{Workers: o.workers, Events: o.events, Shards: shardSet(o.shards), LakeRows: o.lakeRows}
 	// Errors are printed as they are found (the summary keeps only the
 	// first of them); the progress line, on a terminal, is cleared first.
 	var mu sync.Mutex
@@ -172,6 +180,9 @@ func runIngest(ctx context.Context, o ingestOptions, stdout, stderr io.Writer, p
 func appendIngestCustody(ctx context.Context, c *store.Case, o ingestOptions, sum *ingest.Summary, start time.Time) error {
 	inputs := map[string]any{"sources": sum.Sources}
 	args := append([]string{"ingest"}, eventsArgs(o.events)...)
+	if o.lakeRows {
+		args = append(args, "--lake-rows")
+	}
 	if len(o.shards) > 0 {
 		// A shard's case holds part of its sources: the entry says which.
 		inputs["shards"] = o.shards

@@ -154,6 +154,9 @@ func runVerify(ctx context.Context, o verifyOptions, stdout io.Writer) (*verify.
 		if s.Objects.Total > 0 {
 			msg += fmt.Sprintf(", %d of %d objects are not valid", s.Objects.Total-s.Objects.Valid, s.Objects.Total)
 		}
+		if n := s.LakeSigns.Total + s.LakeResults.Total; n > 0 {
+			msg += fmt.Sprintf(", %d of %d CloudTrail Lake files are not valid", n-s.LakeSigns.Valid-s.LakeResults.Valid, n)
+		}
 		return rep, failedError{fmt.Sprintf("%s, %s (listed above)", msg, display.Plural(rep.FindingCount(), "finding", "findings"))}
 	}
 	return rep, nil
@@ -217,8 +220,12 @@ func appendVerifyCustody(ctx context.Context, c *store.Case, o verifyOptions, an
 	}
 	in, _ := json.Marshal(inputs)
 	s := rep.Summary
-	out, _ := json.Marshal(map[string]any{"ok": s.OK, "digests": s.Digests, "logs": s.Logs, "objects": s.Objects, "findings": s.Findings,
-		"rehashed": s.Rehashed})
+	res := map[string]any{"ok": s.OK, "digests": s.Digests, "logs": s.Logs, "objects": s.Objects, "findings": s.Findings,
+		"rehashed": s.Rehashed}
+	if s.LakeSigns.Total+s.LakeResults.Total > 0 {
+		res["lake_sign_files"], res["lake_results"] = s.LakeSigns, s.LakeResults
+	}
+	out, _ := json.Marshal(res)
 	args := []string{"verify", "--case", o.casePath}
 	for _, k := range o.keys {
 		args = append(args, "--public-keys", k)
@@ -309,6 +316,10 @@ func printVerify(ctx context.Context, c *store.Case, w io.Writer, rep *verify.Re
 	if s.Objects.Total > 0 {
 		fmt.Fprintf(w, "  objects: %d/%d valid\n", s.Objects.Valid, s.Objects.Total)
 	}
+	if s.LakeSigns.Total+s.LakeResults.Total > 0 {
+		fmt.Fprintf(w, "  CloudTrail Lake: sign files %d/%d valid, result files %d/%d valid\n",
+			s.LakeSigns.Valid, s.LakeSigns.Total, s.LakeResults.Valid, s.LakeResults.Total)
+	}
 	fmt.Fprintf(w, "  total: digests %d/%d valid, logs %d/%d valid, %d findings\n",
 		s.Digests.Valid, s.Digests.Total, s.Logs.Valid, s.Logs.Total, rep.FindingCount())
 	if len(s.TrustAnchors) == 0 {
@@ -330,7 +341,9 @@ func printVerify(ctx context.Context, c *store.Case, w io.Writer, rep *verify.Re
 		if n := s.Findings[verify.FindingTrustAnchorInEvidence]; n > 0 {
 			caution = " CAUTION: trust anchors were taken from the evidence (see the WARNING above)."
 		}
-		if s.Objects.Total > 0 {
+		if s.LakeSigns.Total+s.LakeResults.Total > 0 {
+			fmt.Fprintln(w, "Result: every digest, log file, object and CloudTrail Lake file is valid; nothing is missing."+caution)
+		} else if s.Objects.Total > 0 {
 			fmt.Fprintln(w, "Result: every digest, log file and object is valid; nothing is missing."+caution)
 		} else {
 			fmt.Fprintln(w, "Result: every digest and log file is valid; nothing is missing."+caution)

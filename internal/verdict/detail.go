@@ -286,11 +286,47 @@ type ObjectSize struct {
 
 func (d *ObjectDetail) Shared() *Common { return &d.Common }
 
+// LakeSignDetail is the detail of a CloudTrail Lake sign file
+// (result_sign.json): what it claims, and the key and signature checked.
+type LakeSignDetail struct {
+	Common
+	Files              int      `json:"files"`                         // entries of its files list
+	Fingerprint        string   `json:"public_key_fingerprint"`        // as the sign file names it
+	Folder             string   `json:"folder"`                        // the query's folder in the evidence
+	KeyRegion          string   `json:"key_region,omitempty"`          // of the trust anchor used
+	KeyValidity        string   `json:"key_validity,omitempty"`        // of the trust anchor used (or found outside the window)
+	KeyWindow          string   `json:"key_window,omitempty"`          // queryCompleteTime to 20 days after, when a key must be valid
+	Notes              []string `json:"notes,omitempty"`               // remarks on a valid sign file (a key of another region)
+	QueryCompleteTime  string   `json:"query_complete_time,omitempty"` // as the sign file gives it
+	Region             string   `json:"region,omitempty"`              // as the sign file gives it
+	SignedStringSHA256 string   `json:"signed_string_sha256,omitempty"`
+}
+
+func (d *LakeSignDetail) Shared() *Common { return &d.Common }
+
+// LakeResultDetail is the detail of a CloudTrail Lake result file: the
+// hash its sign file lists and the hash of the bytes found.
+type LakeResultDetail struct {
+	Common
+	Expected  *string  `json:"expected_sha256,omitempty"` // the fileHashValue listed
+	FileName  string   `json:"file_name"`                 // as listed, or as found
+	Folder    string   `json:"folder"`                    // the query's folder in the evidence
+	MatchedBy string   `json:"matched_by,omitempty"`      // folder, or hash (a flattened copy)
+	Notes     []string `json:"notes,omitempty"`           // how a valid file was matched, when by hash
+	SHA256    *string  `json:"sha256,omitempty"`          // of the bytes found
+	SignFile  string   `json:"sign_file,omitempty"`       // the sign file that lists it
+	SignValid *bool    `json:"sign_file_valid,omitempty"` // whether that sign file's signature verified
+}
+
+func (d *LakeResultDetail) Shared() *Common { return &d.Common }
+
 // Item kinds, as `forensic verify --json` and item_status name them.
 const (
-	KindDigest = "digest"
-	KindLog    = "log"
-	KindObject = "object"
+	KindDigest     = "digest"
+	KindLog        = "log"
+	KindObject     = "object"
+	KindLakeSign   = "lake_sign_file"
+	KindLakeResult = "lake_result"
 )
 
 // NewDetail returns an empty detail of kind's type; nil for an unknown
@@ -303,6 +339,10 @@ func NewDetail(kind string) Detail {
 		return &LogDetail{}
 	case KindObject:
 		return &ObjectDetail{}
+	case KindLakeSign:
+		return &LakeSignDetail{}
+	case KindLakeResult:
+		return &LakeResultDetail{}
 	}
 	return nil
 }
