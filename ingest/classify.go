@@ -59,10 +59,10 @@ func classify(e *source.Entry, head []byte, complete bool) class {
 	var key *cloudtrail.KeyInfo
 	if ki, ok := cloudtrail.ParseKey(name); ok {
 		key = &ki
-		switch ki.Type {
-		case "CloudTrail-Digest":
+		switch {
+		case ki.Type == cloudtrail.TypeDigest:
 			return class{kind: store.KindCloudTrailDig, key: key}
-		case "CloudTrail", "CloudTrail-Insight":
+		case cloudtrail.IsRecordsType(ki.Type):
 			// A bare file name is taken for a log unless the content,
 			// when there is any to see, says otherwise.
 			if !ki.FileNameOnly || len(head) == 0 || cloudtrail.LooksLikeRecords(looks) {

@@ -482,6 +482,10 @@ func (b *builder) load() error {
 	if b.verified && len(b.anchors.keys) == 0 {
 		b.limits = append(b.limits, "No trust anchors were supplied when the case was verified: no digest signature could be checked.")
 	}
+	if n := b.counts[verdict.KindLog]["not_covered"]; n > 0 {
+		b.limits = append(b.limits, fmt.Sprintf("%s of CloudTrail-Insight/, CloudTrail-NetworkActivity/ or CloudTrail-Aggregated/ no digest lists, and CloudTrail does not document that digests cover those folders (status not_covered): their events are not proven authentic.",
+			display.Plural(int(n), "log file", "log files")))
+	}
 	// A case of shards (ingest --shard) holds part of its sources: the
 	// report says so, where a reader of the verdict sees it.
 	shards, err := b.c.IngestShards(ctx)

@@ -27,7 +27,7 @@ var statusOrder = []string{
 	"key_unknown", "key_not_valid_at_time",
 	"moved", "missing", "object_missing",
 	"signature_unavailable", "metadata_missing",
-	"unreferenced", "unverified", "unverifiable",
+	"unreferenced", "unverified", "unverifiable", "not_covered",
 }
 
 // severityOrder is the order of finding severities in report.html; a

@@ -34,6 +34,7 @@ const (
 	CheckContentHash         = "content_hash"
 	CheckGzipSingleMember    = "gzip_single_member"
 	CheckListed              = "listed"
+	CheckDigestCoverage      = "digest_coverage"
 	CheckListedByValidDigest = "listed_by_valid_digest"
 
 	// Objects (and CheckUnchanged, then s3check's checks).
@@ -65,6 +66,7 @@ var LogOrder = verdict.Order{Valid: StatusValid, Rules: []verdict.Rule{
 	{Check: CheckFormat, Status: StatusFormatInvalid},
 	{Check: CheckContentHash, Status: StatusHashMismatch},
 	{Check: CheckGzipSingleMember, Status: StatusTrailingData},
+	{Check: CheckDigestCoverage, Status: StatusNotCovered},
 	{Check: CheckListed, Status: StatusUnreferenced},
 	{Check: CheckListedByValidDigest, Status: StatusUnverified},
 }}

@@ -172,9 +172,24 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 		cl.pass(CheckGzipSingleMember, wantOneMember, "one gzip member")
 	}
 	const wantListed = "listed in the logFiles of a digest in the evidence"
-	if len(l.listings) == 0 {
+	const wantCovered = "a file digests cover: of CloudTrail/, or listed by a digest"
+	folder := recordsFolder(e)
+	switch {
+	case len(l.listings) > 0:
+		cl.pass(CheckDigestCoverage, wantCovered, "listed by a digest")
+	case folder == cloudtrail.TypeLog || folder == "":
+		cl.pass(CheckDigestCoverage, wantCovered, "a log file of CloudTrail/ (or named so): digests list them")
+	default:
+		cl.fail(CheckDigestCoverage, wantCovered, "a file of "+folder+"/ that no digest lists",
+			"no digest lists this "+folder+"/ file, and CloudTrail does not document that digests list the files of "+folder+
+				"/: not covered by any digest by design, which is not a sign of tampering; its events are not proven authentic")
+	}
+	switch {
+	case len(l.listings) == 0 && folder != cloudtrail.TypeLog && folder != "":
+		cl.notRun(CheckListed, "not covered by digests by design (digest_coverage)")
+	case len(l.listings) == 0:
 		cl.fail(CheckListed, wantListed, "no digest lists it", "no digest in the evidence lists this log file")
-	} else {
+	default:
 		cl.pass(CheckListed, wantListed, display.Plural(len(l.listings), "digest lists it", "digests list it"))
 	}
 	const wantAuth = "listed with its content's SHA-256 by a digest whose signature verified under a supplied key"
@@ -285,4 +300,16 @@ func (r *run) coveringDigest(l *logItem) (string, error) {
 		return key + " (missing)", nil
 	}
 	return key + " (" + status + ")", nil
+}
+
+// recordsFolder is the CloudTrail folder type a log file's key or name
+// says it came from (cloudtrail.TypeLog, TypeInsight, ...), or "" when
+// neither says.
+func recordsFolder(e *store.Evidence) string {
+	for _, name := range []string{e.S3Key, localName(e)} {
+		if ki, ok := cloudtrail.ParseKey(name); ok && cloudtrail.IsRecordsType(ki.Type) {
+			return ki.Type
+		}
+	}
+	return ""
 }

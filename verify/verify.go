@@ -40,6 +40,12 @@ const (
 	StatusTrailingData = "trailing_data"
 	StatusUnreferenced = "unreferenced"
 	StatusUnverified   = "unverified"
+	// StatusNotCovered: a file of a folder whose digest coverage CloudTrail
+	// does not document (CloudTrail-Insight/, CloudTrail-NetworkActivity/,
+	// CloudTrail-Aggregated/) that no digest lists: not covered by any
+	// digest by design, not a sign of tampering as unreferenced is; its
+	// events are not proven authentic.
+	StatusNotCovered = "not_covered"
 	// StatusChangedSinceIngest: read again from the evidence (log files
 	// with --rehash, object copies always), the item's bytes are not the
 	// ones ingested, so nothing in the case is about them (shared by log

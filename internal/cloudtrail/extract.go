@@ -28,6 +28,21 @@ type record struct {
 	ReadOnly           flexBool     `json:"readOnly"`
 	ManagementEvent    flexBool     `json:"managementEvent"`
 	UserIdentity       userIdentity `json:"userIdentity"`
+
+	// Insights events name the API in insightDetails (no top-level
+	// eventName or eventSource).
+	InsightDetails struct {
+		EventName   string `json:"eventName"`
+		EventSource string `json:"eventSource"`
+	} `json:"insightDetails"`
+	// Aggregated events (eventType AwsAggregatedEvent) spell the id
+	// eventId and the account accountId, and have a time window instead
+	// of an eventTime.
+	EventIDAggregated string `json:"eventId"`
+	AccountID         string `json:"accountId"`
+	TimeWindow        struct {
+		WindowStart string `json:"windowStart"`
+	} `json:"timeWindow"`
 }
 
 type userIdentity struct {
@@ -74,6 +89,10 @@ func (f flexBool) ptr() *bool {
 //
 // Principal is userIdentity.arn, else userIdentity.principalId, else
 // userIdentity.invokedBy; userIdentity may be absent (Insight records).
+// Each record shape's own spellings fill the columns the usual fields
+// leave empty: an Insights event's insightDetails.eventName and
+// eventSource; an aggregated event's eventId, accountId (its account and
+// recipient account) and timeWindow.windowStart (its event_time).
 // readOnly and managementEvent may be booleans or the strings "true" and
 // "false". A field of the wrong JSON type (eventName a number, readOnly
 // "yes") is an error naming the field; unknown fields are ignored; null
@@ -93,15 +112,35 @@ func Extract(raw []byte, ev *store.Event) error {
 	if principal == "" {
 		principal = u.InvokedBy
 	}
+	// The shapes' own spellings, when the usual field is absent.
+	id, at, name, src, recipient, account := r.EventID, r.EventTime, r.EventName, r.EventSource, r.RecipientAccountID, u.AccountID
+	if id == "" {
+		id = r.EventIDAggregated
+	}
+	if at == "" {
+		at = r.TimeWindow.WindowStart
+	}
+	if name == "" {
+		name = r.InsightDetails.EventName
+	}
+	if src == "" {
+		src = r.InsightDetails.EventSource
+	}
+	if recipient == "" {
+		recipient = r.AccountID
+	}
+	if account == "" {
+		account = r.AccountID
+	}
 	*ev = store.Event{
 		EvidenceID:         ev.EvidenceID,
 		RecordIndex:        ev.RecordIndex,
 		Verifiable:         ev.Verifiable,
-		EventID:            r.EventID,
-		EventTime:          r.EventTime,
+		EventID:            id,
+		EventTime:          at,
 		EventVersion:       r.EventVersion,
-		EventSource:        r.EventSource,
-		EventName:          r.EventName,
+		EventSource:        src,
+		EventName:          name,
 		EventType:          r.EventType,
 		EventCategory:      r.EventCategory,
 		AWSRegion:          r.AWSRegion,
@@ -111,8 +150,8 @@ func Extract(raw []byte, ev *store.Event) error {
 		IdentityType:       u.Type,
 		AccessKeyID:        u.AccessKeyID,
 		UserName:           u.UserName,
-		AccountID:          u.AccountID,
-		RecipientAccountID: r.RecipientAccountID,
+		AccountID:          account,
+		RecipientAccountID: recipient,
 		ErrorCode:          r.ErrorCode,
 		ErrorMessage:       r.ErrorMessage,
 		RequestID:          r.RequestID,

@@ -37,7 +37,20 @@ func TestExtract(t *testing.T) {
 			store.Event{Principal: "ec2.amazonaws.com", IdentityType: "AWSService"}},
 		{"empty arn falls through", `{"userIdentity":{"arn":"","principalId":"P"}}`, store.Event{Principal: "P"}},
 		{"insight record without userIdentity", `{"eventVersion":"1.07","eventTime":"2020-01-01T00:00:00Z","awsRegion":"us-east-1","eventID":"I1","eventType":"AwsCloudTrailInsight","recipientAccountId":"1","sharedEventID":"S","insightDetails":{"state":"Start","eventSource":"ec2.amazonaws.com","eventName":"RunInstances"},"eventCategory":"Insight"}`,
-			store.Event{EventVersion: "1.07", EventTime: "2020-01-01T00:00:00Z", AWSRegion: "us-east-1", EventID: "I1", EventType: "AwsCloudTrailInsight", RecipientAccountID: "1", SharedEventID: "S", EventCategory: "Insight"}},
+			store.Event{EventVersion: "1.07", EventTime: "2020-01-01T00:00:00Z", AWSRegion: "us-east-1", EventID: "I1", EventType: "AwsCloudTrailInsight", RecipientAccountID: "1", SharedEventID: "S", EventCategory: "Insight",
+				EventName: "RunInstances", EventSource: "ec2.amazonaws.com"}},
+		// The aggregated event of AWS's "Aggregating data events" page.
+		{"aggregated event", `{"eventVersion":"1.0","accountId":"111122223333","eventId":"62759c1a-6248-48e1-a6b3-d5fb7e6c4bc0","eventCategory":"Aggregated","eventType":"AwsAggregatedEvent","awsRegion":"us-west-2","eventSource":"s3.amazonaws.com","timeWindow":{"windowStart":"2025-11-17T19:20:00Z","windowEnd":"2025-11-17T19:25:00Z","windowSize":"PT5M"},"summary":{"primaryDimension":{"dimension":"eventName","statistics":[{"name":"PutObject","value":1000}],"aggregationType":"Count"},"details":[{"dimension":"resourceARN","statistics":[{"name":"arn:aws:s3:::bucket-1","value":800}],"aggregationType":"Count"}]}}`,
+			store.Event{EventVersion: "1.0", EventID: "62759c1a-6248-48e1-a6b3-d5fb7e6c4bc0", EventTime: "2025-11-17T19:20:00Z", EventSource: "s3.amazonaws.com",
+				EventType: "AwsAggregatedEvent", EventCategory: "Aggregated", AWSRegion: "us-west-2", AccountID: "111122223333", RecipientAccountID: "111122223333"}},
+		// The usual spellings win over a shape's own when both are there.
+		{"usual fields first", `{"eventID":"A","eventId":"B","eventTime":"2024-01-01T00:00:00Z","timeWindow":{"windowStart":"2023-01-01T00:00:00Z"},"eventName":"N","insightDetails":{"eventName":"M"},"recipientAccountId":"1","accountId":"2"}`,
+			store.Event{EventID: "A", EventTime: "2024-01-01T00:00:00Z", EventName: "N", RecipientAccountID: "1", AccountID: "2"}},
+		// A network activity event (AWS, "Logging network activity events"): the usual fields.
+		{"network activity event", `{"eventVersion":"1.09","userIdentity":{"type":"AWSAccount","principalId":"AKIAIOSFODNN7EXAMPLE","accountId":"777788889999"},"eventTime":"2024-06-17T22:33:58Z","eventSource":"cloudtrail.amazonaws.com","eventName":"ListTrails","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","errorCode":"VpceAccessDenied","eventID":"N1","eventType":"AwsVpceEvent","recipientAccountId":"111122223333","eventCategory":"NetworkActivity","vpcEndpointId":"vpce-12345678"}`,
+			store.Event{EventVersion: "1.09", Principal: "AKIAIOSFODNN7EXAMPLE", IdentityType: "AWSAccount", AccountID: "777788889999", EventTime: "2024-06-17T22:33:58Z",
+				EventSource: "cloudtrail.amazonaws.com", EventName: "ListTrails", AWSRegion: "us-east-1", SourceIP: "192.0.2.1", ErrorCode: "VpceAccessDenied", EventID: "N1",
+				EventType: "AwsVpceEvent", RecipientAccountID: "111122223333", EventCategory: "NetworkActivity"}},
 		{"booleans as strings", `{"readOnly":"false","managementEvent":"true"}`, store.Event{ReadOnly: boolPtr(false), ManagementEvent: boolPtr(true)}},
 		{"nulls are absent", `{"readOnly":null,"managementEvent":null,"userIdentity":null,"eventName":null}`, store.Event{}},
 		{"names are case-sensitive", `{"EventName":"X","eventname":"Y","USERIDENTITY":{"arn":"A"}}`, store.Event{}},

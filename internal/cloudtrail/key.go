@@ -11,7 +11,24 @@ const (
 	TypeLog     = "CloudTrail"
 	TypeDigest  = "CloudTrail-Digest"
 	TypeInsight = "CloudTrail-Insight"
+	// Network activity events (VPC endpoint events) and aggregated events
+	// (5-minute summaries of data events) have folders of their own
+	// (AWS, "Finding your CloudTrail log files"). Their file names are not
+	// documented; they are parsed as log files' are, with their own type
+	// in the name as in the folder.
+	TypeNetworkActivity = "CloudTrail-NetworkActivity"
+	TypeAggregated      = "CloudTrail-Aggregated"
 )
+
+// IsRecordsType reports whether t names a folder of record files (log,
+// Insights, network activity or aggregated events), not digests.
+func IsRecordsType(t string) bool {
+	switch t {
+	case TypeLog, TypeInsight, TypeNetworkActivity, TypeAggregated:
+		return true
+	}
+	return false
+}
 
 // Time layouts in CloudTrail file names (FORMATS.md D.1, D.2): log files
 // carry the delivery minute, digests the end second.
@@ -30,7 +47,7 @@ type KeyInfo struct {
 	Prefix     string // text before "AWSLogs/" without its trailing '/'; may contain '/'
 	OrgID      string // o-xxxxxxxxxx for organization trails
 	Account    string
-	Type       string // TypeLog, TypeDigest or TypeInsight
+	Type       string // TypeLog, TypeDigest, TypeInsight, TypeNetworkActivity or TypeAggregated
 	Region     string // delivery Region (folder, else file name)
 	Date       string // date folder as YYYY-MM-DD; "" when FileNameOnly
 	Trail      string // digests only; may contain '_'
@@ -102,9 +119,7 @@ func parseAWSLogs(p []string) (KeyInfo, bool) {
 	if len(p) != 7 || !isAccount(p[0]) || !isRegionish(p[2]) {
 		return KeyInfo{}, false
 	}
-	switch p[1] {
-	case TypeLog, TypeDigest, TypeInsight:
-	default:
+	if p[1] != TypeDigest && !IsRecordsType(p[1]) {
 		return KeyInfo{}, false
 	}
 	date, err := time.Parse("2006/01/02", p[3]+"/"+p[4]+"/"+p[5])
@@ -147,8 +162,8 @@ func parseFileName(name string) (KeyInfo, bool) {
 	}
 	k.Account, k.Type, k.Region = f[0], f[1], f[2]
 	var err error
-	switch k.Type {
-	case TypeLog, TypeInsight:
+	switch {
+	case IsRecordsType(k.Type):
 		// The unique string has no '_' in any key seen; keep any that
 		// follow with it rather than reject the file.
 		k.Unique = strings.Join(f[4:], "_")
@@ -156,7 +171,7 @@ func parseFileName(name string) (KeyInfo, bool) {
 			return KeyInfo{}, false
 		}
 		k.Time, err = parseDigits(logTimeLayout, f[3])
-	case TypeDigest:
+	case k.Type == TypeDigest:
 		if f[len(f)-1] == "backfill" {
 			k.Backfill, f = true, f[:len(f)-1]
 		}

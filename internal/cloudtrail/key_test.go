@@ -36,6 +36,18 @@ func TestParseKey(t *testing.T) {
 			KeyInfo{Key: "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2023/01/02/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20230102T030405Z_backfill.json.gz",
 				Prefix: "/evidence/b", Account: "111122223333", Type: TypeDigest, Region: "us-east-1", Date: "2023-01-02", Trail: "t", HomeRegion: "us-east-1",
 				Ext: ".json.gz", Time: at("2023-01-02T03:04:05Z"), Backfill: true}},
+		// The name pattern of these two folders is not documented: read as
+		// a log file's, with the folder's type.
+		{"network activity",
+			"AWSLogs/111122223333/CloudTrail-NetworkActivity/us-east-1/2024/06/17/111122223333_CloudTrail-NetworkActivity_us-east-1_20240617T2235Z_abcdefghijklmnop.json.gz",
+			KeyInfo{Key: "AWSLogs/111122223333/CloudTrail-NetworkActivity/us-east-1/2024/06/17/111122223333_CloudTrail-NetworkActivity_us-east-1_20240617T2235Z_abcdefghijklmnop.json.gz",
+				Account: "111122223333", Type: TypeNetworkActivity, Region: "us-east-1", Date: "2024-06-17", Unique: "abcdefghijklmnop", Ext: ".json.gz",
+				Time: at("2024-06-17T22:35:00Z")}},
+		{"aggregated",
+			"AWSLogs/o-exampleorgid/111122223333/CloudTrail-Aggregated/us-west-2/2025/11/17/111122223333_CloudTrail-Aggregated_us-west-2_20251117T1930Z_abcdefghijklmnop.json.gz",
+			KeyInfo{Key: "AWSLogs/o-exampleorgid/111122223333/CloudTrail-Aggregated/us-west-2/2025/11/17/111122223333_CloudTrail-Aggregated_us-west-2_20251117T1930Z_abcdefghijklmnop.json.gz",
+				OrgID: "o-exampleorgid", Account: "111122223333", Type: TypeAggregated, Region: "us-west-2", Date: "2025-11-17", Unique: "abcdefghijklmnop", Ext: ".json.gz",
+				Time: at("2025-11-17T19:30:00Z")}},
 		{"insight",
 			"AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2019/11/14/111122223333_CloudTrail-Insight_us-east-1_20191114T2050Z_4Hk1ZbF4rxCAYHT2.json.gz",
 			KeyInfo{Key: "AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2019/11/14/111122223333_CloudTrail-Insight_us-east-1_20191114T2050Z_4Hk1ZbF4rxCAYHT2.json.gz",

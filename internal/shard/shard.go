@@ -80,7 +80,7 @@ func Of(name string) (id string, a Area, ok bool) {
 		return Rest, Area{}, false
 	}
 	switch ki.Type {
-	case cloudtrail.TypeLog, cloudtrail.TypeDigest, cloudtrail.TypeInsight:
+	case cloudtrail.TypeLog, cloudtrail.TypeDigest, cloudtrail.TypeInsight, cloudtrail.TypeNetworkActivity, cloudtrail.TypeAggregated:
 	default:
 		return Rest, Area{}, false
 	}
