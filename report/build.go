@@ -483,7 +483,7 @@ func (b *builder) load() error {
 		b.limits = append(b.limits, "No trust anchors were supplied when the case was verified: no digest signature could be checked.")
 	}
 	if n := b.counts[verdict.KindLog]["not_covered"]; n > 0 {
-		b.limits = append(b.limits, fmt.Sprintf("%s of CloudTrail-Insight/, CloudTrail-NetworkActivity/ or CloudTrail-Aggregated/ no digest lists, and CloudTrail does not document that digests cover those folders (status not_covered): their events are not proven authentic.",
+		b.limits = append(b.limits, fmt.Sprintf("%s no digest covers by design (status not_covered): files of CloudTrail-Insight/, CloudTrail-NetworkActivity/ or CloudTrail-Aggregated/ that no digest lists (CloudTrail does not document that digests cover those folders), or exports of events (one per line, as EventBridge and CloudWatch Logs carry them, or an array), which CloudTrail never delivered as files; their events are not proven authentic.",
 			display.Plural(int(n), "log file", "log files")))
 	}
 	// A case of shards (ingest --shard) holds part of its sources: the

@@ -172,20 +172,19 @@ func (r *run) evaluateLog(l *logItem, home map[string][]chainID) error {
 		cl.pass(CheckGzipSingleMember, wantOneMember, "one gzip member")
 	}
 	const wantListed = "listed in the logFiles of a digest in the evidence"
-	const wantCovered = "a file digests cover: of CloudTrail/, or listed by a digest"
-	folder := recordsFolder(e)
+	const wantCovered = "a file digests cover: a log file of CloudTrail/ as delivered, or one a digest lists"
+	uncovered := uncoveredBy(e)
 	switch {
 	case len(l.listings) > 0:
 		cl.pass(CheckDigestCoverage, wantCovered, "listed by a digest")
-	case folder == cloudtrail.TypeLog || folder == "":
+	case uncovered == "":
 		cl.pass(CheckDigestCoverage, wantCovered, "a log file of CloudTrail/ (or named so): digests list them")
 	default:
-		cl.fail(CheckDigestCoverage, wantCovered, "a file of "+folder+"/ that no digest lists",
-			"no digest lists this "+folder+"/ file, and CloudTrail does not document that digests list the files of "+folder+
-				"/: not covered by any digest by design, which is not a sign of tampering; its events are not proven authentic")
+		cl.fail(CheckDigestCoverage, wantCovered, uncovered+", listed by no digest",
+			"no digest lists this file, "+uncovered+": not covered by any digest by design, which is not a sign of tampering; its events are not proven authentic")
 	}
 	switch {
-	case len(l.listings) == 0 && folder != cloudtrail.TypeLog && folder != "":
+	case len(l.listings) == 0 && uncovered != "":
 		cl.notRun(CheckListed, "not covered by digests by design (digest_coverage)")
 	case len(l.listings) == 0:
 		cl.fail(CheckListed, wantListed, "no digest lists it", "no digest in the evidence lists this log file")
@@ -302,13 +301,23 @@ func (r *run) coveringDigest(l *logItem) (string, error) {
 	return key + " (" + status + ")", nil
 }
 
-// recordsFolder is the CloudTrail folder type a log file's key or name
-// says it came from (cloudtrail.TypeLog, TypeInsight, ...), or "" when
-// neither says.
-func recordsFolder(e *store.Evidence) string {
+// uncoveredBy says why no digest covers a log file by design, or "" when
+// digests cover files like it: a file of a folder whose digest coverage
+// CloudTrail does not document (CloudTrail-Insight/, -NetworkActivity/,
+// -Aggregated/), or an export of events (one per line, as EventBridge and
+// CloudWatch Logs carry them, or an array) that CloudTrail never delivered
+// as a file.
+func uncoveredBy(e *store.Evidence) string {
+	switch e.Format {
+	case cloudtrail.FormatNDJSON, cloudtrail.FormatArray:
+		return "an export of events (" + e.Format + "), not a file CloudTrail delivered"
+	}
 	for _, name := range []string{e.S3Key, localName(e)} {
 		if ki, ok := cloudtrail.ParseKey(name); ok && cloudtrail.IsRecordsType(ki.Type) {
-			return ki.Type
+			if ki.Type == cloudtrail.TypeLog {
+				return ""
+			}
+			return "a file of " + ki.Type + "/, whose digest coverage CloudTrail does not document"
 		}
 	}
 	return ""

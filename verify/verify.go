@@ -40,11 +40,13 @@ const (
 	StatusTrailingData = "trailing_data"
 	StatusUnreferenced = "unreferenced"
 	StatusUnverified   = "unverified"
-	// StatusNotCovered: a file of a folder whose digest coverage CloudTrail
-	// does not document (CloudTrail-Insight/, CloudTrail-NetworkActivity/,
-	// CloudTrail-Aggregated/) that no digest lists: not covered by any
-	// digest by design, not a sign of tampering as unreferenced is; its
-	// events are not proven authentic.
+	// StatusNotCovered: a log file no digest lists that no digest covers by
+	// design: a file of a folder whose digest coverage CloudTrail does not
+	// document (CloudTrail-Insight/, CloudTrail-NetworkActivity/,
+	// CloudTrail-Aggregated/), or an export of events (NDJSON as
+	// EventBridge and CloudWatch Logs carry them, or an array) that
+	// CloudTrail never delivered as a file. Not a sign of tampering as
+	// unreferenced is; its events are not proven authentic.
 	StatusNotCovered = "not_covered"
 	// StatusChangedSinceIngest: read again from the evidence (log files
 	// with --rehash, object copies always), the item's bytes are not the

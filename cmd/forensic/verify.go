@@ -342,7 +342,7 @@ func printVerify(ctx context.Context, c *store.Case, w io.Writer, rep *verify.Re
 			caution = " CAUTION: trust anchors were taken from the evidence (see the WARNING above)."
 		}
 		if n := s.Logs.ByStatus[verify.StatusNotCovered]; n > 0 {
-			fmt.Fprintf(w, "Result: every item is valid but %s, of CloudTrail-Insight/, -NetworkActivity/ or -Aggregated/, which no digest covers by design (not_covered): %s not proven authentic; nothing is missing.%s\n",
+			fmt.Fprintf(w, "Result: every item is valid but %s no digest covers by design (not_covered: of CloudTrail-Insight/, -NetworkActivity/ or -Aggregated/, or exports of events): %s not proven authentic; nothing is missing.%s\n",
 				display.Plural(n, "log file", "log files"), map[bool]string{true: "its events are", false: "their events are"}[n == 1], caution)
 		} else if s.LakeSigns.Total+s.LakeResults.Total > 0 {
 			fmt.Fprintln(w, "Result: every digest, log file, object and CloudTrail Lake file is valid; nothing is missing."+caution)

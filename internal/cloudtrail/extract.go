@@ -3,6 +3,8 @@ package cloudtrail
 import (
 	"fmt"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -39,8 +41,11 @@ type record struct {
 	// eventId and the account accountId, and have a time window instead
 	// of an eventTime.
 	EventIDAggregated string `json:"eventId"`
-	AccountID         string `json:"accountId"`
-	TimeWindow        struct {
+	// An EventBridge event carries the record in detail.
+	DetailType string            `json:"detail-type"`
+	Detail     gojson.RawMessage `json:"detail"`
+	AccountID  string            `json:"accountId"`
+	TimeWindow struct {
 		WindowStart string `json:"windowStart"`
 	} `json:"timeWindow"`
 }
@@ -103,6 +108,15 @@ func Extract(raw []byte, ev *store.Event) error {
 	var r record
 	if err := decodeRecord(raw, &r); err != nil {
 		return fmt.Errorf("extract record: %w", err)
+	}
+	if r.DetailType != "" && r.EventVersion == "" && len(r.Detail) > 0 && r.Detail[0] == '{' {
+		// An EventBridge event: the columns are the record's in detail;
+		// raw stays the whole event as the evidence holds it.
+		var inner record
+		if err := decodeRecord(r.Detail, &inner); err != nil {
+			return fmt.Errorf("extract record: EventBridge detail: %w", err)
+		}
+		r = inner
 	}
 	u := &r.UserIdentity
 	principal := u.ARN

@@ -51,6 +51,16 @@ func TestExtract(t *testing.T) {
 			store.Event{EventVersion: "1.09", Principal: "AKIAIOSFODNN7EXAMPLE", IdentityType: "AWSAccount", AccountID: "777788889999", EventTime: "2024-06-17T22:33:58Z",
 				EventSource: "cloudtrail.amazonaws.com", EventName: "ListTrails", AWSRegion: "us-east-1", SourceIP: "192.0.2.1", ErrorCode: "VpceAccessDenied", EventID: "N1",
 				EventType: "AwsVpceEvent", RecipientAccountID: "111122223333", EventCategory: "NetworkActivity"}},
+		// An EventBridge event (AWS, "Events from AWS services"): the
+		// columns are the CloudTrail record's in detail.
+		{"EventBridge event", `{"version":"0","id":"36eb8523-97d0-4518-b33d-ee3579ff19f0","detail-type":"AWS API Call via CloudTrail","source":"aws.s3","account":"111122223333","time":"2024-03-01T10:00:05Z","region":"us-east-1","resources":[],"detail":{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ops-admin","userName":"ops-admin"},"eventTime":"2024-03-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","awsRegion":"us-east-1","eventID":"EB1","eventType":"AwsApiCall","recipientAccountId":"111122223333","eventCategory":"Management"}}`,
+			store.Event{EventVersion: "1.09", Principal: "arn:aws:iam::111122223333:user/ops-admin", IdentityType: "IAMUser", UserName: "ops-admin", EventTime: "2024-03-01T10:00:00Z",
+				EventSource: "s3.amazonaws.com", EventName: "PutBucketPolicy", AWSRegion: "us-east-1", EventID: "EB1", EventType: "AwsApiCall",
+				RecipientAccountID: "111122223333", EventCategory: "Management"}},
+		// A record with an eventVersion of its own is read as itself, even
+		// with fields named detail-type and detail.
+		{"record with a detail field", `{"eventVersion":"1.08","eventName":"N","detail-type":"x","detail":{"eventName":"inner"}}`,
+			store.Event{EventVersion: "1.08", EventName: "N"}},
 		{"booleans as strings", `{"readOnly":"false","managementEvent":"true"}`, store.Event{ReadOnly: boolPtr(false), ManagementEvent: boolPtr(true)}},
 		{"nulls are absent", `{"readOnly":null,"managementEvent":null,"userIdentity":null,"eventName":null}`, store.Event{}},
 		{"names are case-sensitive", `{"EventName":"X","eventname":"Y","USERIDENTITY":{"arn":"A"}}`, store.Event{}},
@@ -82,6 +92,7 @@ func TestExtractErrors(t *testing.T) {
 		{`{"requestParameters":{"k":1,"k":2}}`, `"k"`},
 		{`[1]`, "cloudtrail.record"},
 		{`{"eventName":"a"`, "unexpected EOF"},
+		{`{"detail-type":"d","detail":{"eventName":5}}`, "EventBridge detail"},
 	}
 	for _, tt := range tests {
 		var ev store.Event
@@ -97,6 +108,7 @@ func TestExtractErrors(t *testing.T) {
 func FuzzExtract(f *testing.F) {
 	f.Add([]byte(`{"eventVersion":"1.08","eventName":"X","userIdentity":{"arn":"A"},"readOnly":"true"}`))
 	f.Add([]byte(`{"eventName":5}`))
+	f.Add([]byte(`{"detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{"eventVersion":"1.09","eventName":"PutObject","userIdentity":{"arn":"A"}}}`))
 	f.Add([]byte(`{"userIdentity":null,"managementEvent":false}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var ev store.Event

@@ -35,7 +35,7 @@ func LooksLikeRecords(head []byte) bool {
 	default:
 		return false
 	}
-	return firstObjectLooksLikeEvent(head[i:])
+	return firstObjectLooksLikeEvent(head[i:], true)
 }
 
 // eventFields are the top-level fields of CloudTrail records (FORMATS.md
@@ -59,12 +59,16 @@ var eventFields = map[string]bool{
 // (pretty-printed exports sort keys, so eventVersion may lie beyond the
 // head) must name at least two record fields, one specific to CloudTrail,
 // and nothing else but Logstash-style "@" fields.
-func firstObjectLooksLikeEvent(b []byte) bool {
+func firstObjectLooksLikeEvent(b []byte, envelope bool) bool {
 	s := splitter{b: b}
 	seen := map[string]bool{}
 	foreign := false
+	detail := -1
 	_, err := s.walkObject(0, func(key string, v int) (int, error) {
 		seen[key] = true
+		if key == "detail" {
+			detail = v
+		}
 		if _, ok := eventFields[key]; !ok && !strings.HasPrefix(key, "@") {
 			foreign = true
 		}
@@ -72,6 +76,14 @@ func firstObjectLooksLikeEvent(b []byte) bool {
 	})
 	if seen["eventVersion"] && (seen["eventTime"] || seen["eventName"] || seen["eventSource"]) {
 		return true
+	}
+	// An EventBridge event carrying a CloudTrail record in detail
+	// ("detail-type": "AWS API Call via CloudTrail", ...).
+	// envelope is false inside detail: one level, so that nested details
+	// cannot make the check quadratic in the head.
+	if envelope && seen["detail-type"] && seen["source"] && detail >= 0 {
+		d := skipWS(b, detail)
+		return d < len(b) && b[d] == '{' && firstObjectLooksLikeEvent(b[d:], false)
 	}
 	var se *SyntaxError
 	if foreign || !errors.As(err, &se) || se.Offset != int64(len(b)) {

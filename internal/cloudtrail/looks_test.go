@@ -20,6 +20,11 @@ func TestLooksLikeRecords(t *testing.T) {
 		{"cut sorted export", "[\n   {\n      \"awsRegion\": \"us-east-1\",\n      \"errorCode\": \"Client.Unauthorized\",\n      \"errorMessage\": \"You are not auth", true},
 		{"cut object with a foreign key", `[{"awsRegion":"us-east-1","errorCode":"x","color":"red","errorMessage":"...`, false},
 		{"cut object with generic keys only", `[{"errorCode":"x","errorMessage":"...`, false},
+		{"EventBridge event", "{\"version\":\"0\",\"id\":\"1\",\"detail-type\":\"AWS API Call via CloudTrail\",\"source\":\"aws.s3\",\"detail\":{\"eventVersion\":\"1.09\",\"eventName\":\"PutObject\"}}\n", true},
+		{"EventBridge event, detail cut", `{"detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{"eventVersion":"1.09","eventTime":"2024-`, true},
+		{"EventBridge event of another kind", `{"detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","detail":{"instance-id":"i-1","state":"running"}}`, false},
+		{"EventBridge event, detail not an object", `{"detail-type":"x","source":"aws.s3","detail":"{\"eventVersion\":\"1\",\"eventName\":\"n\"}"}`, false},
+		{"EventBridge event inside an EventBridge event", `{"detail-type":"x","source":"aws.s3","detail":{"detail-type":"x","source":"aws.s3","detail":{"eventVersion":"1.09","eventName":"PutObject"}}}`, false},
 		{"digest", `{"awsAccountId":"1","digestStartTime":"x"}`, false},
 		{"public keys", `{"PublicKeyList":[]}`, false},
 		{"array of numbers", `[1,2]`, false},
@@ -31,4 +36,16 @@ func TestLooksLikeRecords(t *testing.T) {
 			t.Errorf("%s: LooksLikeRecords(%q) = %v, want %v", tt.name, tt.in, got, tt.want)
 		}
 	}
+}
+
+// FuzzLooksLikeRecords checks that sniffing any head never panics (an
+// EventBridge envelope makes it look inside detail).
+func FuzzLooksLikeRecords(f *testing.F) {
+	f.Add([]byte(`{"Records":[{"eventVersion":"1.08"`))
+	f.Add([]byte(`[{"awsRegion":"us-east-1","errorCode":"x","errorMessage":"...`))
+	f.Add([]byte(`{"detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{"eventVersion":"1.09","eventTime":"2024-`))
+	f.Add([]byte("{\"eventName\":\"X\",\"eventVersion\":\"1.05\"}\n{"))
+	f.Fuzz(func(t *testing.T, head []byte) {
+		LooksLikeRecords(head)
+	})
 }
