@@ -309,7 +309,7 @@ func (r *run) coveringDigest(l *logItem) (string, error) {
 // as a file.
 func uncoveredBy(e *store.Evidence) string {
 	switch e.Format {
-	case cloudtrail.FormatNDJSON, cloudtrail.FormatArray:
+	case cloudtrail.FormatNDJSON, cloudtrail.FormatArray, cloudtrail.FormatCloudWatchExport:
 		return "an export of events (" + e.Format + "), not a file CloudTrail delivered"
 	}
 	for _, name := range []string{e.S3Key, localName(e)} {

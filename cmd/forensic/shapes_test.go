@@ -38,6 +38,11 @@ func TestRecordShapes(t *testing.T) {
 	ebIDs, err := fixtures.WriteEventBridge(ebPath, m.Logs[0].Path)
 	require.NoError(t, err)
 	require.NotEmpty(t, ebIDs)
+	// The same log file as a CloudWatch Logs export task writes the trail's
+	// log group: a time stamp before each record.
+	cwPath := filepath.Join(m.Root, "exports", "cwl", "4f6c1d2e-export-task", fixtures.DefaultAccount+"_CloudTrail_"+fixtures.DefaultRegion, "000000.gz")
+	cwIDs, err := fixtures.WriteCloudWatchExport(cwPath, m.Logs[1].Path)
+	require.NoError(t, err)
 	db := filepath.Join(dir, "case.db")
 	r := forensic(t, "ingest", "--case", db, m.Root)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -70,6 +75,12 @@ func TestRecordShapes(t *testing.T) {
 		assert.Equal(t, "AWS API Call via CloudTrail", eb[i]["dt"])
 		assert.Equal(t, orig[i]["event_name"], eb[i]["event_name"])
 		assert.Equal(t, orig[i]["recipient_account_id"], eb[i]["recipient_account_id"])
+	}
+	cw := queryJSON(t, db, `SELECT e.kind, e.format, v.event_id, substr(v.raw, 1, 1) AS first FROM ct_events v JOIN evidence e ON e.id = v.evidence_id
+		WHERE e.path LIKE '%000000.gz' ORDER BY v.record_index`)
+	require.Len(t, cw, len(cwIDs))
+	for i, id := range cwIDs {
+		assert.Equal(t, []any{"cloudtrail_log", "cloudwatch_export", id, "{"}, []any{cw[i]["kind"], cw[i]["format"], cw[i]["event_id"], cw[i]["first"]}, "raw is the record alone")
 	}
 	// The shapes' own fields, from the exact record bytes.
 	ins := queryJSON(t, db, `SELECT json_extract(raw, '$.insightDetails.state') AS state, json_extract(raw, '$.insightDetails.insightContext.statistics.baseline.average') AS avg
@@ -105,13 +116,16 @@ func TestRecordShapes(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep))
 	assert.True(t, rep.Summary.OK)
-	assert.Equal(t, len(shapes)+1, rep.Summary.Logs.ByStatus["not_covered"], "the shapes and the EventBridge export")
+	assert.Equal(t, len(shapes)+2, rep.Summary.Logs.ByStatus["not_covered"], "the shapes and the two exports")
 	assert.Zero(t, rep.Summary.Logs.ByStatus["unreferenced"], "never unreferenced")
 	byKey := map[string]string{}
 	for _, it := range rep.Items {
 		byKey[it.S3Key] = it.Status
 		if strings.HasSuffix(it.Path, "eventbridge-cloudtrail.ndjson") {
 			byKey["eventbridge"] = it.Status
+		}
+		if strings.HasSuffix(it.Path, "000000.gz") {
+			byKey["cloudwatch"] = it.Status
 		}
 		if it.Status == "not_covered" {
 			assert.Contains(t, it.Detail["reason"], "not covered by any digest by design")
@@ -121,11 +135,12 @@ func TestRecordShapes(t *testing.T) {
 		assert.Equal(t, "not_covered", byKey[sh.Key], sh.Shape)
 	}
 	assert.Equal(t, "not_covered", byKey["eventbridge"], "an export of events is covered by no digest")
+	assert.Equal(t, "not_covered", byKey["cloudwatch"], "an export of events is covered by no digest")
 	assert.Equal(t, "valid", byKey[m.Logs[0].Key], "the log file it came from")
 	// Their events are not proven authentic.
 	assert.Equal(t, float64(0), queryJSON(t, db, `SELECT count(*) AS n FROM ct_events_status WHERE event_category IN ('Insight', 'NetworkActivity', 'Aggregated') AND verified = 1`)[0]["n"])
 	r = forensic(t, "verify", "--case", db, "--public-keys", keys)
-	assert.Contains(t, r.stdout, "Result: every item is valid but 4 log files no digest covers by design (not_covered: of CloudTrail-Insight/, -NetworkActivity/ or -Aggregated/, or exports of events): their events are not proven authentic")
+	assert.Contains(t, r.stdout, "Result: every item is valid but 5 log files no digest covers by design (not_covered: of CloudTrail-Insight/, -NetworkActivity/ or -Aggregated/, or exports of events): their events are not proven authentic")
 
 	signer := filepath.Join(dir, "analyst")
 	require.Equal(t, 0, forensic(t, "keygen", "--out", signer).code)
@@ -134,7 +149,7 @@ func TestRecordShapes(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	limitations, verdict, _ := readReportJSON(t, rd)
 	assert.Contains(t, verdict, "VERIFIED: all")
-	assert.Contains(t, limitations, "4 log files no digest covers by design (status not_covered): files of CloudTrail-Insight/, CloudTrail-NetworkActivity/ or CloudTrail-Aggregated/ that no digest lists (CloudTrail does not document that digests cover those folders), or exports of events (one per line, as EventBridge and CloudWatch Logs carry them, or an array), which CloudTrail never delivered as files; their events are not proven authentic.")
+	assert.Contains(t, limitations, "5 log files no digest covers by design (status not_covered): files of CloudTrail-Insight/, CloudTrail-NetworkActivity/ or CloudTrail-Aggregated/ that no digest lists (CloudTrail does not document that digests cover those folders), or exports of events (one per line, as EventBridge and CloudWatch Logs carry them, or an array), which CloudTrail never delivered as files; their events are not proven authentic.")
 }
 
 // TestTrailLayouts: an organization trail whose keys have no organization

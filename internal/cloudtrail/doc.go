@@ -8,11 +8,12 @@
 // # Log files
 //
 // Split cuts a log file into records without building a tree. It accepts
-// three shapes:
+// four shapes:
 //
-//	records  {"Records":[{...},{...}]}       native, verifiable (digests hash these bytes)
-//	array    [{...},{...}]                   exports such as Stratus Red Team/Grimoire, pretty-printed
-//	ndjson   {...}\n{...}\n                  exports such as OTRF, with Logstash fields
+//	records            {"Records":[{...},{...}]}       native, verifiable (digests hash these bytes)
+//	array              [{...},{...}]                   exports such as Stratus Red Team/Grimoire, pretty-printed
+//	ndjson             {...}\n{...}\n                  exports such as OTRF, with Logstash fields; EventBridge events
+//	cloudwatch_export  2024-03-04T10:00:00.123Z {...}\n a CloudWatch Logs export task's lines (the record alone is raw)
 //
 // The splitter is a validating scanner: it keeps a stack of open
 // brackets, scans strings eight bytes at a time for '"', '\\' and control

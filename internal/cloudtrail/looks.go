@@ -10,7 +10,8 @@ import (
 // whose names say nothing: content starting {"Records":[ (whitespace and a
 // byte-order mark allowed), or a top-level array or NDJSON whose first
 // object names "eventVersion" and one of "eventTime", "eventName",
-// "eventSource". The test looks at key names only; Split decides.
+// "eventSource", also after the time stamp that starts each line of a
+// CloudWatch Logs export. The test looks at key names only; Split decides.
 func LooksLikeRecords(head []byte) bool {
 	i := skipWS(head, skipBOM(head))
 	if i >= len(head) {
@@ -33,7 +34,12 @@ func LooksLikeRecords(head []byte) bool {
 			return false
 		}
 	default:
-		return false
+		// A CloudWatch Logs export: a time stamp, then the record.
+		j, _ := stampEnd(head, i)
+		if j < 0 || j >= len(head) || head[j] != '{' {
+			return false
+		}
+		i = j
 	}
 	return firstObjectLooksLikeEvent(head[i:], true)
 }

@@ -14,7 +14,20 @@ const (
 	FormatRecords = "records" // {"Records":[...]}: the native, verifiable format
 	FormatArray   = "array"   // a top-level JSON array of events
 	FormatNDJSON  = "ndjson"  // one JSON object per line
+	// FormatCloudWatchExport is a CloudWatch Logs export to S3: each line
+	// a time stamp, a space and the event's message (a CloudTrail record).
+	FormatCloudWatchExport = "cloudwatch_export"
 )
+
+// maxStamp bounds the time stamp before each line's record in a
+// CloudWatch Logs export ("2024-03-04T10:00:00.123Z" is 24 bytes).
+const maxStamp = 40
+
+// stampChar reports whether c may be part of a line's time stamp: the
+// characters of an ISO 8601 or RFC 3339 time, or of epoch milliseconds.
+func stampChar(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == ':' || c == '.' || c == '-' || c == '+'
+}
 
 // maxDepth bounds the nesting of arrays and objects, counted from the
 // value being scanned. It equals encoding/json's limit, so whatever Split
@@ -73,8 +86,11 @@ func Verifiable(format string) bool { return format == FormatRecords }
 // validated and ignored; a second "Records" key is an error), FormatArray
 // for a top-level array of objects, FormatNDJSON for objects separated by
 // newlines (blank lines allowed). A top-level object without a "Records"
-// key is the first line of an NDJSON file. A leading UTF-8 byte-order mark
-// and JSON whitespace are skipped.
+// key is the first line of an NDJSON file. FormatCloudWatchExport is content
+// that starts with a digit: lines of a time stamp (at most maxStamp bytes
+// of digits, letters and ":.+-"), spaces and a record, as a CloudWatch Logs
+// export task writes them; each record's bytes are the object alone. A
+// leading UTF-8 byte-order mark and JSON whitespace are skipped.
 //
 // All of content is checked against the JSON grammar (RFC 8259; strings
 // may hold invalid UTF-8, as encoding/json allows), and every record must
@@ -98,7 +114,69 @@ func Split(content []byte, emit func(idx int, raw []byte) error) (format string,
 	case '{':
 		return s.object(i)
 	default:
+		if isDigit(content[i]) {
+			return FormatCloudWatchExport, s.stamped(i)
+		}
 		return "", syntaxErr(i, "want '{' or '[' at start of content, found %s", quoteByte(content[i]))
+	}
+}
+
+// stampEnd returns the offset of the record after the time stamp and the
+// spaces that start the line at i, or -1 with what is wrong.
+func stampEnd(b []byte, i int) (int, string) {
+	j := i
+	for j < len(b) && j-i <= maxStamp && stampChar(b[j]) {
+		j++
+	}
+	switch {
+	case j == i || !isDigit(b[i]):
+		return -1, "want a time stamp"
+	case j-i > maxStamp:
+		return -1, fmt.Sprintf("the time stamp is longer than %d bytes", maxStamp)
+	case j >= len(b) || (b[j] != ' ' && b[j] != '\t'):
+		return -1, "want a space after the time stamp"
+	}
+	for j < len(b) && (b[j] == ' ' || b[j] == '\t') {
+		j++
+	}
+	return j, ""
+}
+
+// stamped splits a CloudWatch Logs export: from i, lines of a time stamp,
+// spaces and a record, separated by newlines (blank lines allowed). Each
+// record's raw bytes are the JSON object alone.
+func (s *splitter) stamped(i int) error {
+	b := s.b
+	for first := true; ; first = false {
+		if !first {
+			newline := false
+			for i < len(b) && isSpace(b[i]) {
+				newline = newline || b[i] == '\n'
+				i++
+			}
+			if i >= len(b) {
+				return nil
+			}
+			if !newline {
+				return syntaxErr(i, "want a newline before the next record (line %d)", lineOf(b, i))
+			}
+		}
+		j, why := stampEnd(b, i)
+		if j < 0 {
+			return syntaxErr(i, "line %d of a CloudWatch Logs export: %s", lineOf(b, i), why)
+		}
+		if j >= len(b) || b[j] != '{' {
+			_, err := expectAt(b, j, "a JSON object after the time stamp")
+			return err
+		}
+		end, err := s.skip(j)
+		if err != nil {
+			return err
+		}
+		if err := s.emitRecord(j, end); err != nil {
+			return err
+		}
+		i = end
 	}
 }
 

@@ -54,6 +54,17 @@ func TestSplit(t *testing.T) {
 		{"single object is one ndjson line", `{"eventVersion":"1.08"}`, FormatNDJSON, []string{`{"eventVersion":"1.08"}`}, -1},
 		{"empty object", `{}`, FormatNDJSON, []string{`{}`}, -1},
 
+		// A CloudWatch Logs export: each line a time stamp, a space, a record.
+		{"cloudwatch export", "2024-03-04T10:00:00.123Z {\"a\":1}\n2024-03-04T10:00:01.000Z  {\"b\":2}\r\n\n1709546402000\t{\"c\":3}\n", FormatCloudWatchExport, []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}, -1},
+		{"cloudwatch export without newline", "2024-03-04T10:00:00Z {\"a\":1} 2024-03-04T10:00:00Z {\"b\":2}", FormatCloudWatchExport, []string{`{"a":1}`}, 29},
+		{"cloudwatch export line without stamp", "2024-03-04T10:00:00Z {\"a\":1}\n{\"b\":2}", FormatCloudWatchExport, []string{`{"a":1}`}, 29},
+		{"cloudwatch export stamp without space", "2024-03-04T10:00:00Z{\"a\":1}", FormatCloudWatchExport, nil, 0},
+		{"cloudwatch export stamp too long", strings.Repeat("1", 41) + " {}", FormatCloudWatchExport, nil, 0},
+		{"cloudwatch export stamp at the cap", strings.Repeat("1", 40) + " {}", FormatCloudWatchExport, []string{`{}`}, -1},
+		{"cloudwatch export message not an object", "2024-03-04T10:00:00Z hello", FormatCloudWatchExport, nil, 21},
+		{"cloudwatch export cut after stamp", "2024-03-04T10:00:00Z ", FormatCloudWatchExport, nil, 21},
+		{"cloudwatch export record cut", "2024-03-04T10:00:00Z {\"a\":", FormatCloudWatchExport, nil, 26},
+		{"number alone", "12", FormatCloudWatchExport, nil, 0},
 		{"empty content", "", "", nil, 0},
 		{"only BOM and spaces", "\xEF\xBB\xBF  ", "", nil, 5},
 		{"garbage", "hello", "", nil, 0},
@@ -303,6 +314,7 @@ func FuzzSplit(f *testing.F) {
 		`{"Records":[{"a":-0.5e-7,"b":true,"c":false,"d":null,"e":"\u00e9"}]}`,
 		`{"Records":[{"a":1},`,
 		`[]`, `{}`, `x`,
+		"2024-03-04T10:00:00.123Z {\"a\":1}\n1709546402000  {\"b\":[2]}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -318,8 +330,32 @@ func FuzzSplit(f *testing.F) {
 			recs = append(recs, raw)
 			return nil
 		})
-		if err == nil && !json.Valid(content[skipBOM(content):]) && format != FormatNDJSON {
+		if err == nil && !json.Valid(content[skipBOM(content):]) && format != FormatNDJSON && format != FormatCloudWatchExport {
 			t.Fatalf("Split accepted invalid JSON %q", content)
+		}
+		if err == nil && format == FormatCloudWatchExport {
+			// Before each record (a sub-slice of content) lie only
+			// whitespace with a newline (none before the first), a time
+			// stamp and spaces; after the last, only whitespace.
+			at := skipBOM(content)
+			for n, raw := range recs {
+				k := at
+				for k < len(content) && &content[k] != &raw[0] {
+					k++
+				}
+				gap := content[at:k]
+				if n > 0 && !bytes.Contains(gap[:len(gap)-len(bytes.TrimLeft(gap, " \t\r\n"))], []byte("\n")) {
+					t.Fatalf("record %d: no newline before its line in %q", n, gap)
+				}
+				line := bytes.TrimLeft(gap, " \t\r\n")
+				if j, why := stampEnd(line, 0); j != len(line) {
+					t.Fatalf("record %d: %q before it is not a time stamp and spaces (%s)", n, line, why)
+				}
+				at = k + len(raw)
+			}
+			if len(bytes.TrimSpace(content[at:])) != 0 {
+				t.Fatalf("%q after the last record", content[at:])
+			}
 		}
 		if err != nil || format != FormatRecords {
 			return

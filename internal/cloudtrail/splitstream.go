@@ -227,6 +227,10 @@ func (t *streamer) split() (string, error) {
 	case '{':
 		return t.object(i)
 	default:
+		if isDigit(c) {
+			t.format = FormatCloudWatchExport
+			return FormatCloudWatchExport, t.stamped(i)
+		}
 		return "", syntaxErr(i, "want '{' or '[' at start of content, found %s", quoteByte(c))
 	}
 }
@@ -378,6 +382,72 @@ func (t *streamer) lines(i int) error {
 			return err
 		}
 		if err := t.emitRecord(i, end); err != nil {
+			return err
+		}
+		i = end
+		t.mark = end
+	}
+}
+
+// stamped mirrors splitter.stamped. The line's start stays in the window
+// while its time stamp (at most maxStamp bytes) is read, for the line
+// number of an error; the spaces after it do not hold the window.
+func (t *streamer) stamped(i int) error {
+	for first := true; ; first = false {
+		if !first {
+			newline := false
+			for {
+				if !t.has(i) {
+					return t.rerr
+				}
+				c := t.at(i)
+				if !isSpace(c) {
+					break
+				}
+				newline = newline || c == '\n'
+				i++
+				t.mark = i
+			}
+			if !newline {
+				return syntaxErr(i, "want a newline before the next record (line %d)", t.lineOf(i))
+			}
+		}
+		t.mark = i
+		j := i
+		for t.has(j) && j-i <= maxStamp && stampChar(t.at(j)) {
+			j++
+		}
+		why := ""
+		switch {
+		case j == i || !isDigit(t.at(i)):
+			why = "want a time stamp"
+		case j-i > maxStamp:
+			why = fmt.Sprintf("the time stamp is longer than %d bytes", maxStamp)
+		case !t.has(j) || (t.at(j) != ' ' && t.at(j) != '\t'):
+			why = "want a space after the time stamp"
+		}
+		if why != "" {
+			if t.rerr != nil {
+				return t.rerr
+			}
+			return syntaxErr(i, "line %d of a CloudWatch Logs export: %s", t.lineOf(i), why)
+		}
+		for t.has(j) && (t.at(j) == ' ' || t.at(j) == '\t') {
+			j++
+			t.mark = j
+		}
+		const want = "a JSON object after the time stamp"
+		if !t.has(j) {
+			return t.endErr(j, "unexpected end of content: want %s", want)
+		}
+		if c := t.at(j); c != '{' {
+			return syntaxErr(j, "want %s, found %s", want, quoteByte(c))
+		}
+		end, err := t.value(j, t.s.n)
+		if err != nil {
+			return err
+		}
+		if err := t.emitRecord(j, end); err != nil {
 			return err
 		}
 		i = end

@@ -93,6 +93,10 @@ func TestSplitStreamMatchesSplit(t *testing.T) {
 		`{"Records":[{"a" 1}]}`, `{"Records":[{a:1}]}`, `{"Records":[{"a":[1}]}`, `{'Records':[]}`, `{"a"`, `{"a":`,
 		`{"a\u0041":1}`, `{"a\q":1}`, `[{"a":1}`, `[{"a":1} x`, `{"Records":[{"a":1} x`, `{"Records":[{"a":1}] x`,
 		`{"x":1 "y":2}`, `{"x":1.}`, `{"x":1e}`, `{"x":-}`, `{"x":"\`,
+		"2024-03-04T10:00:00.123Z {\"a\":1}\n2024-03-04T10:00:01.000Z  {\"b\":2}\r\n\n1709546402000\t{\"c\":3}\n",
+		"2024-03-04T10:00:00Z {\"a\":1} 2024-03-04T10:00:00Z {\"b\":2}", "2024-03-04T10:00:00Z {\"a\":1}\n{\"b\":2}",
+		"2024-03-04T10:00:00Z{\"a\":1}", strings.Repeat("1", 41) + " {}", strings.Repeat("1", 40) + " {}", "2024-03-04T10:00:00Z hello",
+		"2024-03-04T10:00:00Z ", "2024-03-04T10:00:00Z {\"a\":", "12", "1 {}\n\n\n2 x", "1" + strings.Repeat(" ", 100) + "{}\n2 {}",
 	}
 	for _, f := range corpusFiles(t, "invictus-aws-dataset/CloudTrail/*.json")[:3] {
 		b, err := os.ReadFile(f)
@@ -182,6 +186,7 @@ func FuzzSplitStream(f *testing.F) {
 		"{\"a\":1}\n{\"b\":2}\n",
 		`{"x":1,"Records":[{"eventVersion":"1.08","eventTime":"2020-01-01T00:00:00Z"}],"y":2}`,
 		`{"Records":[{"a":1},`, `[]`, `{}`, `x`, "\n\n{\"a\":1}\n\n{\"b\":2} {\"c\":3}",
+		"2024-03-04T10:00:00.123Z {\"a\":1}\n1709546402000  {\"b\":[2]}\n",
 	} {
 		f.Add([]byte(s), uint8(0), uint8(1), uint8(3))
 	}
