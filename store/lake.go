@@ -96,3 +96,113 @@ func (c *Case) MarkLakeResults(ctx context.Context, found []LakeResultFound) err
 	}
 	return tx.Commit()
 }
+
+// ExportLakeSign is one CloudTrail Lake sign file, for an export.
+type ExportLakeSign struct {
+	EvidenceID           int64
+	Folder, Path, SHA256 string
+	Status               string // its verify status, "" when not verified
+	Raw                  []byte
+}
+
+// ExportLakeResult is one CloudTrail Lake result file, for an export.
+type ExportLakeResult struct {
+	EvidenceID                  int64
+	Folder, Path, S3Key, SHA256 string
+	Status                      string // its verify status, "" when not verified
+	Header                      string // JSON array of the CSV's column names; "" when not read
+	RowCount                    *int64
+	Error                       string
+}
+
+// ExportLakeRow is one indexed row of a CloudTrail Lake result file.
+type ExportLakeRow struct {
+	EvidenceID, RowNo int64
+	Fields            string // JSON array of the row's values
+	Status            string // its result file's verify status, "" when not verified
+}
+
+// lakeStatusOf is the SQL of a Lake item's first verify status.
+const lakeStatusOf = `coalesce((SELECT s.status FROM item_status s WHERE s.evidence_id = %s AND s.kind = '%s' ORDER BY s.id LIMIT 1), '')`
+
+// evidencePathSQL is an evidence item's path, archive!/member for members.
+const evidencePathSQL = `e.path || CASE WHEN e.member <> '' THEN '!/' || e.member ELSE '' END`
+
+// EachExportLakeSign calls fn for every Lake sign file in evidence order.
+func (c *Case) EachExportLakeSign(ctx context.Context, fn func(*ExportLakeSign) error) error {
+	if ok, err := c.tableExists(ctx, "lake_sign_files"); err != nil || !ok {
+		return err
+	}
+	rows, err := c.query(ctx, `SELECT l.evidence_id, l.folder, `+evidencePathSQL+`, coalesce(e.sha256, ''), `+
+		fmt.Sprintf(lakeStatusOf, "l.evidence_id", KindLakeSign)+`, l.raw
+		FROM lake_sign_files l JOIN evidence e ON e.id = l.evidence_id ORDER BY l.evidence_id, l.id`)
+	if err != nil {
+		return fmt.Errorf("read lake sign files: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s ExportLakeSign
+		if err := rows.Scan(&s.EvidenceID, &s.Folder, &s.Path, &s.SHA256, &s.Status, &s.Raw); err != nil {
+			return fmt.Errorf("read lake sign files: %w", err)
+		}
+		if err := fn(&s); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// EachExportLakeResult calls fn for every Lake result file in evidence
+// order.
+func (c *Case) EachExportLakeResult(ctx context.Context, fn func(*ExportLakeResult) error) error {
+	if ok, err := c.tableExists(ctx, "lake_results"); err != nil || !ok {
+		return err
+	}
+	rows, err := c.query(ctx, `SELECT l.evidence_id, l.folder, `+evidencePathSQL+`, coalesce(e.s3_key, ''), coalesce(e.sha256, ''), `+
+		fmt.Sprintf(lakeStatusOf, "l.evidence_id", KindLakeResult)+`, coalesce(l.header, ''), l.row_count, coalesce(l.error, '')
+		FROM lake_results l JOIN evidence e ON e.id = l.evidence_id ORDER BY l.evidence_id, l.id`)
+	if err != nil {
+		return fmt.Errorf("read lake results: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ExportLakeResult
+		if err := rows.Scan(&r.EvidenceID, &r.Folder, &r.Path, &r.S3Key, &r.SHA256, &r.Status, &r.Header, &r.RowCount, &r.Error); err != nil {
+			return fmt.Errorf("read lake results: %w", err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// EachExportLakeRow calls fn for every indexed Lake result row, by result
+// file and row number; with verifiedOnly, only the rows of result files
+// verify found valid.
+func (c *Case) EachExportLakeRow(ctx context.Context, verifiedOnly bool, fn func(*ExportLakeRow) error) error {
+	if ok, err := c.tableExists(ctx, "lake_rows"); err != nil || !ok {
+		return err
+	}
+	status := fmt.Sprintf(lakeStatusOf, "r.evidence_id", KindLakeResult)
+	q := `SELECT r.evidence_id, r.row_no, r.fields, ` + status + ` FROM lake_rows r`
+	if verifiedOnly {
+		q += ` WHERE ` + status + ` = 'valid'`
+	}
+	q += ` ORDER BY r.evidence_id, r.row_no, r.id`
+	rows, err := c.query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("read lake rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r ExportLakeRow
+		if err := rows.Scan(&r.EvidenceID, &r.RowNo, &r.Fields, &r.Status); err != nil {
+			return fmt.Errorf("read lake rows: %w", err)
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

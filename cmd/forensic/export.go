@@ -22,7 +22,9 @@ the raw record and its integrity: the log file's status, verified, the
 evidence SHA-256, path and member, the digest that lists it and its
 status), access_log (every field of every S3 server access-log line, the
 exact line, its file and line number), evidence (the inventory),
-item_status (every verdict with its checks), findings and digests.
+item_status (every verdict with its checks), findings, digests, and
+lake_sign_files, lake_results and lake_rows (CloudTrail Lake query
+results with their statuses; rows only after ingest --lake-rows).
 events and access_log are partitioned Hive-style by day
 (events/event_date=YYYY-MM-DD/, access_log/request_date=YYYY-MM-DD/), rows in
 time order; files are zstd-compressed. DIR/MANIFEST.json lists every file
@@ -33,7 +35,7 @@ Athena, Trino, Spark, DuckDB and ClickHouse, for the folder read from
 first: the integrity columns are the last verification's.
 
 Flags:
-  --verified-only   events: only the records of verified log files
+  --verified-only   events: only the records of verified log files (Lake rows: of valid result files)
   --from TIME       events and access-log lines at or after TIME (RFC 3339)
   --to TIME         ... and before TIME
   --location URI    where DIR will be read from, for the DDL: an s3:// prefix for
@@ -67,7 +69,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("export", exportUsage, stderr)
 	fs.StringVar(&o.casePath, "case", "", "case file (required)")
 	fs.StringVar(&o.out, "out", "", "export folder: new or empty (required)")
-	fs.BoolVar(&o.verifiedOnly, "verified-only", false, "events: only the records of verified log files")
+	fs.BoolVar(&o.verifiedOnly, "verified-only", false, "events: only the records of verified log files (Lake rows: of valid result files)")
 	fs.StringVar(&o.from, "from", "", "start time, inclusive (RFC 3339, e.g. 2024-03-04T00:00Z)")
 	fs.StringVar(&o.to, "to", "", "end time, exclusive")
 	fs.StringVar(&o.location, "location", "", "where the folder will be read from, for the DDL in DIR/ddl (an s3:// prefix for Athena and Trino; default: DIR's absolute path)")

@@ -117,6 +117,9 @@ var tableDefs = []struct {
 	{"item_status", reflect.TypeOf(itemRow{})},
 	{"findings", reflect.TypeOf(findingRow{})},
 	{"digests", reflect.TypeOf(digestRow{})},
+	{"lake_sign_files", reflect.TypeOf(lakeSignRow{})},
+	{"lake_results", reflect.TypeOf(lakeResultRow{})},
+	{"lake_rows", reflect.TypeOf(lakeRowRow{})},
 }
 
 // dateRange is the first and last date among a table's partition values

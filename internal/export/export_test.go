@@ -591,7 +591,8 @@ func TestExportDDLForDuckDB(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	require.Len(t, lines, len(queries), "%s", out)
 	sqlite := map[string]string{"events": "ct_events", "access_log": "s3_access", "evidence": "evidence",
-		"item_status": "item_status", "findings": "findings", "digests": "ct_digests"}
+		"item_status": "item_status", "findings": "findings", "digests": "ct_digests",
+		"lake_sign_files": "lake_sign_files", "lake_results": "lake_results", "lake_rows": "lake_rows"}
 	for i, td := range tableDefs {
 		var got []map[string]any
 		require.NoError(t, json.Unmarshal([]byte(lines[i+1]), &got))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/forensic-dev/forensic/internal/awstime"
+	"github.com/forensic-dev/forensic/internal/lake"
 	"github.com/forensic-dev/forensic/store"
 )
 
@@ -202,8 +203,60 @@ type digestRow struct {
 	LogFileCount       int64      `parquet:"log_file_count"`
 }
 
+// lakeFileRow is one entry of a sign file's files list.
+type lakeFileRow struct {
+	FileName      string `parquet:"file_name"`
+	FileHashValue string `parquet:"file_hash_value"`
+}
+
+// lakeSignRow is one CloudTrail Lake sign file (result_sign.json) of
+// table lake_sign_files, its members as read and its verify status.
+type lakeSignRow struct {
+	EvidenceID           int64         `parquet:"evidence_id"`
+	Folder               string        `parquet:"folder"`
+	Path                 string        `parquet:"path"`
+	SHA256               string        `parquet:"sha256"`
+	Status               *string       `parquet:"status,optional,dict"`
+	Verified             bool          `parquet:"verified"`
+	Version              string        `parquet:"version,dict"`
+	Region               string        `parquet:"region,dict"`
+	QueryCompleteTime    *time.Time    `parquet:"query_complete_time,optional,timestamp(microsecond:utc)"`
+	HashAlgorithm        string        `parquet:"hash_algorithm,dict"`
+	SignatureAlgorithm   string        `parquet:"signature_algorithm,dict"`
+	PublicKeyFingerprint string        `parquet:"public_key_fingerprint,dict"`
+	HashSignature        string        `parquet:"hash_signature"`
+	Files                []lakeFileRow `parquet:"files,list"`
+	Problems             []string      `parquet:"problems,list"`
+	Raw                  string        `parquet:"raw"`
+	RawBytes             []byte        `parquet:"raw_bytes,optional"` // the exact bytes when raw is not valid UTF-8
+}
+
+// lakeResultRow is one CloudTrail Lake result file of table lake_results.
+type lakeResultRow struct {
+	EvidenceID int64    `parquet:"evidence_id"`
+	Folder     string   `parquet:"folder"`
+	Path       string   `parquet:"path"`
+	S3Key      string   `parquet:"s3_key"`
+	SHA256     string   `parquet:"sha256"`
+	Status     *string  `parquet:"status,optional,dict"`
+	Verified   bool     `parquet:"verified"`
+	Header     []string `parquet:"header,list"`
+	RowCount   *int64   `parquet:"row_count,optional"`
+	Error      string   `parquet:"error"`
+}
+
+// lakeRowRow is one indexed row of a Lake result file (ingest
+// --lake-rows) of table lake_rows.
+type lakeRowRow struct {
+	EvidenceID   int64    `parquet:"evidence_id"`
+	RowNo        int64    `parquet:"row_no"`
+	Fields       []string `parquet:"fields,list"`
+	ResultStatus *string  `parquet:"result_status,optional,dict"`
+	Verified     bool     `parquet:"verified"`
+}
+
 // Tables are the tables of an export, in the order written.
-var Tables = []string{"events", "access_log", "evidence", "item_status", "findings", "digests"}
+var Tables = []string{"events", "access_log", "evidence", "item_status", "findings", "digests", "lake_sign_files", "lake_results", "lake_rows"}
 
 // Run exports the case at path to opt.Out. It reads the case through
 // read-only connections of its own: the events are read and encoded by
@@ -247,7 +300,7 @@ func Run(ctx context.Context, path string, opt Options) (*Manifest, string, erro
 		return nil, "", err
 	}
 	for _, step := range []func(context.Context, *store.Case, *Options, *shared) error{
-		exportAccess, exportEvidence, exportItems, exportFindings, exportDigests,
+		exportAccess, exportEvidence, exportItems, exportFindings, exportDigests, exportLakeSigns, exportLakeResults, exportLakeRows,
 	} {
 		if err := step(ctx, c, &opt, sh); err != nil {
 			return nil, "", err
@@ -624,6 +677,72 @@ func exportDigests(ctx context.Context, c *store.Case, opt *Options, sh *shared)
 			PrevHashAlgorithm: text(d.PrevHashAlgorithm), PrevSignature: text(d.PrevSignature),
 			LogFileCount: d.LogFileCount}
 		return t.add(r, "", 1024)
+	})
+	if err != nil {
+		return err
+	}
+	return t.closeAndFinish()
+}
+
+func exportLakeSigns(ctx context.Context, c *store.Case, opt *Options, sh *shared) error {
+	t := newTable[lakeSignRow]("lake_sign_files", "", opt, sh)
+	err := c.EachExportLakeSign(ctx, func(l *store.ExportLakeSign) error {
+		r := lakeSignRow{EvidenceID: l.EvidenceID, Folder: text(l.Folder), Path: text(l.Path), SHA256: l.SHA256,
+			Status: strPtr(l.Status), Verified: l.Status == "valid", Files: []lakeFileRow{}, Problems: []string{}}
+		r.Raw, r.RawBytes = rawText(l.Raw)
+		// The members as the verifier reads them (one parser); a file
+		// that is not a well-formed sign file keeps what could be read
+		// and says why in problems.
+		sf, _ := lake.ParseSignFile(l.Raw)
+		r.Version, r.Region, r.HashAlgorithm = text(sf.Version), text(sf.Region), text(sf.HashAlgorithm)
+		r.SignatureAlgorithm, r.PublicKeyFingerprint = text(sf.SignatureAlgorithm), text(sf.PublicKeyFingerprint)
+		r.HashSignature = text(sf.HashSignature)
+		if !sf.QueryCompleteTime.IsZero() {
+			qt := sf.QueryCompleteTime.UTC()
+			r.QueryCompleteTime = &qt
+		}
+		for _, f := range sf.Files {
+			r.Files = append(r.Files, lakeFileRow{FileName: text(f.Name), FileHashValue: text(f.SHA256)})
+		}
+		r.Problems = append(r.Problems, texts(sf.Problems)...)
+		return t.add(r, "", int64(len(l.Raw))*2+256)
+	})
+	if err != nil {
+		return err
+	}
+	return t.closeAndFinish()
+}
+
+func exportLakeResults(ctx context.Context, c *store.Case, opt *Options, sh *shared) error {
+	t := newTable[lakeResultRow]("lake_results", "", opt, sh)
+	err := c.EachExportLakeResult(ctx, func(l *store.ExportLakeResult) error {
+		r := lakeResultRow{EvidenceID: l.EvidenceID, Folder: text(l.Folder), Path: text(l.Path), S3Key: text(l.S3Key),
+			SHA256: l.SHA256, Status: strPtr(l.Status), Verified: l.Status == "valid", Header: []string{},
+			RowCount: l.RowCount, Error: text(l.Error)}
+		if l.Header != "" {
+			var h []string
+			if err := json.Unmarshal([]byte(l.Header), &h); err != nil {
+				return fmt.Errorf("lake result %s: header: %w", l.Path, err)
+			}
+			r.Header = texts(h)
+		}
+		return t.add(r, "", int64(len(l.Header)+len(l.Path))+256)
+	})
+	if err != nil {
+		return err
+	}
+	return t.closeAndFinish()
+}
+
+func exportLakeRows(ctx context.Context, c *store.Case, opt *Options, sh *shared) error {
+	t := newTable[lakeRowRow]("lake_rows", "", opt, sh)
+	err := c.EachExportLakeRow(ctx, opt.VerifiedOnly, func(l *store.ExportLakeRow) error {
+		r := lakeRowRow{EvidenceID: l.EvidenceID, RowNo: l.RowNo, ResultStatus: strPtr(l.Status), Verified: l.Status == "valid"}
+		if err := json.Unmarshal([]byte(l.Fields), &r.Fields); err != nil {
+			return fmt.Errorf("lake row %d of evidence %d: %w", l.RowNo, l.EvidenceID, err)
+		}
+		r.Fields = texts(r.Fields)
+		return t.add(r, "", int64(len(l.Fields))+64)
 	})
 	if err != nil {
 		return err
