@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -289,4 +290,49 @@ func gunzipTest(t *testing.T, path string) []byte {
 func writeGzipTest(t *testing.T, path string, body []byte) {
 	t.Helper()
 	gzipFile(t, path, func(w io.Writer) error { _, err := w.Write(body); return err })
+}
+
+// TestRecordShapesByContent: each shape's file saved under a name that
+// says nothing (no CloudTrail key) is still recognised by its content and
+// indexed with its category; with no folder to say digests do not cover
+// it, an unlisted one is unreferenced, as any unnamed log file no digest
+// lists.
+func TestRecordShapesByContent(t *testing.T) {
+	dir := t.TempDir()
+	shapes, err := fixtures.WriteShapes(filepath.Join(dir, "tmp"), fixtures.DefaultAccount, fixtures.DefaultRegion, fixtures.DefaultStart)
+	require.NoError(t, err)
+	loose := filepath.Join(dir, "evidence", "loose")
+	require.NoError(t, os.MkdirAll(loose, 0o755))
+	for i, sh := range shapes {
+		b, err := os.ReadFile(sh.Path)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(loose, fmt.Sprintf("download-%d.json.gz", i)), b, 0o644))
+	}
+	db := filepath.Join(dir, "case.db")
+	r := forensic(t, "ingest", "--case", db, filepath.Join(dir, "evidence"))
+	require.Equal(t, 0, r.code, r.stderr)
+	rows := queryJSON(t, db, `SELECT e.kind, e.format, group_concat(DISTINCT v.event_category) AS cat, count(*) AS n
+		FROM evidence e JOIN ct_events v ON v.evidence_id = e.id WHERE e.path LIKE '%download-%' GROUP BY e.id ORDER BY e.path`)
+	require.Len(t, rows, len(shapes))
+	for i, sh := range shapes {
+		assert.Equal(t, []any{"cloudtrail_log", "records", float64(len(sh.Events))}, []any{rows[i]["kind"], rows[i]["format"], rows[i]["n"]}, sh.Shape)
+		assert.Equal(t, sh.Events[0][5], rows[i]["cat"], sh.Shape)
+	}
+	r = forensic(t, "verify", "--case", db, "--no-trust-anchors", "--json")
+	assert.Equal(t, 1, r.code, r.stderr)
+	var rep struct {
+		Items []struct {
+			Path   string `json:"path"`
+			Status string `json:"status"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep))
+	n := 0
+	for _, it := range rep.Items {
+		if strings.Contains(it.Path, "download-") {
+			n++
+			assert.Equal(t, "unreferenced", it.Status, it.Path)
+		}
+	}
+	assert.Equal(t, len(shapes), n)
 }
