@@ -149,16 +149,10 @@ func (s *splitter) stamped(i int) error {
 	b := s.b
 	for first := true; ; first = false {
 		if !first {
-			newline := false
-			for i < len(b) && isSpace(b[i]) {
-				newline = newline || b[i] == '\n'
-				i++
-			}
-			if i >= len(b) {
-				return nil
-			}
-			if !newline {
-				return syntaxErr(i, "want a newline before the next record (line %d)", lineOf(b, i))
+			var more bool
+			var err error
+			if i, more, err = s.nextLine(i); !more {
+				return err
 			}
 		}
 		j, why := stampEnd(b, i)
@@ -220,21 +214,34 @@ func (s *splitter) object(i int) (string, error) {
 	return FormatNDJSON, s.lines(end)
 }
 
+// nextLine skips the whitespace after a record that ended at i, which
+// must hold a newline, to the start of the next line's content; more is
+// false at the end of the content (err nil) or on an error.
+func (s *splitter) nextLine(i int) (next int, more bool, err error) {
+	b := s.b
+	newline := false
+	for i < len(b) && isSpace(b[i]) {
+		newline = newline || b[i] == '\n'
+		i++
+	}
+	if i >= len(b) {
+		return i, false, nil
+	}
+	if !newline {
+		return i, false, syntaxErr(i, "want a newline before the next record (line %d)", lineOf(b, i))
+	}
+	return i, true, nil
+}
+
 // lines splits the NDJSON records that follow the first one, which ended
 // at i. Records must be separated by at least one newline.
 func (s *splitter) lines(i int) error {
 	b := s.b
 	for {
-		newline := false
-		for i < len(b) && isSpace(b[i]) {
-			newline = newline || b[i] == '\n'
-			i++
-		}
-		if i >= len(b) {
-			return nil
-		}
-		if !newline {
-			return syntaxErr(i, "want a newline before the next record (line %d)", lineOf(b, i))
+		var more bool
+		var err error
+		if i, more, err = s.nextLine(i); !more {
+			return err
 		}
 		if b[i] != '{' {
 			return syntaxErr(i, "line %d is not a JSON object: starts with %s", lineOf(b, i), quoteByte(b[i]))

@@ -352,27 +352,35 @@ func (t *streamer) elements(i int) (int, error) {
 	}
 }
 
+// nextLine mirrors splitter.nextLine; the whitespace does not hold the
+// window, and a read error ends it.
+func (t *streamer) nextLine(i int) (next int, more bool, err error) {
+	newline := false
+	for {
+		if !t.has(i) {
+			return i, false, t.rerr
+		}
+		c := t.at(i)
+		if !isSpace(c) {
+			break
+		}
+		newline = newline || c == '\n'
+		i++
+		t.mark = i
+	}
+	if !newline {
+		return i, false, syntaxErr(i, "want a newline before the next record (line %d)", t.lineOf(i))
+	}
+	return i, true, nil
+}
+
 // lines mirrors splitter.lines.
 func (t *streamer) lines(i int) error {
 	for {
-		newline := false
-		for {
-			if !t.has(i) {
-				if t.rerr != nil {
-					return t.rerr
-				}
-				return nil
-			}
-			c := t.at(i)
-			if !isSpace(c) {
-				break
-			}
-			newline = newline || c == '\n'
-			i++
-			t.mark = i
-		}
-		if !newline {
-			return syntaxErr(i, "want a newline before the next record (line %d)", t.lineOf(i))
+		var more bool
+		var err error
+		if i, more, err = t.nextLine(i); !more {
+			return err
 		}
 		if c := t.at(i); c != '{' {
 			return syntaxErr(i, "line %d is not a JSON object: starts with %s", t.lineOf(i), quoteByte(c))
@@ -395,21 +403,10 @@ func (t *streamer) lines(i int) error {
 func (t *streamer) stamped(i int) error {
 	for first := true; ; first = false {
 		if !first {
-			newline := false
-			for {
-				if !t.has(i) {
-					return t.rerr
-				}
-				c := t.at(i)
-				if !isSpace(c) {
-					break
-				}
-				newline = newline || c == '\n'
-				i++
-				t.mark = i
-			}
-			if !newline {
-				return syntaxErr(i, "want a newline before the next record (line %d)", t.lineOf(i))
+			var more bool
+			var err error
+			if i, more, err = t.nextLine(i); !more {
+				return err
 			}
 		}
 		t.mark = i
