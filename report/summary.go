@@ -143,7 +143,7 @@ var statusWords = map[string][2]string{
 	"unreferenced":          {"is listed by no digest in the evidence: nothing proves it authentic", "are listed by no digest in the evidence: nothing proves them authentic"},
 	"unverified":            {"is listed only by digests that are not valid: nothing proves it authentic", "are listed only by digests that are not valid: nothing proves them authentic"},
 	"unverifiable":          {"has no checksum that can be checked offline", "have no checksum that can be checked offline"},
-	"not_covered":           {"is of a folder no digest covers by design (Insights, network activity or aggregated events): its events are not proven authentic, and nothing says it was altered", "are of folders no digest covers by design (Insights, network activity or aggregated events): their events are not proven authentic, and nothing says they were altered"},
+	"not_covered":           {"is covered by no digest by design (a file of Insights, network activity or aggregated events, or an export of events): its events are not proven authentic, and nothing says it was altered", "are covered by no digest by design (files of Insights, network activity or aggregated events, or exports of events): their events are not proven authentic, and nothing says they were altered"},
 }
 
 // kindWords names an item kind, one and several.
