@@ -47,7 +47,7 @@ func (c *Case) LakeStatuses(ctx context.Context) ([]LakeStatus, error) {
 		return nil, err
 	}
 	rows, err := c.query(ctx, `SELECT s.kind, s.status, coalesce(s.s3_key, ''),
-			coalesce(e.path || CASE WHEN e.member <> '' THEN '!/' || e.member ELSE '' END, ''), coalesce(s.detail, '{}')
+			coalesce(`+evidencePathSQL+`, ''), coalesce(s.detail, '{}')
 		FROM item_status s LEFT JOIN evidence e ON e.id = s.evidence_id
 		WHERE s.kind IN ('lake_sign_file', 'lake_result')
 		ORDER BY s.kind DESC, coalesce(s.s3_key, ''), coalesce(e.path, ''), coalesce(e.member, ''), s.id`)
@@ -184,10 +184,13 @@ func (c *Case) EachExportLakeRow(ctx context.Context, verifiedOnly bool, fn func
 	if ok, err := c.tableExists(ctx, "lake_rows"); err != nil || !ok {
 		return err
 	}
-	status := fmt.Sprintf(lakeStatusOf, "r.evidence_id", KindLakeResult)
-	q := `SELECT r.evidence_id, r.row_no, r.fields, ` + status + ` FROM lake_rows r`
+	// Each result file's first status, joined once (not looked up per
+	// row): SQLite gives the bare status of the row holding min(id).
+	q := `SELECT r.evidence_id, r.row_no, r.fields, coalesce(st.status, '') FROM lake_rows r
+		LEFT JOIN (SELECT evidence_id, status, min(id) FROM item_status WHERE kind = '` + KindLakeResult + `' GROUP BY evidence_id) st
+		ON st.evidence_id = r.evidence_id`
 	if verifiedOnly {
-		q += ` WHERE ` + status + ` = 'valid'`
+		q += ` WHERE st.status = 'valid'`
 	}
 	q += ` ORDER BY r.evidence_id, r.row_no, r.id`
 	rows, err := c.query(ctx, q)
